@@ -1,0 +1,67 @@
+# leadops — the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The test suite runs against the real services (PostgreSQL, Redis); override to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadops
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install demo serve test lint format check browser-deps worker beat bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: embedded mode (SQLite file, in-process tasks): migrate, seed the demo, serve on $(HOST):$(PORT)
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+serve: $(STAMP)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## browser-deps: Debian's Chromium for the end-to-end tests (Playwright drives /usr/bin/chromium)
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: could not install chromium; browser tests will be skipped"; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: $(STAMP)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py check
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
+
+## test: lint, Django checks, then the whole suite against PostgreSQL and Redis
+test: $(STAMP) browser-deps lint check
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
+		$(BIN)/pytest -p no:cacheprovider --create-db
+
+## worker / beat: the real mode's Celery processes (set DATABASE_URL and REDIS_URL)
+worker: $(STAMP)
+	$(BIN)/celery -A leadops worker --loglevel=INFO --concurrency=2
+
+beat: $(STAMP)
+	$(BIN)/celery -A leadops beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+bench: $(STAMP)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/recompute.py
+
+clean:
+	rm -rf $(VENV) leadops.sqlite3 var

@@ -1,0 +1,576 @@
+"""The domain core: who is called (accounts, contacts, numbers), for whom (customers, campaigns), and why not.
+
+Facts that must never be false are database constraints here, not form validation. Business rules live in
+``campaigns.services`` (writes) and ``campaigns.selectors`` (reads), never in ``save()`` or signals.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+
+class BaseModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Customer(BaseModel):
+    """The tenant: owns campaigns, accounts, contacts, suppressions and its own users."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    phone_region = models.CharField(
+        max_length=2,
+        default="US",
+        help_text="ISO country code used to read national-format numbers, e.g. US or GB.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone_region__regex=r"^[A-Z]{2}$"), name="customer_phone_region_is_iso_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who logs in: agency staff (no customer) or a customer's user (exactly one customer)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text="Set for a customer's portal user; empty for agency staff.",
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        ordering = ["username"]
+        constraints = [
+            # A customer's user never reaches the admin, where every customer's data is visible.
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True) | Q(is_staff=False, is_superuser=False),
+                name="customer_user_is_not_staff",
+            ),
+        ]
+        permissions = [
+            ("lift_platform_dnc", "Can lift a platform-wide Do-Not-Call the person asked for"),
+            ("lift_block", "Can lift blocks (undisqualify)"),
+        ]
+
+    @property
+    def is_agency_staff(self) -> bool:
+        return self.customer_id is None and self.is_staff
+
+
+class Campaign(BaseModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ARCHIVED = "archived", "Archived"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    cooldown_hours = models.PositiveIntegerField(default=24, help_text="Hours a lead waits after an attempt.")
+    attempt_cap = models.PositiveIntegerField(
+        default=6, help_text="Attempts without a connect before the lead is Unreachable."
+    )
+
+    class Meta:
+        ordering = ["customer__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "name"], name="campaign_name_unique_per_customer"),
+            models.CheckConstraint(condition=Q(attempt_cap__gte=1), name="campaign_attempt_cap_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(BaseModel):
+    """A company being prospected. ``domain`` is lower-case IDNA without ``www.``, or empty."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="accounts")
+    name = models.CharField(max_length=255)
+    domain = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["customer", "domain"], name="account_customer_domain"),
+            models.Index(fields=["customer", "name"], name="account_customer_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(BaseModel):
+    """A person at an account. ``customer`` repeats the account's, so tenant scoping needs no join."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contacts")
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["customer", "last_name"], name="contact_customer_last_name")]
+
+    def __str__(self) -> str:
+        return self.full_name or f"Contact #{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ContactEmail(models.Model):
+    """One address of a contact, lower-case; ``domain`` is its IDNA domain, kept for domain matching."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    email = models.CharField(max_length=320)
+    domain = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "email"], name="contact_email_unique"),
+            models.CheckConstraint(
+                condition=Q(email=models.functions.Lower("email")), name="contact_email_lower"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["email"], name="contact_email_email"),
+            models.Index(fields=["domain"], name="contact_email_domain"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class PhoneNumber(models.Model):
+    """One real number, stored once in E.164 and shared by every contact that has it."""
+
+    e164 = models.CharField(max_length=20, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["e164"]
+        constraints = [
+            models.CheckConstraint(condition=Q(e164__regex=r"^\+[1-9][0-9]{6,14}$"), name="phone_is_e164"),
+        ]
+
+    def __str__(self) -> str:
+        from leadops.normalizing import format_phone
+
+        return format_phone(self.e164)
+
+
+class ContactPhone(models.Model):
+    """A contact's use of one number."""
+
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", "Mobile"
+        DIRECT = "direct", "Direct dial"
+        OFFICE = "office", "Office / switchboard"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    phone = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="contact_links")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DIRECT)
+
+    class Meta:
+        ordering = ["contact", "kind", "id"]
+        constraints = [models.UniqueConstraint(fields=["contact", "phone"], name="contact_phone_unique")]
+        indexes = [models.Index(fields=["phone", "contact"], name="contact_phone_by_phone")]
+
+    def __str__(self) -> str:
+        return f"{self.contact} · {self.phone} ({self.get_kind_display()})"
+
+
+class LeadStatus(models.TextChoices):
+    ELIGIBLE = "eligible", "Eligible"
+    WAITING = "waiting", "Waiting"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+class Lead(BaseModel):
+    """One contact inside one campaign's pool.
+
+    ``status`` is stored so that pulling is one index scan; ``campaigns.services.statuses`` is the only
+    code that writes it. The blocks themselves remain the authoritative answer.
+    """
+
+    class WaitingReason(models.TextChoices):
+        NONE = "", "—"
+        COOLDOWN = "cooldown", "Cooling down after an attempt"
+        CALLBACK = "callback", "Callback booked"
+        LEASED = "leased", "Leased to a caller"
+        MEETING = "meeting", "Waiting for the meeting outcome"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="leads")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="leads")
+    status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.ELIGIBLE)
+    waiting_until = models.DateTimeField(null=True, blank=True)
+    waiting_reason = models.CharField(max_length=10, choices=WaitingReason.choices, blank=True, default="")
+    leased_to = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="leased_leads"
+    )
+    priority = models.IntegerField(default=0, help_text="Higher is pulled first.")
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(
+        max_length=120, blank=True, help_text="Where the lead came from (list, vendor…)."
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact"], name="lead_unique_per_campaign_contact"),
+            models.CheckConstraint(
+                condition=Q(leased_to__isnull=True) | Q(waiting_until__isnull=False),
+                name="lead_lease_has_expiry",
+            ),
+        ]
+        indexes = [
+            # The pull's index ("next eligible leads of a campaign by priority, least recently attempted
+            # first") is created by migration 0002: SQLite cannot write NULLS FIRST in an index.
+            models.Index(fields=["campaign", "status"], name="lead_campaign_status"),
+            models.Index(fields=["contact"], name="lead_contact"),
+            models.Index(fields=["waiting_until"], condition=Q(status="waiting"), name="lead_waiting_until"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lead #{self.pk}"
+
+
+class BlockQuerySet(models.QuerySet):
+    def delete(self):
+        raise BlockDeletionError("Blocks are never deleted; lift them instead.")
+
+    def active(self) -> BlockQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class BlockDeletionError(Exception):
+    pass
+
+
+class Block(models.Model):
+    """One recorded reason not to reach out. Never deleted: lifted, with who, when and why."""
+
+    class Target(models.TextChoices):
+        LEAD = "lead", "Lead"
+        CONTACT = "contact", "Contact"
+        ACCOUNT = "account", "Account"
+        PHONE = "phone", "Phone number"
+        CONTACT_PHONE = "contact_phone", "Contact's use of a number"
+
+    class Source(models.TextChoices):
+        DISPOSITION = "disposition", "Call disposition"
+        OPS_DISQUALIFY = "ops_disqualify", "Disqualify workflow"
+        OPS_PHONE_DNC = "ops_phone_dnc", "Mark Phone DNC workflow"
+        CUSTOMER_DNC = "customer_dnc", "Customer Do Not Call"
+        SUPPRESSION = "suppression", "Customer suppression"
+        CRM_RULE = "crm_rule", "CRM rule"
+        MEETING_OUTCOME = "meeting_outcome", "Meeting outcome"
+        UNREACHABLE = "unreachable", "Attempt cap reached"
+        FIT_RULE = "fit_rule", "Campaign fit rule"
+
+    class Reach(models.TextChoices):
+        PLATFORM = "platform", "Platform-wide"
+        CUSTOMER = "customer", "This customer"
+        CAMPAIGN = "campaign", "This campaign"
+
+    class Reason(models.TextChoices):
+        DO_NOT_CALL = "do_not_call", "Asked not to be called"
+        NOT_INTERESTED = "not_interested", "Not interested"
+        NO_LONGER_INTERESTED = "no_longer_interested", "No longer interested"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+        INVALID_NUMBER = "invalid_number", "Invalid number"
+        UNREACHABLE = "unreachable", "Unreachable"
+        EXISTING_CUSTOMER = "existing_customer", "Existing customer"
+        OPEN_DEAL = "open_deal", "Open deal"
+        COMPETITOR = "competitor", "Competitor"
+        NOT_A_FIT = "not_a_fit", "Not a fit"
+        DUPLICATE = "duplicate", "Duplicate"
+        JUNK = "junk", "Junk data"
+        SUPPRESSED = "suppressed", "On the customer's suppression list"
+        QUALIFIED = "qualified", "Meeting qualified"
+        NOT_QUALIFIED = "not_qualified", "Meeting not qualified"
+        OTHER = "other", "Other"
+
+    target = models.CharField(max_length=14, choices=Target.choices)
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks"
+    )
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks"
+    )
+    phone = models.ForeignKey(
+        PhoneNumber, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks"
+    )
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reason = models.CharField(max_length=24, choices=Reason.choices, default=Reason.OTHER)
+    reach = models.CharField(max_length=8, choices=Reach.choices)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_job = models.CharField(
+        max_length=80, blank=True, help_text="The job that made it, when no person did."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    evidence_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evidence_id = models.PositiveBigIntegerField(null=True, blank=True)
+    evidence = GenericForeignKey("evidence_type", "evidence_id")
+    evidence_text = models.TextField(blank=True, help_text="What the evidence says, in words.")
+    note = models.TextField(blank=True)
+
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lifted_by_job = models.CharField(max_length=80, blank=True)
+    lift_reason = models.TextField(blank=True)
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = []
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        target="lead",
+                        lead__isnull=False,
+                        contact__isnull=True,
+                        account__isnull=True,
+                        phone__isnull=True,
+                    )
+                    | Q(
+                        target="contact",
+                        lead__isnull=True,
+                        contact__isnull=False,
+                        account__isnull=True,
+                        phone__isnull=True,
+                    )
+                    | Q(
+                        target="account",
+                        lead__isnull=True,
+                        contact__isnull=True,
+                        account__isnull=False,
+                        phone__isnull=True,
+                    )
+                    | Q(
+                        target="phone",
+                        lead__isnull=True,
+                        contact__isnull=True,
+                        account__isnull=True,
+                        phone__isnull=False,
+                    )
+                    | Q(
+                        target="contact_phone",
+                        lead__isnull=True,
+                        contact__isnull=False,
+                        account__isnull=True,
+                        phone__isnull=False,
+                    )
+                ),
+                name="block_target_matches_its_kind",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(reach="platform", customer__isnull=True, campaign__isnull=True)
+                    | Q(reach="customer", customer__isnull=False, campaign__isnull=True)
+                    | Q(reach="campaign", customer__isnull=False, campaign__isnull=False)
+                ),
+                name="block_reach_matches_scope",
+            ),
+            models.CheckConstraint(
+                condition=(Q(actor__isnull=False, actor_job="") | Q(actor__isnull=True) & ~Q(actor_job="")),
+                name="block_has_one_actor",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(lifted_at__isnull=True, lifted_by__isnull=True, lifted_by_job="", lift_reason="")
+                    | Q(lifted_at__isnull=False)
+                    & ~Q(lift_reason="")
+                    & (
+                        Q(lifted_by__isnull=False, lifted_by_job="")
+                        | Q(lifted_by__isnull=True) & ~Q(lifted_by_job="")
+                    )
+                ),
+                name="block_lift_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(evidence_type__isnull=True, evidence_id__isnull=True)
+                | Q(evidence_type__isnull=False, evidence_id__isnull=False),
+                name="block_evidence_is_complete",
+            ),
+            # At most one active block per target + source + reach + evidence.
+            models.UniqueConstraint(
+                "target",
+                Coalesce("lead", 0),
+                Coalesce("contact", 0),
+                Coalesce("account", 0),
+                Coalesce("phone", 0),
+                "source",
+                "reach",
+                Coalesce("customer", 0),
+                Coalesce("campaign", 0),
+                Coalesce("evidence_type", 0),
+                Coalesce("evidence_id", 0),
+                condition=Q(lifted_at__isnull=True),
+                name="block_one_active_per_target_source_evidence",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["lead"], condition=Q(lifted_at__isnull=True), name="block_active_lead"),
+            models.Index(
+                fields=["contact"], condition=Q(lifted_at__isnull=True), name="block_active_contact"
+            ),
+            models.Index(
+                fields=["account"], condition=Q(lifted_at__isnull=True), name="block_active_account"
+            ),
+            models.Index(fields=["phone"], condition=Q(lifted_at__isnull=True), name="block_active_phone"),
+            models.Index(fields=["evidence_type", "evidence_id"], name="block_evidence"),
+            models.Index(fields=["lifted_at"], condition=Q(lifted_at__isnull=False), name="block_lifted_at"),
+            models.Index(fields=["source", "customer"], name="block_source_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Block #{self.pk} ({self.get_source_display()}, {self.get_target_display()})"
+
+    def delete(self, *args, **kwargs):
+        raise BlockDeletionError("Blocks are never deleted; lift them instead.")
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.get_username() if self.actor_id else self.actor_job
+
+    @property
+    def lifted_by_name(self) -> str:
+        return self.lifted_by.get_username() if self.lifted_by_id else self.lifted_by_job
+
+    @property
+    def is_platform_dnc(self) -> bool:
+        """True for a platform-wide Do-Not-Call the person asked for; lifting it needs a permission."""
+        return self.reach == self.Reach.PLATFORM and self.reason == self.Reason.DO_NOT_CALL
+
+
+class Disposition(models.Model):
+    """One outcome in a campaign's catalogue, and what it does to the lead."""
+
+    class Effect(models.TextChoices):
+        NO_CONNECT = "no_connect", "No connect: cool down, counts toward the attempt cap"
+        CONNECT = "connect", "Connected: cool down"
+        CALLBACK = "callback", "Call back: waiting until the callback time"
+        NOT_INTERESTED = "not_interested", "Not interested: lead disqualified"
+        DO_NOT_CALL = "do_not_call", "Do not call: number DNC platform-wide, contact disqualified"
+        WRONG_NUMBER = "wrong_number", "Wrong number: number blocked for this contact"
+        INVALID_NUMBER = "invalid_number", "Invalid number: number blocked"
+        MEETING_BOOKED = "meeting_booked", "Meeting booked: waiting for the meeting outcome"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dispositions")
+    code = models.SlugField(max_length=40)
+    label = models.CharField(max_length=80)
+    effect = models.CharField(max_length=16, choices=Effect.choices)
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["campaign", "sort_order", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "code"], name="disposition_code_unique_per_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def connected(self) -> bool:
+        return self.effect != self.Effect.NO_CONNECT
+
+
+class Call(models.Model):
+    """A call a caller made on a lead, and the disposition recorded for it. Kept for ever."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="calls")
+    caller = models.ForeignKey(User, on_delete=models.PROTECT, related_name="calls")
+    phone = models.ForeignKey(
+        PhoneNumber, null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
+    )
+    disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, related_name="calls")
+    notes = models.TextField(blank=True)
+    callback_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caller", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="call_idempotency_key_unique_per_caller",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.disposition} by {self.caller} on {self.created_at:%Y-%m-%d}"
+
+
+class Meeting(models.Model):
+    """A meeting booked with a lead; its outcome ends outreach for the campaign when it qualifies."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        QUALIFIED = "qualified", "Qualified"
+        NOT_QUALIFIED = "not_qualified", "Not qualified"
+        NO_SHOW = "no_show", "No-show"
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="meetings")
+    booked_by_call = models.ForeignKey(
+        Call, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=14, choices=Outcome.choices, default=Outcome.PENDING)
+    outcome_set_at = models.DateTimeField(null=True, blank=True)
+    outcome_set_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Meeting #{self.pk} ({self.get_outcome_display()})"

@@ -1,0 +1,12 @@
+"""Reads: what a user may see, and why a lead may not be called."""
+
+from campaigns.selectors.explaining import (
+    DialCheck,
+    Reason,
+    block_sentence,
+    blocks_stopping,
+    can_dial,
+    explain,
+)
+
+__all__ = ["DialCheck", "Reason", "block_sentence", "blocks_stopping", "can_dial", "explain"]

@@ -1,0 +1,229 @@
+"""Why can't we call this lead (or this number)? Every active block that stops it, as plain sentences.
+
+``explain`` and ``can_dial`` read the blocks themselves, never only the stored status, so a Do Not Call
+is in force the moment it commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.models import Block, ContactPhone, Lead, PhoneNumber
+from campaigns.services.statuses import block_reaches
+from leadops.errors import LeadopsError
+from leadops.normalizing import NormalizationError, format_phone, normalize_phone
+
+# Most serious first: what the person asked for, then the customer's instructions, then our own calls.
+SOURCE_RANK = {
+    Block.Source.OPS_PHONE_DNC: 0,
+    Block.Source.DISPOSITION: 1,
+    Block.Source.CUSTOMER_DNC: 2,
+    Block.Source.SUPPRESSION: 3,
+    Block.Source.CRM_RULE: 4,
+    Block.Source.OPS_DISQUALIFY: 5,
+    Block.Source.MEETING_OUTCOME: 6,
+    Block.Source.UNREACHABLE: 7,
+    Block.Source.FIT_RULE: 8,
+}
+REACH_RANK = {Block.Reach.PLATFORM: 0, Block.Reach.CUSTOMER: 1, Block.Reach.CAMPAIGN: 2}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One thing that stops a lead or a number, in a sentence a caller or a customer can read."""
+
+    code: str
+    message: str
+    block: Block | None = None
+
+    @property
+    def block_id(self) -> int | None:
+        return self.block.pk if self.block is not None else None
+
+
+@dataclass(frozen=True)
+class DialCheck:
+    allowed: bool
+    number: str
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def _lead_with_relations(lead: Lead) -> Lead:
+    if not all(lead._state.fields_cache.get(name) for name in ("contact", "campaign", "customer")):
+        lead = Lead.objects.select_related("contact__account", "campaign", "customer").get(pk=lead.pk)
+    return lead
+
+
+def _active_blocks(lead: Lead, *, phone_ids: list[int]) -> list[Block]:
+    """Return the active blocks that reach ``lead`` itself, its contact, its account, or those numbers."""
+    contact = lead.contact
+    targets = (
+        Q(target=Block.Target.LEAD, lead_id=lead.pk)
+        | Q(target=Block.Target.CONTACT, contact_id=contact.pk)
+        | Q(target=Block.Target.ACCOUNT, account_id=contact.account_id)
+    )
+    if phone_ids:
+        targets |= Q(target=Block.Target.PHONE, phone_id__in=phone_ids) | Q(
+            target=Block.Target.CONTACT_PHONE, contact_id=contact.pk, phone_id__in=phone_ids
+        )
+    blocks = (
+        Block.objects.filter(targets)
+        .filter(block_reaches(customer_ref=lead.customer_id, campaign_ref=lead.campaign_id))
+        .select_related("actor", "customer", "campaign", "phone", "contact", "account", "lead__contact")
+    )
+    return sorted(
+        blocks, key=lambda b: (SOURCE_RANK[b.source], REACH_RANK[b.reach], -b.created_at.timestamp())
+    )
+
+
+def _is_number_block(block: Block) -> bool:
+    return block.target in (Block.Target.PHONE, Block.Target.CONTACT_PHONE)
+
+
+def blocks_stopping(lead: Lead) -> tuple[list[Block], list[ContactPhone]]:
+    """Return the active blocks that stop ``lead`` and the contact's numbers that are still dialable.
+
+    Number blocks stop a lead only when together they leave it no number to dial: a contact with one DNC
+    number and one clean number is not stopped, and its DNC number is not listed.
+    """
+    lead = _lead_with_relations(lead)
+    links = list(ContactPhone.objects.filter(contact_id=lead.contact_id).select_related("phone"))
+    blocks = _active_blocks(lead, phone_ids=[link.phone_id for link in links])
+    blocked_phone_ids = {b.phone_id for b in blocks if _is_number_block(b)}
+    dialable = [link for link in links if link.phone_id not in blocked_phone_ids]
+    if dialable:
+        blocks = [b for b in blocks if not _is_number_block(b)]
+    return blocks, dialable
+
+
+def explain(lead: Lead, number: str | None = None) -> list[Reason]:
+    """Return every reason that stops ``lead`` (or ``lead`` on ``number``), most serious first.
+
+    An empty list means nothing stops it. Waiting (cool-down, lease) is not a reason: it ends by itself.
+    """
+    if number is not None:
+        return can_dial(lead, number).reasons
+    lead = _lead_with_relations(lead)
+    blocks, dialable = blocks_stopping(lead)
+    reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead), block=b) for b in blocks]
+    if not dialable and not any(_is_number_block(b) for b in blocks):
+        reasons.append(
+            Reason(
+                code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them."
+            )
+        )
+    return reasons
+
+
+def can_dial(lead: Lead, number: str) -> DialCheck:
+    """Return whether ``number`` (in any writing) may be dialled for ``lead`` now, with the reasons if not.
+
+    This is the authoritative answer: it reads the blocks directly, never only the stored status.
+    """
+    lead = _lead_with_relations(lead)
+    try:
+        e164 = normalize_phone(number, lead.customer.phone_region)
+    except NormalizationError as exc:
+        raise LeadopsError(exc.message, field="number", code="invalid_number") from exc
+    phone = PhoneNumber.objects.filter(e164=e164).first()
+    blocks = _active_blocks(lead, phone_ids=[phone.pk] if phone else [])
+    reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead), block=b) for b in blocks]
+    if phone is None or not ContactPhone.objects.filter(contact_id=lead.contact_id, phone=phone).exists():
+        reasons.append(
+            Reason(
+                code="not_contacts_number",
+                message=(
+                    f"{format_phone(e164)} is not one of {lead.contact}'s numbers: add it to the contact first."
+                ),
+            )
+        )
+    return DialCheck(allowed=not reasons, number=e164, reasons=reasons)
+
+
+def _code(block: Block) -> str:
+    if block.is_platform_dnc:
+        return "platform_dnc"
+    return block.source
+
+
+def _subject(block: Block, *, lead: Lead | None) -> str:
+    if block.target == Block.Target.LEAD:
+        target_lead = block.lead if lead is None or block.lead_id != lead.pk else lead
+        return f"{target_lead.contact}'s lead in {block.campaign or target_lead.campaign}"
+    if block.target == Block.Target.CONTACT:
+        return str(block.contact)
+    if block.target == Block.Target.ACCOUNT:
+        return f"The account {block.account}"
+    if block.target == Block.Target.PHONE:
+        return format_phone(block.phone.e164)
+    return f"{format_phone(block.phone.e164)} for {block.contact}"
+
+
+def _reach_words(block: Block) -> str:
+    if block.reach == Block.Reach.PLATFORM:
+        return "for every customer"
+    if block.reach == Block.Reach.CUSTOMER:
+        return f"for {block.customer}"
+    return f"in the campaign {block.campaign}"
+
+
+def _through(block: Block) -> str:
+    evidence = f" ({block.evidence_text})" if block.evidence_text else ""
+    match block.source:
+        case Block.Source.DISPOSITION:
+            label = block.evidence_text or block.get_reason_display()
+            return f"after a '{label}' call disposition"
+        case Block.Source.OPS_DISQUALIFY:
+            return "with the Disqualify workflow"
+        case Block.Source.OPS_PHONE_DNC:
+            return "with the Mark Phone DNC workflow"
+        case Block.Source.CUSTOMER_DNC:
+            return f"as {block.customer}'s own Do Not Call instruction"
+        case Block.Source.SUPPRESSION:
+            return f"because it matches {block.customer}'s suppression list{evidence}"
+        case Block.Source.CRM_RULE:
+            return f"by {block.customer}'s CRM rule{evidence}"
+        case Block.Source.MEETING_OUTCOME:
+            return f"when the meeting outcome was set{evidence}"
+        case Block.Source.UNREACHABLE:
+            return "after the attempt cap was reached without a connect"
+        case Block.Source.FIT_RULE:
+            return f"because it fails the campaign's fit rule{evidence}"
+    return block.get_source_display()
+
+
+def _how_to_lift(block: Block) -> str:
+    if block.is_platform_dnc:
+        return "Only an Ops lead may lift it (Undisqualify), and only if the person withdrew the request."
+    if block.source == Block.Source.SUPPRESSION:
+        return (
+            "The customer removes the entry from its list, or ops lift it for this contact as an exception "
+            "(Undisqualify)."
+        )
+    if block.source == Block.Source.CUSTOMER_DNC:
+        return (
+            "The customer removes its mark in the portal, or ops lift it on the customer's word (Undisqualify)."
+        )
+    if block.source == Block.Source.CRM_RULE:
+        return "It lifts itself when the CRM record stops matching the rule; ops may lift it as an exception."
+    if block.source == Block.Source.FIT_RULE:
+        return "It lifts itself when the campaign's fit rules change; ops may lift it (Undisqualify)."
+    return "Ops may lift it with Undisqualify."
+
+
+def block_sentence(block: Block, *, lead: Lead | None = None) -> str:
+    """Return one plain sentence: what is stopped, by whom, when, through what, and how to lift it."""
+    subject = _subject(block, lead=lead)
+    when = timezone.localtime(block.created_at).strftime("%Y-%m-%d")
+    who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
+    if block.is_platform_dnc and block.target == Block.Target.PHONE:
+        state = f"{subject} is on the platform Do-Not-Call list"
+    elif _is_number_block(block):
+        state = f"{subject} may not be dialled {_reach_words(block)} ({block.get_reason_display()})"
+    else:
+        state = f"{subject} is disqualified {_reach_words(block)} ({block.get_reason_display()})"
+    note = f' Note: "{block.note}".' if block.note else ""
+    return f"{state}: marked by {who} on {when} {_through(block)}.{note} {_how_to_lift(block)}"

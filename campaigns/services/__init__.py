@@ -1,0 +1,34 @@
+"""Writes: every state change in leadops is one of these functions."""
+
+from campaigns.services.actors import Actor
+from campaigns.services.blocks import BlockTarget, block_create, blocks_lift, leads_reached_by
+from campaigns.services.directory import (
+    account_create,
+    campaign_create,
+    contact_create,
+    contact_phone_add,
+    customer_create,
+    lead_create,
+    phone_number_get_or_create,
+)
+from campaigns.services.statuses import lead_statuses_recompute, leads_wake_waiting
+from campaigns.services.undisqualify import UndisqualifyResult, lead_undisqualify
+
+__all__ = [
+    "Actor",
+    "BlockTarget",
+    "UndisqualifyResult",
+    "account_create",
+    "block_create",
+    "blocks_lift",
+    "campaign_create",
+    "contact_create",
+    "contact_phone_add",
+    "customer_create",
+    "lead_create",
+    "lead_statuses_recompute",
+    "lead_undisqualify",
+    "leads_reached_by",
+    "leads_wake_waiting",
+    "phone_number_get_or_create",
+]

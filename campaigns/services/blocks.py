@@ -1,0 +1,170 @@
+"""Create and lift blocks, and recompute the statuses they touch.
+
+A block is never deleted. Creating one that already exists (same target, source, reach and evidence)
+returns the existing one; lifting a lifted one changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, PhoneNumber
+from campaigns.services.actors import Actor, actor_fields
+from campaigns.services.statuses import lead_statuses_recompute
+from leadops.errors import LeadopsError
+
+
+@dataclass(frozen=True)
+class BlockTarget:
+    """What a block stops: exactly one of lead, contact, account or phone; or a contact's use of a phone."""
+
+    lead: Lead | None = None
+    contact: Contact | None = None
+    account: Account | None = None
+    phone: PhoneNumber | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.lead is not None:
+            return Block.Target.LEAD
+        if self.account is not None:
+            return Block.Target.ACCOUNT
+        if self.contact is not None and self.phone is not None:
+            return Block.Target.CONTACT_PHONE
+        if self.contact is not None:
+            return Block.Target.CONTACT
+        if self.phone is not None:
+            return Block.Target.PHONE
+        raise LeadopsError("A block needs a target: a lead, contact, account or phone number.")
+
+    def customer(self) -> Customer | None:
+        """Return the tenant the target belongs to; a phone number alone belongs to no tenant."""
+        for owner in (self.lead, self.contact, self.account):
+            if owner is not None:
+                return owner.customer
+        return None
+
+
+def leads_reached_by(blocks: QuerySet[Block]) -> QuerySet[Lead]:
+    """Return every lead whose status may depend on one of ``blocks`` (a superset is harmless).
+
+    A UNION of one indexed lookup per target kind: an OR across them would scan every lead.
+    """
+    by_lead = Lead.objects.filter(pk__in=blocks.filter(target=Block.Target.LEAD).values("lead_id"))
+    by_contact = Lead.objects.filter(
+        contact_id__in=blocks.filter(target__in=[Block.Target.CONTACT, Block.Target.CONTACT_PHONE]).values(
+            "contact_id"
+        )
+    )
+    by_account = Lead.objects.filter(
+        contact__account_id__in=blocks.filter(target=Block.Target.ACCOUNT).values("account_id")
+    )
+    by_phone = Lead.objects.filter(
+        contact_id__in=ContactPhone.objects.filter(
+            phone_id__in=blocks.filter(target=Block.Target.PHONE).values("phone_id")
+        ).values("contact_id")
+    )
+    ids = by_lead.values("pk").union(
+        by_contact.values("pk"), by_account.values("pk"), by_phone.values("pk"), all=True
+    )
+    return Lead.objects.filter(pk__in=ids)
+
+
+def block_create(
+    *,
+    target: BlockTarget,
+    source: str,
+    reason: str,
+    reach: str,
+    actor: Actor,
+    campaign: Campaign | None = None,
+    customer: Customer | None = None,
+    evidence: models.Model | None = None,
+    evidence_text: str = "",
+    note: str = "",
+) -> tuple[Block, bool]:
+    """Record one reason not to reach ``target`` and recompute the leads it reaches.
+
+    Return ``(block, created)``. A repeat call with the same target, source, reach and evidence returns
+    the active block already there and changes nothing.
+    """
+    customer, campaign = _scope(target=target, reach=reach, customer=customer, campaign=campaign)
+    fields: dict[str, object] = {
+        "target": target.kind,
+        "lead": target.lead,
+        "contact": target.contact,
+        "account": target.account,
+        "phone": target.phone,
+        "source": source,
+        "reach": reach,
+        "customer": customer,
+        "campaign": campaign,
+        "evidence_type": ContentType.objects.get_for_model(evidence) if evidence is not None else None,
+        "evidence_id": evidence.pk if evidence is not None else None,
+    }
+    with transaction.atomic():
+        existing = Block.objects.active().filter(**fields).first()
+        if existing is not None:
+            return existing, False
+        block = Block(
+            **fields,
+            reason=reason,
+            evidence_text=evidence_text,
+            note=note,
+            created_at=timezone.now(),
+            **actor_fields(actor, user_field="actor", job_field="actor_job"),
+        )
+        block.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                block.save()
+        except IntegrityError:
+            # A concurrent transaction recorded the same block first: theirs is the one.
+            return Block.objects.active().get(**fields), False
+        lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(pk=block.pk)))
+    return block, True
+
+
+def _scope(
+    *, target: BlockTarget, reach: str, customer: Customer | None, campaign: Campaign | None
+) -> tuple[Customer | None, Campaign | None]:
+    owner = target.customer()
+    if reach == Block.Reach.PLATFORM:
+        return None, None
+    if reach == Block.Reach.CAMPAIGN:
+        if campaign is None:
+            raise LeadopsError("A campaign-wide block needs its campaign.", field="campaign")
+        customer = campaign.customer
+    customer = customer or owner
+    if customer is None:
+        raise LeadopsError("A customer-wide block needs its customer.", field="customer")
+    if owner is not None and owner.pk != customer.pk:
+        raise LeadopsError("A block cannot reach across customers.", field="customer")
+    return customer, (campaign if reach == Block.Reach.CAMPAIGN else None)
+
+
+def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str) -> int:
+    """Lift the active ones of ``blocks``, recompute the leads they reached, and return how many were lifted.
+
+    Lifting records who, when and why; nothing is deleted. Already lifted blocks are left as they are.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise LeadopsError("Say why the block is lifted.", field="reason")
+    now = timezone.now()
+    with transaction.atomic():
+        lifted = Block.objects.filter(pk__in=blocks.active().values("pk")).update(
+            lifted_at=now,
+            lift_reason=reason,
+            **actor_fields(actor, user_field="lifted_by", job_field="lifted_by_job"),
+        )
+        if lifted:
+            # The blocks lifted by this statement are the ones stamped ``now``; any other block lifted in
+            # the same microsecond only widens the recompute, which is harmless.
+            lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(lifted_at=now)), now=now)
+    return lifted

@@ -1,0 +1,10 @@
+"""Celery tasks: thin, idempotent, taking ids; each calls one service."""
+
+from celery import shared_task
+
+
+@shared_task(name="campaigns.tasks.leads_wake_waiting")
+def leads_wake_waiting() -> int:
+    from campaigns.services import leads_wake_waiting as wake
+
+    return wake()
