@@ -10,6 +10,7 @@ from django.db import transaction
 from campaigns.models import Block, Lead
 from campaigns.services.actors import Actor, actor_may
 from campaigns.services.blocks import blocks_lift
+from campaigns.services.statuses import lead_statuses_recompute
 from leadops.errors import LeadopsError
 
 LIFT_PERMISSION = "campaigns.lift_block"
@@ -78,6 +79,8 @@ def lead_undisqualify(
                 blocks=Block.objects.filter(pk__in=[b.pk for b in liftable]), actor=actor, reason=reason
             )
             result.lifted = list(Block.objects.filter(pk__in=[b.pk for b in liftable]))
+        # Recompute even when nothing was lifted, so the status returned is the blocks' answer.
+        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk))
         lead.refresh_from_db(fields=["status"])
         result.status = lead.status
         if not result.kept:

@@ -53,9 +53,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             return
         for codename in extracted:
             app_label, _, name = codename.partition(".")
-            self.user_permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=name)
-            )
+            self.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
         self.save()
 
 

@@ -70,9 +70,7 @@ def test_every_source_disqualifies_a_contact(source):
 def test_lead_block_disqualifies_only_that_lead():
     # given
     lead = LeadFactory()
-    same_contact_other_campaign = LeadFactory(
-        contact=lead.contact, campaign=CampaignFactory(customer=lead.customer)
-    )
+    same_contact_other_campaign = LeadFactory(contact=lead.contact, campaign=CampaignFactory(customer=lead.customer))
     # when
     block_create(
         target=BlockTarget(lead=lead),
@@ -210,9 +208,7 @@ def test_lifting_the_only_block_returns_the_lead_to_the_pool():
         actor="tests",
     )
     # when
-    lifted = blocks_lift(
-        blocks=Block.objects.filter(pk=block.pk), actor="tests", reason="customer withdrew it"
-    )
+    lifted = blocks_lift(blocks=Block.objects.filter(pk=block.pk), actor="tests", reason="customer withdrew it")
     # then
     assert lifted == 1
     assert status_of(lead) == LeadStatus.ELIGIBLE
@@ -268,9 +264,7 @@ def test_disqualification_wins_over_waiting():
 
 def test_waking_returns_leads_whose_wait_ran_out_and_releases_their_lease(ops_user):
     # given
-    lead = LeadFactory(
-        waiting_until=timezone.now() + timedelta(minutes=5), waiting_reason="leased", leased_to=ops_user
-    )
+    lead = LeadFactory(waiting_until=timezone.now() + timedelta(minutes=5), waiting_reason="leased", leased_to=ops_user)
     recompute(lead)
     assert status_of(lead) == LeadStatus.WAITING
     # when
