@@ -1,0 +1,27 @@
+"""Writes of the CRM integration: receive events, fold them into records, evaluate rules."""
+
+from suppressions.crm.services.events import (
+    ReceiveResult,
+    crm_events_process,
+    crm_events_receive,
+    hubspot_to_events,
+    validate_events,
+)
+from suppressions.crm.services.rules import (
+    crm_rule_evaluate,
+    crm_rule_templates_add,
+    crm_rules_evaluate,
+    matching_records,
+)
+
+__all__ = [
+    "ReceiveResult",
+    "crm_events_process",
+    "crm_events_receive",
+    "crm_rule_evaluate",
+    "crm_rule_templates_add",
+    "crm_rules_evaluate",
+    "hubspot_to_events",
+    "matching_records",
+    "validate_events",
+]

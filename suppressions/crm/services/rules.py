@@ -1,0 +1,249 @@
+"""Evaluate a customer's CRM rules over its synced records, set-based.
+
+For each rule: open a ``CrmMatch`` episode for every record that matches and has none, end the open
+episodes of records that stopped matching (lifting their blocks), and block the accounts or contacts of
+open episodes that have no block yet. A few statements per rule, whatever the number of records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Case, FloatField, Q, QuerySet, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Lower
+from django.utils import timezone
+
+from campaigns.models import Block, Customer
+from campaigns.services import blocks_lift, lead_statuses_recompute, leads_reached_by
+from suppressions.crm.models import CrmMatch, CrmRecord, CrmRule
+
+JOB = "crm.rules"
+_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def rule_values(rule: CrmRule) -> list[str]:
+    return [v.strip().lower() for v in rule.value.split(",") if v.strip()]
+
+
+def _as_number(value: str) -> float | None:
+    try:
+        return float(Decimal(value.strip()))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def rule_condition(rule: CrmRule) -> Q:
+    """Return the condition that ``rule`` matches, over records aliased by ``matching_records``."""
+    op = CrmRule.Operator
+    if rule.operator == op.IS_SET:
+        return Q(**{"properties__has_key": rule.property}) & ~Q(_v=None) & ~Q(_v="")
+    if rule.operator == op.EQUALS:
+        return Q(_lv=rule.value.strip().lower())
+    if rule.operator == op.IN:
+        return Q(_lv__in=rule_values(rule))
+    if rule.operator == op.NOT_IN:
+        return Q(_lv__isnull=False) & ~Q(_lv="") & ~Q(_lv__in=rule_values(rule))
+    if rule.operator == op.CONTAINS:
+        return Q(_lv__contains=rule.value.strip().lower())
+    number = _as_number(rule.value)
+    lookup = "gt" if rule.operator == op.GREATER else "lt"
+    if number is not None:
+        return Q(**{f"_n__{lookup}": number})
+    # Otherwise compare as text: ISO dates (2026-11-24) order correctly as strings.
+    return Q(**{f"_v__{lookup}": rule.value.strip()})
+
+
+def matching_records(rule: CrmRule, *, record_ids: Collection[int] | None = None) -> QuerySet[CrmRecord]:
+    """Return the customer's live records of the rule's type that the rule matches."""
+    text = KeyTextTransform(rule.property, "properties")
+    records = CrmRecord.objects.filter(
+        customer_id=rule.customer_id, object_type=rule.object_type, is_deleted=False
+    ).alias(
+        _v=text,
+        _lv=Lower(text),
+        _n=Case(When(Q(_v__regex=_NUMBER), then=Cast(text, FloatField())), default=Value(None)),
+    )
+    if record_ids is not None:
+        records = records.filter(pk__in=record_ids)
+    return records.filter(rule_condition(rule))
+
+
+def _property_sql(alias: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"COALESCE({alias}.properties ->> %s, '')"
+    return f"COALESCE(json_extract({alias}.properties, '$.\"' || %s || '\"'), '')"
+
+
+def _evidence_sql(rule: CrmRule) -> tuple[str, list[object]]:
+    """Return SQL that words a match's evidence: ``HubSpot company "Acme" (id 7): lifecyclestage = customer``."""
+    sql = (
+        "conn.name || ' ' || r.object_type || ' \"' || r.name || '\" (id ' || r.external_id || '): ' "
+        f"|| %s || ' = ' || {_property_sql('r')} || ', synced ' || substr(CAST(r.last_seen_at AS TEXT), 1, 10) "
+        "|| '; rule ''' || %s || ''''"
+    )
+    return sql, [rule.property, rule.property, rule.name]
+
+
+NULL_ID = "CAST(NULL AS BIGINT)"
+_BLOCK_COLUMNS = (
+    "target, lead_id, contact_id, account_id, phone_id, source, reason, reach, customer_id, campaign_id, "
+    "actor_id, actor_job, created_at, evidence_type_id, evidence_id, evidence_text, note, lifted_by_job, "
+    "lift_reason"
+)
+
+
+def _insert_blocks(rule: CrmRule, *, now: datetime, match_type_id: int) -> int:
+    """Block the accounts or contacts of the rule's open episodes that have no block for that episode."""
+    evidence, evidence_params = _evidence_sql(rule)
+    common = [rule.reason, rule.customer_id, JOB, now, match_type_id]
+    head = (
+        f"INSERT INTO campaigns_block ({_BLOCK_COLUMNS}) SELECT DISTINCT {{target}}, {NULL_ID}, {{contact}}, "
+        f"{{account}}, {NULL_ID}, 'crm_rule', %s, 'customer', %s, {NULL_ID}, {NULL_ID}, %s, %s, %s, m.id, "
+        f"{evidence}, '', '', '' "
+        "FROM crm_crmmatch m JOIN crm_crmrecord r ON r.id = m.record_id "
+        "JOIN crm_crmconnection conn ON conn.id = r.connection_id "
+    )
+    not_blocked = (
+        "AND NOT EXISTS (SELECT 1 FROM campaigns_block b WHERE b.source = 'crm_rule' AND b.evidence_type_id = %s "
+        "AND b.evidence_id = m.id AND b.target = {target} AND {same})"
+    )
+    statements: list[tuple[str, list[object]]] = []
+    if rule.effect == CrmRule.Effect.ACCOUNT:
+        sql = (
+            head.format(target="'account'", contact=NULL_ID, account="a.id")
+            + (
+                "JOIN campaigns_account a ON a.customer_id = %s AND a.domain <> '' "
+                "AND (a.domain = r.domain OR a.domain LIKE '%%.' || r.domain) "
+                "WHERE m.rule_id = %s AND m.ended_at IS NULL AND r.domain <> '' "
+            )
+            + not_blocked.format(target="'account'", same="b.account_id = a.id")
+        )
+        statements.append((sql, [*common, *evidence_params, rule.customer_id, rule.pk, match_type_id]))
+    else:
+        by_email = (
+            "JOIN crm_crmrecordidentifier i ON i.record_id = r.id AND i.kind = 'email' "
+            "JOIN campaigns_contactemail ce ON ce.email = i.value "
+            "JOIN campaigns_contact c ON c.id = ce.contact_id AND c.customer_id = %s "
+        )
+        by_phone = (
+            "JOIN crm_crmrecordidentifier i ON i.record_id = r.id AND i.kind = 'phone' "
+            "JOIN campaigns_phonenumber p ON p.e164 = i.value "
+            "JOIN campaigns_contactphone cp ON cp.phone_id = p.id "
+            "JOIN campaigns_contact c ON c.id = cp.contact_id AND c.customer_id = %s "
+        )
+        for join in (by_email, by_phone):
+            sql = (
+                head.format(target="'contact'", contact="c.id", account=NULL_ID)
+                + join
+                + "WHERE m.rule_id = %s AND m.ended_at IS NULL "
+                + not_blocked.format(target="'contact'", same="b.contact_id = c.id")
+            )
+            statements.append((sql, [*common, *evidence_params, rule.customer_id, rule.pk, match_type_id]))
+    created = 0
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            created += max(cursor.rowcount, 0)
+    return created
+
+
+def crm_rule_evaluate(*, rule: CrmRule, record_ids: Collection[int] | None = None) -> dict[str, int]:
+    """Bring ``rule``'s episodes and blocks in line with the records; return counts of what changed.
+
+    Idempotent: a second run finds nothing to open, end or block. ``record_ids`` limits the work to
+    records that just changed. An inactive rule ends all its episodes.
+    """
+    now = timezone.now()
+    match_type = ContentType.objects.get_for_model(CrmMatch)
+    with transaction.atomic():
+        open_matches = CrmMatch.objects.filter(rule=rule, ended_at__isnull=True)
+        if record_ids is not None:
+            open_matches = open_matches.filter(record_id__in=record_ids)
+        if rule.is_active:
+            matching = matching_records(rule, record_ids=record_ids)
+            ended = open_matches.exclude(record_id__in=matching.values("pk")).update(ended_at=now)
+            new_ids = list(
+                matching.exclude(
+                    pk__in=CrmMatch.objects.filter(rule=rule, ended_at__isnull=True).values("record_id")
+                ).values_list("pk", flat=True)
+            )
+            CrmMatch.objects.bulk_create(
+                (CrmMatch(rule=rule, record_id=pk, matched_at=now) for pk in new_ids), batch_size=5000
+            )
+        else:
+            ended = open_matches.update(ended_at=now)
+            new_ids = []
+        lifted = 0
+        if ended:
+            lifted = blocks_lift(
+                blocks=Block.objects.filter(
+                    source=Block.Source.CRM_RULE,
+                    evidence_type=match_type,
+                    evidence_id__in=CrmMatch.objects.filter(rule=rule, ended_at=now).values("pk"),
+                ),
+                actor=JOB,
+                reason=f"The CRM record no longer matches rule '{rule.name}'.",
+            )
+        created = _insert_blocks(rule, now=now, match_type_id=match_type.pk) if rule.is_active else 0
+        if created:
+            lead_statuses_recompute(
+                leads=leads_reached_by(
+                    Block.objects.filter(source=Block.Source.CRM_RULE, evidence_type=match_type, created_at=now)
+                ),
+                now=now,
+            )
+    return {"opened": len(new_ids), "ended": ended, "blocked": created, "lifted": lifted}
+
+
+def crm_rules_evaluate(*, customer: Customer, record_ids: Collection[int] | None = None) -> dict[str, int]:
+    """Evaluate every rule of ``customer`` (active or not); return the summed counts."""
+    totals = {"opened": 0, "ended": 0, "blocked": 0, "lifted": 0}
+    for rule in CrmRule.objects.filter(customer=customer).order_by("pk"):
+        for key, value in crm_rule_evaluate(rule=rule, record_ids=record_ids).items():
+            totals[key] += value
+    return totals
+
+
+RULE_TEMPLATES = [
+    {
+        "name": "Existing customers",
+        "object_type": "company",
+        "property": "lifecyclestage",
+        "operator": CrmRule.Operator.EQUALS,
+        "value": "customer",
+        "effect": CrmRule.Effect.ACCOUNT,
+        "reason": Block.Reason.EXISTING_CUSTOMER,
+    },
+    {
+        "name": "Open deals",
+        "object_type": "deal",
+        "property": "dealstage",
+        "operator": CrmRule.Operator.NOT_IN,
+        "value": "closedwon, closedlost",
+        "effect": CrmRule.Effect.ACCOUNT,
+        "reason": Block.Reason.OPEN_DEAL,
+    },
+]
+
+
+def crm_rule_templates_add(*, customer: Customer) -> list[CrmRule]:
+    """Add the standard rules (existing customers, open deals) to ``customer``; a repeat adds nothing."""
+    added = []
+    for template in RULE_TEMPLATES:
+        rule, created = CrmRule.objects.get_or_create(customer=customer, name=template["name"], defaults=template)
+        if created:
+            added.append(rule)
+    return added
+
+
+def crm_rule_changed(*, rule: CrmRule) -> None:
+    """Re-evaluate every record of the rule's customer after the change commits (a Celery task)."""
+    from suppressions.crm.tasks import crm_customer_evaluate
+
+    customer_id = rule.customer_id
+    transaction.on_commit(lambda: crm_customer_evaluate.delay(customer_id))
