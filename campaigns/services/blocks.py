@@ -69,8 +69,9 @@ def leads_reached_by(blocks: QuerySet[Block]) -> QuerySet[Lead]:
             phone_id__in=blocks.filter(target=Block.Target.PHONE).values("phone_id")
         ).values("contact_id")
     )
-    ids = by_lead.values("pk").union(
-        by_contact.values("pk"), by_account.values("pk"), by_phone.values("pk"), all=True
+    # SQLite refuses ORDER BY inside a compound statement, so each part drops Lead's default ordering.
+    ids = by_lead.order_by().values("pk").union(
+        *(part.order_by().values("pk") for part in (by_contact, by_account, by_phone)), all=True
     )
     return Lead.objects.filter(pk__in=ids)
 

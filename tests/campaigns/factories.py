@@ -45,7 +45,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@agency.test")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
+    password = factory.django.Password("pw-for-tests-1")
 
     @factory.post_generation
     def permissions(self, create, extracted, **kwargs):
@@ -54,7 +54,6 @@ class UserFactory(factory.django.DjangoModelFactory):
         for codename in extracted:
             app_label, _, name = codename.partition(".")
             self.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
-        self.save()
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,589 @@
+"""The ops back office: an adapter over the services and selectors, for every model of the domain core.
+
+* Rows that change lead statuses are created through the services (``customer_create``, ``lead_create``
+  …), never by a bare ``save()``; fields that only a service may change are read-only here.
+* Blocks are read-only: they are created by workflows and lifted with Undisqualify, never deleted. No
+  admin here offers deletion of anything that history hangs on (leads, contacts, accounts, numbers,
+  calls, meetings), so nothing ever cascades into blocks.
+* List pages stay fast at a million rows: ``list_select_related`` for every related column, and
+  ``BoundedCountPaginator`` instead of a full-table ``COUNT(*)`` per page load.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, Model, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from campaigns.admin_forms import AccountAddForm, ContactForm, LeadAddForm
+from campaigns.admin_pagination import BoundedCountPaginator
+from campaigns.models import (
+    Account,
+    Block,
+    Call,
+    Campaign,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Customer,
+    Disposition,
+    Lead,
+    Meeting,
+    PhoneNumber,
+    User,
+)
+from campaigns.selectors import block_sentence, explain
+from campaigns.services import (
+    account_create,
+    campaign_create,
+    contact_create,
+    contact_phone_add,
+    customer_create,
+    lead_create,
+)
+
+NOTHING_STOPS_THIS_LEAD = "Nothing stops this lead."
+
+admin.site.site_header = "leadops"
+admin.site.site_title = "leadops"
+admin.site.index_title = "Back office"
+
+
+def adopt(instance: Model, saved: Model) -> None:
+    """Make the admin's unsaved ``instance`` the row a service saved, so the admin's redirect, log entry
+    and inlines refer to it."""
+    for name, value in saved.__dict__.items():
+        if name != "_state":
+            instance.__dict__[name] = value
+    instance._state.adding = False
+    instance._state.db = saved._state.db
+
+
+class ListAtScale:
+    """List pages that never count a whole table, and find a row by its id when the search is a number."""
+
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+    list_per_page = 100
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip().lstrip("#")
+        if term.isdigit():
+            results = results | queryset.filter(pk=int(term))
+        return results, may_have_duplicates
+
+
+class KeepsHistory:
+    """Nothing here is ever deleted from the admin: leads, blocks, calls and their evidence hang on it."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+def changelist_url(model: type[Model], **params: object) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+# --- tenants and users ----------------------------------------------------------------------------
+
+
+@admin.register(Customer)
+class CustomerAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = ("name", "slug", "phone_region", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    fields = ("name", "slug", "phone_region")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug names the tenant in URLs and uploads; it does not change once made.
+        return ("slug",) if obj is not None else ()
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if obj is None else {}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        adopt(obj, customer_create(name=obj.name, slug=obj.slug, phone_region=obj.phone_region))
+
+
+@admin.register(User)
+class UserAdmin(ListAtScale, DjangoUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "customer", "is_staff", "is_active")
+    list_filter = (*DjangoUserAdmin.list_filter, "customer")
+    list_select_related = ("customer",)
+    search_fields = (*DjangoUserAdmin.search_fields, "customer__name")
+    autocomplete_fields = ("customer",)
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Customer", {"fields": ("customer",), "description": "Empty for agency staff."}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        ("Customer", {"fields": ("customer",), "description": "Set only for a customer's portal user."}),
+    )
+
+
+# --- campaigns ------------------------------------------------------------------------------------
+
+
+class DispositionInline(admin.TabularInline):
+    model = Disposition
+    extra = 0
+    can_delete = False
+    fields = ("sort_order", "code", "label", "effect", "is_active")
+    ordering = ("sort_order", "label")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = ("name", "customer", "status", "cooldown_hours", "attempt_cap", "created_at")
+    list_filter = ("status", "customer")
+    list_select_related = ("customer",)
+    search_fields = ("name", "customer__name")
+    autocomplete_fields = ("customer",)
+    readonly_fields = ("leads_by_status",)
+
+    def get_fields(self, request, obj=None):
+        fields = ["customer", "name", "status", "cooldown_hours", "attempt_cap"]
+        return [*fields, "leads_by_status"] if obj is not None else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        # A campaign never moves to another customer: its leads, blocks and calls belong to that one.
+        return ("customer", "leads_by_status") if obj is not None else ()
+
+    def get_inlines(self, request, obj):
+        # A new campaign gets the default disposition catalogue from campaign_create; edit it afterwards.
+        return [DispositionInline] if obj is not None else []
+
+    @admin.display(description="Leads")
+    def leads_by_status(self, obj: Campaign) -> str:
+        counts = dict(Lead.objects.filter(campaign=obj).values_list("status").annotate(n=Count("pk")))
+        if not counts:
+            return "No leads yet."
+        return format_html_join(
+            ", ",
+            '<a href="{}">{} {}</a>',
+            (
+                (changelist_url(Lead, campaign__id__exact=obj.pk, status__exact=status), n, label)
+                for status, label in Lead._meta.get_field("status").choices
+                if (n := counts.get(status))
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        campaign = campaign_create(
+            customer=obj.customer,
+            name=obj.name,
+            status=obj.status,
+            cooldown_hours=obj.cooldown_hours,
+            attempt_cap=obj.attempt_cap,
+        )
+        adopt(obj, campaign)
+
+
+@admin.register(Disposition)
+class DispositionAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = ("label", "code", "effect", "campaign", "customer", "is_active", "sort_order")
+    list_filter = ("effect", "is_active", "campaign__customer")
+    list_select_related = ("campaign__customer",)
+    search_fields = ("label", "code", "campaign__name")
+    autocomplete_fields = ("campaign",)
+
+    @admin.display(description="Customer", ordering="campaign__customer__name")
+    def customer(self, obj: Disposition) -> Customer:
+        return obj.campaign.customer
+
+
+# --- accounts, contacts, numbers ------------------------------------------------------------------
+
+
+@admin.register(Account)
+class AccountAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = ("name", "domain", "customer", "created_at")
+    list_filter = ("customer",)
+    list_select_related = ("customer",)
+    search_fields = ("^name", "^domain")
+    autocomplete_fields = ("customer",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = AccountAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The domain is matched against suppressions as stored; only account_create normalises it.
+        return ("customer", "domain", "contacts_link") if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        fields = ["customer", "name", "domain"]
+        return [*fields, "contacts_link"] if obj is not None else fields
+
+    @admin.display(description="Contacts")
+    def contacts_link(self, obj: Account) -> str:
+        return format_html('<a href="{}">Contacts at {}</a>', changelist_url(Contact, account__id__exact=obj.pk), obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        adopt(obj, account_create(customer=obj.customer, name=obj.name, domain=obj.domain))
+
+
+class ContactPhoneInline(ReadOnlyInline):
+    model = ContactPhone
+    fields = ("phone", "kind")
+    verbose_name = "number"
+    verbose_name_plural = "Numbers (add one above; a number is blocked with Mark Phone DNC, never removed here)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("phone")
+
+
+class ContactEmailInline(ReadOnlyInline):
+    model = ContactEmail
+    fields = ("email", "domain")
+
+
+class LeadInline(ReadOnlyInline):
+    model = Lead
+    fk_name = "contact"
+    fields = ("campaign", "status", "waiting_until", "attempts", "last_attempt_at")
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("campaign")
+
+
+@admin.register(Contact)
+class ContactAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    form = ContactForm
+    list_display = ("__str__", "title", "account", "customer", "created_at")
+    list_filter = ("customer",)
+    list_select_related = ("account", "customer")
+    search_fields = ("^last_name", "^first_name", "^account__name", "=emails__email", "=phones__phone__e164")
+    search_help_text = "Last name, first name, account name, exact email, E.164 number, or a contact id."
+    autocomplete_fields = ("account",)
+    inlines = [ContactPhoneInline, ContactEmailInline, LeadInline]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["account", "first_name", "last_name", "title", "new_phone", "new_phone_kind", "new_email"]
+        return ["customer", "account", "first_name", "last_name", "title", "new_phone", "new_phone_kind"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A contact stays with its account and tenant: its leads and blocks were recorded for them.
+        return ("customer", "account") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        phone = form.cleaned_data.get("new_phone", "").strip()
+        email = form.cleaned_data.get("new_email", "")
+        contact = contact_create(
+            account=obj.account,
+            first_name=obj.first_name,
+            last_name=obj.last_name,
+            title=obj.title,
+            emails=[email] if email else [],
+            phones=[(phone, form.cleaned_data["new_phone_kind"])] if phone else [],
+        )
+        adopt(obj, contact)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        phone = form.cleaned_data.get("new_phone", "").strip()
+        if change and phone:
+            contact_phone_add(contact=form.instance, raw=phone, kind=form.cleaned_data["new_phone_kind"])
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    """Numbers are created once, normalised, by the services; here they are looked up, never edited."""
+
+    list_display = ("e164", "__str__", "created_at")
+    search_fields = ("^e164",)
+    search_help_text = "The number in E.164, e.g. +1202555 (a prefix is enough)."
+    fields = ("e164", "created_at", "shared_by", "blocks_link")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PhoneNumber | None = None) -> bool:
+        return False
+
+    @admin.display(description="Contacts with this number")
+    def shared_by(self, obj: PhoneNumber) -> str:
+        shown = 50
+        links = list(
+            ContactPhone.objects.filter(phone=obj)
+            .select_related("contact__account")
+            .order_by("contact__last_name", "contact_id")[: shown + 1]
+        )
+        if not links:
+            return "Nobody."
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> at {} ({})</li>',
+            (
+                (
+                    reverse("admin:campaigns_contact_change", args=[link.contact_id]),
+                    link.contact,
+                    link.contact.account,
+                    link.get_kind_display(),
+                )
+                for link in links[:shown]
+            ),
+        )
+        more = ""
+        if len(links) > shown:
+            more = format_html(
+                '<li><a href="{}">All contacts with this number…</a></li>',
+                changelist_url(Contact, q=obj.e164),
+            )
+        return format_html("<ul>{}{}</ul>", items, more)
+
+    @admin.display(description="Blocks")
+    def blocks_link(self, obj: PhoneNumber) -> str:
+        return format_html('<a href="{}">Blocks on this number</a>', changelist_url(Block, q=obj.e164))
+
+
+# --- leads ----------------------------------------------------------------------------------------
+
+
+@admin.register(Lead)
+class LeadAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "status",
+        "campaign",
+        "contact",
+        "account",
+        "priority",
+        "attempts",
+        "last_attempt_at",
+        "waiting_until",
+    )
+    list_display_links = ("id", "contact")
+    list_filter = ("status", "waiting_reason", "campaign", "customer")
+    list_select_related = ("campaign", "contact__account")
+    search_fields = ("^contact__last_name", "^contact__first_name", "^contact__account__name")
+    search_help_text = "Contact last or first name, account name, or a lead id."
+    autocomplete_fields = ("campaign", "contact")
+    readonly_fields = (
+        "why_not",
+        "customer",
+        "campaign",
+        "contact",
+        "account",
+        "status",
+        "waiting_until",
+        "waiting_reason",
+        "leased_to",
+        "attempts",
+        "last_attempt_at",
+        "created_at",
+        "blocks_link",
+    )
+    fieldsets = (
+        (None, {"fields": ("status", "why_not", "blocks_link")}),
+        ("Lead", {"fields": ("campaign", "customer", "contact", "account", "priority", "source", "created_at")}),
+        ("Calling", {"fields": ("waiting_until", "waiting_reason", "leased_to", "attempts", "last_attempt_at")}),
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = LeadAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ((None, {"fields": ("campaign", "contact", "priority", "source")}),)
+        return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        # The status and calling state are written only by the status recompute and the dialer services.
+        return self.readonly_fields if obj is not None else ()
+
+    @admin.display(description="Account", ordering="contact__account__name")
+    def account(self, obj: Lead) -> Account:
+        return obj.contact.account
+
+    @admin.display(description="Why not?")
+    def why_not(self, obj: Lead) -> str:
+        if obj.pk is None:
+            return "—"
+        reasons = explain(obj)
+        if not reasons:
+            return NOTHING_STOPS_THIS_LEAD
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r.message,) for r in reasons)))
+
+    @admin.display(description="Blocks")
+    def blocks_link(self, obj: Lead) -> str:
+        return format_html(
+            '<a href="{}">Blocks on this lead</a> · <a href="{}">on its contact</a> · <a href="{}">on its account</a>',
+            changelist_url(Block, lead__id__exact=obj.pk),
+            changelist_url(Block, contact__id__exact=obj.contact_id),
+            changelist_url(Block, account__id__exact=obj.contact.account_id),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        lead = lead_create(campaign=obj.campaign, contact=obj.contact, priority=obj.priority, source=obj.source)
+        adopt(obj, lead)
+
+
+# --- blocks ---------------------------------------------------------------------------------------
+
+
+class BlockStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("active", "Active"), ("lifted", "Lifted"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(lifted_at__isnull=True)
+        if self.value() == "lifted":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Block)
+class BlockAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    """Read-only: blocks are made by the workflows and lifted with Undisqualify, never edited or deleted."""
+
+    list_display = (
+        "id",
+        "target_label",
+        "source",
+        "reason",
+        "reach",
+        "actor_label",
+        "created_at",
+        "lifted_at",
+        "sentence",
+    )
+    list_filter = (BlockStateFilter, "source", "reach", "target", "reason", "customer")
+    list_select_related = (
+        "actor",
+        "customer",
+        "campaign",
+        "phone",
+        "contact",
+        "account",
+        "lead__contact",
+        "lead__campaign",
+    )
+    search_fields = ("=phone__e164", "^contact__last_name", "^account__name", "evidence_text")
+    search_help_text = "E.164 number, contact last name, account name, evidence text, or a block id."
+    fieldsets = (
+        (None, {"fields": ("sentence", "target", "lead", "contact", "account", "phone")}),
+        ("Why", {"fields": ("source", "reason", "reach", "customer", "campaign", "evidence_text", "note")}),
+        ("Evidence", {"fields": ("evidence_type", "evidence_id")}),
+        ("Made", {"fields": ("actor", "actor_job", "created_at")}),
+        ("Lifted", {"fields": ("lifted_at", "lifted_by", "lifted_by_job", "lift_reason")}),
+    )
+    readonly_fields = ("sentence",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Block | None = None) -> bool:
+        return False
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The lead, contact and account pages link here filtered by their id.
+        if lookup in {"lead__id__exact", "contact__id__exact", "account__id__exact"}:
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="Target")
+    def target_label(self, obj: Block) -> str:
+        match obj.target:
+            case Block.Target.LEAD:
+                return f"Lead #{obj.lead_id} ({obj.lead.contact})"
+            case Block.Target.CONTACT:
+                return str(obj.contact)
+            case Block.Target.ACCOUNT:
+                return f"Account {obj.account}"
+            case Block.Target.PHONE:
+                return str(obj.phone)
+        return f"{obj.phone} for {obj.contact}"
+
+    @admin.display(description="Made by", ordering="actor__username")
+    def actor_label(self, obj: Block) -> str:
+        return obj.actor_name
+
+    @admin.display(description="Sentence")
+    def sentence(self, obj: Block) -> str:
+        text = block_sentence(obj)
+        return f"(Lifted) {text}" if obj.lifted_at else text
+
+
+# --- calls and meetings ---------------------------------------------------------------------------
+
+
+class RecordedByServices(KeepsHistory):
+    """Calls and meetings are recorded by the dialer's services; the admin shows them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Call)
+class CallAdmin(ListAtScale, RecordedByServices, admin.ModelAdmin):
+    list_display = ("id", "created_at", "lead", "contact", "caller", "phone", "disposition", "callback_at")
+    list_filter = ("disposition__effect", "caller")
+    list_select_related = ("lead__contact", "caller", "phone", "disposition")
+    search_fields = ("^caller__username", "^lead__contact__last_name", "=phone__e164")
+    search_help_text = "Caller username, contact last name, E.164 number, or a call id."
+
+    @admin.display(description="Contact")
+    def contact(self, obj: Call) -> Contact:
+        return obj.lead.contact
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ListAtScale, RecordedByServices, admin.ModelAdmin):
+    list_display = ("id", "lead", "contact", "scheduled_for", "outcome", "outcome_set_at", "outcome_set_by")
+    list_filter = ("outcome",)
+    list_select_related = ("lead__contact", "outcome_set_by")
+    search_fields = ("^lead__contact__last_name",)
+
+    @admin.display(description="Contact")
+    def contact(self, obj: Meeting) -> Contact:
+        return obj.lead.contact

@@ -1,0 +1,623 @@
+"""Build a realistic demo: two customers, their campaigns, a few thousand leads, and a block of every source.
+
+The people whose stories the demo tells (a shared switchboard marked DNC, a caller's Do Not Call, a
+customer's suppression …) are created one by one through the services, as ops and the dialer would. The
+bulk of the leads is inserted set-based (``bulk_create``) and their statuses computed by one
+``lead_statuses_recompute`` call, as a lead import would. Everything is made in one transaction: a demo
+is there whole or not at all.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from campaigns.models import (
+    Account,
+    Block,
+    Call,
+    Campaign,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Customer,
+    Disposition,
+    Lead,
+    Meeting,
+    PhoneNumber,
+    User,
+)
+from campaigns.services import (
+    BlockTarget,
+    account_create,
+    block_create,
+    blocks_lift,
+    campaign_create,
+    contact_create,
+    customer_create,
+    lead_create,
+    lead_statuses_recompute,
+)
+from leadops.errors import LeadopsError
+from leadops.normalizing import normalize_phone
+
+OPS_USERNAME = "ops"
+ADMIN_URL = "http://127.0.0.1:8000/admin/"
+CRM_JOB = "crm.hubspot_sync"
+SUPPRESSION_JOB = "suppressions.match"
+FIT_RULE_JOB = "leads.fit_rules"
+ATTEMPT_CAP_JOB = "dialer.attempt_cap"
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    name: str
+    cooldown_hours: int
+    attempt_cap: int
+
+
+@dataclass(frozen=True)
+class CustomerSpec:
+    name: str
+    slug: str
+    region: str
+    campaigns: tuple[CampaignSpec, ...]
+    company_words: tuple[str, ...]
+    company_kinds: tuple[str, ...]
+    titles: tuple[str, ...]
+
+
+CUSTOMERS = (
+    CustomerSpec(
+        name="Northwind Health",
+        slug="northwind-health",
+        region="US",
+        campaigns=(
+            CampaignSpec("Clinic outreach Q3", cooldown_hours=24, attempt_cap=6),
+            CampaignSpec("Hospital IT refresh", cooldown_hours=48, attempt_cap=4),
+            CampaignSpec("Pharmacy partners", cooldown_hours=12, attempt_cap=8),
+        ),
+        company_words=("Riverside", "Oak Park", "Lakeview", "Summit", "Cedar", "Harbor", "Maple", "Pioneer"),
+        company_kinds=("Family Clinic", "Medical Group", "Pharmacy", "Pediatrics", "Urgent Care", "Hospital"),
+        titles=("Practice Manager", "Office Manager", "IT Director", "Head Pharmacist", "CFO", "Medical Director"),
+    ),
+    CustomerSpec(
+        name="Bluebird Energy",
+        slug="bluebird-energy",
+        region="GB",
+        campaigns=(
+            CampaignSpec("Commercial solar", cooldown_hours=24, attempt_cap=6),
+            CampaignSpec("SME tariff switch", cooldown_hours=72, attempt_cap=5),
+        ),
+        company_words=("Thames", "Pennine", "Severn", "Cotswold", "Mersey", "Highland", "Kestrel", "Wessex"),
+        company_kinds=("Logistics", "Bakery", "Engineering Ltd", "Hotels", "Garden Centre", "Print Works"),
+        titles=("Facilities Manager", "Operations Director", "Finance Director", "Owner", "Office Manager"),
+    ),
+)
+
+FIRST_NAMES = (  # noqa: SIM905 -- a list of names reads best as words
+    "Olivia Liam Emma Noah Ava Oliver Sophia Elijah Isabella James Mia William Amelia Benjamin Harper Lucas "
+    "Evelyn Henry Abigail Alexander Emily Daniel Ella Matthew Grace Samuel Chloe David Priya Arjun Mei Kenji"
+).split()
+LAST_NAMES = (  # noqa: SIM905
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Wilson Anderson "
+    "Thomas Taylor Moore Jackson Martin Lee Thompson White Harris Clark Lewis Walker Young Allen Patel Nguyen "
+    "Okafor Murphy Kowalski Rossi Schmidt"
+).split()
+LEAD_SOURCES = ("Conference list 2024", "ZoomInfo export", "Website form", "Partner referral")
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    password: str
+    leads_by_campaign: list[tuple[str, str, dict[str, int]]] = field(default_factory=list)
+    blocks_by_source: dict[str, int] = field(default_factory=dict)
+
+
+def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
+    """Build the demo with about ``leads`` leads, and give the ``ops`` superuser a new password.
+
+    A repeat call finds the demo customers and only resets the password: nothing is duplicated.
+    """
+    password = secrets.token_urlsafe(12)
+    with transaction.atomic():
+        ops = _ops_user(password)
+        created = not Customer.objects.filter(slug__in=[spec.slug for spec in CUSTOMERS]).exists()
+        if created:
+            _Builder(ops=ops, leads=leads, rng=random.Random(seed)).build()
+    return DemoResult(
+        created=created,
+        password=password,
+        leads_by_campaign=_leads_by_campaign(),
+        blocks_by_source=_blocks_by_source(),
+    )
+
+
+def _ops_user(password: str) -> User:
+    ops = User.objects.filter(username=OPS_USERNAME).first()
+    if ops is None:
+        return User.objects.create_superuser(OPS_USERNAME, "ops@agency.example", password)
+    ops.set_password(password)
+    ops.is_staff = ops.is_superuser = ops.is_active = True
+    ops.save(update_fields=["password", "is_staff", "is_superuser", "is_active"])
+    return ops
+
+
+def _demo_customers():
+    return Customer.objects.filter(slug__in=[spec.slug for spec in CUSTOMERS])
+
+
+def _leads_by_campaign() -> list[tuple[str, str, dict[str, int]]]:
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    rows = (
+        Lead.objects.filter(customer__in=_demo_customers())
+        .values_list("campaign__customer__name", "campaign__name", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for customer, campaign, status, n in rows:
+        counts[(customer, campaign)][status] = n
+    return [(customer, campaign, counts[(customer, campaign)]) for customer, campaign in sorted(counts)]
+
+
+def _blocks_by_source() -> dict[str, int]:
+    return dict(Counter(Block.objects.active().values_list("source", flat=True)))
+
+
+class _Numbers:
+    """Hand out distinct numbers that the normaliser reads back unchanged."""
+
+    PATTERNS = {
+        ("US", ContactPhone.Kind.OFFICE): ("+1202{}", "+1312{}", "+1617{}", "+1415{}"),
+        ("US", ContactPhone.Kind.MOBILE): ("+1646{}", "+1718{}", "+1773{}"),
+        ("US", ContactPhone.Kind.DIRECT): ("+1202{}", "+1312{}"),
+        ("GB", ContactPhone.Kind.OFFICE): ("+4420{}", "+44161{}"),
+        ("GB", ContactPhone.Kind.MOBILE): ("+447{}",),
+        ("GB", ContactPhone.Kind.DIRECT): ("+4420{}",),
+    }
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set(PhoneNumber.objects.values_list("e164", flat=True))
+
+    def take(self, region: str, kind: str) -> str:
+        pattern = self.rng.choice(self.PATTERNS[(region, kind)])
+        digits = {"+4420{}": 8, "+44161{}": 7, "+447{}": 9}.get(pattern, 7)
+        while True:
+            candidate = pattern.format(self.rng.randint(2 * 10 ** (digits - 1), 10**digits - 1))
+            if candidate in self.used:
+                continue
+            try:
+                if normalize_phone(candidate, region) != candidate:
+                    continue
+            except LeadopsError:
+                continue
+            self.used.add(candidate)
+            return candidate
+
+
+@dataclass
+class _Tenant:
+    spec: CustomerSpec
+    customer: Customer
+    campaigns: list[Campaign]
+    portal_user: User
+    featured: dict[str, Contact] = field(default_factory=dict)
+    featured_leads: dict[str, Lead] = field(default_factory=dict)
+    featured_accounts: dict[str, Account] = field(default_factory=dict)
+    bulk_leads: list[Lead] = field(default_factory=list)
+
+
+class _Builder:
+    def __init__(self, *, ops: User, leads: int, rng: random.Random) -> None:
+        self.ops = ops
+        self.target_leads = max(leads, 60)
+        self.rng = rng
+        self.now = timezone.now()
+        self.numbers = _Numbers(rng)
+        self.callers = [self._staffless_user(name) for name in ("caller.amy", "caller.ben", "caller.chidi")]
+
+    def build(self) -> None:
+        tenants = [self._tenant(spec) for spec in CUSTOMERS]
+        self._featured_us(tenants[0])
+        self._featured_gb(tenants[1])
+        featured = sum(len(t.featured_leads) for t in tenants)
+        share = math.ceil((self.target_leads - featured) / len(tenants))
+        self.numbers.used |= set(PhoneNumber.objects.values_list("e164", flat=True))
+        for tenant in tenants:
+            self._bulk_people_and_leads(tenant, share)
+        # One set-based recompute for every bulk-inserted lead, as a lead import does.
+        lead_statuses_recompute(leads=Lead.objects.filter(customer__in=[t.customer for t in tenants]), now=self.now)
+        self._stories_us(tenants[0])
+        self._stories_gb(tenants[1])
+        for tenant in tenants:
+            self._rule_blocks(tenant)
+
+    # --- people ---------------------------------------------------------------------------------
+
+    def _staffless_user(self, username: str, customer: Customer | None = None) -> User:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"customer": customer, "email": f"{username}@example.com"}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        return user
+
+    def _tenant(self, spec: CustomerSpec) -> _Tenant:
+        customer = customer_create(name=spec.name, slug=spec.slug, phone_region=spec.region)
+        campaigns = [
+            campaign_create(customer=customer, name=c.name, cooldown_hours=c.cooldown_hours, attempt_cap=c.attempt_cap)
+            for c in spec.campaigns
+        ]
+        portal_user = self._staffless_user(f"{spec.slug}.portal", customer=customer)
+        return _Tenant(spec=spec, customer=customer, campaigns=campaigns, portal_user=portal_user)
+
+    def _featured(self, tenant: _Tenant, key: str, account: Account, name: str, title: str, phones) -> Contact:
+        first, last = name.split(" ", 1)
+        contact = contact_create(
+            account=account,
+            first_name=first,
+            last_name=last,
+            title=title,
+            emails=[f"{first}.{last}@{account.domain}".lower()],
+            phones=phones,
+        )
+        tenant.featured[key] = contact
+        tenant.featured_leads[key] = lead_create(campaign=tenant.campaigns[0], contact=contact, source="Featured")
+        return contact
+
+    def _featured_us(self, t: _Tenant) -> None:
+        office, mobile = ContactPhone.Kind.OFFICE, ContactPhone.Kind.MOBILE
+        clinic = account_create(customer=t.customer, name="Riverside Family Clinic", domain="riverside-clinic.example")
+        t.featured_accounts["switchboard"] = clinic
+        self._featured(
+            t,
+            "maria",
+            clinic,
+            "Maria Lopez",
+            "Practice Manager",
+            [("(202) 555-0143", office), ("646-555-0188", mobile)],
+        )
+        self._featured(t, "tom", clinic, "Tom Becker", "Office Manager", [("202.555.0143", office)])
+        self._featured(t, "grace", clinic, "Grace Kim", "Medical Director", [("+1 202 555 0143", office)])
+        pharmacy = account_create(
+            customer=t.customer, name="Summit Pharmacy", domain="https://www.summit-pharmacy.example/"
+        )
+        self._featured(
+            t,
+            "james",
+            pharmacy,
+            "James Carter",
+            "Head Pharmacist",
+            [("(312) 555-0110", office), ("(718) 555-0121", mobile)],
+        )
+        self._featured(t, "priya", pharmacy, "Priya Patel", "CFO", [("(646) 555-0132", mobile)])
+        group = account_create(customer=t.customer, name="Lakeview Medical Group", domain="lakeview-medical.example")
+        self._featured(
+            t, "daniel", group, "Daniel Murphy", "IT Director", [("(617) 555-0154", ContactPhone.Kind.DIRECT)]
+        )
+        self._featured(
+            t, "emma", group, "Emma Wilson", "Practice Manager", [("(617) 555-0165", ContactPhone.Kind.DIRECT)]
+        )
+        self._featured(
+            t, "henry", group, "Henry Clark", "Office Manager", [("(617) 555-0176", ContactPhone.Kind.DIRECT)]
+        )
+
+    def _featured_gb(self, t: _Tenant) -> None:
+        office, mobile = ContactPhone.Kind.OFFICE, ContactPhone.Kind.MOBILE
+        rival = account_create(customer=t.customer, name="Kestrel Power Ltd", domain="kestrel-power.example")
+        t.featured_accounts["rival"] = rival
+        self._featured(t, "oliver", rival, "Oliver Hughes", "Operations Director", [("020 7946 0321", office)])
+        existing = account_create(customer=t.customer, name="Severn Logistics", domain="severn-logistics.example")
+        t.featured_accounts["existing"] = existing
+        self._featured(t, "amelia", existing, "Amelia Shaw", "Facilities Manager", [("0161 496 0432", office)])
+        bakery = account_create(customer=t.customer, name="Cotswold Bakery", domain="cotswold-bakery.example")
+        self._featured(t, "george", bakery, "George Evans", "Owner", [("07911 123456", mobile)])
+        self._featured(
+            t, "isla", bakery, "Isla Reid", "Office Manager", [("07911 234567", mobile), ("020 7946 0654", office)]
+        )
+
+    def _bulk_people_and_leads(self, t: _Tenant, share: int) -> None:
+        """Insert accounts' contacts, numbers, emails, leads and past calls set-based."""
+        rng, spec = self.rng, t.spec
+        n_contacts = max(len(t.campaigns) * 4, math.ceil(share / 1.5))
+        n_accounts = max(6, n_contacts // 8)
+        names: set[str] = set()
+        accounts = []
+        while len(accounts) < n_accounts:
+            name = f"{rng.choice(spec.company_words)} {rng.choice(spec.company_kinds)}"
+            if name in names:
+                name = f"{name} {rng.choice(('North', 'South', 'East', 'West', 'Central'))} {len(accounts)}"
+            names.add(name)
+            slug = name.lower().replace(" ", "-")
+            # Per-row service calls are affordable for a few hundred accounts, and normalise the domains.
+            accounts.append(account_create(customer=t.customer, name=name, domain=f"{slug}.example"))
+        switchboards: dict[int, str] = {
+            a.pk: self.numbers.take(spec.region, ContactPhone.Kind.OFFICE) for a in accounts if rng.random() < 0.9
+        }
+        contacts = Contact.objects.bulk_create(
+            Contact(
+                customer=t.customer,
+                account=accounts[i % n_accounts],
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
+                title=rng.choice(spec.titles),
+                created_at=self.now - timedelta(days=rng.randint(20, 200)),
+            )
+            for i in range(n_contacts)
+        )
+        account_by_id = {a.pk: a for a in accounts}
+        links: list[tuple[Contact, str, str]] = []
+        for contact in contacts:
+            board = switchboards.get(contact.account_id)
+            if board:
+                links.append((contact, board, ContactPhone.Kind.OFFICE))
+            roll = rng.random()
+            if roll < 0.45 or (not board and roll < 0.95):
+                links.append(
+                    (contact, self.numbers.take(spec.region, ContactPhone.Kind.MOBILE), ContactPhone.Kind.MOBILE)
+                )
+            elif roll < 0.6:
+                links.append(
+                    (contact, self.numbers.take(spec.region, ContactPhone.Kind.DIRECT), ContactPhone.Kind.DIRECT)
+                )
+        phones = PhoneNumber.objects.bulk_create(PhoneNumber(e164=e164) for e164 in {e164 for _, e164, _ in links})
+        phone_id = {p.e164: p.pk for p in phones}
+        ContactPhone.objects.bulk_create(
+            ContactPhone(contact=contact, phone_id=phone_id[e164], kind=kind) for contact, e164, kind in links
+        )
+        first_phone = {}
+        for contact, e164, _ in reversed(links):
+            first_phone[contact.pk] = phone_id[e164]
+        emails = []
+        for contact in contacts:
+            domain = account_by_id[contact.account_id].domain
+            email = f"{contact.first_name}.{contact.last_name}.{contact.pk}@{domain}".lower()
+            emails.append(ContactEmail(contact=contact, email=email, domain=domain))
+        ContactEmail.objects.bulk_create(emails)
+        t.bulk_leads = Lead.objects.bulk_create(self._leads(t, contacts, share))
+        self._past_calls(t, first_phone)
+
+    def _leads(self, t: _Tenant, contacts: list[Contact], share: int):
+        rng = self.rng
+        made = 0
+        for round_ in range(len(t.campaigns)):
+            for i, contact in enumerate(contacts):
+                if made >= share:
+                    return
+                campaign = t.campaigns[(i + round_) % len(t.campaigns)]
+                lead = Lead(
+                    customer=t.customer,
+                    campaign=campaign,
+                    contact=contact,
+                    priority=rng.choices((0, 1, 2, 5), weights=(70, 15, 10, 5))[0],
+                    source=rng.choice(LEAD_SOURCES),
+                    created_at=contact.created_at + timedelta(days=rng.randint(0, 10)),
+                )
+                self._history(lead, campaign, index=made)
+                made += 1
+                yield lead
+
+    def _history(self, lead: Lead, campaign: Campaign, *, index: int) -> None:
+        """Give some leads past attempts: cooling down now, a callback booked, or the attempt cap reached."""
+        rng, now = self.rng, self.now
+        roll = rng.random()
+        cooldown = timedelta(hours=campaign.cooldown_hours)
+        if index % 90 == 7:
+            lead.attempts = campaign.attempt_cap
+            lead.last_attempt_at = now - timedelta(days=rng.uniform(2, 20))
+            return
+        if roll >= 0.40:
+            return
+        lead.attempts = rng.randint(1, campaign.attempt_cap - 1)
+        if roll < 0.04:
+            lead.last_attempt_at = now - timedelta(hours=rng.uniform(1, 30))
+            lead.waiting_until = now + timedelta(days=rng.uniform(1, 7))
+            lead.waiting_reason = Lead.WaitingReason.CALLBACK
+        elif roll < 0.16:
+            lead.last_attempt_at = now - cooldown * rng.uniform(0.05, 0.9)
+            lead.waiting_until = lead.last_attempt_at + cooldown
+            lead.waiting_reason = Lead.WaitingReason.COOLDOWN
+        else:
+            lead.last_attempt_at = now - cooldown - timedelta(hours=rng.uniform(1, 24 * 14))
+
+    def _past_calls(self, t: _Tenant, first_phone: dict[int, int]) -> None:
+        dispositions = {(d.campaign_id, d.code): d.pk for d in Disposition.objects.filter(campaign__in=t.campaigns)}
+        calls = []
+        for lead in t.bulk_leads:
+            for n in range(lead.attempts):
+                last = n == lead.attempts - 1
+                code = self.rng.choice(("no_answer", "busy", "left_voicemail"))
+                callback_at = None
+                if last and lead.waiting_reason == Lead.WaitingReason.CALLBACK:
+                    code, callback_at = "call_back_later", lead.waiting_until
+                calls.append(
+                    Call(
+                        lead=lead,
+                        caller=self.rng.choice(self.callers),
+                        phone_id=first_phone.get(lead.contact_id),
+                        disposition_id=dispositions[(lead.campaign_id, code)],
+                        callback_at=callback_at,
+                        created_at=lead.last_attempt_at - timedelta(days=2 * (lead.attempts - 1 - n)),
+                    )
+                )
+        Call.objects.bulk_create(calls, batch_size=2000)
+
+    # --- stories: one block of every source, made as the workflows would --------------------------
+
+    def _call(self, lead: Lead, code: str, phone: PhoneNumber | None, when: datetime) -> Call:
+        return Call.objects.create(
+            lead=lead,
+            caller=self.callers[0],
+            phone=phone,
+            disposition=Disposition.objects.get(campaign_id=lead.campaign_id, code=code),
+            created_at=when,
+        )
+
+    def _stories_us(self, t: _Tenant) -> None:
+        f, leads = t.featured, t.featured_leads
+        switchboard = PhoneNumber.objects.get(e164="+12025550143")
+        # Reception asked us to stop calling the switchboard: Maria keeps her mobile, Tom and Grace have none.
+        block_create(
+            target=BlockTarget(phone=switchboard),
+            source=Block.Source.OPS_PHONE_DNC,
+            reason=Block.Reason.DO_NOT_CALL,
+            reach=Block.Reach.PLATFORM,
+            actor=self.ops,
+            note="Reception asked us to stop calling the front desk",
+        )
+        # James asked a caller not to be called again: his mobile for everyone, and him for this customer.
+        mobile = PhoneNumber.objects.get(e164="+17185550121")
+        call = self._call(leads["james"], "do_not_call", mobile, self.now - timedelta(days=3))
+        for target, reach in (
+            (BlockTarget(phone=mobile), Block.Reach.PLATFORM),
+            (BlockTarget(contact=f["james"]), Block.Reach.CUSTOMER),
+        ):
+            block_create(
+                target=target,
+                source=Block.Source.DISPOSITION,
+                reason=Block.Reason.DO_NOT_CALL,
+                reach=reach,
+                actor=self.callers[0],
+                evidence=call,
+                evidence_text="Do not call",
+            )
+        call = self._call(leads["priya"], "not_interested", None, self.now - timedelta(days=5))
+        block_create(
+            target=BlockTarget(lead=leads["priya"]),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.NOT_INTERESTED,
+            reach=Block.Reach.CAMPAIGN,
+            campaign=leads["priya"].campaign,
+            actor=self.callers[0],
+            evidence=call,
+            evidence_text="Not interested",
+        )
+        block_create(
+            target=BlockTarget(contact=f["daniel"]),
+            source=Block.Source.CUSTOMER_DNC,
+            reason=Block.Reason.DO_NOT_CALL,
+            reach=Block.Reach.CUSTOMER,
+            actor=t.portal_user,
+            note="He sits on our board; do not prospect him",
+        )
+        block_create(
+            target=BlockTarget(contact=f["emma"]),
+            source=Block.Source.SUPPRESSION,
+            reason=Block.Reason.SUPPRESSED,
+            reach=Block.Reach.CUSTOMER,
+            actor=SUPPRESSION_JOB,
+            evidence_text="upload demo.csv row 12",
+        )
+        meeting_call = self._call(leads["henry"], "meeting_booked", None, self.now - timedelta(days=9))
+        meeting = Meeting.objects.create(
+            lead=leads["henry"],
+            booked_by_call=meeting_call,
+            scheduled_for=self.now - timedelta(days=2),
+            outcome=Meeting.Outcome.QUALIFIED,
+            outcome_set_at=self.now - timedelta(days=1),
+            outcome_set_by=self.ops,
+        )
+        block_create(
+            target=BlockTarget(lead=leads["henry"]),
+            source=Block.Source.MEETING_OUTCOME,
+            reason=Block.Reason.QUALIFIED,
+            reach=Block.Reach.CAMPAIGN,
+            campaign=leads["henry"].campaign,
+            actor=self.ops,
+            evidence=meeting,
+            evidence_text=f"meeting on {meeting.scheduled_for:%Y-%m-%d} qualified",
+        )
+
+    def _stories_gb(self, t: _Tenant) -> None:
+        f, leads = t.featured, t.featured_leads
+        block_create(
+            target=BlockTarget(account=t.featured_accounts["rival"]),
+            source=Block.Source.OPS_DISQUALIFY,
+            reason=Block.Reason.COMPETITOR,
+            reach=Block.Reach.CUSTOMER,
+            actor=self.ops,
+            note="Kestrel sells solar themselves",
+        )
+        block_create(
+            target=BlockTarget(account=t.featured_accounts["existing"]),
+            source=Block.Source.CRM_RULE,
+            reason=Block.Reason.EXISTING_CUSTOMER,
+            reach=Block.Reach.CUSTOMER,
+            actor=CRM_JOB,
+            evidence_text="HubSpot company 123, lifecycle stage = customer",
+        )
+        wrong = PhoneNumber.objects.get(e164="+447911234567")
+        call = self._call(leads["isla"], "wrong_number", wrong, self.now - timedelta(days=4))
+        block_create(
+            target=BlockTarget(contact=f["isla"], phone=wrong),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.WRONG_NUMBER,
+            reach=Block.Reach.PLATFORM,
+            actor=self.callers[1],
+            evidence=call,
+            evidence_text="Wrong number",
+        )
+        # A disqualification made by mistake and lifted: it stays on record, lifted, with who and why.
+        mistake, _ = block_create(
+            target=BlockTarget(contact=f["george"]),
+            source=Block.Source.OPS_DISQUALIFY,
+            reason=Block.Reason.NOT_A_FIT,
+            reach=Block.Reach.CUSTOMER,
+            actor=self.ops,
+            note="Bakery too small",
+        )
+        blocks_lift(
+            blocks=Block.objects.filter(pk=mistake.pk),
+            actor=self.ops,
+            reason="Wrong bakery: Cotswold Bakery has 40 staff and three sites.",
+        )
+
+    def _rule_blocks(self, t: _Tenant) -> None:
+        """Attempt caps reached, fit rules failed, and a few suppressed numbers among the bulk leads."""
+        caps = {c.pk: c.attempt_cap for c in t.campaigns}
+        for lead in t.bulk_leads:
+            if lead.attempts >= caps[lead.campaign_id]:
+                block_create(
+                    target=BlockTarget(lead=lead),
+                    source=Block.Source.UNREACHABLE,
+                    reason=Block.Reason.UNREACHABLE,
+                    reach=Block.Reach.CAMPAIGN,
+                    campaign=lead.campaign,
+                    actor=ATTEMPT_CAP_JOB,
+                    evidence_text=f"{lead.attempts} attempts without a connect",
+                )
+        untouched = [lead for lead in t.bulk_leads if lead.attempts == 0]
+        for lead in self.rng.sample(untouched, k=max(2, len(untouched) // 60)):
+            block_create(
+                target=BlockTarget(lead=lead),
+                source=Block.Source.FIT_RULE,
+                reason=Block.Reason.NOT_A_FIT,
+                reach=Block.Reach.CAMPAIGN,
+                campaign=lead.campaign,
+                actor=FIT_RULE_JOB,
+                evidence_text=self.rng.choice(
+                    ("company size 1-10, rule needs 50+", "industry Retail, rule needs Healthcare or Energy")
+                ),
+            )
+        for row, contact_id in enumerate(
+            self.rng.sample(sorted({lead.contact_id for lead in untouched}), k=3), start=13
+        ):
+            block_create(
+                target=BlockTarget(contact=Contact.objects.get(pk=contact_id)),
+                source=Block.Source.SUPPRESSION,
+                reason=Block.Reason.SUPPRESSED,
+                reach=Block.Reach.CUSTOMER,
+                actor=SUPPRESSION_JOB,
+                evidence_text=f"upload demo.csv row {row}",
+            )

@@ -1,0 +1,45 @@
+"""Print a lead, its status, and every reason that stops it."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from campaigns.models import Lead, LeadStatus
+from campaigns.selectors import can_dial, explain
+from leadops.errors import LeadopsError
+
+NOTHING_STOPS_THIS_LEAD = "Nothing stops this lead."
+
+
+class Command(BaseCommand):
+    help = "Explain why a lead may not be called (or whether one number may be dialled for it)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("lead_id", type=int)
+        parser.add_argument("--number", help="Check this number for the lead instead, in any writing.")
+
+    def handle(self, *args, lead_id: int, number: str | None, **options):
+        lead = Lead.objects.select_related("contact__account", "campaign", "customer").filter(pk=lead_id).first()
+        if lead is None:
+            raise CommandError(f"There is no lead #{lead_id}.")
+        self.stdout.write(
+            f"Lead #{lead.pk}: {lead.contact} at {lead.contact.account}, in {lead.campaign} ({lead.customer})"
+        )
+        status = lead.get_status_display()
+        if lead.status == LeadStatus.WAITING and lead.waiting_until:
+            status += f" until {lead.waiting_until:%Y-%m-%d %H:%M} ({lead.get_waiting_reason_display()})"
+        self.stdout.write(f"Status: {status}")
+        if number is not None:
+            try:
+                check = can_dial(lead, number)
+            except LeadopsError as exc:
+                raise CommandError(exc.message) from exc
+            verdict = "may be dialled" if check.allowed else "may not be dialled"
+            self.stdout.write(f"{check.number} {verdict}.")
+            reasons = check.reasons
+        else:
+            reasons = explain(lead)
+            if not reasons:
+                self.stdout.write(NOTHING_STOPS_THIS_LEAD)
+        for reason in reasons:
+            self.stdout.write(f"- {reason.message}")

@@ -1,0 +1,34 @@
+"""Build the demo data set (or, if it is there already, only reset the ``ops`` password)."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from campaigns.demo import ADMIN_URL, OPS_USERNAME, demo_seed
+from campaigns.models import LeadStatus
+
+
+class Command(BaseCommand):
+    help = "Build a demo: two customers, their campaigns, ~5,000 leads and a block of every source."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--leads", type=int, default=5000, help="About how many leads to make (default 5000).")
+
+    def handle(self, *args, leads: int, **options):
+        started = time.monotonic()
+        result = demo_seed(leads=leads)
+        elapsed = time.monotonic() - started
+        if result.created:
+            self.stdout.write(self.style.SUCCESS(f"Demo built in {elapsed:.1f}s."))
+        else:
+            self.stdout.write("The demo is already there: nothing was added. The ops password was reset.")
+        statuses = [status for status, _ in LeadStatus.choices]
+        self.stdout.write("\n" + f"{'customer':<20} {'campaign':<24}" + "".join(f"{s:>14}" for s in statuses))
+        for customer, campaign, counts in result.leads_by_campaign:
+            row = "".join(f"{counts.get(s, 0):>14}" for s in statuses)
+            self.stdout.write(f"{customer:<20} {campaign:<24}{row}")
+        blocks = ", ".join(f"{source} {n}" for source, n in sorted(result.blocks_by_source.items()))
+        self.stdout.write(f"\nActive blocks by source: {blocks}")
+        self.stdout.write(f"\nLog in at {ADMIN_URL}\n  username: {OPS_USERNAME}\n  password: {result.password}")

@@ -1,0 +1,273 @@
+"""The ops back office: every page loads, list pages do not grow with the table, blocks are read-only."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import escape
+
+from campaigns.admin import NOTHING_STOPS_THIS_LEAD
+from campaigns.models import (
+    Account,
+    Block,
+    Call,
+    Campaign,
+    Contact,
+    ContactPhone,
+    Customer,
+    Disposition,
+    Lead,
+    LeadStatus,
+    Meeting,
+    PhoneNumber,
+    User,
+)
+from campaigns.selectors import block_sentence
+from campaigns.services import BlockTarget, block_create
+from tests.campaigns.admin_factories import CallFactory, DispositionFactory, MeetingFactory
+from tests.campaigns.factories import (
+    AccountFactory,
+    CampaignFactory,
+    ContactFactory,
+    CustomerFactory,
+    LeadFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+DOMAIN_MODELS = [Customer, User, Campaign, Account, Contact, PhoneNumber, Lead, Block, Disposition, Call, Meeting]
+HISTORY_MODELS = [Customer, Campaign, Account, Contact, PhoneNumber, Lead, Block, Disposition, Call, Meeting]
+LEAD_LIST_MAX_QUERIES = 12
+BLOCK_LIST_MAX_QUERIES = 12
+
+
+def url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def contact_block(lead: Lead) -> Block:
+    block, _ = block_create(
+        target=BlockTarget(contact=lead.contact),
+        source=Block.Source.CUSTOMER_DNC,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.CUSTOMER,
+        actor="tests",
+        note="Asked on the phone",
+    )
+    return block
+
+
+@pytest.fixture
+def one_of_everything():
+    lead = LeadFactory()
+    contact_block(lead)
+    CallFactory(lead=lead)
+    MeetingFactory(lead=lead)
+    DispositionFactory(campaign=lead.campaign)
+    return lead
+
+
+def test_every_domain_model_is_registered():
+    # given / when
+    registered = {model for model in DOMAIN_MODELS if admin.site.is_registered(model)}
+    # then
+    assert registered == set(DOMAIN_MODELS)
+
+
+@pytest.mark.parametrize("model", DOMAIN_MODELS, ids=lambda m: m.__name__)
+def test_changelist_loads(admin_client, one_of_everything, model):
+    # given / when
+    response = admin_client.get(url(model, "changelist"))
+    # then
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", DOMAIN_MODELS, ids=lambda m: m.__name__)
+def test_change_page_of_a_row_loads(admin_client, one_of_everything, model):
+    # given
+    row = model.objects.order_by("pk").first()
+    # when
+    response = admin_client.get(url(model, "change", row.pk))
+    # then
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", [Customer, User, Campaign, Account, Contact, Lead, Disposition])
+def test_add_page_loads(admin_client, model):
+    # given / when
+    response = admin_client.get(url(model, "add"))
+    # then
+    assert response.status_code == 200
+
+
+def test_lead_list_query_count_does_not_grow_with_the_number_of_leads(admin_client, django_assert_max_num_queries):
+    # given
+    campaign = CampaignFactory()
+    LeadFactory.create_batch(5, campaign=campaign)
+    with django_assert_max_num_queries(LEAD_LIST_MAX_QUERIES) as with_5:
+        assert admin_client.get(url(Lead, "changelist")).status_code == 200
+    # when
+    LeadFactory.create_batch(45, campaign=campaign)
+    with django_assert_max_num_queries(LEAD_LIST_MAX_QUERIES) as with_50:
+        response = admin_client.get(url(Lead, "changelist"))
+    # then
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 50
+    assert len(with_50.captured_queries) == len(with_5.captured_queries)
+
+
+def test_block_list_query_count_does_not_grow_with_the_number_of_blocks(admin_client, django_assert_max_num_queries):
+    # given
+    campaign = CampaignFactory()
+    for lead in LeadFactory.create_batch(3, campaign=campaign):
+        contact_block(lead)
+    with django_assert_max_num_queries(BLOCK_LIST_MAX_QUERIES) as with_3:
+        assert admin_client.get(url(Block, "changelist")).status_code == 200
+    # when
+    for lead in LeadFactory.create_batch(20, campaign=campaign):
+        contact_block(lead)
+    with django_assert_max_num_queries(BLOCK_LIST_MAX_QUERIES) as with_23:
+        response = admin_client.get(url(Block, "changelist"))
+    # then
+    assert len(response.context["cl"].result_list) == 23
+    assert len(with_23.captured_queries) == len(with_3.captured_queries)
+
+
+def test_lead_list_counts_without_counting_the_whole_table(admin_client, settings):
+    # given
+    settings.LEADOPS_ADMIN_COUNT_LIMIT = 10
+    LeadFactory.create_batch(12, campaign=CampaignFactory())
+    # when
+    response = admin_client.get(url(Lead, "changelist"), {"status__exact": LeadStatus.ELIGIBLE})
+    # then
+    assert response.status_code == 200
+    assert b"more than 10 leads" in response.content
+
+
+def test_lead_change_page_shows_why_the_lead_may_not_be_called(admin_client):
+    # given
+    lead = LeadFactory()
+    block = contact_block(lead)
+    # when
+    response = admin_client.get(url(Lead, "change", lead.pk))
+    # then
+    assert response.status_code == 200
+    assert escape(block_sentence(block, lead=lead)) in response.content.decode()
+
+
+def test_lead_change_page_says_when_nothing_stops_the_lead(admin_client):
+    # given
+    lead = LeadFactory()
+    # when
+    response = admin_client.get(url(Lead, "change", lead.pk))
+    # then
+    assert NOTHING_STOPS_THIS_LEAD in response.content.decode()
+
+
+def test_blocks_cannot_be_added_changed_or_deleted(admin_client):
+    # given
+    block = contact_block(LeadFactory())
+    # when
+    add = admin_client.post(url(Block, "add"), {})
+    change = admin_client.post(url(Block, "change", block.pk), {"note": "edited"})
+    delete = admin_client.post(url(Block, "delete", block.pk), {"post": "yes"})
+    # then
+    assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+    block.refresh_from_db()
+    assert block.note == "Asked on the phone"
+
+
+@pytest.mark.parametrize("model", HISTORY_MODELS, ids=lambda m: m.__name__)
+def test_no_delete_action_where_history_hangs_on_the_rows(admin_client, one_of_everything, model):
+    # given / when
+    response = admin_client.get(url(model, "changelist"))
+    # then
+    action_form = response.context["action_form"]
+    actions = [name for name, _ in action_form.fields["action"].choices] if action_form else []
+    assert "delete_selected" not in actions
+
+
+def test_delete_selected_on_leads_is_refused_and_deletes_nothing(admin_client):
+    # given
+    lead = LeadFactory()
+    # when
+    response = admin_client.post(
+        url(Lead, "changelist"), {"action": "delete_selected", "_selected_action": [lead.pk], "post": "yes"}
+    )
+    # then
+    assert response.status_code in (200, 302)
+    assert Lead.objects.filter(pk=lead.pk).exists()
+
+
+def test_adding_a_lead_in_the_admin_computes_its_status(admin_client):
+    # given
+    campaign = CampaignFactory()
+    contact = ContactFactory(account=AccountFactory(customer=campaign.customer))
+    # when
+    response = admin_client.post(
+        url(Lead, "add"), {"campaign": campaign.pk, "contact": contact.pk, "priority": 0, "source": "admin"}
+    )
+    # then
+    assert response.status_code == 302
+    lead = Lead.objects.get(campaign=campaign, contact=contact)
+    assert lead.customer == campaign.customer
+    assert lead.status == LeadStatus.DISQUALIFIED  # no number on file
+
+
+def test_adding_a_lead_of_another_customers_contact_is_refused(admin_client):
+    # given
+    campaign = CampaignFactory()
+    stranger = ContactFactory(account=AccountFactory(customer=CustomerFactory()))
+    # when
+    response = admin_client.post(url(Lead, "add"), {"campaign": campaign.pk, "contact": stranger.pk, "priority": 0})
+    # then
+    assert response.status_code == 200
+    assert not Lead.objects.exists()
+
+
+def test_adding_a_number_to_a_contact_normalises_and_shares_it(admin_client):
+    # given
+    account = AccountFactory()
+    # when
+    response = admin_client.post(
+        url(Contact, "add"),
+        {
+            "account": account.pk,
+            "first_name": "Ada",
+            "last_name": "Byron",
+            "title": "",
+            "new_phone": "(202) 555-0143",
+            "new_phone_kind": ContactPhone.Kind.OFFICE,
+            "new_email": "Ada@Example.COM",
+            **inline_management("phones"),
+            **inline_management("emails"),
+            **inline_management("leads"),
+        },
+    )
+    # then
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    contact = Contact.objects.get(last_name="Byron")
+    assert contact.customer == account.customer
+    assert list(contact.phones.values_list("phone__e164", flat=True)) == ["+12025550143"]
+    assert list(contact.emails.values_list("email", flat=True)) == ["ada@example.com"]
+
+
+def test_creating_a_campaign_in_the_admin_seeds_its_dispositions(admin_client):
+    # given
+    customer = CustomerFactory()
+    # when
+    response = admin_client.post(
+        url(Campaign, "add"),
+        {"customer": customer.pk, "name": "Spring", "status": "active", "cooldown_hours": 24, "attempt_cap": 6},
+    )
+    # then
+    assert response.status_code == 302
+    assert Disposition.objects.filter(campaign__name="Spring").count() >= 5
+
+
+def inline_management(prefix: str) -> dict[str, str]:
+    return {
+        f"{prefix}-TOTAL_FORMS": "0",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }

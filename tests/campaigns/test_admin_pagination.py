@@ -1,0 +1,52 @@
+"""Admin list counts cost a bounded amount of work, however large the table."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from campaigns.admin_pagination import BoundedCountPaginator
+from campaigns.models import Lead, LeadStatus
+from tests.campaigns.factories import CampaignFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def twelve_leads(settings):
+    settings.LEADOPS_ADMIN_COUNT_LIMIT = 10
+    return LeadFactory.create_batch(12, campaign=CampaignFactory())
+
+
+def test_count_below_the_limit_is_exact(twelve_leads):
+    # given
+    paginator = BoundedCountPaginator(Lead.objects.filter(pk__in=[lead.pk for lead in twelve_leads[:4]]), 2)
+    # when
+    count = paginator.count
+    # then
+    assert (count, paginator.count_is_exact, paginator.count_qualifier) == (4, True, "")
+
+
+def test_count_above_the_limit_stops_at_the_limit(twelve_leads):
+    # given
+    paginator = BoundedCountPaginator(Lead.objects.filter(status=LeadStatus.ELIGIBLE).order_by("-id"), 5)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        count = paginator.count
+    # then
+    assert (count, paginator.count_qualifier, paginator.num_pages) == (10, "more than", 2)
+    assert "LIMIT 11" in queries.captured_queries[-1]["sql"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate is PostgreSQL's")
+def test_unfiltered_count_of_a_big_table_is_the_planners_estimate(twelve_leads):
+    # given
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE campaigns_lead")
+    paginator = BoundedCountPaginator(Lead.objects.all(), 5)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        count = paginator.count
+    # then
+    assert count == 12
+    assert paginator.count_qualifier == "about"
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)

@@ -1,0 +1,110 @@
+"""The management commands: seed_demo builds a demo once; explain_lead says why a lead may not be called."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from campaigns.demo import ADMIN_URL
+from campaigns.management.commands.explain_lead import NOTHING_STOPS_THIS_LEAD
+from campaigns.models import Block, Call, Contact, Customer, Lead, LeadStatus, PhoneNumber, User
+from campaigns.selectors import block_sentence
+from campaigns.services import BlockTarget, block_create
+from tests.campaigns.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def table_sizes() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in (Customer, Contact, PhoneNumber, Lead, Block, Call)}
+
+
+@pytest.fixture
+def small_demo() -> str:
+    return run("seed_demo", "--leads", "300")
+
+
+def test_seed_demo_makes_leads_in_every_status(small_demo):
+    # given / when
+    statuses = set(Lead.objects.values_list("status", flat=True))
+    # then
+    assert statuses == {LeadStatus.ELIGIBLE, LeadStatus.WAITING, LeadStatus.DISQUALIFIED}
+    assert 250 <= Lead.objects.count() <= 350
+
+
+def test_seed_demo_makes_a_block_of_every_source_and_a_lifted_one(small_demo):
+    # given / when
+    sources = set(Block.objects.active().values_list("source", flat=True))
+    # then
+    assert sources == set(Block.Source.values)
+    assert Block.objects.filter(lifted_at__isnull=False).exclude(lift_reason="").exists()
+
+
+def test_seed_demo_shares_switchboards_between_contacts(small_demo):
+    # given / when
+    shared = PhoneNumber.objects.annotate(contacts=Count("contact_links")).filter(contacts__gt=1)
+    # then
+    assert shared.exists()
+
+
+def test_seed_demo_prints_the_summary_and_the_ops_login(small_demo):
+    # given / when
+    ops = User.objects.get(username="ops")
+    # then
+    assert ops.is_superuser and ops.is_staff
+    assert ADMIN_URL in small_demo
+    assert "Northwind Health" in small_demo and "Bluebird Energy" in small_demo
+    password = small_demo.rsplit("password:", 1)[1].strip()
+    assert ops.check_password(password)
+
+
+def test_seed_demo_twice_adds_nothing_and_resets_the_password(small_demo):
+    # given
+    before = table_sizes()
+    # when
+    output = run("seed_demo", "--leads", "300")
+    # then
+    assert table_sizes() == before
+    assert "already there" in output
+    assert User.objects.get(username="ops").check_password(output.rsplit("password:", 1)[1].strip())
+
+
+def test_explain_lead_prints_each_reason():
+    # given
+    lead = LeadFactory()
+    block, _ = block_create(
+        target=BlockTarget(contact=lead.contact),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.COMPETITOR,
+        reach=Block.Reach.CUSTOMER,
+        actor="tests",
+    )
+    # when
+    output = run("explain_lead", str(lead.pk))
+    # then
+    assert f"Lead #{lead.pk}" in output
+    assert "Status: Disqualified" in output
+    assert block_sentence(block, lead=lead) in output
+
+
+def test_explain_lead_says_when_nothing_stops_the_lead():
+    # given
+    lead = LeadFactory()
+    # when
+    output = run("explain_lead", str(lead.pk))
+    # then
+    assert "Status: Eligible" in output
+    assert NOTHING_STOPS_THIS_LEAD in output
+
+
+def test_explain_lead_refuses_an_unknown_id():
+    # given / when / then
+    with pytest.raises(CommandError, match="no lead #987654"):
+        run("explain_lead", "987654")
