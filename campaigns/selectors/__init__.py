@@ -1,6 +1,8 @@
 """Reads: what a user may see, and why a lead may not be called."""
 
 from campaigns.selectors.explaining import (
+    CUSTOMER,
+    OPS,
     DialCheck,
     Reason,
     block_sentence,
@@ -9,4 +11,4 @@ from campaigns.selectors.explaining import (
     explain,
 )
 
-__all__ = ["DialCheck", "Reason", "block_sentence", "blocks_stopping", "can_dial", "explain"]
+__all__ = ["CUSTOMER", "OPS", "DialCheck", "Reason", "block_sentence", "blocks_stopping", "can_dial", "explain"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Block, ContactPhone, Lead, PhoneNumber
@@ -29,6 +29,11 @@ SOURCE_RANK = {
     Block.Source.FIT_RULE: 8,
 }
 REACH_RANK = {Block.Reach.PLATFORM: 0, Block.Reach.CUSTOMER: 1, Block.Reach.CAMPAIGN: 2}
+
+# Who reads the sentence: agency staff see everything; a customer never learns what happened for another
+# customer (a platform-wide block may come from another customer's campaign) nor the agency's staff names.
+OPS = "ops"
+CUSTOMER = "customer"
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,7 @@ def _active_blocks(lead: Lead, *, phone_ids: list[int]) -> list[Block]:
         .filter(block_reaches(customer_ref=lead.customer_id, campaign_ref=lead.campaign_id))
         .select_related("actor", "customer", "campaign", "phone", "contact", "account", "lead__contact")
     )
-    return sorted(
-        blocks, key=lambda b: (SOURCE_RANK[b.source], REACH_RANK[b.reach], -b.created_at.timestamp())
-    )
+    return sorted(blocks, key=lambda b: (SOURCE_RANK[b.source], REACH_RANK[b.reach], -b.created_at.timestamp()))
 
 
 def _is_number_block(block: Block) -> bool:
@@ -99,26 +102,26 @@ def blocks_stopping(lead: Lead) -> tuple[list[Block], list[ContactPhone]]:
     return blocks, dialable
 
 
-def explain(lead: Lead, number: str | None = None) -> list[Reason]:
+def explain(lead: Lead, number: str | None = None, *, audience: str = OPS) -> list[Reason]:
     """Return every reason that stops ``lead`` (or ``lead`` on ``number``), most serious first.
 
     An empty list means nothing stops it. Waiting (cool-down, lease) is not a reason: it ends by itself.
+    ``audience=CUSTOMER`` words the sentences for the customer's portal (see ``block_sentence``).
     """
     if number is not None:
-        return can_dial(lead, number).reasons
+        return can_dial(lead, number, audience=audience).reasons
     lead = _lead_with_relations(lead)
     blocks, dialable = blocks_stopping(lead)
-    reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead), block=b) for b in blocks]
+    reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead, audience=audience), block=b) for b in blocks]
+    reasons += _live_suppressions(lead)
     if not dialable and not any(_is_number_block(b) for b in blocks):
         reasons.append(
-            Reason(
-                code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them."
-            )
+            Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
         )
     return reasons
 
 
-def can_dial(lead: Lead, number: str) -> DialCheck:
+def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
     """Return whether ``number`` (in any writing) may be dialled for ``lead`` now, with the reasons if not.
 
     This is the authoritative answer: it reads the blocks directly, never only the stored status.
@@ -128,19 +131,29 @@ def can_dial(lead: Lead, number: str) -> DialCheck:
         e164 = normalize_phone(number, lead.customer.phone_region)
     except NormalizationError as exc:
         raise LeadopsError(exc.message, field="number", code="invalid_number") from exc
-    phone = PhoneNumber.objects.filter(e164=e164).first()
+    phone = (
+        PhoneNumber.objects.filter(e164=e164)
+        .annotate(is_contacts=Exists(ContactPhone.objects.filter(contact_id=lead.contact_id, phone=OuterRef("pk"))))
+        .first()
+    )
     blocks = _active_blocks(lead, phone_ids=[phone.pk] if phone else [])
-    reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead), block=b) for b in blocks]
-    if phone is None or not ContactPhone.objects.filter(contact_id=lead.contact_id, phone=phone).exists():
+    reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead, audience=audience), block=b) for b in blocks]
+    reasons += _live_suppressions(lead, phone_e164=e164)
+    if phone is None or not phone.is_contacts:
         reasons.append(
             Reason(
                 code="not_contacts_number",
-                message=(
-                    f"{format_phone(e164)} is not one of {lead.contact}'s numbers: add it to the contact first."
-                ),
+                message=(f"{format_phone(e164)} is not one of {lead.contact}'s numbers: add it to the contact first."),
             )
         )
     return DialCheck(allowed=not reasons, number=e164, reasons=reasons)
+
+
+def _live_suppressions(lead: Lead, *, phone_e164: str | None = None) -> list[Reason]:
+    """Return the customer's active suppression entries that match but have no block yet (live safety)."""
+    from suppressions.selectors import live_suppression_reasons  # suppressions builds on this module
+
+    return live_suppression_reasons(lead=lead, phone_e164=phone_e164)
 
 
 def _code(block: Block) -> str:
@@ -204,9 +217,7 @@ def _how_to_lift(block: Block) -> str:
             "(Undisqualify)."
         )
     if block.source == Block.Source.CUSTOMER_DNC:
-        return (
-            "The customer removes its mark in the portal, or ops lift it on the customer's word (Undisqualify)."
-        )
+        return "The customer removes its mark in the portal, or ops lift it on the customer's word (Undisqualify)."
     if block.source == Block.Source.CRM_RULE:
         return "It lifts itself when the CRM record stops matching the rule; ops may lift it as an exception."
     if block.source == Block.Source.FIT_RULE:
@@ -214,11 +225,22 @@ def _how_to_lift(block: Block) -> str:
     return "Ops may lift it with Undisqualify."
 
 
-def block_sentence(block: Block, *, lead: Lead | None = None) -> str:
-    """Return one plain sentence: what is stopped, by whom, when, through what, and how to lift it."""
+def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OPS) -> str:
+    """Return one plain sentence: what is stopped, by whom, when, through what, and how to lift it.
+
+    For ``audience=CUSTOMER`` a platform-wide block says only that the number (or person) is on the
+    agency's Do-Not-Call list and since when, and the agency's people are "the agency".
+    """
     subject = _subject(block, lead=lead)
     when = timezone.localtime(block.created_at).strftime("%Y-%m-%d")
-    who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
+    if audience == CUSTOMER:
+        if block.reach == Block.Reach.PLATFORM:
+            listed = "is on the agency's Do-Not-Call list" if block.is_platform_dnc else "is blocked by the agency"
+            return f"{subject} {listed} (since {when}). Ask your account manager if you believe this is wrong."
+        own_user = block.actor_id and block.actor.customer_id == block.customer_id
+        who = block.actor.get_username() if own_user else ("your CRM sync" if block.actor_job else "the agency")
+    else:
+        who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
     if block.is_platform_dnc and block.target == Block.Target.PHONE:
         state = f"{subject} is on the platform Do-Not-Call list"
     elif _is_number_block(block):
@@ -226,4 +248,5 @@ def block_sentence(block: Block, *, lead: Lead | None = None) -> str:
     else:
         state = f"{subject} is disqualified {_reach_words(block)} ({block.get_reason_display()})"
     note = f' Note: "{block.note}".' if block.note else ""
-    return f"{state}: marked by {who} on {when} {_through(block)}.{note} {_how_to_lift(block)}"
+    lift = "" if audience == CUSTOMER else f" {_how_to_lift(block)}"
+    return f"{state}: marked by {who} on {when} {_through(block)}.{note}{lift}"

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html_join
 
-from suppressions.crm.models import CrmConnection, CrmEvent, CrmMatch, CrmRecord, CrmRule
+from leadops.errors import LeadopsError
+from suppressions.crm.models import CrmConnection, CrmEvent, CrmMatch, CrmRecord, CrmRule, ObjectType
 from suppressions.crm.services import crm_rule_templates_add
+from suppressions.crm.services.files import crm_records_upload
 from suppressions.crm.services.rules import crm_rule_changed
+
+
+class CrmFileForm(forms.Form):
+    file = forms.FileField(help_text="CSV, TSV or XLSX with a header row: Record ID, Name, Domain, Email, Phone, …")
+    object_type = forms.ChoiceField(choices=ObjectType.choices, help_text="For rows without an 'Object type' column.")
 
 
 @admin.register(CrmConnection)
@@ -19,6 +32,48 @@ class CrmConnectionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     list_select_related = ["customer"]
     readonly_fields = ["last_event_at", "created_at", "webhook_path", "recent_failures", "matches_per_rule"]
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/upload/", self.admin_site.admin_view(self.upload_view), name="crm_crmconnection_upload"),
+            *super().get_urls(),
+        ]
+
+    def upload_view(self, request: HttpRequest, pk: int):
+        """Upload a CSV/XLSX of CRM records for a connection without webhooks."""
+        connection = get_object_or_404(CrmConnection.objects.select_related("customer"), pk=pk)
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        form = CrmFileForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = crm_records_upload(
+                    connection=connection,
+                    stream=upload,
+                    filename=upload.name,
+                    object_type=form.cleaned_data["object_type"],
+                )
+            except LeadopsError as exc:
+                form.add_error("file", exc.message)
+            else:
+                self.log_change(request, connection, f"Uploaded CRM records from {upload.name}")
+                messages.success(
+                    request,
+                    f"{result.rows} rows read: {result.received.stored} new records or changes stored for "
+                    f"processing, {result.received.replayed} already received, {len(result.rejected)} rejected.",
+                )
+                for line, reason in result.rejected[:20]:
+                    messages.warning(request, f"Line {line}: {reason}.")
+                return HttpResponseRedirect(reverse("admin:crm_crmconnection_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": connection,
+            "title": f"Upload CRM records to {connection}",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/crm/crmconnection/upload.html", context)
 
     def get_queryset(self, request):
         return (

@@ -269,6 +269,6 @@ def test_can_dial_is_a_few_queries(django_assert_max_num_queries):
     # given
     lead = Lead.objects.select_related("contact__account", "campaign", "customer").get(pk=LeadFactory().pk)
     number = lead.contact.phones.get().phone.e164
-    # when / then
+    # when / then: the number with its link to the contact, the blocks, the live suppression entries
     with django_assert_max_num_queries(3):
         can_dial(lead, number)

@@ -181,3 +181,51 @@ def test_hubspot_property_change_webhook_updates_the_record(client, django_captu
     assert record.properties == {"domain": "globex.com", "lifecyclestage": "customer"}
     lead.refresh_from_db()
     assert lead.status == LeadStatus.DISQUALIFIED
+
+
+def test_a_records_file_uploaded_in_the_admin_is_stored_and_processed(admin_client, django_capture_on_commit_callbacks):
+    # given
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.suppressions.factories import csv_bytes
+
+    lead = LeadFactory(contact__account__domain="acme.com")
+    connection = CrmConnectionFactory(customer=lead.customer)
+    CrmRuleFactory(customer=lead.customer)
+    content = csv_bytes(
+        [
+            ["Record ID", "Company name", "Company Domain Name", "Lifecycle Stage"],
+            ["7", "Acme Corp", "acme.com", "customer"],
+            ["", "", "", "lead"],
+        ]
+    )
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/crm/crmconnection/{connection.pk}/upload/",
+            {"file": SimpleUploadedFile("companies.csv", content), "object_type": "company"},
+        )
+    # then
+    assert response.status_code == 302
+    record = CrmRecord.objects.get()
+    assert (record.external_id, record.domain, record.properties) == ("7", "acme.com", {"lifecyclestage": "customer"})
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.DISQUALIFIED
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("1 rejected" in m for m in messages)
+    assert any("Line 3: no id, domain or email" in m for m in messages)
+
+
+def test_uploading_the_same_records_file_twice_stores_nothing_new(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.suppressions.factories import csv_bytes
+
+    connection = CrmConnectionFactory()
+    content = csv_bytes([["Record ID", "Name"], ["7", "Acme"]])
+    for _ in range(2):
+        admin_client.post(
+            f"/admin/crm/crmconnection/{connection.pk}/upload/",
+            {"file": SimpleUploadedFile("c.csv", content), "object_type": "company"},
+        )
+    assert CrmEvent.objects.count() == 1
