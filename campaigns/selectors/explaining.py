@@ -12,7 +12,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Block, ContactPhone, Lead, PhoneNumber
-from campaigns.services.statuses import block_reaches
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, format_phone, normalize_phone
 
@@ -62,44 +61,122 @@ def _lead_with_relations(lead: Lead) -> Lead:
     return lead
 
 
-def _active_blocks(lead: Lead, *, phone_ids: list[int]) -> list[Block]:
-    """Return the active blocks that reach ``lead`` itself, its contact, its account, or those numbers."""
-    contact = lead.contact
+def _sort_key(block: Block) -> tuple[int, int, float]:
+    return (SOURCE_RANK[block.source], REACH_RANK[block.reach], -block.created_at.timestamp())
+
+
+def _reaches(block: Block, lead: Lead) -> bool:
+    """The reach rule of ``campaigns.services.statuses.block_reaches``, for one block and one loaded lead."""
+    if block.reach == Block.Reach.PLATFORM:
+        return True
+    if block.reach == Block.Reach.CUSTOMER:
+        return block.customer_id == lead.customer_id
+    return block.campaign_id == lead.campaign_id
+
+
+def _targets(lead: Lead, block: Block, phone_ids: set[int]) -> bool:
+    match block.target:
+        case Block.Target.LEAD:
+            return block.lead_id == lead.pk
+        case Block.Target.CONTACT:
+            return block.contact_id == lead.contact_id
+        case Block.Target.ACCOUNT:
+            return block.account_id == lead.contact.account_id
+        case Block.Target.PHONE:
+            return block.phone_id in phone_ids
+    return block.contact_id == lead.contact_id and block.phone_id in phone_ids
+
+
+def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) -> dict[int, list[Block]]:
+    """Return, per lead, the active blocks that reach it, its contact, its account or the given numbers.
+
+    One query whatever the number of leads; ``phone_ids`` maps each lead to the numbers to consider.
+    """
+    all_phones = set().union(*phone_ids.values()) if phone_ids else set()
+    contact_ids = {lead.contact_id for lead in leads}
     targets = (
-        Q(target=Block.Target.LEAD, lead_id=lead.pk)
-        | Q(target=Block.Target.CONTACT, contact_id=contact.pk)
-        | Q(target=Block.Target.ACCOUNT, account_id=contact.account_id)
+        Q(target=Block.Target.LEAD, lead_id__in=[lead.pk for lead in leads])
+        | Q(target=Block.Target.CONTACT, contact_id__in=contact_ids)
+        | Q(target=Block.Target.ACCOUNT, account_id__in={lead.contact.account_id for lead in leads})
     )
-    if phone_ids:
-        targets |= Q(target=Block.Target.PHONE, phone_id__in=phone_ids) | Q(
-            target=Block.Target.CONTACT_PHONE, contact_id=contact.pk, phone_id__in=phone_ids
+    if all_phones:
+        targets |= Q(target=Block.Target.PHONE, phone_id__in=all_phones) | Q(
+            target=Block.Target.CONTACT_PHONE, contact_id__in=contact_ids, phone_id__in=all_phones
         )
-    blocks = (
-        Block.objects.filter(targets)
-        .filter(block_reaches(customer_ref=lead.customer_id, campaign_ref=lead.campaign_id))
+    # Narrow in SQL to blocks that can reach one of these leads; ``_reaches`` then matches each to its lead.
+    reachable = (
+        Q(reach=Block.Reach.PLATFORM)
+        | Q(reach=Block.Reach.CUSTOMER, customer_id__in={lead.customer_id for lead in leads})
+        | Q(reach=Block.Reach.CAMPAIGN, campaign_id__in={lead.campaign_id for lead in leads})
+    )
+    blocks = list(
+        Block.objects.active()
+        .filter(targets, reachable)
         .select_related("actor", "customer", "campaign", "phone", "contact", "account", "lead__contact")
     )
-    return sorted(blocks, key=lambda b: (SOURCE_RANK[b.source], REACH_RANK[b.reach], -b.created_at.timestamp()))
+    return {
+        lead.pk: sorted(
+            (b for b in blocks if _reaches(b, lead) and _targets(lead, b, phone_ids.get(lead.pk, set()))),
+            key=_sort_key,
+        )
+        for lead in leads
+    }
 
 
 def _is_number_block(block: Block) -> bool:
     return block.target in (Block.Target.PHONE, Block.Target.CONTACT_PHONE)
 
 
-def blocks_stopping(lead: Lead) -> tuple[list[Block], list[ContactPhone]]:
-    """Return the active blocks that stop ``lead`` and the contact's numbers that are still dialable.
+def blocks_stopping_many(leads: list[Lead]) -> dict[int, tuple[list[Block], list[ContactPhone]]]:
+    """Return, per lead, the active blocks that stop it and its contact's numbers that are still dialable.
 
-    Number blocks stop a lead only when together they leave it no number to dial: a contact with one DNC
-    number and one clean number is not stopped, and its DNC number is not listed.
+    Three queries whatever the number of leads (their relations must be loaded: contact, campaign,
+    customer). Number blocks stop a lead only when together they leave it no number to dial: a contact
+    with one DNC number and one clean number is not stopped, and its DNC number is not listed.
     """
+    links_by_contact: dict[int, list[ContactPhone]] = {}
+    for link in ContactPhone.objects.filter(contact_id__in={lead.contact_id for lead in leads}).select_related("phone"):
+        links_by_contact.setdefault(link.contact_id, []).append(link)
+    phone_ids = {lead.pk: {link.phone_id for link in links_by_contact.get(lead.contact_id, [])} for lead in leads}
+    blocks_by_lead = _active_blocks_many(leads, phone_ids=phone_ids)
+    result = {}
+    for lead in leads:
+        blocks = blocks_by_lead[lead.pk]
+        blocked_phone_ids = {b.phone_id for b in blocks if _is_number_block(b)}
+        dialable = [
+            link for link in links_by_contact.get(lead.contact_id, []) if link.phone_id not in blocked_phone_ids
+        ]
+        if dialable:
+            blocks = [b for b in blocks if not _is_number_block(b)]
+        result[lead.pk] = (blocks, dialable)
+    return result
+
+
+def blocks_stopping(lead: Lead) -> tuple[list[Block], list[ContactPhone]]:
+    """Return the active blocks that stop ``lead`` and the contact's numbers that are still dialable."""
     lead = _lead_with_relations(lead)
-    links = list(ContactPhone.objects.filter(contact_id=lead.contact_id).select_related("phone"))
-    blocks = _active_blocks(lead, phone_ids=[link.phone_id for link in links])
-    blocked_phone_ids = {b.phone_id for b in blocks if _is_number_block(b)}
-    dialable = [link for link in links if link.phone_id not in blocked_phone_ids]
-    if dialable:
-        blocks = [b for b in blocks if not _is_number_block(b)]
-    return blocks, dialable
+    return blocks_stopping_many([lead])[lead.pk]
+
+
+def explain_many(leads: list[Lead], *, audience: str = OPS) -> dict[int, list[Reason]]:
+    """Return, per lead, the reasons its blocks stop it, most serious first — for list pages and exports.
+
+    A few queries whatever the number of leads. Unlike ``explain`` it does not look at suppression entries
+    whose matching has not run yet (matching follows every upload within moments).
+    """
+    reasons: dict[int, list[Reason]] = {}
+    stopping = blocks_stopping_many(leads)
+    for lead in leads:
+        blocks, dialable = stopping[lead.pk]
+        found = [
+            Reason(code=_code(b), message=block_sentence(b, lead=lead, audience=audience), block=b) for b in blocks
+        ]
+        if not dialable and not any(_is_number_block(b) for b in blocks):
+            found.append(
+                Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
+            )
+        reasons[lead.pk] = found
+    return reasons
 
 
 def explain(lead: Lead, number: str | None = None, *, audience: str = OPS) -> list[Reason]:
@@ -111,13 +188,12 @@ def explain(lead: Lead, number: str | None = None, *, audience: str = OPS) -> li
     if number is not None:
         return can_dial(lead, number, audience=audience).reasons
     lead = _lead_with_relations(lead)
-    blocks, dialable = blocks_stopping(lead)
-    reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead, audience=audience), block=b) for b in blocks]
-    reasons += _live_suppressions(lead)
-    if not dialable and not any(_is_number_block(b) for b in blocks):
-        reasons.append(
-            Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
-        )
+    reasons = explain_many([lead], audience=audience)[lead.pk]
+    live = _live_suppressions(lead)
+    if live:
+        # Matching has not run yet for these entries: they stop the lead all the same.
+        no_number = [r for r in reasons if r.code == "no_number"]
+        reasons = [r for r in reasons if r.code != "no_number"] + live + no_number
     return reasons
 
 
@@ -136,7 +212,7 @@ def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
         .annotate(is_contacts=Exists(ContactPhone.objects.filter(contact_id=lead.contact_id, phone=OuterRef("pk"))))
         .first()
     )
-    blocks = _active_blocks(lead, phone_ids=[phone.pk] if phone else [])
+    blocks = _active_blocks_many([lead], phone_ids={lead.pk: {phone.pk} if phone else set()})[lead.pk]
     reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead, audience=audience), block=b) for b in blocks]
     reasons += _live_suppressions(lead, phone_e164=e164)
     if phone is None or not phone.is_contacts:

@@ -272,3 +272,30 @@ def test_can_dial_is_a_few_queries(django_assert_max_num_queries):
     # when / then: the number with its link to the contact, the blocks, the live suppression entries
     with django_assert_max_num_queries(3):
         can_dial(lead, number)
+
+
+def test_explain_many_says_what_explain_says_in_a_bounded_number_of_queries(django_assert_max_num_queries):
+    # given: leads stopped in different ways, and one clean
+    from campaigns.selectors.explaining import explain_many
+
+    dnc_lead = LeadFactory(with_phone=False)
+    dnc(ContactPhoneFactory(contact=dnc_lead.contact).phone)
+    account_lead = LeadFactory()
+    block_create(
+        target=BlockTarget(account=account_lead.contact.account), source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.COMPETITOR, reach=Block.Reach.CUSTOMER, actor="tests",
+    )
+    bare = LeadFactory(with_phone=False)
+    clean = LeadFactory()
+    leads = list(
+        Lead.objects.filter(pk__in=[dnc_lead.pk, account_lead.pk, bare.pk, clean.pk]).select_related(
+            "contact__account", "campaign", "customer"
+        )
+    )
+    # when
+    with django_assert_max_num_queries(2):
+        many = explain_many(leads)
+    # then
+    for lead in leads:
+        assert [r.message for r in many[lead.pk]] == [r.message for r in explain(lead)]
+    assert many[clean.pk] == []
