@@ -110,6 +110,12 @@ class Account(BaseModel):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="accounts")
     name = models.CharField(max_length=255)
     domain = models.CharField(max_length=255, blank=True)
+    attributes = models.JSONField(
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+        help_text="Firmographics from imports: country, industry, employees."
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -130,6 +136,12 @@ class Contact(BaseModel):
     first_name = models.CharField(max_length=120, blank=True)
     last_name = models.CharField(max_length=120, blank=True)
     title = models.CharField(max_length=200, blank=True)
+    attributes = models.JSONField(
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+        help_text="Facts from imports: country, age, nationality, income band."
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -574,3 +586,46 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"Meeting #{self.pk} ({self.get_outcome_display()})"
+
+
+class ApiKey(models.Model):
+    """A per-integration key for the dialer API: ``Authorization: Bearer lok_<prefix>_<secret>``.
+
+    Only the SHA-256 of the whole key is stored; the key itself is shown once, when it is created. A key
+    with no customer is the agency's (callers pull and record calls); a customer's key sees only that
+    customer's data and is read-only.
+    """
+
+    name = models.CharField(max_length=120, help_text="Which integration uses it, e.g. 'Dialer production'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False, help_text="Shown, to tell keys apart.")
+    hashed_secret = models.CharField(max_length=64, editable=False)
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+        help_text="Empty for the agency's key; set for a key of one customer (read-only).",
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(condition=Q(hashed_secret__regex=r"^[0-9a-f]{64}$"), name="api_key_hash_is_sha256"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,373 @@
+"""Load test of the dialer API: gunicorn on loopback against PostgreSQL, driven by an asyncio + httpx client.
+
+    .venv/bin/python bench/api_load.py --leads 200000        # quick
+    .venv/bin/python bench/api_load.py                       # 1,000,000 leads
+
+1. Creates (or reuses) the database ``leadops_bench_api``, migrates it, and fills one campaign with
+   ``--leads`` leads in a few set-based ``INSERT … SELECT generate_series`` statements; 1 % of the contacts
+   carry a customer Do-Not-Call block, so pulls must skip them and dial-checks must explain them.
+2. Starts gunicorn on 127.0.0.1 (a free port) with ``DJANGO_DEBUG`` off.
+3. Drives it from a second process: for ``health`` (the framework's floor: same app, no key, no database),
+   ``dial-check`` and ``pull`` (count=10), at 8 and 32 concurrent clients, each run bounded by a request
+   count and a time limit. Prints throughput and p50/p95/p99, errors, and duplicate leads across all pulls.
+
+Targets (issue 5): dial-check p95 ≤ 3x the floor's p95; pull p95 < 50 ms at 8 clients; zero errors; zero
+duplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "leadops_bench_api"
+SERVER = "postgres://postgres@127.0.0.1:5432"
+CALLERS = 32
+SAMPLE = 20_000
+
+
+# --- setup (this process, Django configured against the bench database) ---------------------------
+
+
+def setup_database(*, server: str, leads: int, fresh: bool) -> dict:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if exists and fresh:
+            conn.execute(f"DROP DATABASE {DB_NAME} WITH (FORCE)")
+            exists = None
+        if not exists:
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+    os.environ["DATABASE_URL"] = f"{server}/{DB_NAME}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return populate(leads=leads)
+
+
+def populate(*, leads: int) -> dict:
+    from datetime import timedelta
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, Customer, Lead, User
+    from campaigns.services.api_keys import api_key_create
+    from campaigns.services.directory import campaign_create, customer_create
+    from campaigns.services.statuses import lead_statuses_recompute, leads_wake_waiting
+
+    customer = Customer.objects.filter(slug="bench").first()
+    campaign = Campaign.objects.filter(customer=customer, name="Bench").first() if customer else None
+    if campaign is None or Lead.objects.filter(campaign=campaign).count() != leads:
+        if customer is not None:
+            raise SystemExit(f"{DB_NAME} holds another size of pool; rerun with --fresh.")
+        started = time.perf_counter()
+        with transaction.atomic():
+            customer = customer_create(name="Bench customer", slug="bench")
+            campaign = campaign_create(customer=customer, name="Bench")
+            fill_pool(customer_id=customer.pk, campaign_id=campaign.pk, leads=leads)
+            blocked = Lead.objects.filter(campaign=campaign, contact__blocks__isnull=False)
+            lead_statuses_recompute(leads=blocked)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        print(f"populated {leads:,} leads in {time.perf_counter() - started:.1f} s", flush=True)
+    # Every run starts from a full pool: wake the leases earlier runs left (they all end within a day).
+    leads_wake_waiting(now=timezone.now() + timedelta(days=1))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE campaigns_lead")
+    for index in range(CALLERS):
+        User.objects.get_or_create(username=f"bench-caller-{index}", defaults={"is_staff": False})
+    _, key = api_key_create(name=f"bench {time.strftime('%Y-%m-%d %H:%M')}", customer=None, actor=None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.id, p.e164 FROM campaigns_lead l "
+            "JOIN campaigns_contactphone cp ON cp.contact_id = l.contact_id "
+            "JOIN campaigns_phonenumber p ON p.id = cp.phone_id "
+            "WHERE l.campaign_id = %s AND l.id %% %s = 0 LIMIT %s",
+            [campaign.pk, max(1, leads // SAMPLE), SAMPLE],
+        )
+        sample = cursor.fetchall()
+    return {"campaign_id": campaign.pk, "key": key, "sample": sample}
+
+
+def fill_pool(*, customer_id: int, campaign_id: int, leads: int) -> None:
+    """Insert ``leads`` contacts (ten per account), one number each, and their leads; block 1 %."""
+    from django.db import connection
+
+    accounts = max(1, leads // 10)
+    statements = [
+        (
+            "INSERT INTO campaigns_account (customer_id, name, domain, created_at, updated_at) "
+            "SELECT %(customer)s, 'Bench account ' || g, '', now(), now() FROM generate_series(1, %(accounts)s) g",
+            {},
+        ),
+        (
+            "INSERT INTO campaigns_contact (customer_id, account_id, first_name, last_name, title, created_at, "
+            "updated_at) SELECT %(customer)s, a.id, 'Pat' || g, 'Bench', 'Buyer', now(), now() "
+            "FROM generate_series(1, %(leads)s) g JOIN ("
+            "  SELECT id, row_number() OVER (ORDER BY id) AS rn FROM campaigns_account WHERE customer_id = %(customer)s"
+            ") a ON a.rn = (g - 1) / 10 + 1",
+            {},
+        ),
+        (
+            "INSERT INTO campaigns_phonenumber (e164, created_at) "
+            "SELECT '+1202' || (2000000 + g), now() FROM generate_series(1, %(leads)s) g ON CONFLICT DO NOTHING",
+            {},
+        ),
+        (
+            "INSERT INTO campaigns_contactphone (contact_id, phone_id, kind) "
+            "SELECT c.id, p.id, 'direct' FROM ("
+            "  SELECT id, row_number() OVER (ORDER BY id) AS rn FROM campaigns_contact WHERE customer_id = %(customer)s"
+            ") c JOIN campaigns_phonenumber p ON p.e164 = '+1202' || (2000000 + c.rn)",
+            {},
+        ),
+        (
+            "INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, waiting_reason, priority, "
+            "attempts, source, created_at, updated_at) "
+            "SELECT %(customer)s, %(campaign)s, id, 'eligible', '', (id %% 5)::int, 0, 'bench', now(), now() "
+            "FROM campaigns_contact WHERE customer_id = %(customer)s",
+            {},
+        ),
+        (
+            "INSERT INTO campaigns_block (target, contact_id, source, reason, reach, customer_id, actor_job, "
+            "created_at, evidence_text, note, lifted_by_job, lift_reason) "
+            "SELECT 'contact', id, 'customer_dnc', 'do_not_call', 'customer', %(customer)s, 'bench', now(), '', '', "
+            "'', '' FROM campaigns_contact WHERE customer_id = %(customer)s AND id %% 100 = 0",
+            {},
+        ),
+    ]
+    params = {"customer": customer_id, "campaign": campaign_id, "leads": leads, "accounts": accounts}
+    with connection.cursor() as cursor:
+        for sql, _ in statements:
+            cursor.execute(sql, params)
+
+
+# --- the server -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(*, server: str, port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{server}/{DB_NAME}",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(32),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "leadops.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--backlog",
+            "256",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    import httpx
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+# --- the client (a second process) ----------------------------------------------------------------
+
+
+async def drive(config: dict) -> dict:
+    import asyncio
+
+    import httpx
+
+    base = f"http://127.0.0.1:{config['port']}/api/v1"
+    headers = {"Authorization": f"Bearer {config['key']}"}
+    sample = config["sample"]
+    results = {}
+    pulled: list[int] = []
+
+    def request_for(scenario: str, worker: int) -> tuple[str, str, dict]:
+        if scenario == "health":
+            return "GET", f"{base}/health", {}
+        if scenario == "dial-check":
+            lead_id, number = random.choice(sample)
+            return "GET", f"{base}/leads/{lead_id}/dial-check", {"params": {"number": number}}
+        body = {"caller": f"bench-caller-{worker}", "count": 10}
+        return "POST", f"{base}/campaigns/{config['campaign_id']}/pull", {"json": body}
+
+    async def run(scenario: str, clients: int, budget: int, seconds: float, record: bool) -> dict:
+        latencies: list[float] = []
+        errors: list[str] = []
+        remaining = [budget]
+        deadline = time.monotonic() + seconds
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
+
+            async def worker(index: int) -> None:
+                while remaining[0] > 0 and time.monotonic() < deadline:
+                    remaining[0] -= 1
+                    method, url, kwargs = request_for(scenario, index)
+                    started = time.perf_counter()
+                    try:
+                        response = await client.request(method, url, **kwargs)
+                    except httpx.HTTPError as exc:
+                        errors.append(repr(exc))
+                        continue
+                    latencies.append(time.perf_counter() - started)
+                    if response.status_code != 200:
+                        errors.append(f"{response.status_code} {response.text[:200]}")
+                    elif record and scenario == "pull":
+                        pulled.extend(lead["lead_id"] for lead in response.json()["leads"])
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker(i) for i in range(clients)))
+            elapsed = time.perf_counter() - started
+        latencies.sort()
+
+        def pct(p: float) -> float:
+            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+        return {
+            "requests": len(latencies) + len(errors),
+            "errors": len(errors),
+            "first_errors": errors[:3],
+            "rps": len(latencies) / elapsed if elapsed else 0.0,
+            "p50": pct(0.50),
+            "p95": pct(0.95),
+            "p99": pct(0.99),
+        }
+
+    for scenario in ("health", "dial-check", "pull"):
+        await run(scenario, 8, config["warmup"], 10, record=True)  # warm every worker's connection and caches
+        for clients in config["concurrency"]:
+            results[f"{scenario}@{clients}"] = await run(
+                scenario, clients, config["requests"], config["seconds"], record=True
+            )
+    duplicates = len(pulled) - len(set(pulled))
+    return {"results": results, "pulled": len(pulled), "duplicates": duplicates}
+
+
+def client_main(config_path: str) -> None:
+    import asyncio
+
+    config = json.loads(Path(config_path).read_text())
+    print(json.dumps(asyncio.run(drive(config))))
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def report(outcome: dict, *, leads: int, workers: int) -> bool:
+    results = outcome["results"]
+    print(f"\nleadops dialer API · {leads:,} leads · gunicorn {workers} sync workers · {os.cpu_count()} CPUs")
+    print(f"{'scenario':<18}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for name, r in results.items():
+        print(
+            f"{name:<18}{r['requests']:>9}{r['errors']:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}"
+        )
+        for error in r["first_errors"]:
+            print(f"    e.g. {error}")
+    print(f"pulled {outcome['pulled']:,} leads, duplicates: {outcome['duplicates']}")
+    checks = []
+    for name in results:
+        if name.startswith("dial-check@"):
+            clients = name.split("@")[1]
+            floor = results[f"health@{clients}"]["p95"]
+            ratio = results[name]["p95"] / floor
+            checks.append((f"dial-check p95 ≤ 3x floor p95 at {clients} clients ({ratio:.1f}x)", ratio <= 3))
+    if "pull@8" in results:
+        checks.append(
+            (f"pull p95 < 50 ms at 8 clients ({results['pull@8']['p95']:.1f} ms)", results["pull@8"]["p95"] < 50)
+        )
+    checks.append(("zero errors", all(r["errors"] == 0 for r in results.values())))
+    checks.append(("zero duplicates", outcome["duplicates"] == 0))
+    for text, ok in checks:
+        print(f"  [{'ok' if ok else 'MISS'}] {text}")
+    return all(ok for _, ok in checks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=3_000, help="request budget per scenario and concurrency")
+    parser.add_argument("--seconds", type=float, default=30, help="time limit per scenario and concurrency")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--server", default=SERVER, help="PostgreSQL server URL, without a database name")
+    parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")
+    parser.add_argument("--client", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        client_main(args.client)
+        return
+
+    setup = setup_database(server=args.server, leads=args.leads, fresh=args.fresh)
+    port = free_port()
+    server = start_server(server=args.server, port=port, workers=args.workers)
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as config:
+            json.dump(
+                {
+                    "port": port,
+                    "key": setup["key"],
+                    "campaign_id": setup["campaign_id"],
+                    "sample": setup["sample"],
+                    "requests": args.requests,
+                    "seconds": args.seconds,
+                    "warmup": args.warmup,
+                    "concurrency": args.concurrency,
+                },
+                config,
+            )
+        client = subprocess.run(
+            [sys.executable, __file__, "--client", config.name], capture_output=True, text=True, check=False
+        )
+        os.unlink(config.name)
+        if client.returncode != 0:
+            raise SystemExit(f"client failed:\n{client.stderr}")
+        outcome = json.loads(client.stdout.strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ok = report(outcome, leads=args.leads, workers=args.workers)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Benchmark: a CRM-style lead file into an existing campaign, through the real import pipeline (PostgreSQL).
+
+Builds a campaign of ``--existing`` leads (default 1,000,000) set-based, writes a ``--rows`` CSV (default
+200,000: names, titles, companies shared by several rows, domains, emails, office numbers shared within a
+company, mobiles, a few junk rows and a few rows already in the campaign), then times:
+
+1. baseline: reading and judging every row (the shared reader, normalisation, junk rules), no database;
+2. the whole import: merge into accounts/contacts/numbers, leads, suppression scrub, fit rules, statuses.
+
+Prints rows/s for both and the peak resident memory of the process.
+
+    .venv/bin/python bench/lead_import.py [--rows 200000] [--existing 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leadops_bench_import")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+
+FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Linus", "Radia", "Tim", "José", "Seán"]
+LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Hamilton", "Torvalds", "Núñez", "O'Brien"]
+TITLES = ["CTO", "VP Engineering", "Head of IT", "Director of Operations", "Procurement Manager", "CFO"]
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def populate(existing: int):
+    """Return a campaign with ``existing`` leads, inserted set-based."""
+    from django.db import connection
+
+    from campaigns.services import campaign_create, customer_create
+
+    customer = customer_create(name="Bench Co", slug="bench", phone_region="US")
+    campaign = campaign_create(customer=customer, name="Outbound Q1")
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO campaigns_account (customer_id, name, domain, created_at, updated_at)
+               SELECT %s, 'Existing ' || g, 'existing-' || g || '.example', now(), now()
+               FROM generate_series(1, %s) g""",
+            [customer.pk, max(1, existing // 10)],
+        )
+        cur.execute(
+            """INSERT INTO campaigns_contact (customer_id, account_id, first_name, last_name, title, created_at,
+                                              updated_at)
+               SELECT %s, a.id, 'First', 'Last' || g, '', now(), now()
+               FROM generate_series(1, %s) g
+               JOIN campaigns_account a ON a.domain = 'existing-' || (1 + (g - 1) / 10) || '.example'""",
+            [customer.pk, existing],
+        )
+        cur.execute(
+            """INSERT INTO campaigns_phonenumber (e164, created_at)
+               SELECT '+1202' || (2000000 + g)::text, now() FROM generate_series(1, %s) g""",
+            [existing],
+        )
+        cur.execute(
+            """INSERT INTO campaigns_contactphone (contact_id, phone_id, kind)
+               SELECT c.id, p.id, 'direct' FROM campaigns_contact c
+               JOIN campaigns_phonenumber p ON p.e164 = '+1202' || (2000000 + c.id)::text""",
+        )
+        cur.execute(
+            """INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, waiting_reason, priority,
+                                           attempts, source, created_at, updated_at)
+               SELECT %s, %s, id, 'eligible', '', 0, 0, 'existing', now(), now() FROM campaigns_contact""",
+            [customer.pk, campaign.pk],
+        )
+        cur.execute("ANALYZE")
+    return campaign
+
+
+def write_file(path: Path, rows: int, *, existing_contact_ids: list[int]) -> None:
+    rng = random.Random(7)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "First Name",
+                "Last Name",
+                "Title",
+                "Company",
+                "Website",
+                "Email",
+                "Phone",
+                "Mobile Phone",
+                "Country",
+                "Industry",
+                "Employees",
+                "Lead Source",
+            ]
+        )
+        for i in range(rows):
+            if i % 100 == 99:
+                writer.writerow(["Testing!£##", "", "", "", "", "!!!@mail.com", "123456789", "", "", "", "", ""])
+                continue
+            if i % 50 == 0 and existing_contact_ids:
+                # A row for someone already in the campaign: matched by name + shared number in the account.
+                cid = rng.choice(existing_contact_ids)
+                writer.writerow(
+                    [
+                        "First",
+                        f"Last{cid}",
+                        "",
+                        f"Existing {1 + (cid - 1) // 10}",
+                        f"existing-{1 + (cid - 1) // 10}.example",
+                        "",
+                        f"+1202{2000000 + cid}",
+                        "",
+                        "US",
+                        "",
+                        "",
+                        "Reimport",
+                    ]
+                )
+                continue
+            company = i // 4  # four people per company, sharing the switchboard
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            office = f"(303) {200 + company // 10000 % 700:03d}-{company % 10000:04d}"
+            mobile = f"+1 415 {200 + i // 10000 % 700:03d} {i % 10000:04d}" if i % 3 else ""
+            writer.writerow(
+                [
+                    first,
+                    last,
+                    rng.choice(TITLES),
+                    f"Company {company}",
+                    f"https://www.company{company}.com",
+                    f"{first.lower()}.{i}@company{company}.com",
+                    office,
+                    mobile,
+                    "US",
+                    "Software",
+                    str(rng.randint(10, 5000)),
+                    "Trade show",
+                ]
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--existing", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    ensure_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.files import File
+    from django.core.management import call_command
+
+    from campaigns.imports.models import LeadImport
+    from campaigns.imports.services import lead_import_run
+    from campaigns.imports.services.importing import _batches, plan_lead_columns
+    from campaigns.models import Contact, Lead
+    from leadops.normalizing import PhoneNormalizer
+    from suppressions.reading import open_table
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    campaign = populate(args.existing)
+    print(
+        f"campaign with {Lead.objects.filter(campaign=campaign).count():,} leads in "
+        f"{time.perf_counter() - started:.1f}s"
+    )
+    ids = list(Contact.objects.order_by("?").values_list("pk", flat=True)[:5000])
+    workdir = Path(tempfile.mkdtemp())
+    path = workdir / "crm-export.csv"
+    write_file(path, args.rows, existing_contact_ids=ids)
+    print(f"file: {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB")
+
+    # 1. baseline: read and judge every row, no database
+    t0 = time.perf_counter()
+    with open_table(path) as table:
+        plan, _ = plan_lead_columns(table.head(), mapping=None)
+        judged = sum(len(b) for b in _batches(table, plan, phones=PhoneNormalizer(region="US"), source="", size=5000))
+    read_s = time.perf_counter() - t0
+    print(f"\nbaseline (read + normalise + junk rules): {read_s:6.1f}s  {judged / read_s:9,.0f} rows/s")
+
+    # 2. the real import
+    with path.open("rb") as handle:
+        lead_import = LeadImport(campaign=campaign, original_name=path.name, status=LeadImport.Status.QUEUED)
+        lead_import.file.save(path.name, File(handle), save=True)
+    t0 = time.perf_counter()
+    lead_import = lead_import_run(lead_import_id=lead_import.pk)
+    import_s = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"import (merge, leads, scrub, statuses):    {import_s:6.1f}s  {lead_import.rows_read / import_s:9,.0f} rows/s"
+        f"  ({import_s / read_s:.1f}x the baseline)"
+    )
+    print(f"  status {lead_import.status} {lead_import.error}")
+    print(
+        f"  rows read {lead_import.rows_read:,}, junk {lead_import.junk:,}, leads created "
+        f"{lead_import.leads_created:,}, already in campaign {lead_import.leads_existing:,}"
+    )
+    print(f"  accounts created {lead_import.accounts_created:,}, contacts created {lead_import.contacts_created:,}")
+    print(
+        f"  eligible {lead_import.eligible:,}, disqualified {lead_import.disqualified:,} "
+        f"{lead_import.disqualified_by_source}"
+    )
+    print(f"peak resident memory of the process: {peak_mb:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""``Authorization: Bearer <key>`` with a per-integration ``ApiKey``; the key is compared in constant time."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from campaigns.models import ApiKey
+from campaigns.services.api_keys import api_key_hash, api_key_matches, api_key_split
+
+# Hashed when no key has the prefix, so an unknown prefix costs what a wrong secret costs.
+_NO_SUCH_KEY = ApiKey(hashed_secret=api_key_hash("no such key"))
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """Authenticate the integration, not a person: ``request.auth`` is the ``ApiKey``."""
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header:
+            return None
+        if header[0].lower() != b"bearer" or len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send the API key as 'Authorization: Bearer <key>'.")
+        try:
+            key = header[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("The API key is not valid.") from exc
+        parts = api_key_split(key)
+        api_key = None
+        if parts is not None:
+            api_key = ApiKey.objects.select_related("customer").filter(prefix=parts[0]).first()
+        matches = api_key_matches(api_key or _NO_SUCH_KEY, key)
+        if api_key is None or not matches:
+            raise exceptions.AuthenticationFailed("The API key is not valid.")
+        if api_key.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("The API key was revoked.")
+        return AnonymousUser(), api_key
+
+    def authenticate_header(self, request) -> str:
+        # Without it DRF turns a 401 into a 403.
+        return 'Bearer realm="leadops"'
+
+
+class HasApiKey(BasePermission):
+    """Any request but with a valid key is refused (401)."""
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, ApiKey)
+
+
+class AgencyKeyForWrites(BasePermission):
+    """A customer's key reads; pulling, recording calls and releasing leases need the agency's key.
+
+    Checked on the object, after the key's scope found it: another customer's lead is a 404, never a 403.
+    """
+
+    message = "This key is a customer's read-only key; use the agency's key to change anything."
+    code = "read_only_key"
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in SAFE_METHODS or request.auth.customer_id is None
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "campaigns.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A per-integration API key created in the admin: `Authorization: Bearer lok_…`.",
+        }

@@ -1,0 +1,100 @@
+"""The API's request and response shapes (also its OpenAPI description)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from campaigns.services.pool import PULL_MAX
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(help_text="The request field the error is about, or empty.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. platform_dnc, suppression, disposition, not_contacts_number.")
+    message = serializers.CharField(help_text="One plain sentence: who, when, through what, how to lift it.")
+    block_id = serializers.IntegerField(allow_null=True)
+
+
+class PullRequestSerializer(serializers.Serializer):
+    caller = serializers.CharField(max_length=150, help_text="The caller's username.")
+    count = serializers.IntegerField(min_value=1, max_value=PULL_MAX, default=1)
+
+
+class PulledContactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    title = serializers.CharField(allow_blank=True)
+    account = serializers.CharField()
+
+
+class PulledNumberSerializer(serializers.Serializer):
+    number = serializers.CharField(help_text="E.164.")
+    kind = serializers.CharField()
+    dialable = serializers.BooleanField()
+    reason = ReasonSerializer(allow_null=True, help_text="Why it may not be dialled, when it may not.")
+
+
+class PulledLeadSerializer(serializers.Serializer):
+    lead_id = serializers.IntegerField()
+    priority = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    contact = PulledContactSerializer()
+    numbers = PulledNumberSerializer(many=True)
+    lease_expires_at = serializers.DateTimeField()
+
+
+class PullResponseSerializer(serializers.Serializer):
+    leads = PulledLeadSerializer(many=True)
+
+
+class DialCheckQuerySerializer(serializers.Serializer):
+    number = serializers.CharField(
+        max_length=64, help_text="The number in any writing; read with the customer's region."
+    )
+
+
+class DialCheckResponseSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    number = serializers.CharField(help_text="The number as E.164.")
+    reasons = ReasonSerializer(many=True)
+
+
+class CallRequestSerializer(serializers.Serializer):
+    caller = serializers.CharField(max_length=150, help_text="The caller's username.")
+    number = serializers.CharField(max_length=64, help_text="The number dialled, in any writing.")
+    disposition = serializers.CharField(max_length=40, help_text="A disposition code of the lead's campaign.")
+    notes = serializers.CharField(allow_blank=True, required=False, default="")
+    callback_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When to call back (required for a callback disposition); the meeting time for Meeting booked.",
+    )
+
+
+class LeadStateSerializer(serializers.Serializer):
+    lead_id = serializers.IntegerField()
+    status = serializers.CharField(help_text="eligible, waiting or disqualified.")
+    waiting_reason = serializers.CharField(allow_blank=True)
+    waiting_until = serializers.DateTimeField(allow_null=True)
+    reasons = ReasonSerializer(many=True, help_text="Why the lead may not be called, when it may not.")
+
+
+class CallResponseSerializer(LeadStateSerializer):
+    call_id = serializers.IntegerField()
+    replayed = serializers.BooleanField(help_text="True when this Idempotency-Key was seen before.")
+
+
+class ReleaseRequestSerializer(serializers.Serializer):
+    caller = serializers.CharField(
+        max_length=150, required=False, help_text="When given, only this caller's lease is released."
+    )

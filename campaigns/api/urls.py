@@ -1,0 +1,15 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from campaigns.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("schema", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("campaigns/<int:campaign_id>/pull", views.PullView.as_view(), name="pull"),
+    path("leads/<int:lead_id>/dial-check", views.DialCheckView.as_view(), name="dial-check"),
+    path("leads/<int:lead_id>/calls", views.CallView.as_view(), name="calls"),
+    path("leads/<int:lead_id>/release", views.ReleaseView.as_view(), name="release"),
+]

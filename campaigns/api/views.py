@@ -1,0 +1,198 @@
+"""The dialer API's endpoints: thin adapters that parse, scope by key, call one service, and answer."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns.api import serializers as s
+from campaigns.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
+from campaigns.api.errors import api_exception_handler
+from campaigns.api.scoping import campaigns_for_key, leads_for_key
+from campaigns.models import Disposition, Lead, User
+from campaigns.selectors.dialable import lead_numbers
+from campaigns.selectors.explaining import Reason, can_dial, explain
+from campaigns.services.calls import call_record
+from campaigns.services.pool import lead_release, leads_pull
+from leadops.errors import LeadopsError
+
+ERRORS = {
+    code: OpenApiResponse(s.ErrorSerializer, description=text)
+    for code, text in {
+        400: "The body is not JSON.",
+        401: "Missing, wrong or revoked API key.",
+        403: "A customer's read-only key was used to change something.",
+        404: "No such campaign or lead for this key.",
+        409: "Conflicts with the lead's current state.",
+        422: "A field is invalid; `field` names it.",
+    }.items()
+}
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Answer without authentication or the database: the framework's own floor for load tests."""
+    return JsonResponse({"status": "ok"})
+
+
+def _reason(reason: Reason) -> dict[str, object]:
+    return {"code": reason.code, "message": reason.message, "block_id": reason.block_id}
+
+
+def _caller(username: str) -> User:
+    caller = User.objects.filter(username=username, is_active=True, customer__isnull=True).first()
+    if caller is None:
+        raise LeadopsError(f"There is no caller '{username}'.", field="caller", code="unknown_caller")
+    return caller
+
+
+def _lead_state(lead: Lead) -> dict[str, object]:
+    return {
+        "lead_id": lead.pk,
+        "status": lead.status,
+        "waiting_reason": lead.waiting_reason,
+        "waiting_until": lead.waiting_until,
+        "reasons": [_reason(r) for r in explain(lead)],
+    }
+
+
+class ApiView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey, AgencyKeyForWrites]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def get_scoped(self, queryset, **lookup):
+        """Return the one object of the key's scope, or 404; then check the key may act on it."""
+        obj = get_object_or_404(queryset, **lookup)
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def validated(self, serializer_class, data) -> dict:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class PullView(ApiView):
+    @extend_schema(
+        operation_id="leads_pull",
+        summary="Lease the next leads of a campaign to a caller",
+        request=s.PullRequestSerializer,
+        responses={200: s.PullResponseSerializer, **ERRORS},
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        campaign = self.get_scoped(campaigns_for_key(request.auth), pk=campaign_id)
+        data = self.validated(s.PullRequestSerializer, request.data)
+        leads = leads_pull(campaign=campaign, caller=_caller(data["caller"]), count=data["count"])
+        numbers = lead_numbers(leads)
+        body = [
+            {
+                "lead_id": lead.pk,
+                "priority": lead.priority,
+                "attempts": lead.attempts,
+                "last_attempt_at": lead.last_attempt_at,
+                "contact": {
+                    "id": lead.contact_id,
+                    "name": lead.contact.full_name,
+                    "title": lead.contact.title,
+                    "account": lead.contact.account.name,
+                },
+                "numbers": [
+                    {
+                        "number": check.e164,
+                        "kind": check.kind,
+                        "dialable": check.dialable,
+                        "reason": _reason(check.reason) if check.reason else None,
+                    }
+                    for check in numbers[lead.pk]
+                ],
+                "lease_expires_at": lead.waiting_until,
+            }
+            for lead in leads
+        ]
+        return Response(s.PullResponseSerializer({"leads": body}).data)
+
+
+class DialCheckView(ApiView):
+    @extend_schema(
+        operation_id="lead_dial_check",
+        summary="May this number be dialled for this lead now? The authoritative answer",
+        parameters=[s.DialCheckQuerySerializer],
+        responses={200: s.DialCheckResponseSerializer, **ERRORS},
+    )
+    def get(self, request: Request, lead_id: int) -> Response:
+        lead = self.get_scoped(leads_for_key(request.auth), pk=lead_id)
+        data = self.validated(s.DialCheckQuerySerializer, request.query_params)
+        check = can_dial(lead, data["number"])
+        return Response(
+            {"allowed": check.allowed, "number": check.number, "reasons": [_reason(r) for r in check.reasons]}
+        )
+
+
+class CallView(ApiView):
+    @extend_schema(
+        operation_id="lead_call_record",
+        summary="Record a call and apply its disposition",
+        request=s.CallRequestSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Replaying a request with the same key (per caller) records one call.",
+            )
+        ],
+        responses={201: s.CallResponseSerializer, **ERRORS},
+    )
+    def post(self, request: Request, lead_id: int) -> Response:
+        lead = self.get_scoped(leads_for_key(request.auth), pk=lead_id)
+        data = self.validated(s.CallRequestSerializer, request.data)
+        caller = _caller(data["caller"])
+        disposition = Disposition.objects.filter(
+            campaign_id=lead.campaign_id, code=data["disposition"], is_active=True
+        ).first()
+        if disposition is None:
+            raise LeadopsError(
+                f"'{data['disposition']}' is not a disposition of the campaign {lead.campaign}.",
+                field="disposition",
+                code="unknown_disposition",
+            )
+        call, created = call_record(
+            lead=lead,
+            caller=caller,
+            disposition=disposition,
+            number=data["number"],
+            notes=data["notes"],
+            callback_at=data["callback_at"],
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            actor=caller,
+        )
+        lead.refresh_from_db()
+        body = {**_lead_state(lead), "call_id": call.pk, "replayed": not created}
+        headers = {} if created else {"Idempotent-Replayed": "true"}
+        return Response(s.CallResponseSerializer(body).data, status=status.HTTP_201_CREATED, headers=headers)
+
+
+class ReleaseView(ApiView):
+    @extend_schema(
+        operation_id="lead_release",
+        summary="Return a leased lead to the pool",
+        request=s.ReleaseRequestSerializer,
+        responses={200: s.LeadStateSerializer, **ERRORS},
+    )
+    def post(self, request: Request, lead_id: int) -> Response:
+        lead = self.get_scoped(leads_for_key(request.auth), pk=lead_id)
+        data = self.validated(s.ReleaseRequestSerializer, request.data)
+        caller = _caller(data["caller"]) if data.get("caller") else None
+        lead = lead_release(lead=lead, caller=caller, actor=caller or f"api key {request.auth.prefix}")
+        return Response(s.LeadStateSerializer(_lead_state(lead)).data)

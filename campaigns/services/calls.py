@@ -1,0 +1,344 @@
+"""What a call does to a lead: record it, apply its disposition's effect, and set meeting outcomes.
+
+The admin (issue 4) and the dialer API call these same functions. Every one locks the lead row first, so
+two writes on one lead never interleave, and ends with the one status recompute.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from campaigns.models import (
+    Block,
+    Call,
+    ContactPhone,
+    Disposition,
+    Lead,
+    Meeting,
+    PhoneNumber,
+    User,
+)
+from campaigns.services.actors import Actor, actor_may
+from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
+from campaigns.services.statuses import lead_statuses_recompute
+from leadops.errors import LeadopsError
+from leadops.normalizing import NormalizationError, format_phone, normalize_phone
+
+# A booked meeting keeps the lead out of the pool until someone sets the outcome; "Waiting" needs an end
+# date, so the wait is long enough never to run out by itself.
+MEETING_WAIT = timedelta(days=3650)
+
+NUMBER_EFFECTS = frozenset(
+    {Disposition.Effect.DO_NOT_CALL, Disposition.Effect.WRONG_NUMBER, Disposition.Effect.INVALID_NUMBER}
+)
+
+UNQUALIFY_REASONS = (
+    Block.Reason.INVALID_NUMBER,
+    Block.Reason.UNREACHABLE,
+    Block.Reason.WRONG_NUMBER,
+    Block.Reason.NO_LONGER_INTERESTED,
+)
+
+REOPEN_PERMISSION = "campaigns.lift_block"
+
+
+def _lock_lead(lead: Lead | int) -> Lead:
+    pk = lead.pk if isinstance(lead, Lead) else lead
+    return Lead.objects.select_for_update(of=("self",)).select_related("campaign", "customer", "contact").get(pk=pk)
+
+
+def _dialled_phone(lead: Lead, number: str) -> PhoneNumber | None:
+    """Return the contact's ``PhoneNumber`` for ``number`` in any writing, None when no number was given."""
+    if not (number or "").strip():
+        return None
+    try:
+        e164 = normalize_phone(number, lead.customer.phone_region)
+    except NormalizationError as exc:
+        raise LeadopsError(exc.message, field="number", code="invalid_number") from exc
+    link = ContactPhone.objects.filter(contact_id=lead.contact_id, phone__e164=e164).select_related("phone").first()
+    if link is None:
+        raise LeadopsError(
+            f"{format_phone(e164)} is not one of {lead.contact}'s numbers.", field="number", code="unknown_number"
+        )
+    return link.phone
+
+
+def _replayed_call(*, caller: User, idempotency_key: str, lead: Lead, disposition: Disposition) -> Call | None:
+    call = Call.objects.filter(caller=caller, idempotency_key=idempotency_key).first()
+    if call is None:
+        return None
+    if call.lead_id != lead.pk or call.disposition_id != disposition.pk:
+        raise LeadopsError(
+            "This Idempotency-Key was already used for another call; use a new key for a new call.",
+            field="idempotency_key",
+            code="conflict",
+        )
+    return call
+
+
+def _cooldown(lead: Lead, now: datetime) -> dict[str, object]:
+    hours = lead.campaign.cooldown_hours
+    if not hours:
+        return {"waiting_until": None, "waiting_reason": Lead.WaitingReason.NONE}
+    return {"waiting_until": now + timedelta(hours=hours), "waiting_reason": Lead.WaitingReason.COOLDOWN}
+
+
+def call_record(
+    *,
+    lead: Lead,
+    caller: User,
+    disposition: Disposition,
+    number: str = "",
+    notes: str = "",
+    callback_at: datetime | None = None,
+    idempotency_key: str = "",
+    actor: Actor,
+    now: datetime | None = None,
+) -> tuple[Call, bool]:
+    """Record a call by ``caller`` on ``lead`` and apply its disposition's effect; return ``(call, created)``.
+
+    Invariants: every call is kept; the lease ends (whoever held it) and ``last_attempt_at`` moves on; a
+    no-connect counts toward the campaign's attempt cap and reaching it disqualifies the lead (Unreachable);
+    other effects cool the lead down, wait for a callback or meeting, or block the lead, the number or the
+    contact as the disposition says. A call on an expired lease is recorded like any other.
+
+    A repeat with the same ``(caller, idempotency_key)`` returns the first call and changes nothing; the
+    same key with another lead or disposition is refused (``conflict``). Without a key each call counts.
+    """
+    now = now or timezone.now()
+    idempotency_key = (idempotency_key or "").strip()
+    if len(idempotency_key) > Call._meta.get_field("idempotency_key").max_length:
+        raise LeadopsError("The Idempotency-Key is longer than 100 characters.", field="idempotency_key")
+    if not caller.is_active or caller.customer_id is not None:
+        raise LeadopsError(f"{caller.get_username()} is not one of the agency's callers.", field="caller")
+    with transaction.atomic():
+        if idempotency_key and (
+            replay := _replayed_call(caller=caller, idempotency_key=idempotency_key, lead=lead, disposition=disposition)
+        ):
+            return replay, False
+        lead = _lock_lead(lead)
+        # A concurrent request with the same key may have committed while this one waited for the lock.
+        if idempotency_key and (
+            replay := _replayed_call(caller=caller, idempotency_key=idempotency_key, lead=lead, disposition=disposition)
+        ):
+            return replay, False
+        if disposition.campaign_id != lead.campaign_id or not disposition.is_active:
+            raise LeadopsError(
+                f"'{disposition.code}' is not a disposition of the campaign {lead.campaign}.",
+                field="disposition",
+                code="unknown_disposition",
+            )
+        phone = _dialled_phone(lead, number)
+        if phone is None and disposition.effect in NUMBER_EFFECTS:
+            raise LeadopsError(f"Say which number was dialled for '{disposition.label}'.", field="number")
+        if disposition.effect == Disposition.Effect.CALLBACK and (callback_at is None or callback_at <= now):
+            raise LeadopsError("A callback needs a time in the future.", field="callback_at")
+        call = Call(
+            lead=lead,
+            caller=caller,
+            phone=phone,
+            disposition=disposition,
+            notes=notes or "",
+            callback_at=callback_at,
+            created_at=now,
+            idempotency_key=idempotency_key,
+        )
+        call.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                call.save()
+        except IntegrityError:
+            if not idempotency_key:
+                raise
+            return Call.objects.get(caller=caller, idempotency_key=idempotency_key), False
+        _apply_effect(lead=lead, call=call, actor=actor, now=now)
+        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now)
+    return call, True
+
+
+def _apply_effect(*, lead: Lead, call: Call, actor: Actor, now: datetime) -> None:
+    disposition = call.disposition
+    effect = disposition.effect
+    campaign = lead.campaign
+    fields: dict[str, object] = {"last_attempt_at": now, "leased_to": None, "updated_at": now}
+    if effect == Disposition.Effect.CALLBACK:
+        fields.update(waiting_until=call.callback_at, waiting_reason=Lead.WaitingReason.CALLBACK)
+    elif effect == Disposition.Effect.MEETING_BOOKED:
+        fields.update(waiting_until=now + MEETING_WAIT, waiting_reason=Lead.WaitingReason.MEETING)
+    else:
+        fields.update(_cooldown(lead, now))
+    if effect == Disposition.Effect.NO_CONNECT:
+        fields["attempts"] = F("attempts") + 1
+    Lead.objects.filter(pk=lead.pk).update(**fields)
+
+    by_call = {"actor": actor, "evidence": call, "evidence_text": disposition.label}
+    if effect == Disposition.Effect.NO_CONNECT and lead.attempts + 1 >= campaign.attempt_cap:
+        block_create(
+            target=BlockTarget(lead=lead),
+            source=Block.Source.UNREACHABLE,
+            reason=Block.Reason.UNREACHABLE,
+            reach=Block.Reach.CAMPAIGN,
+            campaign=campaign,
+            **by_call,
+        )
+    elif effect == Disposition.Effect.NOT_INTERESTED:
+        block_create(
+            target=BlockTarget(lead=lead),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.NOT_INTERESTED,
+            reach=Block.Reach.CAMPAIGN,
+            campaign=campaign,
+            **by_call,
+        )
+    elif effect == Disposition.Effect.DO_NOT_CALL:
+        # The person asked: the number is off limits for every customer, and the contact for this one.
+        block_create(
+            target=BlockTarget(phone=call.phone),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.DO_NOT_CALL,
+            reach=Block.Reach.PLATFORM,
+            **by_call,
+        )
+        block_create(
+            target=BlockTarget(contact=lead.contact),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.DO_NOT_CALL,
+            reach=Block.Reach.CUSTOMER,
+            **by_call,
+        )
+    elif effect == Disposition.Effect.WRONG_NUMBER:
+        block_create(
+            target=BlockTarget(contact=lead.contact, phone=call.phone),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.WRONG_NUMBER,
+            reach=Block.Reach.CUSTOMER,
+            **by_call,
+        )
+    elif effect == Disposition.Effect.INVALID_NUMBER:
+        block_create(
+            target=BlockTarget(phone=call.phone),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.INVALID_NUMBER,
+            reach=Block.Reach.PLATFORM,
+            **by_call,
+        )
+    elif effect == Disposition.Effect.MEETING_BOOKED:
+        meeting = Meeting(lead=lead, booked_by_call=call, scheduled_for=call.callback_at, created_at=now)
+        meeting.full_clean()
+        meeting.save()
+
+
+def _meeting_outcome_blocks(meeting: Meeting):
+    return Block.objects.active().filter(
+        source=Block.Source.MEETING_OUTCOME,
+        evidence_type=ContentType.objects.get_for_model(Meeting),
+        evidence_id=meeting.pk,
+    )
+
+
+def meeting_outcome_set(*, meeting: Meeting, outcome: str, actor: Actor, now: datetime | None = None) -> Meeting:
+    """Set ``meeting``'s outcome and what it does to the lead; return the meeting.
+
+    Qualified or Not qualified ends outreach for the campaign (a lead block with the meeting as evidence);
+    No-show returns a lead waiting for this meeting to the pool. Changing an outcome lifts the block of the
+    previous one. Setting the outcome it already has changes nothing.
+    """
+    if outcome not in (Meeting.Outcome.QUALIFIED, Meeting.Outcome.NOT_QUALIFIED, Meeting.Outcome.NO_SHOW):
+        raise LeadopsError("Choose Qualified, Not qualified or No-show.", field="outcome")
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The lead first, then the meeting: the same order as every other write on a lead.
+        lead = _lock_lead(Meeting.objects.values_list("lead_id", flat=True).get(pk=meeting.pk))
+        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if meeting.outcome == outcome:
+            return meeting
+        label = Meeting.Outcome(outcome).label
+        previous = _meeting_outcome_blocks(meeting)
+        if previous.exists():
+            blocks_lift(blocks=previous, actor=actor, reason=f"Meeting outcome changed to {label}.")
+        meeting.outcome = outcome
+        meeting.outcome_set_at = now
+        meeting.outcome_set_by = actor if isinstance(actor, User) else None
+        meeting.save(update_fields=["outcome", "outcome_set_at", "outcome_set_by"])
+        if outcome != Meeting.Outcome.NO_SHOW:
+            block_create(
+                target=BlockTarget(lead=lead),
+                source=Block.Source.MEETING_OUTCOME,
+                reason=Block.Reason.QUALIFIED if outcome == Meeting.Outcome.QUALIFIED else Block.Reason.NOT_QUALIFIED,
+                reach=Block.Reach.CAMPAIGN,
+                campaign=lead.campaign,
+                actor=actor,
+                evidence=meeting,
+                evidence_text=f"meeting #{meeting.pk}: {label}",
+            )
+        if lead.waiting_reason == Lead.WaitingReason.MEETING:
+            Lead.objects.filter(pk=lead.pk).update(
+                waiting_until=None, waiting_reason=Lead.WaitingReason.NONE, updated_at=now
+            )
+        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now)
+    return meeting
+
+
+def _unqualifications(lead: Lead):
+    """Return the active blocks that unqualify ``lead``: ops' unqualify reasons and the attempt cap."""
+    return Block.objects.active().filter(
+        Q(source=Block.Source.OPS_DISQUALIFY, reason__in=UNQUALIFY_REASONS) | Q(source=Block.Source.UNREACHABLE),
+        target=Block.Target.LEAD,
+        lead_id=lead.pk,
+    )
+
+
+def lead_unqualify(*, lead: Lead, reason: str, actor: Actor, note: str = "") -> Block:
+    """Take ``lead`` out of its campaign's pool as unqualified, for one of ``UNQUALIFY_REASONS``.
+
+    Return the block (target the lead, reach the campaign, source the Disqualify workflow). A repeat with
+    the same reason returns the block already there; another reason while one is active is refused: reopen
+    the lead first.
+    """
+    if reason not in UNQUALIFY_REASONS:
+        choices = ", ".join(str(Block.Reason(r).label) for r in UNQUALIFY_REASONS)
+        raise LeadopsError(f"Choose one of: {choices}.", field="reason")
+    with transaction.atomic():
+        lead = _lock_lead(lead)
+        existing = _unqualifications(lead).filter(source=Block.Source.OPS_DISQUALIFY).first()
+        if existing is not None:
+            if existing.reason == reason:
+                return existing
+            raise LeadopsError(
+                f"The lead is already unqualified ({existing.get_reason_display()}); reopen it first.",
+                field="reason",
+                code="conflict",
+            )
+        block, _ = block_create(
+            target=BlockTarget(lead=lead),
+            source=Block.Source.OPS_DISQUALIFY,
+            reason=reason,
+            reach=Block.Reach.CAMPAIGN,
+            campaign=lead.campaign,
+            actor=actor,
+            note=note,
+        )
+    return block
+
+
+def lead_reopen(*, lead: Lead, actor: Actor, reason: str) -> int:
+    """Lift what unqualified ``lead`` (ops' unqualify reasons and the attempt cap) and return how many lifted.
+
+    Reopening after the attempt cap starts the count of attempts again. Other blocks (a Do Not Call, a
+    suppression) stay: they are Undisqualify's. A repeat finds nothing to lift and changes nothing.
+    """
+    if not actor_may(actor, REOPEN_PERMISSION):
+        raise LeadopsError("You do not have the permission to reopen leads.", code="permission_denied")
+    with transaction.atomic():
+        lead = _lock_lead(lead)
+        blocks = _unqualifications(lead)
+        reset_attempts = blocks.filter(reason=Block.Reason.UNREACHABLE).exists()
+        lifted = blocks_lift(blocks=blocks, actor=actor, reason=reason)
+        if lifted and reset_attempts:
+            Lead.objects.filter(pk=lead.pk).update(attempts=0, updated_at=timezone.now())
+    return lifted
