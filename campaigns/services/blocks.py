@@ -57,9 +57,7 @@ def leads_reached_by(blocks: QuerySet[Block]) -> QuerySet[Lead]:
     """
     by_lead = Lead.objects.filter(pk__in=blocks.filter(target=Block.Target.LEAD).values("lead_id"))
     by_contact = Lead.objects.filter(
-        contact_id__in=blocks.filter(target__in=[Block.Target.CONTACT, Block.Target.CONTACT_PHONE]).values(
-            "contact_id"
-        )
+        contact_id__in=blocks.filter(target__in=[Block.Target.CONTACT, Block.Target.CONTACT_PHONE]).values("contact_id")
     )
     by_account = Lead.objects.filter(
         contact__account_id__in=blocks.filter(target=Block.Target.ACCOUNT).values("account_id")
@@ -70,8 +68,10 @@ def leads_reached_by(blocks: QuerySet[Block]) -> QuerySet[Lead]:
         ).values("contact_id")
     )
     # SQLite refuses ORDER BY inside a compound statement, so each part drops Lead's default ordering.
-    ids = by_lead.order_by().values("pk").union(
-        *(part.order_by().values("pk") for part in (by_contact, by_account, by_phone)), all=True
+    ids = (
+        by_lead.order_by()
+        .values("pk")
+        .union(*(part.order_by().values("pk") for part in (by_contact, by_account, by_phone)), all=True)
     )
     return Lead.objects.filter(pk__in=ids)
 

@@ -70,12 +70,12 @@ def campaign_create(
 
 
 def account_create(*, customer: Customer, name: str, domain: str = "") -> Account:
-    """Create an account; ``domain`` (a domain or URL) is stored as lower-case IDNA."""
+    """Create an account; ``domain`` (a domain or URL) is stored as lower-case IDNA, the name space-squeezed."""
     try:
         normalized = normalize_domain(domain) if domain.strip() else ""
     except NormalizationError as exc:
         raise LeadopsError(exc.message, field="domain") from exc
-    account = Account(customer=customer, name=name.strip(), domain=normalized)
+    account = Account(customer=customer, name=" ".join(name.split()), domain=normalized)
     account.full_clean()
     account.save()
     return account
@@ -120,9 +120,7 @@ def contact_create(
                 email = normalize_email(raw)
             except NormalizationError as exc:
                 raise LeadopsError(exc.message, field="email") from exc
-            ContactEmail.objects.get_or_create(
-                contact=contact, email=email, defaults={"domain": email.split("@")[1]}
-            )
+            ContactEmail.objects.get_or_create(contact=contact, email=email, defaults={"domain": email.split("@")[1]})
         for raw, kind in phones:
             contact_phone_add(contact=contact, raw=raw, kind=kind, region=region)
     return contact

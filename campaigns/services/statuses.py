@@ -29,9 +29,7 @@ def block_reaches(*, customer_ref, campaign_ref) -> Q:
 def dialable_phones(*, contact_ref, customer_ref, campaign_ref) -> QuerySet[ContactPhone]:
     """Return the contact's numbers that no active block stops, for a lead of that customer and campaign."""
     reaches = block_reaches(customer_ref=customer_ref, campaign_ref=campaign_ref)
-    number_blocked = Exists(
-        Block.objects.filter(reaches, target=Block.Target.PHONE, phone_id=OuterRef("phone_id"))
-    )
+    number_blocked = Exists(Block.objects.filter(reaches, target=Block.Target.PHONE, phone_id=OuterRef("phone_id")))
     use_blocked = Exists(
         Block.objects.filter(
             reaches,
@@ -47,9 +45,7 @@ def lead_is_disqualified() -> Q:
     """Return the SQL condition, over ``Lead`` rows, that the lead is Disqualified."""
     reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
     on_lead = Exists(Block.objects.filter(reaches, target=Block.Target.LEAD, lead_id=OuterRef("pk")))
-    on_contact = Exists(
-        Block.objects.filter(reaches, target=Block.Target.CONTACT, contact_id=OuterRef("contact_id"))
-    )
+    on_contact = Exists(Block.objects.filter(reaches, target=Block.Target.CONTACT, contact_id=OuterRef("contact_id")))
     on_account = Exists(
         Block.objects.filter(reaches, target=Block.Target.ACCOUNT, account__contacts=OuterRef("contact_id"))
     )
@@ -94,10 +90,8 @@ def leads_wake_waiting(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         expired = Lead.objects.filter(status=LeadStatus.WAITING, waiting_until__lte=now)
-        Lead.objects.filter(pk__in=expired.values("pk")).update(
+        Lead.objects.filter(pk__in=expired.values("pk")).update(waiting_reason="", leased_to=None, updated_at=now)
+        Lead.objects.filter(~Q(status=LeadStatus.WAITING), leased_to__isnull=False, waiting_until__lte=now).update(
             waiting_reason="", leased_to=None, updated_at=now
         )
-        Lead.objects.filter(
-            ~Q(status=LeadStatus.WAITING), leased_to__isnull=False, waiting_until__lte=now
-        ).update(waiting_reason="", leased_to=None, updated_at=now)
         return lead_statuses_recompute(leads=Lead.objects.filter(pk__in=expired.values("pk")), now=now)

@@ -75,9 +75,7 @@ def lead_undisqualify(
             else:
                 liftable.append(block)
         if liftable:
-            blocks_lift(
-                blocks=Block.objects.filter(pk__in=[b.pk for b in liftable]), actor=actor, reason=reason
-            )
+            blocks_lift(blocks=Block.objects.filter(pk__in=[b.pk for b in liftable]), actor=actor, reason=reason)
             result.lifted = list(Block.objects.filter(pk__in=[b.pk for b in liftable]))
         # Recompute even when nothing was lifted, so the status returned is the blocks' answer.
         lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk))

@@ -282,8 +282,11 @@ def test_explain_many_says_what_explain_says_in_a_bounded_number_of_queries(djan
     dnc(ContactPhoneFactory(contact=dnc_lead.contact).phone)
     account_lead = LeadFactory()
     block_create(
-        target=BlockTarget(account=account_lead.contact.account), source=Block.Source.OPS_DISQUALIFY,
-        reason=Block.Reason.COMPETITOR, reach=Block.Reach.CUSTOMER, actor="tests",
+        target=BlockTarget(account=account_lead.contact.account),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.COMPETITOR,
+        reach=Block.Reach.CUSTOMER,
+        actor="tests",
     )
     bare = LeadFactory(with_phone=False)
     clean = LeadFactory()

@@ -14,8 +14,11 @@ def test_export_has_status_and_the_first_reason():
     # given
     lead = LeadFactory(contact__first_name="Ada")
     block_create(
-        target=BlockTarget(contact=lead.contact), source=Block.Source.CUSTOMER_DNC, reason=Block.Reason.DO_NOT_CALL,
-        reach=Block.Reach.CUSTOMER, actor="tests",
+        target=BlockTarget(contact=lead.contact),
+        source=Block.Source.CUSTOMER_DNC,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.CUSTOMER,
+        actor="tests",
     )
     # when
     dataset = LeadExportResource().export(Lead.objects.all())
@@ -25,7 +28,7 @@ def test_export_has_status_and_the_first_reason():
     assert row["first reason"].startswith("Ada Jones is disqualified for")
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://evil\")", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://evil")', "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_every_dangerous_leading_character_is_escaped(dangerous):
     # given
     LeadFactory(contact__first_name=dangerous)

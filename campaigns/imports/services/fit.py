@@ -1,0 +1,159 @@
+"""Campaign fit rules: a lead that fails one is Disqualified with the rule as the reason.
+
+A rule only judges leads whose data has its field: a lead with no country is not failed by a country rule.
+Evaluation runs in chunks of leads; for each chunk it blocks the leads that fail an active rule and have no
+block for that rule yet, lifts the fit blocks of leads that now fit (or whose rule was switched off), and
+recomputes their statuses. A fit block ops lifted by hand is not re-created for the same rule.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from campaigns.imports.models import FitRule
+from campaigns.models import Block, Campaign, Lead
+from campaigns.services import blocks_lift, lead_statuses_recompute
+
+JOB = "fit_rules"
+CHUNK = 10_000
+_INTEGER = re.compile(r"\d[\d,. ]*")
+
+
+def _number(value: object) -> int | None:
+    """Return the first whole number in ``value`` ("51-200" → 51, "1,200" → 1200), or None."""
+    if isinstance(value, int | float):
+        return int(value)
+    match = _INTEGER.search(str(value or ""))
+    if not match:
+        return None
+    digits = re.sub(r"[^\d]", "", match.group().split(".")[0])
+    return int(digits) if digits else None
+
+
+def lead_value(rule_field: str, *, title: str, contact: dict, account: dict) -> object:
+    """Return the lead's value for a fit field, or None when its data does not have it."""
+    if rule_field == FitRule.Field.TITLE:
+        return title or None
+    if rule_field == FitRule.Field.COUNTRY:
+        return contact.get("country") or account.get("country") or None
+    if rule_field in (FitRule.Field.INDUSTRY, FitRule.Field.EMPLOYEES):
+        return account.get(rule_field) or None
+    return contact.get(rule_field) or None
+
+
+def fails(rule: FitRule, value: object) -> bool:
+    """Return whether a lead whose field holds ``value`` fails ``rule`` (never when the value is missing)."""
+    if value is None or value == "":
+        return False
+    op = FitRule.Operator
+    if rule.operator == op.BETWEEN:
+        number = _number(value)
+        if number is None:
+            return False
+        return (rule.minimum is not None and number < rule.minimum) or (
+            rule.maximum is not None and number > rule.maximum
+        )
+    text = str(value).casefold().strip()
+    wanted = [v.casefold() for v in rule.value_list()]
+    if rule.operator == op.IN:
+        return text not in wanted
+    if rule.operator == op.NOT_IN:
+        return text in wanted
+    contains = any(w in text for w in wanted)
+    return not contains if rule.operator == op.CONTAINS_ANY else contains
+
+
+def campaign_fit_evaluate(*, campaign: Campaign, leads: QuerySet[Lead] | None = None) -> dict[str, int]:
+    """Bring the fit blocks of ``campaign``'s leads (or of ``leads``) in line with its rules; return counts.
+
+    Idempotent: a second run blocks and lifts nothing.
+    """
+    rules = list(FitRule.objects.filter(campaign=campaign))
+    rule_type = ContentType.objects.get_for_model(FitRule)
+    leads = leads if leads is not None else Lead.objects.filter(campaign=campaign)
+    totals = {"blocked": 0, "lifted": 0}
+    last_pk = 0
+    while True:
+        chunk = list(
+            leads.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "contact__title", "contact__attributes", "contact__account__attributes")[:CHUNK]
+        )
+        if not chunk:
+            break
+        last_pk = chunk[-1][0]
+        with transaction.atomic():
+            blocked, lifted = _evaluate_chunk(chunk, rules=rules, campaign=campaign, rule_type_id=rule_type.pk)
+        totals["blocked"] += blocked
+        totals["lifted"] += lifted
+    return totals
+
+
+def _evaluate_chunk(
+    chunk: list[tuple], *, rules: list[FitRule], campaign: Campaign, rule_type_id: int
+) -> tuple[int, int]:
+    lead_ids = [row[0] for row in chunk]
+    failing: set[tuple[int, int]] = set()
+    for pk, title, contact_attributes, account_attributes in chunk:
+        for rule in rules:
+            if rule.is_active and fails(
+                rule,
+                lead_value(rule.field, title=title, contact=contact_attributes or {}, account=account_attributes or {}),
+            ):
+                failing.add((pk, rule.pk))
+    existing = Block.objects.filter(
+        source=Block.Source.FIT_RULE, target=Block.Target.LEAD, evidence_type_id=rule_type_id, lead_id__in=lead_ids
+    )
+    active: dict[tuple[int, int], int] = {}
+    kept_lifted: set[tuple[int, int]] = set()
+    for block_pk, lead_id, rule_id, lifted_at, lifted_by_job in existing.values_list(
+        "pk", "lead_id", "evidence_id", "lifted_at", "lifted_by_job"
+    ):
+        if lifted_at is None:
+            active[(lead_id, rule_id)] = block_pk
+        elif lifted_by_job != JOB:
+            kept_lifted.add((lead_id, rule_id))  # lifted by a person: respected while the rule stands
+    by_pk = {rule.pk: rule for rule in rules}
+    now = timezone.now()
+    new = [
+        Block(
+            target=Block.Target.LEAD,
+            lead_id=lead_id,
+            source=Block.Source.FIT_RULE,
+            reason=Block.Reason.NOT_A_FIT,
+            reach=Block.Reach.CAMPAIGN,
+            customer_id=campaign.customer_id,
+            campaign_id=campaign.pk,
+            actor_job=JOB,
+            created_at=now,
+            evidence_type_id=rule_type_id,
+            evidence_id=rule_id,
+            evidence_text=f"{by_pk[rule_id].describe()}",
+        )
+        for lead_id, rule_id in sorted(failing - active.keys() - kept_lifted)
+    ]
+    Block.objects.bulk_create(new, ignore_conflicts=True)
+    stale = [block_pk for key, block_pk in active.items() if key not in failing]
+    lifted = 0
+    if stale:
+        lifted = blocks_lift(
+            blocks=Block.objects.filter(pk__in=stale),
+            actor=JOB,
+            reason="The lead fits the campaign's rules now (or the rule was switched off).",
+        )
+    if new:
+        lead_statuses_recompute(leads=Lead.objects.filter(pk__in=[b.lead_id for b in new]), now=now)
+    return len(new), lifted
+
+
+def fit_rules_changed(*, campaign: Campaign) -> None:
+    """Re-evaluate the campaign's leads after the change commits (a Celery task)."""
+    from campaigns.imports.tasks import campaign_fit_reevaluate
+
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: campaign_fit_reevaluate.delay(campaign_id))

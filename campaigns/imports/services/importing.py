@@ -1,0 +1,556 @@
+"""Import a CRM export into a campaign, set-based, and scrub every lead before it can be pulled.
+
+Rows are read with the shared reader (``suppressions.reading``), judged (junk rows stay out), and applied in
+batches: each batch looks up the accounts, contacts and numbers it needs in a few queries, creates what is
+missing with bulk inserts, joins contacts to the campaign, matches the new contacts against the
+customer's active suppressions, applies the campaign's fit rules and recomputes statuses. No per-row
+queries. Each batch commits, and progress is saved after each, so the admin shows it moving.
+
+Matching (so that re-importing the same file creates nothing new):
+
+- an account by its website domain, else by its name (case- and space-insensitive);
+- a contact by any of its email addresses (within the customer), else by name plus a shared number within
+  the account;
+- a number by its E.164 form, shared with whoever has it already.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from campaigns.imports import junk
+from campaigns.imports.columns import (
+    ACCOUNT_ATTRIBUTES,
+    CONTACT_ATTRIBUTES,
+    FIELDS,
+    IGNORE,
+    LEAD_ALIASES,
+    PHONE_FIELDS,
+)
+from campaigns.imports.models import ImportedLead, LeadImport, LeadImportIssue
+from campaigns.models import (
+    Account,
+    Block,
+    Campaign,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Lead,
+    LeadStatus,
+    PhoneNumber,
+)
+from campaigns.services import lead_statuses_recompute
+from campaigns.services.statuses import block_reaches
+from leadops.errors import LeadopsError
+from leadops.normalizing import NormalizationError, PhoneNormalizer, normalize_domain
+from suppressions.reading import ColumnPlan, UnreadableFile, open_table, plan_columns
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def name_key(text: str) -> str:
+    """Return a name as compared for matching: case- and space-insensitive."""
+    return _squeeze(text).casefold()
+
+
+@dataclass
+class ParsedRow:
+    line_number: int
+    cells: tuple[str, ...]
+    first_name: str = ""
+    last_name: str = ""
+    title: str = ""
+    company: str = ""
+    domain: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[tuple[str, str]] = field(default_factory=list)  # (e164, kind)
+    source: str = ""
+    account_attributes: dict[str, str] = field(default_factory=dict)
+    contact_attributes: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def full_name(self) -> str:
+        return _squeeze(f"{self.first_name} {self.last_name}")
+
+    @property
+    def account_key(self) -> tuple[str, str]:
+        if self.domain:
+            return ("domain", self.domain)
+        return ("name", name_key(self.company) or name_key(f"{self.full_name} (individual)"))
+
+
+def explicit_mapping(mapping: Mapping[str, str] | None) -> dict[int | str, str] | None:
+    """Return a column mapping as the reader takes it, refusing unknown fields with a clear message."""
+    if not mapping:
+        return None
+    explicit: dict[int | str, str] = {}
+    for column, field_name in mapping.items():
+        if field_name not in FIELDS and field_name != IGNORE:
+            raise LeadopsError(
+                f"Column '{column}' is mapped to '{field_name}', which is not a lead field. "
+                f"Choose one of: {', '.join(FIELDS)}, or {IGNORE}.",
+                field="column_mapping",
+            )
+        key: int | str = int(column) - 1 if str(column).isdigit() else column
+        explicit[key] = field_name
+    return explicit
+
+
+def plan_lead_columns(head, *, mapping: Mapping[str, str] | None) -> tuple[ColumnPlan, list[str]]:
+    """Return the column plan of a lead file and the header cells no field claims (reported, not fatal)."""
+    explicit = explicit_mapping(mapping)
+    if explicit is None:
+        if not head:
+            raise UnreadableFile("The file has no rows.", code="empty")
+        first = head[0].cells
+        fields = {i: f for i, cell in enumerate(first) if (f := LEAD_ALIASES.field_for(cell))}
+        if not fields:
+            raise UnreadableFile(
+                "The first row names no lead column (for example 'First Name', 'Company', 'Phone', 'Email'). "
+                "Add a header row, or map the columns when importing.",
+                code="no_columns",
+            )
+        plan = ColumnPlan(has_header=True, fields=fields, header=first)
+    else:
+        plan = plan_columns(head, aliases=LEAD_ALIASES, explicit=explicit)
+    unknown = [cell for i, cell in enumerate(plan.header) if cell and i not in plan.fields]
+    fields = {i: f for i, f in plan.fields.items() if f != IGNORE}
+    return ColumnPlan(has_header=plan.has_header, fields=fields, header=plan.header), unknown
+
+
+def parse_row(
+    line_number: int, cells: tuple[str, ...], *, plan: ColumnPlan, phones: PhoneNormalizer, default_source: str
+) -> tuple[ParsedRow, junk.Verdict]:
+    """Read one row into a ``ParsedRow`` and judge it."""
+    row = ParsedRow(line_number=line_number, cells=cells, source=default_source)
+    raw_emails: list[str] = []
+    full_name = ""
+    for index, field_name in plan.fields.items():
+        value = _squeeze(cells[index]) if index < len(cells) else ""
+        if not value:
+            continue
+        if field_name in PHONE_FIELDS:
+            try:
+                e164 = phones.normalize(value)
+            except NormalizationError as exc:
+                row.warnings.append(f"{plan.header[index] if plan.header else field_name}: {exc.message}")
+            else:
+                if e164 not in {p for p, _ in row.phones}:
+                    row.phones.append((e164, PHONE_FIELDS[field_name]))
+        elif field_name == "email":
+            raw_emails.extend(part for part in value.replace(";", ",").split(",") if part.strip())
+        elif field_name == "website":
+            try:
+                row.domain = normalize_domain(value)
+            except NormalizationError as exc:
+                row.warnings.append(f"website: {exc.message}")
+        elif field_name == "full_name":
+            full_name = value
+        elif field_name == "lead_source":
+            row.source = value[:120]
+        elif field_name in ACCOUNT_ATTRIBUTES:
+            row.account_attributes[field_name] = value
+        elif field_name in CONTACT_ATTRIBUTES:
+            row.contact_attributes[field_name] = value
+        elif field_name in ("first_name", "last_name", "title", "company"):
+            setattr(row, field_name, value[:255])
+    if full_name and not (row.first_name or row.last_name):
+        first, _, last = full_name.partition(" ")
+        row.first_name, row.last_name = first[:120], last[:120]
+    row.first_name, row.last_name, row.title = row.first_name[:120], row.last_name[:120], row.title[:200]
+    verdict, usable = junk.judge(name=row.full_name, valid_phones=len(row.phones), emails=raw_emails)
+    row.emails = list(dict.fromkeys(usable))
+    if not verdict.is_junk and len(usable) < len(raw_emails):
+        row.warnings.append("an email address was dropped: " + verdict.describe())
+    return row, verdict
+
+
+@dataclass
+class BatchResult:
+    leads_created: int = 0
+    leads_existing: int = 0
+    accounts_created: int = 0
+    contacts_created: int = 0
+
+
+def _accounts_for(rows: list[ParsedRow], *, campaign: Campaign) -> tuple[dict[tuple[str, str], int], int]:
+    customer_id = campaign.customer_id
+    keys = {row.account_key for row in rows}
+    domains = {value for kind, value in keys if kind == "domain"}
+    names = {value for kind, value in keys if kind == "name"}
+    found: dict[tuple[str, str], int] = {}
+    if domains:
+        for pk, domain in (
+            Account.objects.filter(customer_id=customer_id, domain__in=domains)
+            .order_by("pk")
+            .values_list("pk", "domain")
+        ):
+            found.setdefault(("domain", domain), pk)
+    if names:
+        for pk, name in (
+            Account.objects.filter(customer_id=customer_id, domain="")
+            .annotate(key=Lower("name"))
+            .filter(key__in=names)
+            .order_by("pk")
+            .values_list("pk", "key")
+        ):
+            found.setdefault(("name", name_key(name)), pk)
+    missing: dict[tuple[str, str], Account] = {}
+    for row in rows:
+        key = row.account_key
+        if key not in found and key not in missing:
+            missing[key] = Account(
+                customer_id=customer_id,
+                name=(row.company or row.domain or f"{row.full_name} (individual)")[:255],
+                domain=row.domain,
+                attributes=row.account_attributes,
+            )
+    Account.objects.bulk_create(missing.values(), batch_size=BATCH_SIZE)
+    found.update({key: account.pk for key, account in missing.items()})
+    return found, len(missing)
+
+
+def _phone_ids(rows: list[ParsedRow]) -> dict[str, int]:
+    numbers = {e164 for row in rows for e164, _ in row.phones}
+    PhoneNumber.objects.bulk_create(
+        (PhoneNumber(e164=n) for n in numbers), ignore_conflicts=True, batch_size=BATCH_SIZE
+    )
+    return dict(PhoneNumber.objects.filter(e164__in=numbers).values_list("e164", "pk"))
+
+
+def _contacts_for(
+    rows: list[ParsedRow], *, campaign: Campaign, accounts: dict[tuple[str, str], int], phone_ids: dict[str, int]
+) -> tuple[dict[int, int], int]:
+    """Return ``{line_number: contact_id}`` and how many contacts were created."""
+    customer_id = campaign.customer_id
+    emails = {email for row in rows for email in row.emails}
+    by_email = (
+        dict(
+            ContactEmail.objects.filter(contact__customer_id=customer_id, email__in=emails)
+            .order_by("contact_id")
+            .values_list("email", "contact_id")
+        )
+        if emails
+        else {}
+    )
+    account_ids = set(accounts.values())
+    by_name_and_phone: dict[tuple[int, str, int], int] = {}
+    if phone_ids:
+        for contact_id, account_id, first, last, phone_id in ContactPhone.objects.filter(
+            phone_id__in=phone_ids.values(), contact__account_id__in=account_ids
+        ).values_list("contact_id", "contact__account_id", "contact__first_name", "contact__last_name", "phone_id"):
+            by_name_and_phone.setdefault((account_id, name_key(f"{first} {last}"), phone_id), contact_id)
+    chosen: dict[int, int] = {}
+    new_by_line: dict[int, Contact] = {}
+    new_by_identity: dict[object, Contact] = {}
+    for row in rows:
+        account_id = accounts[row.account_key]
+        contact_id = next((by_email[e] for e in row.emails if e in by_email), None)
+        if contact_id is None:
+            contact_id = next(
+                (
+                    by_name_and_phone[key]
+                    for e164, _ in row.phones
+                    if (key := (account_id, name_key(row.full_name), phone_ids[e164])) in by_name_and_phone
+                ),
+                None,
+            )
+        if contact_id is not None:
+            chosen[row.line_number] = contact_id
+            continue
+        # The same person twice in one file: the second row joins the contact the first one creates.
+        identities = [("email", e) for e in row.emails] + [
+            ("phone", account_id, name_key(row.full_name), e164) for e164, _ in row.phones
+        ]
+        contact = next((new_by_identity[i] for i in identities if i in new_by_identity), None)
+        if contact is None:
+            contact = Contact(
+                customer_id=customer_id,
+                account_id=account_id,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                title=row.title,
+                attributes=row.contact_attributes,
+            )
+        for identity in identities:
+            new_by_identity.setdefault(identity, contact)
+        new_by_line[row.line_number] = contact
+    created = list({id(c): c for c in new_by_line.values()}.values())
+    Contact.objects.bulk_create(created, batch_size=BATCH_SIZE)
+    chosen.update({line: contact.pk for line, contact in new_by_line.items()})
+    return chosen, len(created)
+
+
+def _apply_batch(rows: list[ParsedRow], *, lead_import: LeadImport) -> BatchResult:
+    campaign = lead_import.campaign
+    result = BatchResult()
+    accounts, result.accounts_created = _accounts_for(rows, campaign=campaign)
+    phone_ids = _phone_ids(rows)
+    contacts, result.contacts_created = _contacts_for(rows, campaign=campaign, accounts=accounts, phone_ids=phone_ids)
+    ContactEmail.objects.bulk_create(
+        (
+            ContactEmail(contact_id=contacts[row.line_number], email=email, domain=email.rpartition("@")[2])
+            for row in rows
+            for email in row.emails
+        ),
+        ignore_conflicts=True,
+        batch_size=BATCH_SIZE,
+    )
+    ContactPhone.objects.bulk_create(
+        (
+            ContactPhone(contact_id=contacts[row.line_number], phone_id=phone_ids[e164], kind=kind)
+            for row in rows
+            for e164, kind in row.phones
+        ),
+        ignore_conflicts=True,
+        batch_size=BATCH_SIZE,
+    )
+    contact_ids = set(contacts.values())
+    existing = set(
+        Lead.objects.filter(campaign=campaign, contact_id__in=contact_ids).values_list("contact_id", flat=True)
+    )
+    source_by_contact = {contacts[row.line_number]: row.source for row in rows}
+    Lead.objects.bulk_create(
+        (
+            Lead(
+                customer_id=campaign.customer_id,
+                campaign=campaign,
+                contact_id=contact_id,
+                source=source_by_contact[contact_id] or lead_import.source,
+            )
+            for contact_id in contact_ids - existing
+        ),
+        ignore_conflicts=True,
+        batch_size=BATCH_SIZE,
+    )
+    result.leads_created = len(contact_ids - existing)
+    result.leads_existing = len(rows) - result.leads_created
+    leads = Lead.objects.filter(campaign=campaign, contact_id__in=contact_ids)
+    ImportedLead.objects.bulk_create(
+        (
+            ImportedLead(lead_import=lead_import, lead_id=pk, created=contact_id not in existing)
+            for pk, contact_id in leads.values_list("pk", "contact_id")
+        ),
+        ignore_conflicts=True,
+        batch_size=BATCH_SIZE,
+    )
+    scrub(campaign=campaign, contact_ids=contact_ids)
+    return result
+
+
+def scrub(*, campaign: Campaign, contact_ids: set[int]) -> None:
+    """Match new contacts against the customer's active suppressions, apply fit rules, recompute statuses.
+
+    After this, a lead of these contacts is Eligible only if nothing stops it.
+    """
+    from campaigns.imports.services.fit import campaign_fit_evaluate
+    from suppressions.services.matching import contacts_match
+
+    contacts_match(customer=campaign.customer, contact_ids=contact_ids)
+    leads = Lead.objects.filter(campaign=campaign, contact_id__in=contact_ids)
+    campaign_fit_evaluate(campaign=campaign, leads=leads)
+    lead_statuses_recompute(leads=leads)
+
+
+def _issues(rows: list[tuple[ParsedRow, junk.Verdict]], *, lead_import: LeadImport) -> list[LeadImportIssue]:
+    issues = []
+    for row, verdict in rows:
+        if verdict.is_junk:
+            issues.append(
+                LeadImportIssue(
+                    lead_import=lead_import,
+                    line_number=row.line_number,
+                    kind=LeadImportIssue.Kind.JUNK,
+                    rules=",".join(verdict.problems),
+                    message=f"Junk: {verdict.describe()}.",
+                    cells=list(row.cells),
+                )
+            )
+        elif row.warnings:
+            issues.append(
+                LeadImportIssue(
+                    lead_import=lead_import,
+                    line_number=row.line_number,
+                    kind=LeadImportIssue.Kind.WARNING,
+                    rules="",
+                    message="; ".join(row.warnings),
+                    cells=list(row.cells),
+                )
+            )
+    return issues
+
+
+def _batches(
+    table, plan: ColumnPlan, *, phones: PhoneNormalizer, source: str, size: int
+) -> Iterator[list[tuple[ParsedRow, junk.Verdict]]]:
+    rows = iter(table)
+    if plan.has_header:
+        next(rows, None)
+    batch: list[tuple[ParsedRow, junk.Verdict]] = []
+    for line_number, cells in rows:
+        batch.append(parse_row(line_number, cells, plan=plan, phones=phones, default_source=source))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _estimate_rows(lead_import: LeadImport) -> int:
+    try:
+        size = os.path.getsize(lead_import.file.path)
+    except (OSError, ValueError):
+        return 0
+    return max(1, size // 120)
+
+
+def lead_import_run(*, lead_import_id: int, batch_size: int = BATCH_SIZE) -> LeadImport:
+    """Read, merge and scrub an import's file into its campaign; return the import with its report.
+
+    Each batch commits with its progress. A file that cannot be read fails the import with the reason and
+    changes nothing. Re-running a finished import changes nothing; re-running one that died half-way
+    finishes it (batches already applied are met again as existing leads, and the counts are rebuilt).
+    """
+    lead_import = LeadImport.objects.select_related("campaign__customer").get(pk=lead_import_id)
+    if lead_import.status in (LeadImport.Status.DONE, LeadImport.Status.PREVIEW):
+        return lead_import
+    LeadImport.objects.filter(pk=lead_import.pk).update(
+        status=LeadImport.Status.READING,
+        started_at=timezone.now(),
+        rows_total=_estimate_rows(lead_import),
+        rows_done=0,
+        rows_read=0,
+        junk=0,
+        leads_created=0,
+        leads_existing=0,
+        accounts_created=0,
+        contacts_created=0,
+        error="",
+    )
+    LeadImportIssue.objects.filter(lead_import=lead_import).delete()
+    phones = PhoneNormalizer(region=lead_import.campaign.customer.phone_region)
+    totals = Counter()
+    try:
+        with lead_import.file.open("rb") as stream, open_table(stream, filename=lead_import.original_name) as table:
+            plan, unknown = plan_lead_columns(table.head(), mapping=lead_import.column_mapping)
+            LeadImport.objects.filter(pk=lead_import.pk).update(unknown_columns=unknown)
+            for batch in _batches(table, plan, phones=phones, source=lead_import.source, size=batch_size):
+                kept = [row for row, verdict in batch if not verdict.is_junk]
+                with transaction.atomic():
+                    LeadImportIssue.objects.bulk_create(_issues(batch, lead_import=lead_import), batch_size=BATCH_SIZE)
+                    result = _apply_batch(kept, lead_import=lead_import) if kept else BatchResult()
+                    totals.update(
+                        {
+                            "rows_read": len(batch),
+                            "junk": len(batch) - len(kept),
+                            "leads_created": result.leads_created,
+                            "leads_existing": result.leads_existing,
+                            "accounts_created": result.accounts_created,
+                            "contacts_created": result.contacts_created,
+                        }
+                    )
+                    LeadImport.objects.filter(pk=lead_import.pk).update(rows_done=totals["rows_read"], **totals)
+    except (UnreadableFile, LeadopsError) as exc:
+        LeadImport.objects.filter(pk=lead_import.pk).update(
+            status=LeadImport.Status.FAILED, error=exc.message, finished_at=timezone.now()
+        )
+        lead_import.refresh_from_db()
+        return lead_import
+    except Exception as exc:
+        LeadImport.objects.filter(pk=lead_import.pk).update(
+            status=LeadImport.Status.FAILED, error=f"Unexpected error: {exc!r}", finished_at=timezone.now()
+        )
+        raise
+    report = import_outcome(lead_import=lead_import)
+    LeadImport.objects.filter(pk=lead_import.pk).update(
+        status=LeadImport.Status.DONE, finished_at=timezone.now(), rows_total=totals["rows_read"], **report
+    )
+    lead_import.refresh_from_db()
+    return lead_import
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What an import will do with the first rows of its file, before anything is written."""
+
+    columns: list[tuple[str, str]]  # (header or position, field)
+    unknown_columns: list[str]
+    rows: list[tuple[ParsedRow, junk.Verdict]]
+
+    @property
+    def junk(self) -> int:
+        return sum(1 for _, verdict in self.rows if verdict.is_junk)
+
+    @property
+    def with_warnings(self) -> int:
+        return sum(1 for row, verdict in self.rows if not verdict.is_junk and row.warnings)
+
+
+def lead_import_preview(*, lead_import: LeadImport, rows: int = 20) -> Preview:
+    """Return the detected columns and the verdict on the first ``rows`` rows; write nothing.
+
+    Raise ``UnreadableFile`` (or ``LeadopsError``) with the reason when the file cannot be read.
+    """
+    phones = PhoneNormalizer(region=lead_import.campaign.customer.phone_region)
+    with lead_import.file.open("rb") as stream, open_table(stream, filename=lead_import.original_name) as table:
+        head = table.head()
+        plan, unknown = plan_lead_columns(head, mapping=lead_import.column_mapping)
+        body = head[1:] if plan.has_header else head
+        parsed = [
+            parse_row(r.line_number, r.cells, plan=plan, phones=phones, default_source=lead_import.source)
+            for r in body[:rows]
+        ]
+    columns = [
+        (plan.header[i] if i < len(plan.header) else f"column {i + 1}", field_name)
+        for i, field_name in sorted(plan.fields.items())
+    ]
+    return Preview(columns=columns, unknown_columns=unknown, rows=parsed)
+
+
+def import_outcome(*, lead_import: LeadImport) -> dict[str, object]:
+    """Return where the import's leads ended up: counts by status, and Disqualified leads by reason source.
+
+    A Disqualified lead is counted under every source that stops it; ``no_number`` counts those with no
+    phone number at all.
+    """
+    leads = Lead.objects.filter(pk__in=ImportedLead.objects.filter(lead_import=lead_import).values("lead_id"))
+    by_status = dict(leads.values_list("status").annotate(n=Count("pk")).order_by())
+    disqualified = leads.filter(status=LeadStatus.DISQUALIFIED)
+    reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
+    stops = (
+        Q(target=Block.Target.LEAD, lead_id=OuterRef("pk"))
+        | Q(target__in=[Block.Target.CONTACT, Block.Target.CONTACT_PHONE], contact_id=OuterRef("contact_id"))
+        | Q(target=Block.Target.ACCOUNT, account__contacts=OuterRef("contact_id"))
+        | Q(target=Block.Target.PHONE, phone__contact_links__contact_id=OuterRef("contact_id"))
+    )
+    by_source: dict[str, int] = {}
+    if by_status.get(LeadStatus.DISQUALIFIED):
+        for source in Block.Source.values:
+            count = disqualified.filter(Exists(Block.objects.filter(reaches, stops, source=source))).count()
+            if count:
+                by_source[source] = count
+        no_number = disqualified.filter(~Exists(ContactPhone.objects.filter(contact_id=OuterRef("contact_id"))))
+        if count := no_number.count():
+            by_source["no_number"] = count
+    return {
+        "eligible": by_status.get(LeadStatus.ELIGIBLE, 0),
+        "waiting": by_status.get(LeadStatus.WAITING, 0),
+        "disqualified": by_status.get(LeadStatus.DISQUALIFIED, 0),
+        "disqualified_by_source": by_source,
+    }

@@ -1,0 +1,139 @@
+"""Lead import in the admin: upload, preview, re-map, confirm, progress and report, junk download."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from campaigns.imports.models import FitRule, LeadImport
+from campaigns.models import Lead
+from tests.campaigns.factories import CampaignFactory, LeadFactory, UserFactory
+from tests.suppressions.factories import csv_bytes
+
+pytestmark = pytest.mark.django_db
+
+CONTENT = csv_bytes(
+    [
+        ["First Name", "Last Name", "Company", "Phone", "Email", "Shoe size"],
+        ["Ada", "Byron", "Acme", "202-555-0143", "ada@acme.com", "38"],
+        ["Testing!£##", "", "", "123456789", "!!!@mail.com", ""],
+    ]
+)
+
+
+def upload(client, campaign, content=CONTENT, mapping=""):
+    return client.post(
+        reverse("admin:imports_leadimport_add"),
+        {
+            "campaign": campaign.pk,
+            "file": SimpleUploadedFile("crm.csv", content),
+            "source": "Trade show",
+            "mapping": mapping,
+        },
+    )
+
+
+def test_upload_shows_a_preview_and_imports_nothing_yet(admin_client):
+    # given
+    campaign = CampaignFactory()
+    # when
+    response = upload(admin_client, campaign)
+    # then
+    lead_import = LeadImport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:imports_leadimport_preview", args=[lead_import.pk])
+    page = admin_client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Shoe size" in html  # reported as not imported
+    assert "Junk" in html and "the name is a test value" in html
+    assert "1 junk" in html
+    assert Lead.objects.count() == 0
+
+
+def test_confirm_runs_the_import_and_the_change_page_shows_the_report(admin_client, django_capture_on_commit_callbacks):
+    # given
+    campaign = CampaignFactory()
+    upload(admin_client, campaign)
+    lead_import = LeadImport.objects.get()
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:imports_leadimport_preview", args=[lead_import.pk]), {"confirm": "1"}
+        )
+    # then
+    lead_import.refresh_from_db()
+    assert lead_import.status == LeadImport.Status.DONE
+    assert (lead_import.leads_created, lead_import.junk) == (1, 1)
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Download every junk row as CSV" in page
+    assert "line 3" in page
+
+
+def test_junk_rows_download_as_csv_with_formulas_escaped(admin_client, django_capture_on_commit_callbacks):
+    # given
+    campaign = CampaignFactory()
+    content = csv_bytes([["Name", "Phone"], ['=HYPERLINK("http://x")', "123"]])
+    upload(admin_client, campaign, content)
+    lead_import = LeadImport.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("admin:imports_leadimport_preview", args=[lead_import.pk]), {"confirm": "1"})
+    # when
+    response = admin_client.get(reverse("admin:imports_leadimport_junk_csv", args=[lead_import.pk]))
+    # then
+    body = b"".join(response.streaming_content).decode()
+    assert "line,rules,reason,row" in body.splitlines()[0]
+    assert "'=HYPERLINK" in body
+
+
+def test_remapping_in_the_preview_changes_the_columns(admin_client):
+    # given
+    campaign = CampaignFactory()
+    upload(admin_client, campaign, csv_bytes([["Vorname", "Telefon"], ["Ada", "2025550143"]]))
+    lead_import = LeadImport.objects.get()
+    # when
+    page = admin_client.post(
+        reverse("admin:imports_leadimport_preview", args=[lead_import.pk]),
+        {"remap": "1", "map:Vorname": "first_name", "map:Telefon": "phone"},
+    )
+    # then
+    lead_import.refresh_from_db()
+    assert lead_import.column_mapping == {"Vorname": "first_name", "Telefon": "phone"}
+    assert "+12025550143" in page.content.decode()
+
+
+def test_a_bad_mapping_line_is_named(admin_client):
+    response = upload(admin_client, CampaignFactory(), mapping="Phone")
+    assert response.status_code == 200
+    assert "Line 1 (&#x27;Phone&#x27;) is not Header=field." in response.content.decode()
+    assert LeadImport.objects.count() == 0
+
+
+def test_a_user_without_the_add_permission_cannot_upload(client):
+    # given
+    client.force_login(UserFactory())
+    # when
+    response = upload(client, CampaignFactory())
+    # then
+    assert response.status_code == 403
+    assert LeadImport.objects.count() == 0
+
+
+def test_saving_a_fit_rule_re_evaluates_the_campaign(admin_client, django_capture_on_commit_callbacks):
+    # given
+    lead = LeadFactory(contact__account__attributes={"country": "DE"})
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:imports_fitrule_add"),
+            {
+                "campaign": lead.campaign.pk,
+                "field": "country",
+                "operator": "in",
+                "values": "US",
+                "is_active": "on",
+            },
+        )
+    # then
+    assert FitRule.objects.count() == 1
+    lead.refresh_from_db()
+    assert lead.status == "disqualified"
