@@ -11,16 +11,34 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, Model, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from campaigns.admin_forms import AccountAddForm, ContactForm, LeadAddForm
+from campaigns.admin_forms import AccountAddForm, ContactForm, LeadAddForm, MeetingOutcomeForm, RecordCallForm
 from campaigns.admin_pagination import BoundedCountPaginator
+from campaigns.admin_workflows import (
+    WorkflowEntryMixin,
+    customer_dnc_accounts,
+    customer_dnc_contacts,
+    disqualify_accounts,
+    disqualify_contacts,
+    mark_phone_dnc,
+    reopen_leads,
+    undisqualify_accounts,
+    undisqualify_contacts,
+    undisqualify_leads,
+    unqualify_leads,
+    workflow_url,
+)
 from campaigns.models import (
     Account,
     Block,
@@ -37,6 +55,7 @@ from campaigns.models import (
     User,
 )
 from campaigns.selectors import block_sentence, explain
+from campaigns.selectors.account_details import account_details, leads_reasons
 from campaigns.services import (
     account_create,
     campaign_create,
@@ -45,6 +64,8 @@ from campaigns.services import (
     customer_create,
     lead_create,
 )
+from campaigns.services.calls import call_record, meeting_outcome_set
+from leadops.errors import LeadopsError
 
 NOTHING_STOPS_THIS_LEAD = "Nothing stops this lead."
 
@@ -97,6 +118,14 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+class MayLiftBlocks:
+    """The Undisqualify and Reopen actions need ``campaigns.lift_block``; platform DNCs need more (the
+    service says which blocks it kept and why)."""
+
+    def has_lift_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("campaigns.lift_block")
 
 
 def changelist_url(model: type[Model], **params: object) -> str:
@@ -154,6 +183,7 @@ class DispositionInline(admin.TabularInline):
     can_delete = False
     fields = ("sort_order", "code", "label", "effect", "is_active")
     ordering = ("sort_order", "label")
+    verbose_name_plural = "Disposition catalogue (each disposition's effect on the lead is its 'effect')"
 
 
 @admin.register(Campaign)
@@ -176,6 +206,14 @@ class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
     def get_inlines(self, request, obj):
         # A new campaign gets the default disposition catalogue from campaign_create; edit it afterwards.
         return [DispositionInline] if obj is not None else []
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "subtitle": "The default disposition catalogue (No answer, Busy, … Meeting booked) is created with "
+            "the campaign; edit it on the campaign's page afterwards.",
+        }
+        return super().add_view(request, form_url, extra_context)
 
     @admin.display(description="Leads")
     def leads_by_status(self, obj: Campaign) -> str:
@@ -223,8 +261,9 @@ class DispositionAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
-    list_display = ("name", "domain", "customer", "created_at")
+class AccountAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = ("name", "domain", "customer", "created_at", "details_link")
+    actions = [disqualify_accounts, customer_dnc_accounts, undisqualify_accounts]
     list_filter = ("customer",)
     list_select_related = ("customer",)
     search_fields = ("^name", "^domain")
@@ -237,15 +276,66 @@ class AccountAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The domain is matched against suppressions as stored; only account_create normalises it.
-        return ("customer", "domain", "contacts_link") if obj is not None else ()
+        return ("customer", "domain", "contacts_link", "details_link") if obj is not None else ()
 
     def get_fields(self, request, obj=None):
         fields = ["customer", "name", "domain"]
-        return [*fields, "contacts_link"] if obj is not None else fields
+        return [*fields, "details_link", "contacts_link"] if obj is not None else fields
 
     @admin.display(description="Contacts")
     def contacts_link(self, obj: Account) -> str:
         return format_html('<a href="{}">Contacts at {}</a>', changelist_url(Contact, account__id__exact=obj.pk), obj)
+
+    @admin.display(description="Details")
+    def details_link(self, obj: Account) -> str:
+        return format_html(
+            '<a href="{}">Account details and workflows</a>', reverse("admin:campaigns_account_details", args=[obj.pk])
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/details/",
+                self.admin_site.admin_view(self.details_view),
+                name="campaigns_account_details",
+            ),
+            *super().get_urls(),
+        ]
+
+    def details_view(self, request: HttpRequest, object_id: str) -> TemplateResponse:
+        """Account Details: contacts, numbers, emails, leads and every block, one page of contacts at a time."""
+        account = self.get_object(request, unquote(object_id))
+        if account is None:
+            raise Http404("No such account.")
+        if not self.has_view_or_change_permission(request, account):
+            raise PermissionDenied
+        details = account_details(account, page_number=request.GET.get("page", 1))
+        here = request.get_full_path()
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/campaigns/account/details.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{account} — account details",
+                "subtitle": None,
+                "opts": self.opts,
+                "original": account,
+                "details": details,
+                "here": here,
+                "account_changelist": changelist_url(Account),
+                "contact_changelist": changelist_url(Contact),
+                "phone_changelist": changelist_url(PhoneNumber),
+                "lead_changelist": changelist_url(Lead),
+                "can": {
+                    "change_account": self.has_change_permission(request, account),
+                    "change_contact": request.user.has_perm("campaigns.change_contact"),
+                    "mark_dnc": request.user.has_perm("campaigns.change_phonenumber"),
+                    "lift": request.user.has_perm("campaigns.lift_block"),
+                    "change_lead": request.user.has_perm("campaigns.change_lead"),
+                },
+            },
+        )
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -256,12 +346,26 @@ class AccountAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
 class ContactPhoneInline(ReadOnlyInline):
     model = ContactPhone
-    fields = ("phone", "kind")
+    fields = ("phone", "kind", "stopped_by")
+    readonly_fields = ("stopped_by",)
     verbose_name = "number"
     verbose_name_plural = "Numbers (add one above; a number is blocked with Mark Phone DNC, never removed here)"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("phone")
+
+    @admin.display(description="Blocked?")
+    def stopped_by(self, obj: ContactPhone) -> str:
+        blocks = (
+            Block.objects.active()
+            .filter(
+                Q(target=Block.Target.PHONE, phone_id=obj.phone_id)
+                | Q(target=Block.Target.CONTACT_PHONE, phone_id=obj.phone_id, contact_id=obj.contact_id)
+            )
+            .select_related("actor", "customer", "campaign", "phone", "contact")
+        )
+        sentences = [block_sentence(b) for b in blocks]
+        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences)) if sentences else "Dialable."
 
 
 class ContactEmailInline(ReadOnlyInline):
@@ -280,8 +384,9 @@ class LeadInline(ReadOnlyInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+class ContactAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin):
     form = ContactForm
+    actions = [disqualify_contacts, customer_dnc_contacts, undisqualify_contacts]
     list_display = ("__str__", "title", "account", "customer", "created_at")
     list_filter = ("customer",)
     list_select_related = ("account", "customer")
@@ -293,11 +398,25 @@ class ContactAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["account", "first_name", "last_name", "title", "new_phone", "new_phone_kind", "new_email"]
-        return ["customer", "account", "first_name", "last_name", "title", "new_phone", "new_phone_kind"]
+        return ["workflows", "customer", "account", "first_name", "last_name", "title", "new_phone", "new_phone_kind"]
 
     def get_readonly_fields(self, request, obj=None):
         # A contact stays with its account and tenant: its leads and blocks were recorded for them.
-        return ("customer", "account") if obj is not None else ()
+        return ("workflows", "customer", "account") if obj is not None else ()
+
+    @admin.display(description="Workflows")
+    def workflows(self, obj: Contact) -> str:
+        here = reverse("admin:campaigns_contact_change", args=[obj.pk])
+        phone_ids = list(obj.phones.values_list("phone_id", flat=True))
+        links = [
+            (reverse("admin:campaigns_account_details", args=[obj.account_id]), "Account details"),
+            (workflow_url(Contact, "disqualify_contacts", [obj.pk], here), "Disqualify"),
+            (workflow_url(Contact, "customer_dnc_contacts", [obj.pk], here), "Customer Do Not Call"),
+            (workflow_url(Contact, "undisqualify_contacts", [obj.pk], here), "Undisqualify"),
+        ]
+        if phone_ids:
+            links.append((workflow_url(PhoneNumber, "mark_phone_dnc", phone_ids, here), "Mark Phone DNC (all numbers)"))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -323,20 +442,38 @@ class ContactAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
-    """Numbers are created once, normalised, by the services; here they are looked up, never edited."""
+class PhoneNumberAdmin(WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.ModelAdmin):
+    """Numbers are created once, normalised, by the services; here they are looked up, never edited.
+    Mark Phone DNC is the one workflow on them (``campaigns.change_phonenumber``)."""
 
-    list_display = ("e164", "__str__", "created_at")
+    list_display = ("e164", "__str__", "created_at", "do_not_call")
     search_fields = ("^e164",)
     search_help_text = "The number in E.164, e.g. +1202555 (a prefix is enough)."
-    fields = ("e164", "created_at", "shared_by", "blocks_link")
+    fields = ("e164", "created_at", "blocked_by", "shared_by", "blocks_link")
     readonly_fields = fields
+    actions = [mark_phone_dnc]
+
+    def get_queryset(self, request):
+        active = Block.objects.active().filter(target=Block.Target.PHONE).select_related("actor", "customer", "phone")
+        return super().get_queryset(request).prefetch_related(Prefetch("blocks", active, to_attr="active_blocks"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: PhoneNumber | None = None) -> bool:
         return False
+
+    def has_mark_dnc_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("campaigns.change_phonenumber")
+
+    @admin.display(description="Do not call?")
+    def do_not_call(self, obj: PhoneNumber) -> str:
+        sentences = [block_sentence(b) for b in obj.active_blocks]
+        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences)) if sentences else "—"
+
+    @admin.display(description="Blocked?")
+    def blocked_by(self, obj: PhoneNumber) -> str:
+        return self.do_not_call(obj)
 
     @admin.display(description="Contacts with this number")
     def shared_by(self, obj: PhoneNumber) -> str:
@@ -377,11 +514,49 @@ class PhoneNumberAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 # --- leads ----------------------------------------------------------------------------------------
 
 
+class CallInline(ReadOnlyInline):
+    model = Call
+    fields = ("created_at", "caller", "phone", "disposition", "effect", "notes", "callback_at")
+    readonly_fields = ("effect",)
+    verbose_name_plural = "Calls (kept for ever; record one with 'Record a call')"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("caller", "phone", "disposition")
+
+    @admin.display(description="Effect")
+    def effect(self, obj: Call) -> str:
+        return obj.disposition.get_effect_display()
+
+
+class MeetingInline(ReadOnlyInline):
+    model = Meeting
+    fields = ("created_at", "scheduled_for", "outcome", "outcome_set_at", "outcome_set_by")
+    verbose_name_plural = "Meetings (set an outcome with 'Meeting outcome')"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("outcome_set_by")
+
+
+class LeadChangeList(ChangeList):
+    """Reads every shown lead's reasons once per page (``explain_many``), not once per row."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        leads = list(self.result_list)
+        reasons = leads_reasons(leads)
+        for lead in leads:
+            lead.why_not_sentences = reasons[lead.pk]
+
+
 @admin.register(Lead)
-class LeadAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin):
+    change_form_template = "admin/campaigns/lead/change_form.html"
+    actions = [undisqualify_leads, unqualify_leads, reopen_leads]
+    inlines = [CallInline, MeetingInline]
     list_display = (
         "id",
         "status",
+        "why_not_short",
         "campaign",
         "contact",
         "account",
@@ -392,7 +567,7 @@ class LeadAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
     )
     list_display_links = ("id", "contact")
     list_filter = ("status", "waiting_reason", "campaign", "customer")
-    list_select_related = ("campaign", "contact__account")
+    list_select_related = ("campaign", "customer", "contact__account")
     search_fields = ("^contact__last_name", "^contact__first_name", "^contact__account__name")
     search_help_text = "Contact last or first name, account name, or a lead id."
     autocomplete_fields = ("campaign", "contact")
@@ -422,10 +597,135 @@ class LeadAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
             kwargs["form"] = LeadAddForm
         return super().get_form(request, obj, change=change, **kwargs)
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_changelist(self, request, **kwargs):
+        return LeadChangeList
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return ((None, {"fields": ("campaign", "contact", "priority", "source")}),)
         return self.fieldsets
+
+    @admin.display(description="Why not?")
+    def why_not_short(self, obj: Lead) -> str:
+        sentences = getattr(obj, "why_not_sentences", None)
+        if not sentences:
+            return "—"
+        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/record-call/", view(self.record_call_view), name="campaigns_lead_record_call"),
+            path(
+                "<path:object_id>/meeting-outcome/",
+                view(self.meeting_outcome_view),
+                name="campaigns_lead_meeting_outcome",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        lead = self.get_object(request, unquote(object_id))
+        if lead is not None:
+            here = reverse("admin:campaigns_lead_change", args=[lead.pk])
+            extra_context = {
+                **(extra_context or {}),
+                "workflow_links": [
+                    (reverse("admin:campaigns_lead_record_call", args=[lead.pk]), "Record a call"),
+                    (reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]), "Meeting outcome"),
+                    (workflow_url(Lead, "undisqualify_leads", [lead.pk], here), "Undisqualify"),
+                    (workflow_url(Lead, "unqualify_leads", [lead.pk], here), "Unqualify"),
+                    (workflow_url(Lead, "reopen_leads", [lead.pk], here), "Reopen"),
+                    (reverse("admin:campaigns_account_details", args=[lead.contact.account_id]), "Account details"),
+                ],
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _workflow_lead(self, request: HttpRequest, object_id: str, permission: str) -> Lead:
+        lead = self.get_object(request, unquote(object_id))
+        if lead is None:
+            raise Http404("No such lead.")
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        return lead
+
+    def _render(self, request, template: str, lead: Lead, title: str, form) -> TemplateResponse:
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "subtitle": None,
+                "opts": self.opts,
+                "original": lead,
+                "lead": lead,
+                "form": form,
+                "why_not": [r.message for r in explain(lead)],
+                "media": self.media + form.media,
+            },
+        )
+
+    def record_call_view(self, request: HttpRequest, object_id: str):
+        """Record a call on the lead with the dialer's own service, ``call_record``."""
+        lead = self._workflow_lead(request, object_id, "campaigns.add_call")
+        form = RecordCallForm(request.POST or None, lead=lead)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                call, _ = call_record(
+                    lead=lead,
+                    caller=request.user,
+                    disposition=data["disposition"],
+                    number=data["number"],
+                    notes=data["notes"],
+                    callback_at=data["callback_at"],
+                    actor=request.user,
+                )
+            except LeadopsError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self.log_change(request, lead, f"Recorded a call: {call.disposition.label}.")
+                lead.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"Recorded '{call.disposition.label}' ({call.disposition.get_effect_display()}). "
+                    f"The lead is now {lead.get_status_display()}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:campaigns_lead_change", args=[lead.pk]))
+        return self._render(
+            request, "admin/campaigns/lead/record_call.html", lead, f"Record a call: {lead.contact}", form
+        )
+
+    def meeting_outcome_view(self, request: HttpRequest, object_id: str):
+        """Set the outcome of one of the lead's meetings with ``meeting_outcome_set``."""
+        lead = self._workflow_lead(request, object_id, "campaigns.change_meeting")
+        form = MeetingOutcomeForm(request.POST or None, lead=lead)
+        if request.method == "POST" and form.is_valid():
+            try:
+                meeting = meeting_outcome_set(
+                    meeting=form.cleaned_data["meeting"], outcome=form.cleaned_data["outcome"], actor=request.user
+                )
+            except LeadopsError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.log_change(request, lead, f"Meeting #{meeting.pk} outcome: {meeting.get_outcome_display()}.")
+                lead.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"Meeting #{meeting.pk} is {meeting.get_outcome_display()}; the lead is now "
+                    f"{lead.get_status_display()}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:campaigns_lead_change", args=[lead.pk]))
+        return self._render(
+            request, "admin/campaigns/lead/meeting_outcome.html", lead, f"Meeting outcome: {lead.contact}", form
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # The status and calling state are written only by the status recompute and the dialer services.

@@ -76,3 +76,159 @@ class LeadAddForm(forms.ModelForm):
         if campaign is not None and contact is not None and contact.customer_id != campaign.customer_id:
             self.add_error("contact", "A lead's contact must belong to the campaign's customer.")
         return cleaned
+
+
+# --- workflows ------------------------------------------------------------------------------------
+# The confirmation pages' forms. Each carries ``previewed``: the choices the page's "what will change"
+# was computed for. A confirmation whose choices differ from what was shown is shown again, never run.
+
+
+class WorkflowForm(forms.Form):
+    previewed = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def impact_key(self, data: dict | None = None) -> str:
+        """Return the choices the impact depends on, as a string; empty when it depends on none."""
+        return ""
+
+    def previewed_matches(self) -> bool:
+        return self.cleaned_data.get("previewed", "") == self.impact_key(self.cleaned_data)
+
+
+class DisqualifyForm(WorkflowForm):
+    reason = forms.ChoiceField(choices=())
+    reach = forms.ChoiceField(choices=(), widget=forms.RadioSelect, initial="customer", label="Disqualify for")
+    campaign = forms.ModelChoiceField(queryset=None, required=False, help_text="Only when one campaign.")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+
+    def __init__(self, *args, customer_ids=(), **kwargs):
+        from campaigns.models import Block, Campaign
+        from campaigns.services.workflows import DISQUALIFY_REACHES, DISQUALIFY_REASONS
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", "—")] + [(r, Block.Reason(r).label) for r in DISQUALIFY_REASONS]
+        self.fields["reach"].choices = [
+            (r, "Every campaign of the customer" if r == Block.Reach.CUSTOMER else "One campaign")
+            for r in DISQUALIFY_REACHES
+        ]
+        self.fields["campaign"].queryset = Campaign.objects.filter(customer_id__in=customer_ids)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reach") == "campaign" and not cleaned.get("campaign"):
+            self.add_error("campaign", "Choose the campaign.")
+        return cleaned
+
+
+class PhoneDncForm(WorkflowForm):
+    reach = forms.ChoiceField(
+        choices=(("platform", "Every customer (the person asked not to be called)"), ("customer", "One customer")),
+        widget=forms.RadioSelect,
+        initial="platform",
+        label="Do not call for",
+    )
+    customer = forms.ModelChoiceField(queryset=None, required=False, help_text="Only when one customer.")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+
+    def __init__(self, *args, **kwargs):
+        from campaigns.models import Customer
+
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.all()
+
+    def impact_key(self, data=None) -> str:
+        data = self.cleaned_data if data is None else data
+        customer = data.get("customer")
+        reach = data.get("reach") or "platform"
+        return reach if reach == "platform" else f"customer:{getattr(customer, 'pk', customer) or ''}"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reach") == "customer" and not cleaned.get("customer"):
+            self.add_error("customer", "Choose the customer.")
+        return cleaned
+
+
+class CustomerDncForm(WorkflowForm):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        label="The customer's instruction",
+        help_text="Who at the customer asked, when and how (e.g. 'Email from J. Doe, 2026-11-20').",
+    )
+
+
+class UndisqualifyForm(WorkflowForm):
+    blocks = forms.TypedMultipleChoiceField(
+        choices=(), coerce=int, widget=forms.CheckboxSelectMultiple, label="Lift these blocks"
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), label="Why", help_text="Mandatory; kept on each block."
+    )
+
+    def __init__(self, *args, block_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["blocks"].choices = list(block_choices)
+        if not self.is_bound:
+            self.fields["blocks"].initial = [pk for pk, _ in block_choices]
+
+
+class UnqualifyForm(WorkflowForm):
+    reason = forms.ChoiceField(choices=())
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+
+    def __init__(self, *args, **kwargs):
+        from campaigns.models import Block
+        from campaigns.services.calls import UNQUALIFY_REASONS
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", "—")] + [(r, Block.Reason(r).label) for r in UNQUALIFY_REASONS]
+
+
+class ReopenForm(WorkflowForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), label="Why")
+
+
+class RecordCallForm(forms.Form):
+    disposition = forms.ModelChoiceField(queryset=None)
+    number = forms.ChoiceField(choices=(), label="Number dialled")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    callback_at = forms.DateTimeField(
+        required=False,
+        label="Callback / meeting time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        help_text="Needed for 'Call back later'; the meeting's time for 'Meeting booked'.",
+    )
+
+    def __init__(self, *args, lead, **kwargs):
+        from leadops.normalizing import format_phone
+
+        super().__init__(*args, **kwargs)
+        self.fields["disposition"].queryset = lead.campaign.dispositions.filter(is_active=True).order_by(
+            "sort_order", "label"
+        )
+        self.fields["disposition"].label_from_instance = lambda d: f"{d.label} — {d.get_effect_display()}"
+        self.fields["number"].choices = [("", "— none —")] + [
+            (link.phone.e164, f"{format_phone(link.phone.e164)} ({link.get_kind_display()})")
+            for link in lead.contact.phones.select_related("phone").order_by("pk")
+        ]
+        self.fields["number"].required = False
+
+
+class MeetingOutcomeForm(forms.Form):
+    meeting = forms.ModelChoiceField(queryset=None)
+    outcome = forms.ChoiceField(choices=(), widget=forms.RadioSelect)
+
+    def __init__(self, *args, lead, **kwargs):
+        from campaigns.models import Meeting
+
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = lead.meetings.order_by("-created_at", "-pk")
+        self.fields["meeting"].label_from_instance = lambda m: (
+            f"Meeting #{m.pk}"
+            + (f" on {m.scheduled_for:%Y-%m-%d %H:%M}" if m.scheduled_for else "")
+            + f" ({m.get_outcome_display()})"
+        )
+        self.fields["outcome"].choices = [
+            (o, Meeting.Outcome(o).label)
+            for o in (Meeting.Outcome.QUALIFIED, Meeting.Outcome.NOT_QUALIFIED, Meeting.Outcome.NO_SHOW)
+        ]

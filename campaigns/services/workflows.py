@@ -1,0 +1,299 @@
+"""The ops workflows of the back office: Disqualify, Mark Phone DNC, Customer Do Not Call, Undisqualify.
+
+Each workflow writes its blocks set-based (one INSERT for a selection of any size, then one status
+recompute for every lead they reach), so disqualifying an account of 2,000 contacts or marking a
+switchboard shared by 5,000 contacts is a handful of statements. ``block_create`` stays the one-block
+path (and the call services use it); these are its many-targets counterpart and follow the same rules:
+never two active blocks for the same target, source, reach and evidence; a repeat call changes nothing.
+
+What a workflow *will* change, before it runs, is ``campaigns.selectors.impact``'s question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from campaigns.models import Account, Block, Campaign, Contact, Customer, PhoneNumber
+from campaigns.services.actors import Actor, actor_fields
+from campaigns.services.blocks import leads_reached_by
+from campaigns.services.statuses import lead_statuses_recompute
+from campaigns.services.undisqualify import Kept, UndisqualifyResult, why_actor_may_not_lift
+from leadops.errors import LeadopsError
+
+# The reasons ops choose from when they disqualify a contact or an account. The unqualify reasons of a
+# lead (``campaigns.services.calls.UNQUALIFY_REASONS``) are a lead's own workflow.
+DISQUALIFY_REASONS = (
+    Block.Reason.NOT_INTERESTED,
+    Block.Reason.DO_NOT_CALL,
+    Block.Reason.EXISTING_CUSTOMER,
+    Block.Reason.OPEN_DEAL,
+    Block.Reason.COMPETITOR,
+    Block.Reason.NOT_A_FIT,
+    Block.Reason.DUPLICATE,
+    Block.Reason.JUNK,
+    Block.Reason.OTHER,
+)
+DISQUALIFY_REACHES = (Block.Reach.CUSTOMER, Block.Reach.CAMPAIGN)
+PHONE_DNC_REACHES = (Block.Reach.PLATFORM, Block.Reach.CUSTOMER)
+
+
+@dataclass
+class BlocksMade:
+    """What a workflow recorded: the active blocks for the selection, and how many of them are new."""
+
+    blocks: list[Block] = field(default_factory=list)
+    created: int = 0
+    leads_changed: int = 0
+
+
+def _check_reason(reason: str, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    if reason not in allowed:
+        labels = ", ".join(str(Block.Reason(r).label) for r in allowed)
+        raise LeadopsError(f"Choose one of: {labels}.", field="reason")
+
+
+def _scope_for(
+    *, customer_ids: set[int], reach: str, campaign: Campaign | None
+) -> tuple[Customer | None, Campaign | None]:
+    """Return the (customer, campaign) a block of ``reach`` records for targets of ``customer_ids``."""
+    if reach == Block.Reach.PLATFORM:
+        return None, None
+    if len(customer_ids) > 1:
+        raise LeadopsError("Choose contacts or accounts of one customer at a time.", field="selection")
+    if reach == Block.Reach.CAMPAIGN:
+        if campaign is None:
+            raise LeadopsError("Choose the campaign.", field="campaign")
+        if customer_ids and campaign.customer_id not in customer_ids:
+            raise LeadopsError(f"The campaign {campaign} is not this customer's.", field="campaign")
+        return campaign.customer, campaign
+    if not customer_ids:
+        raise LeadopsError("A customer-wide block needs its customer.", field="customer")
+    return Customer.objects.get(pk=next(iter(customer_ids))), None
+
+
+def _blocks_create_many(
+    *,
+    target: str,
+    target_ids: list[int],
+    source: str,
+    reason: str,
+    reach: str,
+    customer: Customer | None,
+    campaign: Campaign | None,
+    actor: Actor,
+    note: str = "",
+    evidence_text: str = "",
+) -> BlocksMade:
+    """Record one block per target id (no evidence) and recompute every lead they reach, set-based.
+
+    A target that already has an active block of this source and reach keeps it: the partial unique
+    constraint makes ``ON CONFLICT DO NOTHING`` skip it, also against a concurrent transaction.
+    """
+    column = {
+        Block.Target.CONTACT: "contact_id",
+        Block.Target.ACCOUNT: "account_id",
+        Block.Target.PHONE: "phone_id",
+        Block.Target.LEAD: "lead_id",
+    }[target]
+    same = {
+        "target": target,
+        "source": source,
+        "reach": reach,
+        "customer": customer,
+        "campaign": campaign,
+        "evidence_type__isnull": True,
+    }
+    now = timezone.now()
+    made_by = actor_fields(actor, user_field="actor", job_field="actor_job")
+    with transaction.atomic():
+        mine = Block.objects.active().filter(**same, **{f"{column}__in": target_ids})
+        before = mine.count()
+        Block.objects.bulk_create(
+            [
+                Block(
+                    target=target,
+                    source=source,
+                    reason=reason,
+                    reach=reach,
+                    customer=customer,
+                    campaign=campaign,
+                    note=note,
+                    evidence_text=evidence_text,
+                    created_at=now,
+                    **{column: target_id},
+                    **made_by,
+                )
+                for target_id in sorted(set(target_ids))
+            ],
+            ignore_conflicts=True,
+        )
+        created = mine.count() - before
+        changed = 0
+        if created:
+            changed = lead_statuses_recompute(leads=leads_reached_by(mine.filter(created_at=now)), now=now)
+        blocks = list(mine.select_related("actor", "customer", "campaign", "contact", "account", "phone"))
+    return BlocksMade(blocks=blocks, created=created, leads_changed=changed)
+
+
+def contacts_disqualify(
+    *,
+    contacts: QuerySet[Contact],
+    reason: str,
+    reach: str = Block.Reach.CUSTOMER,
+    campaign: Campaign | None = None,
+    actor: Actor,
+    note: str = "",
+) -> BlocksMade:
+    """Disqualify ``contacts`` for their customer, or for one ``campaign``, with one of ``DISQUALIFY_REASONS``.
+
+    Every lead of those contacts within the reach leaves the pool (Disqualified). A repeat call finds the
+    blocks there and changes nothing.
+    """
+    _check_reason(reason, DISQUALIFY_REASONS)
+    if reach not in DISQUALIFY_REACHES:
+        raise LeadopsError("Disqualify for the customer or for one campaign.", field="reach")
+    rows = list(contacts.order_by().values_list("pk", "customer_id"))
+    customer, campaign = _scope_for(customer_ids={c for _, c in rows}, reach=reach, campaign=campaign)
+    return _blocks_create_many(
+        target=Block.Target.CONTACT,
+        target_ids=[pk for pk, _ in rows],
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=reason,
+        reach=reach,
+        customer=customer,
+        campaign=campaign,
+        actor=actor,
+        note=note,
+    )
+
+
+def accounts_disqualify(
+    *,
+    accounts: QuerySet[Account],
+    reason: str,
+    reach: str = Block.Reach.CUSTOMER,
+    campaign: Campaign | None = None,
+    actor: Actor,
+    note: str = "",
+) -> BlocksMade:
+    """Disqualify whole ``accounts``: every lead of every contact there, now and imported later, leaves the
+    pool within the reach. One block per account. A repeat call changes nothing."""
+    _check_reason(reason, DISQUALIFY_REASONS)
+    if reach not in DISQUALIFY_REACHES:
+        raise LeadopsError("Disqualify for the customer or for one campaign.", field="reach")
+    rows = list(accounts.order_by().values_list("pk", "customer_id"))
+    customer, campaign = _scope_for(customer_ids={c for _, c in rows}, reach=reach, campaign=campaign)
+    return _blocks_create_many(
+        target=Block.Target.ACCOUNT,
+        target_ids=[pk for pk, _ in rows],
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=reason,
+        reach=reach,
+        customer=customer,
+        campaign=campaign,
+        actor=actor,
+        note=note,
+    )
+
+
+def phone_numbers_mark_dnc(
+    *,
+    phones: QuerySet[PhoneNumber],
+    actor: Actor,
+    reach: str = Block.Reach.PLATFORM,
+    customer: Customer | None = None,
+    note: str = "",
+) -> BlocksMade:
+    """Put ``phones`` on the Do-Not-Call list: platform-wide by default (the person asked), or for one customer.
+
+    Every contact with such a number loses it; a contact left with no clean number has its leads
+    Disqualified, one with another clean number stays in the pool through that one. A repeat call changes
+    nothing.
+    """
+    if reach not in PHONE_DNC_REACHES:
+        raise LeadopsError("Mark the numbers DNC platform-wide or for one customer.", field="reach")
+    if reach == Block.Reach.CUSTOMER and customer is None:
+        raise LeadopsError("Choose the customer the numbers are DNC for.", field="customer")
+    return _blocks_create_many(
+        target=Block.Target.PHONE,
+        target_ids=list(phones.order_by().values_list("pk", flat=True)),
+        source=Block.Source.OPS_PHONE_DNC,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=reach,
+        customer=customer if reach == Block.Reach.CUSTOMER else None,
+        campaign=None,
+        actor=actor,
+        note=note,
+    )
+
+
+def customer_dnc_mark(
+    *,
+    contacts: QuerySet[Contact] | None = None,
+    accounts: QuerySet[Account] | None = None,
+    actor: Actor,
+    note: str = "",
+) -> BlocksMade:
+    """Record the customer's own Do Not Call instruction for ``contacts`` or ``accounts`` (one of the two).
+
+    The block's source is "customer" and its reach the customer: the customer's portal will lift it, as
+    ops may on the customer's word. A repeat call changes nothing.
+    """
+    if (contacts is None) == (accounts is None):
+        raise LeadopsError("Mark either contacts or accounts Do Not Call.", field="selection")
+    target, selection = (Block.Target.CONTACT, contacts) if contacts is not None else (Block.Target.ACCOUNT, accounts)
+    rows = list(selection.order_by().values_list("pk", "customer_id"))
+    customer, _ = _scope_for(customer_ids={c for _, c in rows}, reach=Block.Reach.CUSTOMER, campaign=None)
+    return _blocks_create_many(
+        target=target,
+        target_ids=[pk for pk, _ in rows],
+        source=Block.Source.CUSTOMER_DNC,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.CUSTOMER,
+        customer=customer,
+        campaign=None,
+        actor=actor,
+        note=note,
+    )
+
+
+def blocks_undisqualify(*, blocks: QuerySet[Block], actor: Actor, reason: str) -> UndisqualifyResult:
+    """Lift the active ones of ``blocks`` that ``actor`` may lift; report the others with why.
+
+    The contact and account counterpart of ``lead_undisqualify``: the caller chooses the blocks (those
+    behind a contact or an account, see ``campaigns.selectors.impact.blocks_behind``). A platform-wide Do
+    Not Call needs the 'lift platform DNC' permission. A repeat call finds nothing left and changes nothing.
+    """
+    from campaigns.services.blocks import blocks_lift
+
+    if not (reason or "").strip():
+        raise LeadopsError("Say why the blocks are lifted.", field="reason")
+    result = UndisqualifyResult()
+    with transaction.atomic():
+        active = list(
+            Block.objects.filter(pk__in=blocks.active().values("pk"))
+            .select_for_update(of=("self",))
+            .order_by("pk")
+            .select_related("actor", "customer", "campaign", "contact", "account", "phone", "lead__contact")
+        )
+        liftable = []
+        for block in active:
+            why = why_actor_may_not_lift(block, actor=actor)
+            if why:
+                result.kept.append(Kept(block=block, why=why))
+            else:
+                liftable.append(block.pk)
+        if liftable:
+            blocks_lift(blocks=Block.objects.filter(pk__in=liftable), actor=actor, reason=reason)
+            result.lifted = list(
+                Block.objects.filter(pk__in=liftable).select_related(
+                    "actor", "customer", "campaign", "contact", "account", "phone", "lead__contact"
+                )
+            )
+    return result
