@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,9 +30,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
     SECRET_KEY = "insecure-dev-key-only-for-the-embedded-demo"
-ALLOWED_HOSTS = [
-    h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
-]
+ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,6 +45,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "campaigns",
     "suppressions",
+    "suppressions.crm",
+    "campaigns.imports",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadops.urls"
@@ -84,9 +88,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers while the in-process worker writes; wait instead of failing on a lock.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP statements whose estimates can look big: JIT compiling them costs more than it saves.
@@ -115,6 +117,22 @@ MEDIA_URL = "/media-not-served/"
 
 LOGIN_URL = "admin:login"
 
+# --- Logins: throttled by django-axes (admin and portal alike) -----------------------------------
+# Axes first: it refuses a locked-out username+IP before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# Username and IP together: a typo-prone colleague behind the same NAT does not lock everyone else out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+# Password-reset mail goes to the console in development; production sets a real backend.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "leadops <no-reply@leadops.invalid>")
+
 # --- Celery -------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -139,6 +157,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.leads_wake_waiting",
         "schedule": timedelta(minutes=1),
     },
+    # Every five minutes: CRM events stored while the broker was unreachable are processed after all.
+    "crm-sweep-pending": {
+        "task": "crm.sweep_pending",
+        "schedule": timedelta(minutes=5),
+    },
+    # Nightly at 02:30 UTC, when no one uploads: rematch every active suppression entry of every customer
+    # (one task per customer, batches that each commit), catching anything an upload's own match missed.
+    "suppressions-rematch-all": {
+        "task": "suppressions.tasks.rematch_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Every ten minutes: uploads left queued (Redis was down when they were enqueued) or stuck past the task
+    # time limit (a worker lost for good) are enqueued again; processing them twice is harmless.
+    "suppressions-sweep-uploads": {
+        "task": "suppressions.tasks.uploads_sweep",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # --- API ----------------------------------------------------------------------------------------
@@ -153,6 +188,10 @@ SPECTACULAR_SETTINGS = {
 # --- leadops ------------------------------------------------------------------------------------
 # Admin list pages never count a million-row table on every load.
 LEADOPS_ADMIN_COUNT_LIMIT = 10_000
+# Minutes a pulled lead stays leased to its caller before the wake job returns it to the pool.
+LEADOPS_LEASE_MINUTES = int(os.environ.get("LEADOPS_LEASE_MINUTES", "15"))
+# Largest suppression file a customer may upload in the portal (bytes).
+LEADOPS_PORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("LEADOPS_PORTAL_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

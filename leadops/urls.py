@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("campaigns.api.urls")),
     path("api/v1/crm/", include("suppressions.crm.urls")),
+    path("portal/", include("campaigns.portal.urls")),
 ]

@@ -34,6 +34,13 @@ REACH_RANK = {Block.Reach.PLATFORM: 0, Block.Reach.CUSTOMER: 1, Block.Reach.CAMP
 # customer (a platform-wide block may come from another customer's campaign) nor the agency's staff names.
 OPS = "ops"
 CUSTOMER = "customer"
+# How a customer reads "who" for a block a job made on its behalf, by the block's source.
+CUSTOMER_FACING_JOBS = {
+    Block.Source.SUPPRESSION: "matching against your suppression list",
+    Block.Source.CRM_RULE: "your CRM sync",
+    Block.Source.FIT_RULE: "the campaign's fit rules",
+    Block.Source.UNREACHABLE: "the dialer",
+}
 
 
 @dataclass(frozen=True)
@@ -364,7 +371,7 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OP
             listed = "is on the agency's Do-Not-Call list" if block.is_platform_dnc else "is blocked by the agency"
             return f"{subject} {listed} (since {when}). Ask your account manager if you believe this is wrong."
         own_user = block.actor_id and block.actor.customer_id == block.customer_id
-        who = block.actor.get_username() if own_user else ("your CRM sync" if block.actor_job else "the agency")
+        who = block.actor.get_username() if own_user else CUSTOMER_FACING_JOBS.get(block.source, "the agency")
     else:
         who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
     if block.is_platform_dnc and block.target == Block.Target.PHONE:

@@ -302,3 +302,45 @@ def test_explain_many_says_what_explain_says_in_a_bounded_number_of_queries(djan
     for lead in leads:
         assert [r.message for r in many[lead.pk]] == [r.message for r in explain(lead)]
     assert many[clean.pk] == []
+
+
+@pytest.mark.parametrize(
+    ("source", "who"),
+    [
+        (Block.Source.SUPPRESSION, "matching against your suppression list"),
+        (Block.Source.CRM_RULE, "your CRM sync"),
+        (Block.Source.OPS_DISQUALIFY, "the agency"),
+    ],
+)
+def test_customers_read_who_made_a_job_block_by_its_source(source, who):
+    # given
+    from campaigns.selectors import CUSTOMER
+
+    lead = LeadFactory()
+    block_create(
+        target=BlockTarget(contact=lead.contact),
+        source=source,
+        reason=Block.Reason.OTHER,
+        reach=Block.Reach.CUSTOMER,
+        actor="some.job",
+    )
+    # when
+    (reason,) = explain(lead, audience=CUSTOMER)
+    # then
+    assert f"marked by {who} on " in reason.message
+    assert "some.job" not in reason.message
+
+
+def test_customers_see_a_platform_dnc_only_as_the_agencys_list():
+    # given
+    from campaigns.selectors import CUSTOMER
+
+    caller = UserFactory(username="agent-smith")
+    lead = LeadFactory(with_phone=False)
+    link = ContactPhoneFactory(contact=lead.contact)
+    dnc(link.phone, actor=caller)
+    # when
+    (reason,) = explain(lead, audience=CUSTOMER)
+    # then
+    assert reason.message.startswith(f"{link.phone} is on the agency's Do-Not-Call list (since ")
+    assert "agent-smith" not in reason.message and "disposition" not in reason.message

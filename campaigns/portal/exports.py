@@ -1,0 +1,105 @@
+"""CSV downloads of what a customer can see: streamed, and safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from campaigns.models import Account, Contact, Customer, Lead
+from campaigns.portal.selectors import lead_reasons
+from leadops.exporting import escape_formula
+from leadops.normalizing import format_phone
+from suppressions.models import Entry, RejectedRow
+
+_CHUNK = 500
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[object]]) -> StreamingHttpResponse:
+    """Stream ``rows`` under ``header`` as a CSV download; every text cell is formula-escaped."""
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield "\ufeff"  # so Excel reads UTF-8
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([escape_formula(cell) for cell in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def entry_rows(entries: Iterable[Entry]) -> Iterator[list[object]]:
+    for entry in entries:
+        value = format_phone(entry.value) if entry.kind == Entry.Kind.PHONE else entry.value
+        upload = entry.upload.original_name if entry.upload_id else ""
+        yield [entry.get_kind_display(), entry.value, value, upload, entry.line or "", _when(entry.created_at)]
+
+
+ENTRY_HEADER = ["kind", "value", "as written", "upload", "line", "added"]
+
+
+def rejected_rows(rows: Iterable[RejectedRow]) -> Iterator[list[object]]:
+    for row in rows:
+        yield [row.line, row.column, row.raw_value, row.reason]
+
+
+REJECTED_HEADER = ["line", "column", "value", "reason"]
+
+
+def account_rows(accounts: Iterable[Account]) -> Iterator[list[object]]:
+    for account in accounts:
+        yield [account.name, account.domain, "yes" if account.marked_dnc else "no"]
+
+
+ACCOUNT_HEADER = ["account", "domain", "marked do not call"]
+
+
+def contact_rows(contacts: Iterable[Contact]) -> Iterator[list[object]]:
+    for contact in contacts:
+        phones = "; ".join(format_phone(link.phone.e164) for link in contact.phones.all())
+        emails = "; ".join(email.email for email in contact.emails.all())
+        yield [
+            contact.first_name,
+            contact.last_name,
+            contact.title,
+            contact.account.name,
+            phones,
+            emails,
+            "yes" if contact.marked_dnc else "no",
+        ]
+
+
+CONTACT_HEADER = ["first name", "last name", "title", "account", "phones", "emails", "marked do not call"]
+
+
+def disqualified_rows(leads: Iterable[Lead], *, customer: Customer) -> Iterator[list[object]]:
+    """Yield one row per lead with its reasons, worded for the customer, ``_CHUNK`` leads per block query."""
+    iterator = iter(leads)
+    while chunk := list(islice(iterator, _CHUNK)):
+        reasons = lead_reasons(chunk, customer=customer)
+        for lead in chunk:
+            yield [
+                lead.campaign.name,
+                lead.contact.full_name,
+                lead.contact.account.name,
+                _when(lead.updated_at),
+                " | ".join(reasons.get(lead.pk, [])),
+            ]
+
+
+DISQUALIFIED_HEADER = ["campaign", "contact", "account", "since", "why"]

@@ -1,0 +1,170 @@
+"""django-filter FilterSets of the portal's lists. Choice querysets are scoped like the lists themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from campaigns.models import Account, Campaign, Contact, ContactEmail, ContactPhone, Lead
+from campaigns.portal.selectors import NO_NUMBER, NO_NUMBER_LABEL, SOURCE_LABELS, has_no_number, owned, stopped_by
+from suppressions.models import Entry, Upload
+
+_DATE = {"type": "date"}
+
+
+def _customer(request):
+    return getattr(getattr(request, "user", None), "customer", None)
+
+
+def _own_uploads(request):
+    return owned(Upload, _customer(request)).order_by("-created_at", "-id")
+
+
+def _own_campaigns(request):
+    return owned(Campaign, _customer(request)).order_by("name")
+
+
+def _own_accounts(request):
+    return owned(Account, _customer(request)).order_by("name", "id")
+
+
+class _DateRange(django_filters.DateFromToRangeFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", django_filters.widgets.DateRangeWidget(attrs=_DATE))
+        super().__init__(*args, **kwargs)
+
+
+class EntryFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="search", widget=forms.TextInput(attrs={"type": "search"}))
+    kind = django_filters.ChoiceFilter(choices=Entry.Kind.choices, empty_label="Any kind")
+    upload = django_filters.ModelChoiceFilter(queryset=_own_uploads, empty_label="Any upload")
+    added = _DateRange(field_name="created_at", label="Added between")
+
+    class Meta:
+        model = Entry
+        fields = ["q", "kind", "upload", "added"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        digits = "".join(ch for ch in value if ch.isdigit())
+        condition = Q(value__icontains=value.lower())
+        if len(digits) >= 3:
+            condition |= Q(kind=Entry.Kind.PHONE, value__contains=digits)
+        return queryset.filter(condition)
+
+
+_DNC_CHOICES = [("yes", "Marked Do Not Call"), ("no", "Not marked")]
+
+
+class _MarkedFilter(django_filters.ChoiceFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, choices=_DNC_CHOICES, empty_label="Any", label="Do Not Call", **kwargs)
+
+    def filter(self, qs, value):
+        if value == "yes":
+            return qs.filter(marked_dnc=True)
+        if value == "no":
+            return qs.filter(marked_dnc=False)
+        return qs
+
+
+class AccountFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="search", widget=forms.TextInput(attrs={"type": "search"}))
+    dnc = _MarkedFilter()
+
+    class Meta:
+        model = Account
+        fields = ["q", "dnc"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value.lower()))
+
+
+class ContactFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="search", widget=forms.TextInput(attrs={"type": "search"}))
+    account = django_filters.ModelChoiceFilter(queryset=_own_accounts, empty_label="Any account")
+    dnc = _MarkedFilter()
+
+    class Meta:
+        model = Contact
+        fields = ["q", "account", "dnc"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q(first_name__icontains=value) | Q(last_name__icontains=value) | Q(title__icontains=value)
+        condition |= Q(Exists(ContactEmail.objects.filter(contact_id=OuterRef("pk"), email__icontains=value.lower())))
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if len(digits) >= 3:
+            condition |= Q(Exists(ContactPhone.objects.filter(contact_id=OuterRef("pk"), phone__e164__contains=digits)))
+        if " " in value:
+            first, _, last = value.partition(" ")
+            condition |= Q(first_name__icontains=first, last_name__icontains=last.strip())
+        return queryset.filter(condition)
+
+
+_SOURCE_CHOICES = [*SOURCE_LABELS.items(), (NO_NUMBER, NO_NUMBER_LABEL)]
+
+
+class DisqualifiedLeadFilter(django_filters.FilterSet):
+    """Filter Disqualified leads by campaign, and by the source and date of a block that stops them.
+
+    Source and dates describe the same block ("a suppression made in March"), so they are one condition.
+    """
+
+    q = django_filters.CharFilter(label="Search", method="search", widget=forms.TextInput(attrs={"type": "search"}))
+    campaign = django_filters.ModelChoiceFilter(queryset=_own_campaigns, empty_label="Any campaign")
+    source = django_filters.ChoiceFilter(
+        choices=_SOURCE_CHOICES, empty_label="Any reason", label="Reason", method="noop"
+    )
+    since = django_filters.DateFilter(label="Since", method="noop", widget=forms.DateInput(attrs=_DATE))
+    until = django_filters.DateFilter(label="Until", method="noop", widget=forms.DateInput(attrs=_DATE))
+
+    class Meta:
+        model = Lead
+        fields = ["q", "campaign", "source", "since", "until"]
+
+    def noop(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(contact__first_name__icontains=value)
+            | Q(contact__last_name__icontains=value)
+            | Q(contact__account__name__icontains=value)
+        )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        source, since, until = data.get("source"), data.get("since"), data.get("until")
+        if source == NO_NUMBER:
+            return queryset.filter(has_no_number())
+        if not (source or since or until):
+            return queryset
+        return queryset.filter(stopped_by(source=source or None, since=_day_start(since), until=_day_after(until)))
+
+
+def _day_start(day) -> datetime | None:
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _day_after(day) -> datetime | None:
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))

@@ -1,0 +1,316 @@
+"""The portal's reads. Every one starts from ``owned``: the customer is a filter in the query itself.
+
+An object of another customer is therefore not found (404), never found-then-refused (403), and a new
+page cannot forget the scope without also not using these functions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.http import Http404
+
+from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, LeadStatus, User
+from campaigns.selectors.explaining import CUSTOMER, REACH_RANK, SOURCE_RANK, block_sentence
+from campaigns.services.statuses import block_reaches, dialable_phones
+from suppressions.models import Entry, RejectedRow, Upload
+
+# How each model the portal shows belongs to a customer. A model missing here cannot be read through
+# ``owned``: adding a page over a new model means saying how it is scoped first.
+SCOPE_FIELDS: dict[type[Model], str] = {
+    Campaign: "customer_id",
+    Account: "customer_id",
+    Contact: "customer_id",
+    Lead: "customer_id",
+    Block: "customer_id",
+    Upload: "customer_id",
+    Entry: "customer_id",
+    RejectedRow: "upload__customer_id",
+    User: "customer_id",
+}
+
+# What each block source is called on the customer's side.
+SOURCE_LABELS: dict[str, str] = {
+    Block.Source.DISPOSITION: "Call outcome",
+    Block.Source.OPS_DISQUALIFY: "Disqualified by the agency",
+    Block.Source.OPS_PHONE_DNC: "Agency Do-Not-Call list",
+    Block.Source.CUSTOMER_DNC: "Your Do Not Call marks",
+    Block.Source.SUPPRESSION: "Your suppression lists",
+    Block.Source.CRM_RULE: "Your CRM rules",
+    Block.Source.MEETING_OUTCOME: "Meeting outcome",
+    Block.Source.UNREACHABLE: "Unreachable (attempt cap)",
+    Block.Source.FIT_RULE: "Campaign fit rules",
+}
+NO_NUMBER = "no_number"
+NO_NUMBER_LABEL = "No phone number on file"
+
+_NUMBER_TARGETS = (Block.Target.PHONE, Block.Target.CONTACT_PHONE)
+
+
+def owned(source: type[Model] | QuerySet, customer: Customer | None) -> QuerySet:
+    """Return ``source`` (a model or a queryset) filtered to ``customer``'s rows; nothing without a customer."""
+    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
+    field = SCOPE_FIELDS[queryset.model]
+    if customer is None:
+        return queryset.none()
+    return queryset.filter(**{field: customer.pk})
+
+
+def owned_or_404(source: type[Model] | QuerySet, customer: Customer | None, pk: object) -> Model:
+    """Return the one row of ``customer`` with primary key ``pk``; 404 whether it is missing or someone else's."""
+    try:
+        return owned(source, customer).get(pk=pk)
+    except (ValueError, TypeError, ObjectDoesNotExist) as exc:
+        raise Http404("Not found.") from exc
+
+
+# --- Home -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignPool:
+    campaign: Campaign
+    eligible: int
+    waiting: int
+    disqualified: int
+
+    @property
+    def total(self) -> int:
+        return self.eligible + self.waiting + self.disqualified
+
+
+def campaign_pools(customer: Customer) -> list[CampaignPool]:
+    """Return the customer's campaigns with their pool counts by status: two queries, whatever the size."""
+    campaigns = list(owned(Campaign, customer).exclude(status=Campaign.Status.ARCHIVED).order_by("name"))
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        owned(Lead, customer)
+        .filter(campaign__in=[c.pk for c in campaigns])
+        .order_by()
+        .values("campaign_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        counts[row["campaign_id"]][row["status"]] = row["n"]
+    return [
+        CampaignPool(
+            campaign=campaign,
+            eligible=counts[campaign.pk].get(LeadStatus.ELIGIBLE, 0),
+            waiting=counts[campaign.pk].get(LeadStatus.WAITING, 0),
+            disqualified=counts[campaign.pk].get(LeadStatus.DISQUALIFIED, 0),
+        )
+        for campaign in campaigns
+    ]
+
+
+def stopped_by(*, source: str | None = None, since: datetime | None = None, until: datetime | None = None) -> Q:
+    """Return the condition, over ``Lead`` rows, that an active block of ``source`` (made in the dates) stops it.
+
+    Number blocks count only when the contact has no number left to dial, as in the status rule.
+    """
+    blocks = Block.objects.filter(
+        block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
+    )
+    if source:
+        blocks = blocks.filter(source=source)
+    if since:
+        blocks = blocks.filter(created_at__gte=since)
+    if until:
+        blocks = blocks.filter(created_at__lt=until)
+    on_lead = Exists(blocks.filter(target=Block.Target.LEAD, lead_id=OuterRef("pk")))
+    on_contact = Exists(blocks.filter(target=Block.Target.CONTACT, contact_id=OuterRef("contact_id")))
+    on_account = Exists(blocks.filter(target=Block.Target.ACCOUNT, account__contacts=OuterRef("contact_id")))
+    on_number = Exists(
+        blocks.filter(target=Block.Target.PHONE, phone__contact_links__contact_id=OuterRef("contact_id"))
+    ) | Exists(blocks.filter(target=Block.Target.CONTACT_PHONE, contact_id=OuterRef("contact_id")))
+    no_number_left = ~Exists(
+        dialable_phones(
+            contact_ref=OuterRef("contact_id"),
+            customer_ref=OuterRef(OuterRef("customer_id")),
+            campaign_ref=OuterRef(OuterRef("campaign_id")),
+        )
+    )
+    return Q(on_lead) | Q(on_contact) | Q(on_account) | (Q(on_number) & Q(no_number_left))
+
+
+def has_no_number() -> Q:
+    """Return the condition, over ``Lead`` rows, that the contact has no phone number at all."""
+    return ~Q(Exists(ContactPhone.objects.filter(contact_id=OuterRef("contact_id"))))
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    code: str
+    label: str
+    count: int
+
+
+def disqualifications_by_source(customer: Customer) -> list[ReasonCount]:
+    """Return how many of the customer's Disqualified leads each source stops, in one query.
+
+    A lead stopped for two reasons counts under both; sources that stop nobody are left out.
+    """
+    disqualified = owned(Lead, customer).filter(status=LeadStatus.DISQUALIFIED)
+    aggregates = {code: Count("pk", filter=stopped_by(source=code)) for code in SOURCE_LABELS}
+    aggregates[NO_NUMBER] = Count("pk", filter=has_no_number())
+    totals = disqualified.aggregate(**aggregates)
+    labels = {**SOURCE_LABELS, NO_NUMBER: NO_NUMBER_LABEL}
+    counts = [ReasonCount(code, labels[code], totals[code] or 0) for code in labels]
+    return sorted((c for c in counts if c.count), key=lambda c: -c.count)
+
+
+# --- Disqualified leads and why ---------------------------------------------------------------------
+
+
+def disqualified_leads(customer: Customer) -> QuerySet[Lead]:
+    """Return the customer's Disqualified leads, most recently changed first, with what a row shows."""
+    return (
+        owned(Lead, customer)
+        .filter(status=LeadStatus.DISQUALIFIED)
+        .select_related("contact__account", "campaign", "customer")
+        .order_by("-updated_at", "-id")
+    )
+
+
+def lead_reasons(leads: Iterable[Lead], *, customer: Customer) -> dict[int, list[str]]:
+    """Return, per lead id, the customer-audience sentences of every active block that stops it.
+
+    Set-based: the numbers of all the leads' contacts in one query and every block that could reach
+    any of them in another, then each lead takes its own. The sentences are ``block_sentence``'s, ordered
+    like ``explain``'s; ``leads`` need ``contact`` and ``campaign`` loaded (``disqualified_leads`` does).
+    """
+    leads = [lead for lead in leads if lead.customer_id == customer.pk]
+    if not leads:
+        return {}
+    contact_ids = {lead.contact_id for lead in leads}
+    phones_of: dict[int, set[int]] = defaultdict(set)
+    for contact_id, phone_id in ContactPhone.objects.filter(contact_id__in=contact_ids).values_list(
+        "contact_id", "phone_id"
+    ):
+        phones_of[contact_id].add(phone_id)
+    phone_ids = set().union(*phones_of.values()) if phones_of else set()
+    targets = (
+        Q(target=Block.Target.LEAD, lead_id__in=[lead.pk for lead in leads])
+        | Q(target=Block.Target.CONTACT, contact_id__in=contact_ids)
+        | Q(target=Block.Target.ACCOUNT, account_id__in={lead.contact.account_id for lead in leads})
+    )
+    if phone_ids:
+        targets |= Q(target=Block.Target.PHONE, phone_id__in=phone_ids) | Q(
+            target=Block.Target.CONTACT_PHONE, contact_id__in=contact_ids, phone_id__in=phone_ids
+        )
+    reaches = (
+        Q(reach=Block.Reach.PLATFORM)
+        | Q(reach=Block.Reach.CUSTOMER, customer_id=customer.pk)
+        | Q(reach=Block.Reach.CAMPAIGN, campaign_id__in={lead.campaign_id for lead in leads})
+    )
+    blocks = list(
+        Block.objects.active()
+        .filter(targets)
+        .filter(reaches)
+        .select_related("actor", "customer", "campaign", "phone", "contact", "account", "lead__contact")
+    )
+    reasons: dict[int, list[str]] = {}
+    for lead in leads:
+        phones = phones_of.get(lead.contact_id, set())
+        stopping = [block for block in blocks if _reaches(block, lead, phones)]
+        blocked_phones = {b.phone_id for b in stopping if b.target in _NUMBER_TARGETS}
+        if phones - blocked_phones:
+            stopping = [b for b in stopping if b.target not in _NUMBER_TARGETS]
+        stopping.sort(key=lambda b: (SOURCE_RANK[b.source], REACH_RANK[b.reach], -b.created_at.timestamp()))
+        sentences = [block_sentence(b, lead=lead, audience=CUSTOMER) for b in stopping]
+        if not phones:
+            sentences.append(f"{lead.contact} has no phone number on file.")
+        reasons[lead.pk] = sentences
+    return reasons
+
+
+def _reaches(block: Block, lead: Lead, phones: set[int]) -> bool:
+    if block.reach == Block.Reach.CUSTOMER and block.customer_id != lead.customer_id:
+        return False
+    if block.reach == Block.Reach.CAMPAIGN and block.campaign_id != lead.campaign_id:
+        return False
+    match block.target:
+        case Block.Target.LEAD:
+            return block.lead_id == lead.pk
+        case Block.Target.CONTACT:
+            return block.contact_id == lead.contact_id
+        case Block.Target.ACCOUNT:
+            return block.account_id == lead.contact.account_id
+        case Block.Target.PHONE:
+            return block.phone_id in phones
+        case Block.Target.CONTACT_PHONE:
+            return block.contact_id == lead.contact_id and block.phone_id in phones
+    return False
+
+
+# --- Accounts and contacts ----------------------------------------------------------------------------
+
+
+def own_dnc_marks(customer: Customer) -> QuerySet[Block]:
+    """Return the customer's own active Do Not Call marks (the only blocks a customer may lift)."""
+    return owned(Block, customer).active().filter(source=Block.Source.CUSTOMER_DNC, reach=Block.Reach.CUSTOMER)
+
+
+def accounts_for(customer: Customer) -> QuerySet[Account]:
+    marks = own_dnc_marks(customer).filter(target=Block.Target.ACCOUNT, account_id=OuterRef("pk"))
+    return owned(Account, customer).annotate(marked_dnc=Exists(marks)).order_by("name", "id")
+
+
+def contacts_for(customer: Customer) -> QuerySet[Contact]:
+    marks = own_dnc_marks(customer).filter(target=Block.Target.CONTACT, contact_id=OuterRef("pk"))
+    return (
+        owned(Contact, customer)
+        .annotate(marked_dnc=Exists(marks))
+        .select_related("account")
+        .prefetch_related("phones__phone", "emails")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def leads_of_contacts(customer: Customer, contacts: Iterable[Contact]) -> QuerySet[Lead]:
+    return owned(Lead, customer).filter(contact__in=list(contacts)).select_related("campaign", "contact")
+
+
+# --- Suppressions ---------------------------------------------------------------------------------------
+
+
+def _leads_matched_by_upload() -> Subquery:
+    """Return a subquery over ``Upload`` rows: how many leads the upload's active suppression blocks stop."""
+    entry_ct = ContentType.objects.get_for_model(Entry)
+    blocks = Block.objects.active().filter(
+        source=Block.Source.SUPPRESSION,
+        evidence_type_id=entry_ct.pk,
+        evidence_id__in=Entry.objects.filter(upload_id=OuterRef(OuterRef(OuterRef("pk")))).values("pk"),
+    )
+    leads = (
+        Lead.objects.filter(customer_id=OuterRef("customer_id"))
+        .filter(
+            Q(contact_id__in=blocks.filter(target=Block.Target.CONTACT).values("contact_id"))
+            | Q(contact__account_id__in=blocks.filter(target=Block.Target.ACCOUNT).values("account_id"))
+        )
+        .order_by()
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Subquery(leads, output_field=IntegerField())
+
+
+def uploads_for(customer: Customer) -> QuerySet[Upload]:
+    """Return the customer's uploads, newest first, each with ``leads_matched``: one query per page."""
+    return owned(Upload, customer).select_related("uploaded_by").annotate(leads_matched=_leads_matched_by_upload())
+
+
+def active_entries_for(customer: Customer) -> QuerySet[Entry]:
+    return owned(Entry, customer).active().select_related("upload").order_by("-id")
+
+
+def rejected_rows_of(upload: Upload, customer: Customer) -> QuerySet[RejectedRow]:
+    return owned(RejectedRow, customer).filter(upload=upload).order_by("line", "id")

@@ -1,0 +1,484 @@
+"""The portal's pages: thin views over the portal selectors and the domain services.
+
+Every view that takes an id looks it up through ``owned_or_404`` before it does anything else, whatever
+the method, so another customer's id is a 404 for every request.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.paginator import Paginator
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from campaigns.models import Account, Block, Contact
+from campaigns.portal import exports
+from campaigns.portal.filters import AccountFilter, ContactFilter, DisqualifiedLeadFilter, EntryFilter
+from campaigns.portal.forms import (
+    DoNotCallForm,
+    EntriesRemoveForm,
+    LiftForm,
+    UploadForm,
+    too_large_message,
+    upload_limit,
+)
+from campaigns.portal.selectors import (
+    SOURCE_LABELS,
+    accounts_for,
+    active_entries_for,
+    campaign_pools,
+    contacts_for,
+    disqualifications_by_source,
+    disqualified_leads,
+    lead_reasons,
+    leads_of_contacts,
+    own_dnc_marks,
+    owned,
+    owned_or_404,
+    rejected_rows_of,
+    uploads_for,
+)
+from campaigns.services import BlockTarget, block_create, blocks_lift
+from leadops.errors import LeadopsError
+from leadops.normalizing import format_phone
+from suppressions.models import Entry, Upload
+from suppressions.services import entries_remove, upload_create, upload_remove
+
+PER_PAGE = 50
+RUNNING = (Upload.Status.QUEUED, Upload.Status.READING, Upload.Status.MATCHING)
+
+
+def customer_required(view):
+    """Let only a signed-in customer's user through, with ``request.customer`` set; others sign in first."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_authenticated and user.is_active and user.customer_id):
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+        request.customer = user.customer
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request, queryset, per_page: int = PER_PAGE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def _only(request, *methods: str):
+    return None if request.method in methods else HttpResponseNotAllowed(methods)
+
+
+# --- Home -------------------------------------------------------------------------------------------
+
+
+@customer_required
+def home(request):
+    customer = request.customer
+    reasons = disqualifications_by_source(customer)
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "pools": campaign_pools(customer),
+            "reasons": reasons,
+            "reasons_max": max((r.count for r in reasons), default=0),
+            "recent_uploads": uploads_for(customer)[:5],
+            "nav": "home",
+        },
+    )
+
+
+# --- Suppressions -------------------------------------------------------------------------------------
+
+
+class _LimitedUploadHandler(FileUploadHandler):
+    """Stop reading a file past the size limit, so an oversize upload never fills the disk."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > upload_limit():
+            self.request.portal_upload_too_large = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+@csrf_exempt  # checked by ``csrf_protect`` below, once the size is known to be acceptable
+@customer_required
+def suppressions(request):
+    """List the uploads and take a new one; an oversize body is refused before it is read."""
+    if request.method == "POST":
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > upload_limit() + 64 * 1024:
+            return _suppressions_page(request, UploadForm(), status=413, error=too_large_message(declared))
+        request.upload_handlers.insert(0, _LimitedUploadHandler(request))
+    return csrf_protect(_suppressions)(request)
+
+
+def _suppressions(request):
+    customer = request.customer
+    if request.method != "POST":
+        return _suppressions_page(request, UploadForm())
+    form = UploadForm(request.POST, request.FILES)
+    if getattr(request, "portal_upload_too_large", False):
+        return _suppressions_page(request, UploadForm(), status=413, error=too_large_message())
+    if form.is_valid():
+        file = form.cleaned_data["file"]
+        try:
+            upload = upload_create(customer=customer, file=file, original_name=file.name, uploaded_by=request.user)
+        except LeadopsError as exc:
+            form.add_error("file" if exc.field in ("file", "") else None, exc.message)
+        else:
+            messages.success(request, f"{upload.original_name} was received: its progress and report are below.")
+            return redirect("portal:upload", upload_id=upload.pk)
+    return _suppressions_page(request, form, status=400)
+
+
+def _suppressions_page(request, form, *, status: int = 200, error: str = ""):
+    uploads = _page(request, uploads_for(request.customer), per_page=25)
+    return render(
+        request,
+        "portal/suppressions.html",
+        {
+            "form": form,
+            "error": error,
+            "uploads": uploads,
+            "auto_refresh": any(upload.status in RUNNING for upload in uploads),
+            "limit": upload_limit(),
+            "running_statuses": RUNNING,
+            "nav": "suppressions",
+        },
+        status=status,
+    )
+
+
+@customer_required
+def upload_detail(request, upload_id: int):
+    customer = request.customer
+    upload = owned_or_404(uploads_for(customer), customer, upload_id)
+    if refused := _only(request, "GET", "HEAD"):
+        return refused
+    return render(
+        request,
+        "portal/upload_detail.html",
+        {
+            "upload": upload,
+            "rejected": rejected_rows_of(upload, customer)[:20],
+            "running": upload.status in RUNNING,
+            "running_statuses": RUNNING,
+            "auto_refresh": upload.status in RUNNING,
+            "nav": "suppressions",
+        },
+    )
+
+
+@customer_required
+def upload_status(request, upload_id: int):
+    """Return the upload's progress as JSON, for the page's progress bar."""
+    customer = request.customer
+    upload = owned_or_404(owned(Upload, customer), customer, upload_id)
+    return JsonResponse(
+        {
+            "status": upload.status,
+            "status_display": upload.get_status_display(),
+            "percent": upload.progress_percent,
+            "rows_done": upload.rows_done,
+            "rows_total": upload.rows_total,
+            "report": upload.report,
+            "finished": upload.status not in RUNNING,
+        }
+    )
+
+
+@customer_required
+def upload_rejected_csv(request, upload_id: int):
+    customer = request.customer
+    upload = owned_or_404(owned(Upload, customer), customer, upload_id)
+    rows = rejected_rows_of(upload, customer).iterator(chunk_size=5_000)
+    name = Path(upload.original_name).stem.replace('"', "") or "upload"
+    return exports.csv_response(f"{name}-rejected.csv", exports.REJECTED_HEADER, exports.rejected_rows(rows))
+
+
+@customer_required
+def upload_remove_view(request, upload_id: int):
+    """Remove every entry an upload added (lifting their blocks), after asking why."""
+    customer = request.customer
+    upload = owned_or_404(owned(Upload, customer), customer, upload_id)
+    if refused := _only(request, "GET", "POST"):
+        return refused
+    form = LiftForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        removed = upload_remove(upload=upload, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"{removed:,} entries of {upload.original_name} removed; their leads were rechecked.")
+        return redirect("portal:upload", upload_id=upload.pk)
+    return render(
+        request,
+        "portal/confirm_remove.html",
+        {
+            "form": form,
+            "title": f"Remove every entry of {upload.original_name}",
+            "back": reverse("portal:upload", args=[upload.pk]),
+            "nav": "suppressions",
+        },
+    )
+
+
+@customer_required
+def entries(request):
+    """The active suppression list, searchable and filterable; the chosen entries can be removed."""
+    customer = request.customer
+    active = active_entries_for(customer)
+    if refused := _only(request, "GET", "HEAD", "POST"):
+        return refused
+    remove_form = EntriesRemoveForm(request.POST or None, entries=active)
+    if request.method == "POST" and remove_form.is_valid():
+        removed = entries_remove(
+            entries=remove_form.cleaned_data["entries"], actor=request.user, reason=remove_form.cleaned_data["reason"]
+        )
+        messages.success(request, f"{removed:,} entries removed; the leads they stopped were rechecked.")
+        return redirect(request.get_full_path())
+    filterset = EntryFilter(request.GET or None, queryset=active, request=request)
+    page = _page(request, filterset.qs)
+    page.object_list = list(page.object_list)
+    for entry in page.object_list:
+        entry.shown = format_phone(entry.value) if entry.kind == Entry.Kind.PHONE else entry.value
+    return render(
+        request,
+        "portal/entries.html",
+        {
+            "filter": filterset,
+            "entries": page,
+            "remove_form": remove_form,
+            "nav": "entries",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@customer_required
+def entry_remove(request, entry_id: int):
+    customer = request.customer
+    entry = owned_or_404(active_entries_for(customer), customer, entry_id)
+    if refused := _only(request, "GET", "POST"):
+        return refused
+    form = LiftForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        entries_remove(
+            entries=Entry.objects.filter(pk=entry.pk), actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"{entry.value} removed from your list; the leads it stopped were rechecked.")
+        return redirect("portal:entries")
+    return render(
+        request,
+        "portal/confirm_remove.html",
+        {
+            "form": form,
+            "title": f"Remove {entry.value} from your suppression list",
+            "back": reverse("portal:entries"),
+            "nav": "entries",
+        },
+    )
+
+
+@customer_required
+def entries_csv(request):
+    filterset = EntryFilter(request.GET or None, queryset=active_entries_for(request.customer), request=request)
+    rows = exports.entry_rows(filterset.qs.iterator(chunk_size=5_000))
+    return exports.csv_response("suppression-entries.csv", exports.ENTRY_HEADER, rows)
+
+
+# --- Accounts and contacts ------------------------------------------------------------------------------
+
+
+@customer_required
+def accounts(request):
+    filterset = AccountFilter(request.GET or None, queryset=accounts_for(request.customer), request=request)
+    return render(
+        request,
+        "portal/accounts.html",
+        {"filter": filterset, "accounts": _page(request, filterset.qs), "nav": "accounts"},
+    )
+
+
+@customer_required
+def accounts_csv(request):
+    filterset = AccountFilter(request.GET or None, queryset=accounts_for(request.customer), request=request)
+    rows = exports.account_rows(filterset.qs.iterator(chunk_size=5_000))
+    return exports.csv_response("accounts.csv", exports.ACCOUNT_HEADER, rows)
+
+
+@customer_required
+def account_detail(request, account_id: int):
+    customer = request.customer
+    account = owned_or_404(accounts_for(customer), customer, account_id)
+    if refused := _only(request, "GET", "HEAD"):
+        return refused
+    contacts = contacts_for(customer).filter(account=account)
+    page = _page(request, contacts)
+    return render(
+        request,
+        "portal/account_detail.html",
+        {
+            "account": account,
+            "contacts": page,
+            "marks": own_dnc_marks(customer)
+            .filter(target=Block.Target.ACCOUNT, account=account)
+            .select_related("actor"),
+            "mark_form": DoNotCallForm(),
+            "lift_form": LiftForm(),
+            "nav": "accounts",
+        },
+    )
+
+
+@customer_required
+def contacts(request):
+    filterset = ContactFilter(request.GET or None, queryset=contacts_for(request.customer), request=request)
+    return render(
+        request,
+        "portal/contacts.html",
+        {"filter": filterset, "contacts": _page(request, filterset.qs), "nav": "contacts"},
+    )
+
+
+@customer_required
+def contacts_csv(request):
+    filterset = ContactFilter(request.GET or None, queryset=contacts_for(request.customer), request=request)
+    rows = exports.contact_rows(filterset.qs.iterator(chunk_size=2_000))
+    return exports.csv_response("contacts.csv", exports.CONTACT_HEADER, rows)
+
+
+@customer_required
+def contact_detail(request, contact_id: int):
+    customer = request.customer
+    contact = owned_or_404(contacts_for(customer), customer, contact_id)
+    if refused := _only(request, "GET", "HEAD"):
+        return refused
+    leads = list(leads_of_contacts(customer, [contact]))
+    reasons = lead_reasons(leads, customer=customer)
+    return render(
+        request,
+        "portal/contact_detail.html",
+        {
+            "contact": contact,
+            "leads": [(lead, reasons.get(lead.pk, [])) for lead in leads],
+            "marks": own_dnc_marks(customer)
+            .filter(target=Block.Target.CONTACT, contact=contact)
+            .select_related("actor"),
+            "mark_form": DoNotCallForm(),
+            "lift_form": LiftForm(),
+            "nav": "contacts",
+        },
+    )
+
+
+def _dnc_mark(request, *, target: BlockTarget, back: str):
+    form = DoNotCallForm(request.POST)
+    if form.is_valid():
+        _, created = block_create(
+            target=target,
+            source=Block.Source.CUSTOMER_DNC,
+            reason=Block.Reason.DO_NOT_CALL,
+            reach=Block.Reach.CUSTOMER,
+            actor=request.user,
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, "Marked Do Not Call: its leads left your pools." if created else "Already marked.")
+    else:
+        messages.error(request, "The note is too long.")
+    return redirect(back)
+
+
+def _dnc_lift(request, *, marks, back: str):
+    form = LiftForm(request.POST)
+    if form.is_valid():
+        lifted = blocks_lift(blocks=marks, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "Your Do Not Call mark was removed." if lifted else "There was no mark to remove.")
+    else:
+        messages.error(request, "Say why the mark is removed.")
+    return redirect(back)
+
+
+@customer_required
+def account_dnc(request, account_id: int):
+    customer = request.customer
+    account = owned_or_404(owned(Account, customer), customer, account_id)
+    if refused := _only(request, "POST"):
+        return refused
+    return _dnc_mark(request, target=BlockTarget(account=account), back=reverse("portal:account", args=[account.pk]))
+
+
+@customer_required
+def account_dnc_lift(request, account_id: int):
+    customer = request.customer
+    account = owned_or_404(owned(Account, customer), customer, account_id)
+    if refused := _only(request, "POST"):
+        return refused
+    marks = own_dnc_marks(customer).filter(target=Block.Target.ACCOUNT, account=account)
+    return _dnc_lift(request, marks=marks, back=reverse("portal:account", args=[account.pk]))
+
+
+@customer_required
+def contact_dnc(request, contact_id: int):
+    customer = request.customer
+    contact = owned_or_404(owned(Contact, customer), customer, contact_id)
+    if refused := _only(request, "POST"):
+        return refused
+    return _dnc_mark(request, target=BlockTarget(contact=contact), back=reverse("portal:contact", args=[contact.pk]))
+
+
+@customer_required
+def contact_dnc_lift(request, contact_id: int):
+    customer = request.customer
+    contact = owned_or_404(owned(Contact, customer), customer, contact_id)
+    if refused := _only(request, "POST"):
+        return refused
+    marks = own_dnc_marks(customer).filter(target=Block.Target.CONTACT, contact=contact)
+    return _dnc_lift(request, marks=marks, back=reverse("portal:contact", args=[contact.pk]))
+
+
+# --- Disqualified leads ---------------------------------------------------------------------------------
+
+
+@customer_required
+def disqualified(request):
+    """Disqualified leads with the sentences of why: a bounded number of queries per page."""
+    customer = request.customer
+    filterset = DisqualifiedLeadFilter(request.GET or None, queryset=disqualified_leads(customer), request=request)
+    page = _page(request, filterset.qs)
+    leads = list(page.object_list)
+    reasons = lead_reasons(leads, customer=customer)
+    return render(
+        request,
+        "portal/disqualified.html",
+        {
+            "filter": filterset,
+            "leads": page,
+            "rows": [(lead, reasons.get(lead.pk, [])) for lead in leads],
+            "source_labels": SOURCE_LABELS,
+            "nav": "disqualified",
+        },
+    )
+
+
+@customer_required
+def disqualified_csv(request):
+    customer = request.customer
+    filterset = DisqualifiedLeadFilter(request.GET or None, queryset=disqualified_leads(customer), request=request)
+    rows = exports.disqualified_rows(filterset.qs.iterator(chunk_size=2_000), customer=customer)
+    return exports.csv_response("disqualified-leads.csv", exports.DISQUALIFIED_HEADER, rows)

@@ -1,0 +1,202 @@
+"""Tenant isolation: customer A's user never reaches or sees anything of customer B.
+
+The walker discovers every URL pattern of the portal from the URL conf, so a page added later is covered
+without anyone remembering to add it here. A new path parameter must be added to ``B_IDS`` (the walker
+fails until it is), which is the moment to think about how that object is scoped.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.core import mail
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from campaigns.models import Block, Lead, LeadStatus
+from campaigns.services import BlockTarget, block_create
+from leadops.normalizing import format_phone
+from suppressions.models import Entry
+from tests.campaigns.factories import ContactFactory, ContactPhoneFactory, LeadFactory, PhoneNumberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# Path parameter → the ids of customer B's objects to try in it.
+B_IDS = {
+    "upload_id": lambda b: [b.upload.pk],
+    "entry_id": lambda b: [b.entry.pk],
+    "account_id": lambda b: [b.account.pk, b.marked_account.pk],
+    "contact_id": lambda b: [b.contact.pk, b.marked_contact.pk, b.suppressed_lead.contact_id],
+    # Password reset links: B's user with a token that is not valid (a valid token is the credential itself).
+    "uidb64": lambda b: [urlsafe_base64_encode(force_bytes(b.user.pk))],
+    "token": lambda b: ["bogus-token-1234"],
+}
+# Parameters that name no object of a customer: the page may answer (an "invalid link" page) but shows no B data.
+NOT_OBJECT_IDS = {"uidb64", "token"}
+
+
+def portal_patterns() -> list[URLPattern]:
+    """Return every URL pattern under the portal's namespace, however deeply included."""
+
+    def walk(resolver: URLResolver):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern)
+            else:
+                yield pattern
+
+    root = get_resolver()
+    portal = next(p for p in root.url_patterns if isinstance(p, URLResolver) and p.namespace == "portal")
+    return list(walk(portal))
+
+
+def b_strings(b) -> list[str]:
+    numbers = [s for s in b.strings if s.startswith("+")]
+    return [*b.strings, *(format_phone(n) for n in numbers), b.user.email]
+
+
+def _content(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+@pytest.fixture
+def platform_dnc_from_b(tenant_a, tenant_b):
+    """A number A's contact shares with B's contact, made Do-Not-Call platform-wide by a call in B's campaign."""
+    shared = PhoneNumberFactory(e164="+12022009999")
+    abe = ContactFactory(account=tenant_a.account, first_name="Abe", last_name="Shared")
+    ContactPhoneFactory(contact=abe, phone=shared)
+    lead = LeadFactory(campaign=tenant_a.campaign, contact=abe)
+    ContactPhoneFactory(contact=tenant_b.contact, phone=shared)
+    caller = UserFactory(username="zed-caller-globex")
+    block_create(
+        target=BlockTarget(phone=shared),
+        source=Block.Source.DISPOSITION,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.PLATFORM,
+        actor=caller,
+        evidence_text="Do not call, Zephyr Campaign, Quincy Zimmerwald",
+        note="zeta secret note",
+    )
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.DISQUALIFIED
+    return lead
+
+
+def _b_state(b) -> dict:
+    return {
+        "active_entries": sorted(Entry.objects.active().filter(customer=b.customer).values_list("pk", flat=True)),
+        "active_blocks": sorted(Block.objects.active().filter(customer=b.customer).values_list("pk", flat=True)),
+        "statuses": sorted(Lead.objects.filter(customer=b.customer).values_list("pk", "status")),
+        "upload_removed": b.upload.__class__.objects.get(pk=b.upload.pk).removed_at,
+    }
+
+
+def test_every_portal_url_with_customer_b_ids_is_not_found_for_customer_a(
+    client, tenant_a, tenant_b, platform_dnc_from_b
+):
+    # given
+    before = _b_state(tenant_b)
+    secrets = [*b_strings(tenant_b), "zed-caller-globex"]
+    post_data = {
+        "reason": "walker",
+        "note": "walker",
+        "entries": [tenant_b.entry.pk],
+        # Nothing of B's but its ids: a form that echoes what was posted is not a leak.
+        "username": "walker",
+        "password": "wrong",
+        "email": "walker@example.test",
+    }
+    patterns = portal_patterns()
+    assert len(patterns) >= 20
+    checked = 0
+
+    for pattern in patterns:
+        assert pattern.name, f"Name the portal URL {pattern.pattern} so the walker can reverse it."
+        params = sorted(pattern.pattern.converters)
+        unknown = set(params) - set(B_IDS)
+        assert not unknown, f"{pattern.name}: add {unknown} to B_IDS with customer B's ids."
+        choices = [B_IDS[name](tenant_b) for name in params]
+        for values in itertools.product(*choices):
+            url = reverse(f"portal:{pattern.name}", kwargs=dict(zip(params, values, strict=True)))
+            for method in ("get", "post"):
+                if pattern.name == "logout" and method == "post":
+                    continue  # signs A out; harmless and shows nothing
+                # when
+                client.force_login(tenant_a.user)
+                response = getattr(client, method)(url, post_data if method == "post" else None)
+
+                # then
+                body = _content(response)
+                leaked = [s for s in secrets if s.lower() in body.lower()]
+                assert not leaked, f"{method.upper()} {url} shows customer B's {leaked}"
+                if params and not set(params) <= NOT_OBJECT_IDS:
+                    assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+                else:
+                    assert response.status_code in (200, 302, 400, 405, 413), f"{method.upper()} {url}"
+                checked += 1
+
+    assert checked > 40
+    assert _b_state(tenant_b) == before
+
+
+def test_list_pages_ignore_customer_b_ids_in_their_filters(client, tenant_a, tenant_b):
+    # given
+    client.force_login(tenant_a.user)
+    secrets = b_strings(tenant_b)
+    query = {
+        "upload": tenant_b.upload.pk,
+        "campaign": tenant_b.campaign.pk,
+        "account": tenant_b.account.pk,
+        "source": Block.Source.SUPPRESSION,
+    }
+
+    for pattern in portal_patterns():
+        if pattern.pattern.converters:
+            continue
+        # when
+        response = client.get(reverse(f"portal:{pattern.name}"), query)
+
+        # then
+        body = _content(response)
+        assert not [s for s in secrets if s.lower() in body.lower()], pattern.name
+
+
+def test_platform_dnc_caused_in_b_reads_only_as_the_agencys_list_for_a(client, tenant_a, tenant_b, platform_dnc_from_b):
+    # given
+    client.force_login(tenant_a.user)
+
+    # when
+    page = client.get(reverse("portal:disqualified"), {"q": "Abe"}).content.decode()
+
+    # then
+    assert "+1 202-200-9999 is on the agency&#x27;s Do-Not-Call list" in page
+    assert "Zephyr" not in page and "zeta" not in page.lower() and "caller" not in page
+
+
+def test_customer_user_cannot_reach_the_admin(client, tenant_a):
+    # given
+    client.force_login(tenant_a.user)
+
+    # when
+    response = client.get("/admin/")
+
+    # then
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_password_reset_mail_goes_only_to_customer_users(client, tenant_a):
+    # given
+    UserFactory(username="staffer", email="staffer@agency.test")
+
+    # when
+    client.post(reverse("portal:password_reset"), {"email": "staffer@agency.test"})
+    client.post(reverse("portal:password_reset"), {"email": tenant_a.user.email})
+
+    # then
+    assert [m.to for m in mail.outbox] == [[tenant_a.user.email]]
+    assert "/portal/password-reset/" in mail.outbox[0].body
