@@ -22,7 +22,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from import_export.admin import ExportMixin
 
+import campaigns.api.admin  # noqa: F401 - registers the API key admin
 from campaigns.admin_forms import AccountAddForm, ContactForm, LeadAddForm, MeetingOutcomeForm, RecordCallForm
 from campaigns.admin_pagination import BoundedCountPaginator
 from campaigns.admin_workflows import (
@@ -39,6 +41,8 @@ from campaigns.admin_workflows import (
     unqualify_leads,
     workflow_url,
 )
+from campaigns.imports.models import FitRule
+from campaigns.imports.services import fit_rules_changed
 from campaigns.models import (
     Account,
     Block,
@@ -54,6 +58,7 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
+from campaigns.resources import LeadExportResource
 from campaigns.selectors import block_sentence, explain
 from campaigns.selectors.account_details import account_details, leads_reasons
 from campaigns.services import (
@@ -186,6 +191,15 @@ class DispositionInline(admin.TabularInline):
     verbose_name_plural = "Disposition catalogue (each disposition's effect on the lead is its 'effect')"
 
 
+class FitRuleInline(admin.TabularInline):
+    """The campaign's ideal customer profile; switch a rule off rather than delete it (it is evidence)."""
+
+    model = FitRule
+    extra = 0
+    fields = ("field", "operator", "values", "minimum", "maximum", "is_active")
+    can_delete = False
+
+
 @admin.register(Campaign)
 class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
     list_display = ("name", "customer", "status", "cooldown_hours", "attempt_cap", "created_at")
@@ -205,7 +219,13 @@ class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         # A new campaign gets the default disposition catalogue from campaign_create; edit it afterwards.
-        return [DispositionInline] if obj is not None else []
+        return [DispositionInline, FitRuleInline] if obj is not None else []
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if any(formset.model is FitRule and formset.has_changed() for formset in formsets):
+            fit_rules_changed(campaign=form.instance)
+            messages.info(request, "The campaign's leads are being re-evaluated against its fit rules.")
 
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {
@@ -549,8 +569,11 @@ class LeadChangeList(ChangeList):
 
 
 @admin.register(Lead)
-class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin):
+class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, ExportMixin, admin.ModelAdmin):
     change_form_template = "admin/campaigns/lead/change_form.html"
+    # The export button (django-import-export) sits beside an "Import leads" link to the lead import.
+    change_list_template = "admin/campaigns/lead/change_list.html"
+    resource_classes = [LeadExportResource]
     actions = [undisqualify_leads, unqualify_leads, reopen_leads]
     inlines = [CallInline, MeetingInline]
     list_display = (

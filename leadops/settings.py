@@ -185,6 +185,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
 }
 
+# --- django-import-export -------------------------------------------------------------------------
+# Open to every staff user unless set: exporting needs the model's view permission, importing its add.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+
 # --- leadops ------------------------------------------------------------------------------------
 # Admin list pages never count a million-row table on every load.
 LEADOPS_ADMIN_COUNT_LIMIT = 10_000

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from campaigns.imports.columns import FIELDS, IGNORE
 from campaigns.imports.models import FitRule, LeadImport, LeadImportIssue
@@ -139,9 +139,7 @@ class LeadImportAdmin(admin.ModelAdmin):
         if not issues:
             return "None."
         url = reverse("admin:imports_leadimport_junk_csv", args=[obj.pk])
-        rows = format_html("").join(
-            format_html("<li>line {}: {}</li>", issue.line_number, issue.message) for issue in issues
-        )
+        rows = format_html_join("", "<li>line {}: {}</li>", ((i.line_number, i.message) for i in issues))
         return format_html('<p><a href="{}">Download every junk row as CSV</a></p><ul>{}</ul>', url, rows)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

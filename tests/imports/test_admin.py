@@ -137,3 +137,63 @@ def test_saving_a_fit_rule_re_evaluates_the_campaign(admin_client, django_captur
     assert FitRule.objects.count() == 1
     lead.refresh_from_db()
     assert lead.status == "disqualified"
+
+
+def test_the_lead_list_offers_import_and_an_escaped_export(admin_client):
+    # given
+    LeadFactory(contact__first_name="=1+1")
+    # when
+    page = admin_client.get(reverse("admin:campaigns_lead_changelist")).content.decode()
+    export = admin_client.post(
+        reverse("admin:campaigns_lead_export"),
+        {"format": "0", "resource": "0", "leadexportresource_first_name": "on", "leadexportresource_status": "on"},
+    )
+    # then
+    assert reverse("admin:imports_leadimport_add") in page
+    assert reverse("admin:campaigns_lead_export") in page
+    assert export.status_code == 200, export.content[:500]
+    assert "'=1+1" in export.content.decode()
+
+
+def test_fit_rules_edited_inline_on_the_campaign_re_evaluate_it(admin_client, django_capture_on_commit_callbacks):
+    # given
+    lead = LeadFactory(contact__account__attributes={"country": "DE"})
+    campaign = lead.campaign
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {
+        "name": campaign.name,
+        "status": campaign.status,
+        "cooldown_hours": campaign.cooldown_hours,
+        "attempt_cap": campaign.attempt_cap,
+        "fit_rules-TOTAL_FORMS": "1",
+        "fit_rules-INITIAL_FORMS": "0",
+        "fit_rules-0-field": "country",
+        "fit_rules-0-operator": "in",
+        "fit_rules-0-values": "US",
+        "fit_rules-0-is_active": "on",
+    }
+    dispositions = campaign.dispositions.order_by("sort_order", "label")
+    data.update(
+        {"dispositions-TOTAL_FORMS": str(dispositions.count()), "dispositions-INITIAL_FORMS": str(dispositions.count())}
+    )
+    for i, d in enumerate(dispositions):
+        data.update(
+            {
+                f"dispositions-{i}-id": d.pk,
+                f"dispositions-{i}-campaign": campaign.pk,
+                f"dispositions-{i}-code": d.code,
+                f"dispositions-{i}-label": d.label,
+                f"dispositions-{i}-effect": d.effect,
+                f"dispositions-{i}-sort_order": d.sort_order,
+                f"dispositions-{i}-is_active": "on",
+            }
+        )
+    assert form is not None
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, data)
+    # then
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    lead.refresh_from_db()
+    assert lead.status == "disqualified"
