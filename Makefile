@@ -60,8 +60,12 @@ worker: $(STAMP)
 beat: $(STAMP)
 	$(BIN)/celery -A leadops beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
+## bench: every benchmark, each against its own PostgreSQL database (long: minutes each)
 bench: $(STAMP)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python bench/recompute.py
+	$(BIN)/python bench/recompute.py
+	$(BIN)/python bench/suppressions.py
+	$(BIN)/python bench/lead_import.py
+	$(BIN)/python bench/api_load.py
 
 clean:
 	rm -rf $(VENV) leadops.sqlite3 var
