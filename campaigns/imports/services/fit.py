@@ -74,6 +74,8 @@ def campaign_fit_evaluate(*, campaign: Campaign, leads: QuerySet[Lead] | None = 
     Idempotent: a second run blocks and lifts nothing.
     """
     rules = list(FitRule.objects.filter(campaign=campaign))
+    if not rules:
+        return {"blocked": 0, "lifted": 0}  # rules are switched off, never deleted: no rule, no fit block
     rule_type = ContentType.objects.get_for_model(FitRule)
     leads = leads if leads is not None else Lead.objects.filter(campaign=campaign)
     totals = {"blocked": 0, "lifted": 0}

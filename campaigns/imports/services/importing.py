@@ -240,22 +240,27 @@ def _contacts_for(
     """Return ``{line_number: contact_id}`` and how many contacts were created."""
     customer_id = campaign.customer_id
     emails = {email for row in rows for email in row.emails}
-    by_email = (
-        dict(
-            ContactEmail.objects.filter(contact__customer_id=customer_id, email__in=emails)
+    # Look addresses up by the email index alone; the customer is checked on the rows found.
+    by_email: dict[str, int] = {}
+    if emails:
+        for email, contact_id, owner in (
+            ContactEmail.objects.filter(email__in=emails)
             .order_by("contact_id")
-            .values_list("email", "contact_id")
-        )
-        if emails
-        else {}
-    )
+            .values_list("email", "contact_id", "contact__customer_id")
+        ):
+            if owner == customer_id:
+                by_email.setdefault(email, contact_id)
     account_ids = set(accounts.values())
     by_name_and_phone: dict[tuple[int, str, int], int] = {}
     if phone_ids:
-        for contact_id, account_id, first, last, phone_id in ContactPhone.objects.filter(
-            phone_id__in=phone_ids.values(), contact__account_id__in=account_ids
-        ).values_list("contact_id", "contact__account_id", "contact__first_name", "contact__last_name", "phone_id"):
-            by_name_and_phone.setdefault((account_id, name_key(f"{first} {last}"), phone_id), contact_id)
+        # By the phone index alone; the account is checked on the rows found.
+        for contact_id, account_id, first, last, phone_id in (
+            ContactPhone.objects.filter(phone_id__in=phone_ids.values())
+            .order_by("contact_id")
+            .values_list("contact_id", "contact__account_id", "contact__first_name", "contact__last_name", "phone_id")
+        ):
+            if account_id in account_ids:
+                by_name_and_phone.setdefault((account_id, name_key(f"{first} {last}"), phone_id), contact_id)
     chosen: dict[int, int] = {}
     new_by_line: dict[int, Contact] = {}
     new_by_identity: dict[object, Contact] = {}
