@@ -155,18 +155,11 @@ def contacts_disqualify(
     Every lead of those contacts within the reach leaves the pool (Disqualified). A repeat call finds the
     blocks there and changes nothing.
     """
-    _check_reason(reason, DISQUALIFY_REASONS)
-    if reach not in DISQUALIFY_REACHES:
-        raise LeadopsError("Disqualify for the customer or for one campaign.", field="reach")
-    rows = list(contacts.order_by().values_list("pk", "customer_id"))
-    customer, campaign = _scope_for(customer_ids={c for _, c in rows}, reach=reach, campaign=campaign)
-    return _blocks_create_many(
+    return _disqualify(
         target=Block.Target.CONTACT,
-        target_ids=[pk for pk, _ in rows],
-        source=Block.Source.OPS_DISQUALIFY,
+        rows=contacts,
         reason=reason,
         reach=reach,
-        customer=customer,
         campaign=campaign,
         actor=actor,
         note=note,
@@ -184,14 +177,28 @@ def accounts_disqualify(
 ) -> BlocksMade:
     """Disqualify whole ``accounts``: every lead of every contact there, now and imported later, leaves the
     pool within the reach. One block per account. A repeat call changes nothing."""
+    return _disqualify(
+        target=Block.Target.ACCOUNT,
+        rows=accounts,
+        reason=reason,
+        reach=reach,
+        campaign=campaign,
+        actor=actor,
+        note=note,
+    )
+
+
+def _disqualify(
+    *, target: str, rows: QuerySet, reason: str, reach: str, campaign: Campaign | None, actor: Actor, note: str
+) -> BlocksMade:
     _check_reason(reason, DISQUALIFY_REASONS)
     if reach not in DISQUALIFY_REACHES:
         raise LeadopsError("Disqualify for the customer or for one campaign.", field="reach")
-    rows = list(accounts.order_by().values_list("pk", "customer_id"))
-    customer, campaign = _scope_for(customer_ids={c for _, c in rows}, reach=reach, campaign=campaign)
+    pairs = list(rows.order_by().values_list("pk", "customer_id"))
+    customer, campaign = _scope_for(customer_ids={c for _, c in pairs}, reach=reach, campaign=campaign)
     return _blocks_create_many(
-        target=Block.Target.ACCOUNT,
-        target_ids=[pk for pk, _ in rows],
+        target=target,
+        target_ids=[pk for pk, _ in pairs],
         source=Block.Source.OPS_DISQUALIFY,
         reason=reason,
         reach=reach,
