@@ -1,0 +1,260 @@
+"""Reads over suppression lists, including the live check the pull and the dial check make.
+
+Live safety: an entry is in force the moment it commits, before its rematch has made any block. The
+live check skips an entry that already has a block (active or lifted) on that contact or account with
+the entry as evidence: an active one is reported as a block already, and a lifted one is an exception
+ops made for this contact, which the live check must respect just as the rematch does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.models import CharField, Exists, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from campaigns.models import Block, Contact, ContactEmail, ContactPhone, Customer, Lead
+from campaigns.selectors.explaining import Reason
+from leadops.normalizing import format_phone
+from suppressions.models import Entry, Upload
+
+
+class DomainSuffixes(Func):
+    """Every suffix of a domain that is a domain, one per row: ``a.b.acme.com`` → ``a.b.acme.com``,
+    ``b.acme.com``, ``acme.com`` (``suppressions_domain_suffixes``, migration 0002).
+
+    So "is this domain, or a parent of it, suppressed?" is indexed equality, never ``LIKE``.
+    """
+
+    function = "suppressions_domain_suffixes"
+    template = "unnest(%(function)s(%(expressions)s))"
+    output_field = CharField()
+
+
+def _domain_matches(domains: QuerySet, field: str) -> Q:
+    """Return the condition on ``Entry`` that its value is one of ``domains``' ``field`` or a parent of it."""
+    if connection.vendor == "postgresql":
+        return Q(value__in=domains.annotate(suffix=DomainSuffixes(field)).values("suffix"))
+    # Other databases (the embedded SQLite demo): a suffix test that no index helps, fine at demo sizes.
+    return Q(
+        Exists(
+            domains.filter(
+                Q(**{field: OuterRef("value")})
+                | Q(**{f"{field}__endswith": Concat(Value("."), OuterRef("value"), output_field=CharField())})
+            )
+        )
+    )
+
+
+def _entry_ct_id() -> int:
+    return ContentType.objects.get_for_model(Entry).pk
+
+
+def _unblocked(entries: QuerySet[Entry], *, target: str, column: str, ref) -> QuerySet[Entry]:
+    """Keep the entries with no suppression block on that target having the entry as evidence."""
+    return entries.filter(
+        ~Exists(
+            Block.objects.filter(
+                evidence_type_id=_entry_ct_id(),
+                evidence_id=OuterRef("pk"),
+                source=Block.Source.SUPPRESSION,
+                target=target,
+                **{column: ref},
+            )
+        )
+    )
+
+
+def _outer(name: str, depth: int):
+    ref = OuterRef(name)
+    for _ in range(depth - 1):
+        ref = OuterRef(ref)
+    return ref
+
+
+def _matching_entries(*, lead: Callable[[str, int], object]) -> list[QuerySet[Entry]]:
+    """Return one Entry queryset per way an active entry can match a lead's contact or its account.
+
+    ``lead(field, depth)`` returns the lead's ``customer_id`` or ``contact_id`` as seen from a query
+    ``depth`` levels below the lead's own: a value, or a nested ``OuterRef``.
+    """
+    active = Entry.objects.filter(customer_id=lead("customer_id", 1), removed_at__isnull=True)
+    phones = ContactPhone.objects.filter(contact_id=lead("contact_id", 2))
+    emails = ContactEmail.objects.filter(contact_id=lead("contact_id", 2))
+    by_phone = active.filter(kind=Entry.Kind.PHONE, value__in=phones.values("phone__e164"))
+    by_email = active.filter(kind=Entry.Kind.EMAIL, value__in=emails.values("email"))
+    by_email_domain = active.filter(_domain_matches(emails, "domain"), kind=Entry.Kind.DOMAIN)
+    by_website = active.filter(
+        _domain_matches(
+            Contact.objects.filter(pk=lead("contact_id", 2)).exclude(account__domain=""), "account__domain"
+        ),
+        kind=Entry.Kind.DOMAIN,
+    )
+    contact_ref = lead("contact_id", 2)
+    account_ref = Subquery(Contact.objects.filter(pk=lead("contact_id", 3)).order_by().values("account_id")[:1])
+    return [
+        _unblocked(by_phone, target=Block.Target.CONTACT, column="contact_id", ref=contact_ref),
+        _unblocked(by_email, target=Block.Target.CONTACT, column="contact_id", ref=contact_ref),
+        _unblocked(by_email_domain, target=Block.Target.CONTACT, column="contact_id", ref=contact_ref),
+        _unblocked(by_website, target=Block.Target.ACCOUNT, column="account_id", ref=account_ref),
+    ]
+
+
+_LEAD_FIELDS = {"customer_id": "customer_id", "contact_id": "contact_id"}
+
+
+def active_suppression_exists() -> Exists:
+    """Return an ``Exists`` over ``Lead`` rows: an active entry of the lead's customer matches its contact.
+
+    Use it as ``Lead.objects.filter(~active_suppression_exists())``: the live counterpart of suppression
+    blocks, true from the moment an entry commits until its rematch has blocked the contact (and false
+    again for a contact ops excepted by lifting that entry's block).
+    """
+    parts = _matching_entries(lead=lambda field, depth: _outer(_LEAD_FIELDS[field], depth))
+    ids = [part.values("pk") for part in parts]
+    return Exists(ids[0].union(*ids[1:], all=True))
+
+
+def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None) -> list[Reason]:
+    """Return a reason for each active entry that matches ``lead`` (or ``phone_e164``) and has no block yet.
+
+    Three indexed lookups per match kind; entries whose match already made a block are left to that block.
+    """
+    fields = {"customer_id": lead.customer_id, "contact_id": lead.contact_id}
+    parts = _matching_entries(lead=lambda field, depth: fields[field])
+    if phone_e164:
+        number = Entry.objects.filter(
+            customer_id=lead.customer_id, removed_at__isnull=True, kind=Entry.Kind.PHONE, value=phone_e164
+        )
+        parts.append(_unblocked(number, target=Block.Target.CONTACT, column="contact_id", ref=lead.contact_id))
+    ids = [part.values("pk") for part in parts]
+    entries = Entry.objects.filter(pk__in=ids[0].union(*ids[1:], all=True)).select_related("upload", "customer")
+    return [Reason(code="suppression_entry", message=entry_sentence(entry)) for entry in entries.order_by("pk")]
+
+
+def entry_sentence(entry: Entry) -> str:
+    """Return one sentence saying which list, upload and line stop the lead, and how that ends."""
+    value = format_phone(entry.value) if entry.kind == Entry.Kind.PHONE else entry.value
+    source = f"upload {entry.upload.original_name}, line {entry.line}" if entry.upload_id else f"entry #{entry.pk}"
+    when = timezone.localtime(entry.created_at).strftime("%Y-%m-%d")
+    return (
+        f"{value} is on {entry.customer}'s suppression list ({source}, added {when}): "
+        "the customer removes the entry from its list, or, once matching has run, ops lift it for this "
+        "contact as an exception (Undisqualify)."
+    )
+
+
+def entries_visible_to(user) -> QuerySet[Entry]:
+    """Return the entries ``user`` may see: every customer's for agency staff, its own for a customer user."""
+    entries = Entry.objects.select_related("customer", "upload")
+    if getattr(user, "customer_id", None):
+        return entries.filter(customer_id=user.customer_id)
+    if getattr(user, "is_staff", False):
+        return entries
+    return entries.none()
+
+
+def uploads_visible_to(user) -> QuerySet[Upload]:
+    """Return the uploads ``user`` may see, scoped like ``entries_visible_to``."""
+    uploads = Upload.objects.select_related("customer", "uploaded_by")
+    if getattr(user, "customer_id", None):
+        return uploads.filter(customer_id=user.customer_id)
+    if getattr(user, "is_staff", False):
+        return uploads
+    return uploads.none()
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    line: int
+    column: str
+    raw: str
+    kind: str
+    value: str
+    outcome: str  # "accepted", "duplicate" or "rejected"
+    reason: str
+
+
+@dataclass(frozen=True)
+class UploadPreview:
+    """What an upload would do, from the first values of its file: shown before ops confirm it."""
+
+    has_header: bool
+    columns: list[tuple[str, str]]  # (column, what it is read as)
+    rows: list[PreviewRow]
+    sample_size: int
+    accepted: int
+    duplicate: int
+    rejected: int
+
+
+def upload_preview(
+    *,
+    customer: Customer,
+    path: str,
+    filename: str,
+    column_mapping: dict[str, str] | None = None,
+    allow_broad_domains: bool = False,
+    show: int = 20,
+    sample: int = 1_000,
+) -> UploadPreview:
+    """Read the first ``sample`` values of the file and say what would become of each (nothing is written).
+
+    Duplicates are counted against the sample itself and the customer's active list. Raise
+    ``LeadopsError`` (``UnreadableFile``) when the file cannot be read.
+    """
+    from suppressions.reading import AREA_CODE
+    from suppressions.services.pipeline import read_values
+
+    plan, values = read_values(
+        path,
+        filename=filename,
+        region=customer.phone_region,
+        allow_broad_domains=allow_broad_domains,
+        columns=column_mapping,
+    )
+    taken = list(islice(values, sample))
+    close = getattr(values, "close", None)
+    if close is not None:
+        close()
+    valid = {(item.kind, item.value) for item in taken if not item.reason}
+    on_list: set[tuple[str, str]] = set()
+    for kind in {kind for kind, _ in valid}:
+        wanted = [value for k, value in valid if k == kind]
+        on_list |= {
+            (kind, value)
+            for value in Entry.objects.active()
+            .filter(customer=customer, kind=kind, value__in=wanted)
+            .values_list("value", flat=True)
+        }
+    seen: set[tuple[str, str]] = set()
+    rows = []
+    for item in taken:
+        if item.reason:
+            outcome = "rejected"
+        elif (item.kind, item.value) in seen or (item.kind, item.value) in on_list:
+            outcome = "duplicate"
+        else:
+            outcome = "accepted"
+            seen.add((item.kind, item.value))
+        rows.append(PreviewRow(item.line, item.column, item.raw, item.kind, item.value, outcome, item.reason))
+    columns = [
+        (plan.header[index] if plan.has_header and index < len(plan.header) else f"#{index + 1}", field)
+        for index, field in plan.fields.items()
+    ]
+    if plan.area_code_pair is not None:
+        columns.append((f"#{plan.area_code_pair[0] + 1}", AREA_CODE))
+    return UploadPreview(
+        has_header=plan.has_header,
+        columns=columns,
+        rows=rows[:show],
+        sample_size=len(rows),
+        accepted=sum(row.outcome == "accepted" for row in rows),
+        duplicate=sum(row.outcome == "duplicate" for row in rows),
+        rejected=sum(row.outcome == "rejected" for row in rows),
+    )

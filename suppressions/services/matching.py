@@ -1,0 +1,295 @@
+"""Turn active suppression entries into blocks on the contacts and accounts they match, set-based.
+
+Each statement is one ``INSERT … SELECT`` of Block rows guarded by ``NOT EXISTS`` over every block (active
+*or lifted*) with the same target, source and evidence entry. So:
+
+* running it twice inserts nothing the second time;
+* a worker killed half-way leaves whole committed batches behind, and the re-run fills in the rest;
+* a block that ops lifted by hand is never re-created for the same entry.
+
+The partial unique index on active blocks is the backstop (``ON CONFLICT DO NOTHING``) for two matchers
+racing on the same entries. Work is split into batches of entry ids; each batch inserts its blocks and
+recomputes the statuses of the leads they reach in one short transaction, so a full rematch of millions
+of entries never holds an hour-long transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from campaigns.models import Block, Customer, Lead
+from campaigns.services import lead_statuses_recompute
+from suppressions.models import Entry, Upload
+
+logger = logging.getLogger(__name__)
+
+MATCH_JOB = "suppressions.match"
+DEFAULT_BATCH_SIZE = 200_000
+_ANALYZE_AFTER = 5_000
+
+
+def _batch_size(batch_size: int | None) -> int:
+    return batch_size or getattr(settings, "SUPPRESSIONS_MATCH_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+
+
+_BLOCK_COLUMNS = (
+    "target, lead_id, contact_id, account_id, phone_id, source, reason, reach, customer_id, campaign_id, "
+    "actor_id, actor_job, created_at, evidence_type_id, evidence_id, evidence_text, note, "
+    "lifted_at, lifted_by_id, lifted_by_job, lift_reason"
+)
+
+
+def _evidence_text_sql() -> str:
+    # "upload crm-export.csv, line 12: +12025550143", or "entry #7: acme.com" for an entry typed in by hand.
+    return (
+        "CASE WHEN u.id IS NULL THEN 'entry #' || CAST(e.id AS TEXT) || ': ' || e.value "
+        "ELSE 'upload ' || u.original_name || ', line ' || CAST(e.line AS TEXT) || ': ' || e.value END"
+    )
+
+
+_NO_ID = "CAST(NULL AS BIGINT)"
+
+
+def _select_block(target: str, *, contact: str, account: str) -> str:
+    return (
+        f"SELECT '{target}' AS target, {_NO_ID} AS lead_id, {contact} AS contact_id, {account} AS account_id, "
+        f"{_NO_ID} AS phone_id, %(source)s AS source, %(reason)s AS reason, %(reach)s AS reach, "
+        f"e.customer_id, {_NO_ID} AS campaign_id, {_NO_ID} AS actor_id, %(job)s AS actor_job, "
+        f"%(now)s AS created_at, %(ct)s AS evidence_type_id, e.id AS evidence_id, "
+        f"{_evidence_text_sql()} AS evidence_text, '' AS note, CAST(NULL AS TIMESTAMP WITH TIME ZONE) AS lifted_at, "
+        f"{_NO_ID} AS lifted_by_id, '' AS lifted_by_job, '' AS lift_reason"
+    )
+
+
+def _not_blocked(target: str, column: str, ref: str) -> str:
+    return (
+        "NOT EXISTS (SELECT 1 FROM campaigns_block b WHERE b.evidence_type_id = %(ct)s AND b.evidence_id = e.id "
+        f"AND b.source = %(source)s AND b.target = '{target}' AND b.{column} = {ref})"
+    )
+
+
+def _domain_join(domain_column: str) -> str:
+    """Return a join of ``e`` (domain entries) to rows whose ``domain_column`` equals or is under e.value."""
+    if connection.vendor == "postgresql":
+        # Each domain's suffixes (a.b.acme.com → b.acme.com → acme.com) joined by equality: a hash join.
+        # Written inline rather than calling suppressions_domain_suffixes(): about 5x faster per row.
+        return (
+            "CROSS JOIN LATERAL (SELECT array_to_string(p.labels[i:], '.') AS suffix "
+            f"FROM (SELECT string_to_array({domain_column}, '.') AS labels) AS p, "
+            "generate_series(1, array_length(p.labels, 1) - 1) AS i) AS s "
+            "JOIN suppressions_entry e ON e.value = s.suffix"
+        )
+    return f"JOIN suppressions_entry e ON (e.value = {domain_column} OR {domain_column} LIKE '%%.' || e.value)"
+
+
+def _statements(*, entries_where: str, contacts_where: str, accounts_where: str) -> dict[str, list[str]]:
+    """Return the SELECTs of missing blocks per entry kind: phone, email, and for domains two (contacts'
+    email domains, accounts' websites)."""
+    entry_filter = "e.customer_id = %(customer)s AND e.removed_at IS NULL AND e.kind = '{kind}' AND " + entries_where
+    # Each statement is the SELECT of the blocks to add; ``_run_batch`` stages it, then inserts it.
+    contact_select = _select_block(Block.Target.CONTACT, contact="c.id", account=_NO_ID)
+    phone = (
+        contact_select + " FROM suppressions_entry e"
+        " JOIN campaigns_phonenumber p ON p.e164 = e.value"
+        " JOIN campaigns_contactphone cp ON cp.phone_id = p.id"
+        " JOIN campaigns_contact c ON c.id = cp.contact_id"
+        " LEFT JOIN suppressions_upload u ON u.id = e.upload_id"
+        " WHERE " + entry_filter.format(kind=Entry.Kind.PHONE) + " AND c.customer_id = %(customer)s AND "
+        f"{contacts_where} AND {_not_blocked(Block.Target.CONTACT, 'contact_id', 'c.id')}"
+    )
+    email = (
+        contact_select + " FROM suppressions_entry e"
+        " JOIN campaigns_contactemail ce ON ce.email = e.value"
+        " JOIN campaigns_contact c ON c.id = ce.contact_id"
+        " LEFT JOIN suppressions_upload u ON u.id = e.upload_id"
+        " WHERE " + entry_filter.format(kind=Entry.Kind.EMAIL) + " AND c.customer_id = %(customer)s AND "
+        f"{contacts_where} AND {_not_blocked(Block.Target.CONTACT, 'contact_id', 'c.id')}"
+    )
+    email_domain = (
+        contact_select + " FROM campaigns_contact c"
+        " JOIN campaigns_contactemail ce ON ce.contact_id = c.id "
+        + _domain_join("ce.domain")
+        + " LEFT JOIN suppressions_upload u ON u.id = e.upload_id"
+        " WHERE " + entry_filter.format(kind=Entry.Kind.DOMAIN) + " AND c.customer_id = %(customer)s AND "
+        f"{contacts_where} AND {_not_blocked(Block.Target.CONTACT, 'contact_id', 'c.id')}"
+    )
+    website = (
+        _select_block(Block.Target.ACCOUNT, contact=_NO_ID, account="a.id")
+        + " FROM campaigns_account a "
+        + _domain_join("a.domain")
+        + " LEFT JOIN suppressions_upload u ON u.id = e.upload_id"
+        " WHERE " + entry_filter.format(kind=Entry.Kind.DOMAIN) + " AND a.customer_id = %(customer)s "
+        "AND a.domain <> '' AND "
+        f"{accounts_where} AND {_not_blocked(Block.Target.ACCOUNT, 'account_id', 'a.id')}"
+    )
+    return {Entry.Kind.PHONE: [phone], Entry.Kind.EMAIL: [email], Entry.Kind.DOMAIN: [email_domain, website]}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    blocks_created: int = 0
+    leads_changed: int = 0
+    batches: int = 0
+
+    def __add__(self, other: MatchResult) -> MatchResult:
+        return MatchResult(
+            self.blocks_created + other.blocks_created,
+            self.leads_changed + other.leads_changed,
+            self.batches + other.batches,
+        )
+
+
+def _ids(ids: set[int]):
+    """Return ``ids`` for an ``__in`` lookup: one array parameter on PostgreSQL, not one per id."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [sorted(ids)])
+    return sorted(ids)
+
+
+def _run_batch(*, customer_id: int, statements: list[str], params: dict[str, object]) -> MatchResult:
+    """Insert one batch's blocks and recompute the leads they reach, in one transaction."""
+    now = timezone.now()
+    params = {
+        **params,
+        "customer": customer_id,
+        "now": now,
+        "ct": ContentType.objects.get_for_model(Entry).pk,
+        "source": Block.Source.SUPPRESSION,
+        "reason": Block.Reason.SUPPRESSED,
+        "reach": Block.Reach.CUSTOMER,
+        "job": MATCH_JOB,
+    }
+    contacts: set[int] = set()
+    accounts: set[int] = set()
+    created = changed = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in statements:
+            started = time.perf_counter()
+            # Select the missing blocks first, then insert them: in one INSERT … SELECT the NOT EXISTS
+            # reads the very table being filled, and with an empty or small block table the planner scans
+            # it once per candidate row — quadratic (20 s instead of 2 s for 45,000 blocks).
+            cursor.execute(f"CREATE TEMPORARY TABLE suppressions_match AS {sql}", params)
+            cursor.execute(
+                f"INSERT INTO campaigns_block ({_BLOCK_COLUMNS}) SELECT {_BLOCK_COLUMNS} FROM suppressions_match "
+                "WHERE TRUE ON CONFLICT DO NOTHING RETURNING contact_id, account_id"
+            )
+            rows = cursor.fetchall()
+            cursor.execute("DROP TABLE suppressions_match")
+            created += len(rows)
+            for contact_id, account_id in rows:
+                if contact_id is not None:
+                    contacts.add(contact_id)
+                else:
+                    accounts.add(account_id)
+            logger.debug("match statement: %s blocks in %.3fs", len(rows), time.perf_counter() - started)
+        started = time.perf_counter()
+        if created >= _ANALYZE_AFTER and connection.vendor == "postgresql":
+            # Right after a big insert into a small or emptied block table the planner still thinks it is
+            # nearly empty and evaluates the status rule with a sequential scan of it per lead (minutes
+            # instead of milliseconds). When this batch grew the table by more than a fifth of what the
+            # statistics say, refresh them; ANALYZE inside the transaction counts our own new rows.
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'campaigns_block'::regclass")
+            if created > 0.2 * max(cursor.fetchone()[0], 0):
+                cursor.execute("ANALYZE campaigns_block")
+        if contacts:
+            changed += lead_statuses_recompute(leads=Lead.objects.filter(contact_id__in=_ids(contacts)), now=now)
+        if accounts:
+            leads = Lead.objects.filter(contact__account_id__in=_ids(accounts))
+            changed += lead_statuses_recompute(leads=leads, now=now)
+        logger.debug("match recompute: %s leads changed in %.3fs", changed, time.perf_counter() - started)
+    return MatchResult(blocks_created=created, leads_changed=changed, batches=1)
+
+
+def _entry_batches(entries, batch_size: int) -> Iterator[tuple[int, int]]:
+    """Yield inclusive ``(first id, last id)`` ranges of ``entries``, each about ``batch_size`` long."""
+    last = 0
+    while True:
+        ids = list(entries.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[batch_size - 1 : batch_size])
+        if ids:
+            yield last + 1, ids[0]
+            last = ids[0]
+            continue
+        if entries.filter(pk__gt=last).exists():
+            yield last + 1, entries.filter(pk__gt=last).order_by("-pk").values_list("pk", flat=True)[0]
+        return
+
+
+def _match_entries(*, customer_id: int, entries, entries_where: str, params: dict, batch_size: int) -> MatchResult:
+    statements = _statements(
+        entries_where=f"{entries_where} AND e.id BETWEEN %(lo)s AND %(hi)s",
+        contacts_where="TRUE",
+        accounts_where="TRUE",
+    )
+    result = MatchResult()
+    # Kind by kind: a batch of domains scans every contact email of the customer whatever its size, so
+    # the (few) domain entries must not be spread over every batch of the (many) phone numbers.
+    for kind, kind_statements in statements.items():
+        for lo, hi in _entry_batches(entries.filter(kind=kind), _batch_size(batch_size)):
+            batch_params = {**params, "lo": lo, "hi": hi}
+            result += _run_batch(customer_id=customer_id, statements=kind_statements, params=batch_params)
+    return result
+
+
+def upload_match(*, upload: Upload, batch_size: int | None = None) -> MatchResult:
+    """Block every contact and account of the upload's customer that its active entries match.
+
+    Idempotent: a repeat call (or a re-run after a killed worker) creates only what is missing, and never
+    re-creates a block that was lifted for the same entry.
+    """
+    return _match_entries(
+        customer_id=upload.customer_id,
+        entries=Entry.objects.active().filter(upload_id=upload.pk, customer_id=upload.customer_id),
+        entries_where="e.upload_id = %(upload)s",
+        params={"upload": upload.pk},
+        batch_size=batch_size,
+    )
+
+
+def customer_rematch(*, customer: Customer, batch_size: int | None = None) -> MatchResult:
+    """Match every active entry of ``customer`` against all its contacts and accounts, batch by batch."""
+    return _match_entries(
+        customer_id=customer.pk,
+        entries=Entry.objects.active().filter(customer_id=customer.pk),
+        entries_where="TRUE",
+        params={},
+        batch_size=batch_size,
+    )
+
+
+def rematch_all(*, batch_size: int | None = None) -> MatchResult:
+    """Rematch every customer that has active entries (the nightly safety net)."""
+    result = MatchResult()
+    customer_ids = Entry.objects.active().order_by().values_list("customer_id", flat=True).distinct()
+    for customer in Customer.objects.filter(pk__in=customer_ids).order_by("pk"):
+        result += customer_rematch(customer=customer, batch_size=batch_size)
+    return result
+
+
+def contacts_match(*, customer: Customer, contact_ids: Iterable[int]) -> MatchResult:
+    """Match new or edited contacts (and their accounts) against the customer's active entries.
+
+    For lead imports: call it in the import's transaction, before the leads can be pulled. Idempotent.
+    """
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return MatchResult()
+    statements = _statements(
+        entries_where="TRUE",
+        contacts_where="c.id IN (SELECT id FROM campaigns_contact WHERE id = ANY(%(ids)s))"
+        if connection.vendor == "postgresql"
+        else f"c.id IN ({','.join(str(int(i)) for i in ids)})",
+        accounts_where="a.id IN (SELECT account_id FROM campaigns_contact WHERE id = ANY(%(ids)s))"
+        if connection.vendor == "postgresql"
+        else f"a.id IN (SELECT account_id FROM campaigns_contact WHERE id IN ({','.join(str(int(i)) for i in ids)}))",
+    )
+    every_kind = [sql for kind_statements in statements.values() for sql in kind_statements]
+    return _run_batch(customer_id=customer.pk, statements=every_kind, params={"ids": ids})
