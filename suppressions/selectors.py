@@ -120,21 +120,63 @@ def active_suppression_exists() -> Exists:
     return Exists(ids[0].union(*ids[1:], all=True))
 
 
+# The dial check's live look-up, written by hand: it runs before every call, and building the equivalent
+# ORM union costs more than the database does. Same rule as ``_matching_entries``: an active entry of the
+# customer matching the contact's numbers (or the dialled one), emails, email domains or its account's
+# website (a domain covers its subdomains), that has no suppression block (active or lifted) on the
+# contact or account.
+_LIVE_SQL = """
+SELECT e.id FROM suppressions_entry e
+WHERE e.customer_id = %(customer)s AND e.removed_at IS NULL
+  AND ((e.kind = 'phone' AND (e.value = %(number)s OR e.value IN (
+            SELECT p.e164 FROM campaigns_contactphone cp JOIN campaigns_phonenumber p ON p.id = cp.phone_id
+            WHERE cp.contact_id = %(contact)s)))
+       OR (e.kind = 'email' AND e.value IN (
+            SELECT ce.email FROM campaigns_contactemail ce WHERE ce.contact_id = %(contact)s))
+       OR (e.kind = 'domain' AND {domain_match}))
+  AND NOT EXISTS (
+        SELECT 1 FROM campaigns_block b
+        WHERE b.evidence_type_id = %(entry_type)s AND b.evidence_id = e.id AND b.source = 'suppression'
+          AND ((b.target = 'contact' AND b.contact_id = %(contact)s)
+               OR (b.target = 'account' AND b.account_id = %(account)s)))
+ORDER BY e.id
+"""
+_DOMAIN_MATCH = {
+    "postgresql": """e.value IN (
+            SELECT unnest(suppressions_domain_suffixes(d.domain)) FROM (
+                SELECT ce.domain FROM campaigns_contactemail ce WHERE ce.contact_id = %(contact)s
+                UNION SELECT a.domain FROM campaigns_account a WHERE a.id = %(account)s AND a.domain <> ''
+            ) d)""",
+    # The embedded SQLite demo has no suffix function: a suffix test, fine at demo sizes.
+    "sqlite": """EXISTS (
+            SELECT 1 FROM (
+                SELECT ce.domain FROM campaigns_contactemail ce WHERE ce.contact_id = %(contact)s
+                UNION SELECT a.domain FROM campaigns_account a WHERE a.id = %(account)s AND a.domain <> ''
+            ) d WHERE d.domain = e.value OR d.domain LIKE '%%.' || e.value)""",
+}
+
+
 def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None) -> list[Reason]:
     """Return a reason for each active entry that matches ``lead`` (or ``phone_e164``) and has no block yet.
 
-    Three indexed lookups per match kind; entries whose match already made a block are left to that block.
+    One hand-written query (and one more to word the entries, only when there are some); entries whose
+    match already made a block are left to that block.
     """
-    fields = {"customer_id": lead.customer_id, "contact_id": lead.contact_id}
-    parts = _matching_entries(lead=lambda field, depth: fields[field])
-    if phone_e164:
-        number = Entry.objects.filter(
-            customer_id=lead.customer_id, removed_at__isnull=True, kind=Entry.Kind.PHONE, value=phone_e164
-        )
-        parts.append(_unblocked(number, target=Block.Target.CONTACT, column="contact_id", ref=lead.contact_id))
-    ids = [part.values("pk") for part in parts]
-    entries = Entry.objects.filter(pk__in=ids[0].union(*ids[1:], all=True)).select_related("upload", "customer")
-    return [Reason(code="suppression_entry", message=entry_sentence(entry)) for entry in entries.order_by("pk")]
+    sql = _LIVE_SQL.format(domain_match=_DOMAIN_MATCH.get(connection.vendor, _DOMAIN_MATCH["sqlite"]))
+    params = {
+        "customer": lead.customer_id,
+        "contact": lead.contact_id,
+        "account": lead.contact.account_id,
+        "number": phone_e164,
+        "entry_type": _entry_ct_id(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    entries = Entry.objects.filter(pk__in=ids).select_related("upload", "customer").order_by("pk")
+    return [Reason(code="suppression_entry", message=entry_sentence(entry)) for entry in entries]
 
 
 def entry_sentence(entry: Entry) -> str:
