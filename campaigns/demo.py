@@ -16,10 +16,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from campaigns.imports.models import FitRule
+from campaigns.imports.services import campaign_fit_evaluate
 from campaigns.models import (
     Account,
     Block,
@@ -47,13 +50,14 @@ from campaigns.services import (
     lead_statuses_recompute,
 )
 from leadops.errors import LeadopsError
-from leadops.normalizing import normalize_phone
+from leadops.normalizing import format_phone, normalize_phone
+from suppressions.crm.models import CrmConnection
+from suppressions.crm.services import crm_events_process, crm_events_receive, crm_rule_templates_add
+from suppressions.services.pipeline import upload_process
+from suppressions.services.uploads import upload_create
 
 OPS_USERNAME = "ops"
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
-CRM_JOB = "crm.hubspot_sync"
-SUPPRESSION_JOB = "suppressions.match"
-FIT_RULE_JOB = "leads.fit_rules"
 ATTEMPT_CAP_JOB = "dialer.attempt_cap"
 
 
@@ -511,14 +515,6 @@ class _Builder:
             actor=t.portal_user,
             note="He sits on our board; do not prospect him",
         )
-        block_create(
-            target=BlockTarget(contact=f["emma"]),
-            source=Block.Source.SUPPRESSION,
-            reason=Block.Reason.SUPPRESSED,
-            reach=Block.Reach.CUSTOMER,
-            actor=SUPPRESSION_JOB,
-            evidence_text="upload demo.csv row 12",
-        )
         meeting_call = self._call(leads["henry"], "meeting_booked", None, self.now - timedelta(days=9))
         meeting = Meeting.objects.create(
             lead=leads["henry"],
@@ -549,14 +545,7 @@ class _Builder:
             actor=self.ops,
             note="Kestrel sells solar themselves",
         )
-        block_create(
-            target=BlockTarget(account=t.featured_accounts["existing"]),
-            source=Block.Source.CRM_RULE,
-            reason=Block.Reason.EXISTING_CUSTOMER,
-            reach=Block.Reach.CUSTOMER,
-            actor=CRM_JOB,
-            evidence_text="HubSpot company 123, lifecycle stage = customer",
-        )
+        self._crm_sync(t)
         wrong = PhoneNumber.objects.get(e164="+447911234567")
         call = self._call(leads["isla"], "wrong_number", wrong, self.now - timedelta(days=4))
         block_create(
@@ -598,26 +587,72 @@ class _Builder:
                     evidence_text=f"{lead.attempts} attempts without a connect",
                 )
         untouched = [lead for lead in t.bulk_leads if lead.attempts == 0]
-        for lead in self.rng.sample(untouched, k=max(2, len(untouched) // 60)):
-            block_create(
-                target=BlockTarget(lead=lead),
-                source=Block.Source.FIT_RULE,
-                reason=Block.Reason.NOT_A_FIT,
-                reach=Block.Reach.CAMPAIGN,
-                campaign=lead.campaign,
-                actor=FIT_RULE_JOB,
-                evidence_text=self.rng.choice(
-                    ("company size 1-10, rule needs 50+", "industry Retail, rule needs Healthcare or Energy")
-                ),
-            )
-        for row, contact_id in enumerate(
-            self.rng.sample(sorted({lead.contact_id for lead in untouched}), k=3), start=13
-        ):
-            block_create(
-                target=BlockTarget(contact=Contact.objects.get(pk=contact_id)),
-                source=Block.Source.SUPPRESSION,
-                reason=Block.Reason.SUPPRESSED,
-                reach=Block.Reach.CUSTOMER,
-                actor=SUPPRESSION_JOB,
-                evidence_text=f"upload demo.csv row {row}",
-            )
+        self._fit_rules(t, untouched)
+        picked = self.rng.sample(sorted({lead.contact_id for lead in untouched}), k=3)
+        suppressed = list(Contact.objects.filter(pk__in=picked))
+        if "emma" in t.featured:
+            suppressed.append(t.featured["emma"])
+        self._suppression_upload(t, suppressed)
+
+    def _fit_rules(self, t: _Tenant, untouched: list[Lead]) -> None:
+        """The first campaign targets companies of 50+ staff; a few small companies among the leads fail it."""
+        campaign = t.campaigns[0]
+        in_campaign = [lead for lead in untouched if lead.campaign_id == campaign.pk]
+        small_contacts = [lead.contact_id for lead in self.rng.sample(in_campaign, k=max(2, len(in_campaign) // 30))]
+        small = set(Contact.objects.filter(pk__in=small_contacts).values_list("account_id", flat=True))
+        accounts = list(Account.objects.filter(customer=t.customer))
+        for account in accounts:
+            staff = self.rng.randint(2, 40) if account.pk in small else self.rng.randint(50, 5000)
+            account.attributes = {**account.attributes, "employees": staff}
+        Account.objects.bulk_update(accounts, ["attributes"], batch_size=1000)
+        FitRule.objects.create(
+            campaign=campaign, field=FitRule.Field.EMPLOYEES, operator=FitRule.Operator.BETWEEN, minimum=50
+        )
+        campaign_fit_evaluate(campaign=campaign)
+
+    def _suppression_upload(self, t: _Tenant, contacts: list[Contact]) -> None:
+        """The customer sends its do-not-contact list through the real upload pipeline and matching."""
+        links = list(ContactPhone.objects.filter(contact__in=contacts).select_related("phone"))
+        owners = Counter(
+            ContactPhone.objects.filter(phone__in=[link.phone_id for link in links]).values_list("phone_id", flat=True)
+        )
+        # Numbers only these people have: the list names people, not the reception desk they share.
+        numbers = sorted({link.phone.e164 for link in links if owners[link.phone_id] == 1})
+        lines = ["Phone number", *(format_phone(n) for n in numbers), "not a number"]
+        upload = upload_create(
+            customer=t.customer,
+            file=ContentFile("\n".join(lines).encode(), name="do-not-contact.csv"),
+            original_name="do-not-contact.csv",
+            uploaded_by=t.portal_user,
+            enqueue=False,
+        )
+        upload_process(upload_id=upload.pk)
+
+    def _crm_sync(self, t: _Tenant) -> None:
+        """The customer's HubSpot says Severn Logistics is a customer: the standard rule disqualifies it."""
+        connection = CrmConnection.objects.create(customer=t.customer, name="HubSpot", kind=CrmConnection.Kind.HUBSPOT)
+        crm_rule_templates_add(customer=t.customer)
+        existing = t.featured_accounts["existing"]
+        company = {"action": "upsert", "object_type": "company"}
+        crm_events_receive(
+            connection=connection,
+            events=[
+                {
+                    **company,
+                    "id": "demo-1",
+                    "external_id": "123",
+                    "name": existing.name,
+                    "domain": existing.domain,
+                    "properties": {"lifecyclestage": "customer"},
+                },
+                {
+                    **company,
+                    "id": "demo-2",
+                    "external_id": "124",
+                    "name": "Prospect Ltd",
+                    "domain": "prospect.example",
+                    "properties": {"lifecyclestage": "lead"},
+                },
+            ],
+        )
+        crm_events_process(connection=connection)

@@ -114,7 +114,7 @@ class Account(BaseModel):
         default=dict,
         db_default=models.Value({}, output_field=models.JSONField()),
         blank=True,
-        help_text="Firmographics from imports: country, industry, employees."
+        help_text="Firmographics from imports: country, industry, employees.",
     )
 
     class Meta:
@@ -140,7 +140,7 @@ class Contact(BaseModel):
         default=dict,
         db_default=models.Value({}, output_field=models.JSONField()),
         blank=True,
-        help_text="Facts from imports: country, age, nationality, income band."
+        help_text="Facts from imports: country, age, nationality, income band.",
     )
 
     class Meta:
@@ -166,9 +166,7 @@ class ContactEmail(models.Model):
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(fields=["contact", "email"], name="contact_email_unique"),
-            models.CheckConstraint(
-                condition=Q(email=models.functions.Lower("email")), name="contact_email_lower"
-            ),
+            models.CheckConstraint(condition=Q(email=models.functions.Lower("email")), name="contact_email_lower"),
         ]
         indexes = [
             models.Index(fields=["email"], name="contact_email_email"),
@@ -244,15 +242,11 @@ class Lead(BaseModel):
     status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.ELIGIBLE)
     waiting_until = models.DateTimeField(null=True, blank=True)
     waiting_reason = models.CharField(max_length=10, choices=WaitingReason.choices, blank=True, default="")
-    leased_to = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="leased_leads"
-    )
+    leased_to = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="leased_leads")
     priority = models.IntegerField(default=0, help_text="Higher is pulled first.")
     attempts = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
-    source = models.CharField(
-        max_length=120, blank=True, help_text="Where the lead came from (list, vendor…)."
-    )
+    source = models.CharField(max_length=120, blank=True, help_text="Where the lead came from (list, vendor…).")
 
     class Meta:
         ordering = ["-id"]
@@ -333,30 +327,26 @@ class Block(models.Model):
 
     target = models.CharField(max_length=14, choices=Target.choices)
     lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks")
-    contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks"
-    )
-    account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks"
-    )
-    phone = models.ForeignKey(
-        PhoneNumber, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks"
-    )
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks")
+    phone = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.PROTECT, related_name="blocks")
 
     source = models.CharField(max_length=16, choices=Source.choices)
     reason = models.CharField(max_length=24, choices=Reason.choices, default=Reason.OTHER)
     reach = models.CharField(max_length=8, choices=Reach.choices)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor_job = models.CharField(
-        max_length=80, blank=True, help_text="The job that made it, when no person did."
+    # Blocks are written in bulk by matching: an index is kept only where a query reads through it. Lookups by
+    # campaign go through the lead; by evidence type through ``block_evidence``; by actor nowhere hot.
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
+
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
+    actor_job = models.CharField(max_length=80, blank=True, help_text="The job that made it, when no person did.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     evidence_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     evidence_id = models.PositiveBigIntegerField(null=True, blank=True)
     evidence = GenericForeignKey("evidence_type", "evidence_id")
@@ -364,7 +354,9 @@ class Block(models.Model):
     note = models.TextField(blank=True)
 
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lifted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lifted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     lifted_by_job = models.CharField(max_length=80, blank=True)
     lift_reason = models.TextField(blank=True)
 
@@ -431,10 +423,7 @@ class Block(models.Model):
                     Q(lifted_at__isnull=True, lifted_by__isnull=True, lifted_by_job="", lift_reason="")
                     | Q(lifted_at__isnull=False)
                     & ~Q(lift_reason="")
-                    & (
-                        Q(lifted_by__isnull=False, lifted_by_job="")
-                        | Q(lifted_by__isnull=True) & ~Q(lifted_by_job="")
-                    )
+                    & (Q(lifted_by__isnull=False, lifted_by_job="") | Q(lifted_by__isnull=True) & ~Q(lifted_by_job=""))
                 ),
                 name="block_lift_is_complete",
             ),
@@ -462,12 +451,8 @@ class Block(models.Model):
         ]
         indexes = [
             models.Index(fields=["lead"], condition=Q(lifted_at__isnull=True), name="block_active_lead"),
-            models.Index(
-                fields=["contact"], condition=Q(lifted_at__isnull=True), name="block_active_contact"
-            ),
-            models.Index(
-                fields=["account"], condition=Q(lifted_at__isnull=True), name="block_active_account"
-            ),
+            models.Index(fields=["contact"], condition=Q(lifted_at__isnull=True), name="block_active_contact"),
+            models.Index(fields=["account"], condition=Q(lifted_at__isnull=True), name="block_active_account"),
             models.Index(fields=["phone"], condition=Q(lifted_at__isnull=True), name="block_active_phone"),
             models.Index(fields=["evidence_type", "evidence_id"], name="block_evidence"),
             models.Index(fields=["lifted_at"], condition=Q(lifted_at__isnull=False), name="block_lifted_at"),
@@ -537,9 +522,7 @@ class Call(models.Model):
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="calls")
     caller = models.ForeignKey(User, on_delete=models.PROTECT, related_name="calls")
-    phone = models.ForeignKey(
-        PhoneNumber, null=True, blank=True, on_delete=models.PROTECT, related_name="calls"
-    )
+    phone = models.ForeignKey(PhoneNumber, null=True, blank=True, on_delete=models.PROTECT, related_name="calls")
     disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, related_name="calls")
     notes = models.TextField(blank=True)
     callback_at = models.DateTimeField(null=True, blank=True)
@@ -570,15 +553,11 @@ class Meeting(models.Model):
         NO_SHOW = "no_show", "No-show"
 
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="meetings")
-    booked_by_call = models.ForeignKey(
-        Call, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    booked_by_call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     scheduled_for = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=14, choices=Outcome.choices, default=Outcome.PENDING)
     outcome_set_at = models.DateTimeField(null=True, blank=True)
-    outcome_set_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    outcome_set_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

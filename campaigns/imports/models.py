@@ -159,7 +159,10 @@ class FitRule(models.Model):
     def describe(self) -> str:
         """Return the rule in words: ``country is one of US, CA``."""
         if self.operator == self.Operator.BETWEEN:
-            low = "" if self.minimum is None else str(self.minimum)
-            high = "" if self.maximum is None else str(self.maximum)
-            return f"{self.get_field_display().lower()} is between {low or '…'} and {high or '…'}"
+            name = self.get_field_display().lower()
+            if self.maximum is None:
+                return f"{name} is at least {self.minimum}"
+            if self.minimum is None:
+                return f"{name} is at most {self.maximum}"
+            return f"{name} is between {self.minimum} and {self.maximum}"
         return f"{self.get_field_display().lower()} {self.get_operator_display()} {', '.join(self.value_list())}"

@@ -100,14 +100,14 @@ def _evaluate_chunk(
     chunk: list[tuple], *, rules: list[FitRule], campaign: Campaign, rule_type_id: int
 ) -> tuple[int, int]:
     lead_ids = [row[0] for row in chunk]
-    failing: set[tuple[int, int]] = set()
+    failing: dict[tuple[int, int], object] = {}  # (lead, rule) -> the lead's value that fails the rule
     for pk, title, contact_attributes, account_attributes in chunk:
         for rule in rules:
-            if rule.is_active and fails(
-                rule,
-                lead_value(rule.field, title=title, contact=contact_attributes or {}, account=account_attributes or {}),
-            ):
-                failing.add((pk, rule.pk))
+            value = lead_value(
+                rule.field, title=title, contact=contact_attributes or {}, account=account_attributes or {}
+            )
+            if rule.is_active and fails(rule, value):
+                failing[(pk, rule.pk)] = value
     existing = Block.objects.filter(
         source=Block.Source.FIT_RULE, target=Block.Target.LEAD, evidence_type_id=rule_type_id, lead_id__in=lead_ids
     )
@@ -135,9 +135,9 @@ def _evaluate_chunk(
             created_at=now,
             evidence_type_id=rule_type_id,
             evidence_id=rule_id,
-            evidence_text=f"{by_pk[rule_id].describe()}",
+            evidence_text=f"{by_pk[rule_id].describe()}; the lead's is {failing[(lead_id, rule_id)]}",
         )
-        for lead_id, rule_id in sorted(failing - active.keys() - kept_lifted)
+        for lead_id, rule_id in sorted(failing.keys() - active.keys() - kept_lifted)
     ]
     Block.objects.bulk_create(new, ignore_conflicts=True)
     stale = [block_pk for key, block_pk in active.items() if key not in failing]
