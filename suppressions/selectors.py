@@ -139,7 +139,6 @@ WHERE e.customer_id = %(customer)s AND e.removed_at IS NULL
         WHERE b.evidence_type_id = %(entry_type)s AND b.evidence_id = e.id AND b.source = 'suppression'
           AND ((b.target = 'contact' AND b.contact_id = %(contact)s)
                OR (b.target = 'account' AND b.account_id = %(account)s)))
-ORDER BY e.id
 """
 _DOMAIN_MATCH = {
     "postgresql": """e.value IN (
@@ -156,23 +155,36 @@ _DOMAIN_MATCH = {
 }
 
 
-def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None) -> list[Reason]:
-    """Return a reason for each active entry that matches ``lead`` (or ``phone_e164``) and has no block yet.
+def live_entries_sql() -> str:
+    """Return the live look-up as SQL selecting entry ids, with named parameters ``customer``, ``contact``,
+    ``account``, ``number`` (or NULL) and ``entry_type`` — for the dial check to run in its own statement."""
+    return _LIVE_SQL.format(domain_match=_DOMAIN_MATCH.get(connection.vendor, _DOMAIN_MATCH["sqlite"]))
 
-    One hand-written query (and one more to word the entries, only when there are some); entries whose
-    match already made a block are left to that block.
-    """
-    sql = _LIVE_SQL.format(domain_match=_DOMAIN_MATCH.get(connection.vendor, _DOMAIN_MATCH["sqlite"]))
-    params = {
+
+def live_entries_params(lead: Lead, phone_e164: str | None) -> dict[str, object]:
+    return {
         "customer": lead.customer_id,
         "contact": lead.contact_id,
         "account": lead.contact.account_id,
         "number": phone_e164,
         "entry_type": _entry_ct_id(),
     }
+
+
+def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None) -> list[Reason]:
+    """Return a reason for each active entry that matches ``lead`` (or ``phone_e164``) and has no block yet.
+
+    One hand-written query (and one more to word the entries, only when there are some); entries whose
+    match already made a block are left to that block.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(live_entries_sql() + " ORDER BY e.id", live_entries_params(lead, phone_e164))
         ids = [row[0] for row in cursor.fetchall()]
+    return entry_reasons(ids)
+
+
+def entry_reasons(ids: list[int]) -> list[Reason]:
+    """Return the reason sentence of each of these entries, in id order (no query when there are none)."""
     if not ids:
         return []
     entries = Entry.objects.filter(pk__in=ids).select_related("upload", "customer").order_by("pk")

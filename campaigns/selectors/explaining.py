@@ -215,10 +215,10 @@ def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
         e164 = normalize_phone(number, lead.customer.phone_region)
     except NormalizationError as exc:
         raise LeadopsError(exc.message, field="number", code="invalid_number") from exc
-    is_contacts, block_ids = _dial_lookup(lead, e164)
+    is_contacts, block_ids, entry_ids = _dial_lookup(lead, e164)
     blocks = _blocks_for_sentences(block_ids)
     reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead, audience=audience), block=b) for b in blocks]
-    reasons += _live_suppressions(lead, phone_e164=e164)
+    reasons += _entry_reasons(entry_ids)
     if not is_contacts:
         reasons.append(
             Reason(
@@ -229,48 +229,52 @@ def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
     return DialCheck(allowed=not reasons, number=e164, reasons=reasons)
 
 
-# The dial check is the hot path: one hand-written statement finds the number, whether it is the contact's,
-# and the ids of the active blocks that reach the lead or that number (the same rule as
-# ``campaigns.services.statuses.block_reaches``); the ORM loads blocks only when there are some to word.
+# The dial check is the hot path: one hand-written statement finds whether the number is the contact's,
+# the ids of the active blocks that reach the lead or that number (the same rule as
+# ``campaigns.services.statuses.block_reaches``), and the customer's active suppression entries that match
+# but have no block yet (``suppressions.selectors.live_entries_sql``). The ORM loads rows only to word a
+# refusal.
 _DIAL_SQL = """
-SELECT p.id,
-       EXISTS (SELECT 1 FROM campaigns_contactphone cp WHERE cp.contact_id = %s AND cp.phone_id = p.id),
-       NULL
-FROM (SELECT %s AS e164) wanted LEFT JOIN campaigns_phonenumber p ON p.e164 = wanted.e164
+SELECT 'phone', CASE WHEN EXISTS (
+    SELECT 1 FROM campaigns_contactphone cp JOIN campaigns_phonenumber p ON p.id = cp.phone_id
+    WHERE cp.contact_id = %(contact)s AND p.e164 = %(number)s) THEN 1 ELSE 0 END
 UNION ALL
-SELECT NULL, NULL, b.id
+SELECT 'block', b.id
 FROM campaigns_block b
 WHERE b.lifted_at IS NULL
-  AND (b.reach = 'platform' OR (b.reach = 'customer' AND b.customer_id = %s)
-       OR (b.reach = 'campaign' AND b.campaign_id = %s))
-  AND ((b.target = 'lead' AND b.lead_id = %s)
-       OR (b.target = 'contact' AND b.contact_id = %s)
-       OR (b.target = 'account' AND b.account_id = %s)
-       OR (b.target = 'phone' AND b.phone_id = (SELECT id FROM campaigns_phonenumber WHERE e164 = %s))
-       OR (b.target = 'contact_phone' AND b.contact_id = %s
-           AND b.phone_id = (SELECT id FROM campaigns_phonenumber WHERE e164 = %s)))
+  AND (b.reach = 'platform' OR (b.reach = 'customer' AND b.customer_id = %(customer)s)
+       OR (b.reach = 'campaign' AND b.campaign_id = %(campaign)s))
+  AND ((b.target = 'lead' AND b.lead_id = %(lead)s)
+       OR (b.target = 'contact' AND b.contact_id = %(contact)s)
+       OR (b.target = 'account' AND b.account_id = %(account)s)
+       OR (b.target = 'phone' AND b.phone_id = (SELECT id FROM campaigns_phonenumber WHERE e164 = %(number)s))
+       OR (b.target = 'contact_phone' AND b.contact_id = %(contact)s
+           AND b.phone_id = (SELECT id FROM campaigns_phonenumber WHERE e164 = %(number)s)))
+UNION ALL
+SELECT 'entry', live.id FROM ({live}) live
 """
 
 
-def _dial_lookup(lead: Lead, e164: str) -> tuple[bool, list[int]]:
-    """Return whether the contact has the number, and the ids of the active blocks that stop the call."""
-    params = [
-        lead.contact_id,
-        e164,
-        lead.customer_id,
-        lead.campaign_id,
-        lead.pk,
-        lead.contact_id,
-        lead.contact.account_id,
-        e164,
-        lead.contact_id,
-        e164,
-    ]
+def _dial_lookup(lead: Lead, e164: str) -> tuple[bool, list[int], list[int]]:
+    """Return whether the contact has the number, and the ids of the blocks and live entries that stop it."""
+    from suppressions.selectors import live_entries_params, live_entries_sql  # suppressions builds on us
+
+    params = {**live_entries_params(lead, e164), "campaign": lead.campaign_id, "lead": lead.pk}
     with connection.cursor() as cursor:
-        cursor.execute(_DIAL_SQL, params)
+        cursor.execute(_DIAL_SQL.format(live=live_entries_sql()), params)
         rows = cursor.fetchall()
-    is_contacts = any(r[0] is not None and r[1] for r in rows if r[2] is None)
-    return is_contacts, [r[2] for r in rows if r[2] is not None]
+    is_contacts = any(value for kind, value in rows if kind == "phone")
+    return (
+        is_contacts,
+        [value for kind, value in rows if kind == "block"],
+        sorted(value for kind, value in rows if kind == "entry"),
+    )
+
+
+def _entry_reasons(entry_ids: list[int]) -> list[Reason]:
+    from suppressions.selectors import entry_reasons
+
+    return entry_reasons(entry_ids)
 
 
 def _blocks_for_sentences(block_ids: list[int]) -> list[Block]:
