@@ -7,22 +7,17 @@ deduplicating a million-row upload against the active list one ``INSERT … ON C
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
 from campaigns.models import Customer, User
+from leadops.storage import random_upload_name
 
 
 def upload_path(instance: Upload, filename: str) -> str:
-    """Store the file under a random name: the customer's file name is data, never a path."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in {".csv", ".tsv", ".txt", ".xlsx"}:
-        suffix = ".bin"
-    return f"suppressions/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+    """Store the file under a random name (see ``leadops.storage``)."""
+    return random_upload_name("suppressions", filename)
 
 
 class Upload(models.Model):

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Lead, User
+from leadops.storage import random_upload_name
 
 
 def import_path(instance: LeadImport, filename: str) -> str:
-    """Store the file under a random name outside any web root: the uploader's file name is data only."""
-    suffix = Path(filename).suffix.lower()
-    if suffix not in {".csv", ".tsv", ".txt", ".xlsx"}:
-        suffix = ".bin"
-    return f"lead-imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+    """Store the file under a random name (see ``leadops.storage``)."""
+    return random_upload_name("lead-imports", filename)
 
 
 class LeadImport(models.Model):

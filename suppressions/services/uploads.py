@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from campaigns.models import Customer, User
 from leadops.errors import LeadopsError
+from leadops.storage import TABLE_SUFFIXES
 from suppressions.models import Upload
 
-_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
 _KINDS = {"phone", "email", "domain", "auto", "ignore", "area_code"}
 
 
@@ -33,7 +33,7 @@ def upload_create(
     ``enqueue=False`` is for a caller that processes the upload itself (the management command).
     """
     name = Path(original_name or getattr(file, "name", "") or "upload").name[:255]
-    if Path(name).suffix.lower() not in _SUFFIXES:
+    if Path(name).suffix.lower() not in TABLE_SUFFIXES:
         raise LeadopsError("Upload a CSV, TSV, TXT or XLSX file.", field="file")
     mapping = {str(column): str(kind) for column, kind in (column_mapping or {}).items()}
     if unknown := sorted(set(mapping.values()) - _KINDS):

@@ -13,8 +13,8 @@ from campaigns.imports.models import LeadImport
 from campaigns.imports.services.importing import explicit_mapping
 from campaigns.models import Campaign, User
 from leadops.errors import LeadopsError
+from leadops.storage import TABLE_SUFFIXES
 
-ALLOWED_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx"}
 MAX_BYTES = 200 * 1024 * 1024
 
 
@@ -35,7 +35,7 @@ def lead_import_create(
     exist.
     """
     suffix = Path(filename).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
+    if suffix not in TABLE_SUFFIXES:
         raise LeadopsError(f"'{filename}' is not a CSV, TSV or XLSX file.", field="file")
     size = getattr(stream, "size", None)
     if size is not None and size > MAX_BYTES:
