@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Q, Qu
 from django.http import Http404
 
 from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, LeadStatus, User
-from campaigns.selectors.explaining import CUSTOMER, REACH_RANK, SOURCE_RANK, block_sentence
+from campaigns.selectors.explaining import CUSTOMER, explain_many
 from campaigns.services.statuses import block_reaches, dialable_phones
 from suppressions.models import Entry, RejectedRow, Upload
 
@@ -49,8 +49,6 @@ SOURCE_LABELS: dict[str, str] = {
 }
 NO_NUMBER = "no_number"
 NO_NUMBER_LABEL = "No phone number on file"
-
-_NUMBER_TARGETS = (Block.Target.PHONE, Block.Target.CONTACT_PHONE)
 
 
 def owned(source: type[Model] | QuerySet, customer: Customer | None) -> QuerySet:
@@ -179,77 +177,15 @@ def disqualified_leads(customer: Customer) -> QuerySet[Lead]:
 
 
 def lead_reasons(leads: Iterable[Lead], *, customer: Customer) -> dict[int, list[str]]:
-    """Return, per lead id, the customer-audience sentences of every active block that stops it.
+    """Return, per lead id of ``customer``, the customer-audience sentences of every block that stops it.
 
-    Set-based: the numbers of all the leads' contacts in one query and every block that could reach
-    any of them in another, then each lead takes its own. The sentences are ``block_sentence``'s, ordered
-    like ``explain``'s; ``leads`` need ``contact`` and ``campaign`` loaded (``disqualified_leads`` does).
+    ``explain_many``'s reasons for a page in a few queries; ``leads`` need ``contact``, ``campaign`` and
+    ``customer`` loaded (``disqualified_leads`` does). Another customer's lead gets nothing.
     """
-    leads = [lead for lead in leads if lead.customer_id == customer.pk]
-    if not leads:
+    own = [lead for lead in leads if lead.customer_id == customer.pk]
+    if not own:
         return {}
-    contact_ids = {lead.contact_id for lead in leads}
-    phones_of: dict[int, set[int]] = defaultdict(set)
-    for contact_id, phone_id in ContactPhone.objects.filter(contact_id__in=contact_ids).values_list(
-        "contact_id", "phone_id"
-    ):
-        phones_of[contact_id].add(phone_id)
-    phone_ids = set().union(*phones_of.values()) if phones_of else set()
-    targets = (
-        Q(target=Block.Target.LEAD, lead_id__in=[lead.pk for lead in leads])
-        | Q(target=Block.Target.CONTACT, contact_id__in=contact_ids)
-        | Q(target=Block.Target.ACCOUNT, account_id__in={lead.contact.account_id for lead in leads})
-    )
-    if phone_ids:
-        targets |= Q(target=Block.Target.PHONE, phone_id__in=phone_ids) | Q(
-            target=Block.Target.CONTACT_PHONE, contact_id__in=contact_ids, phone_id__in=phone_ids
-        )
-    reaches = (
-        Q(reach=Block.Reach.PLATFORM)
-        | Q(reach=Block.Reach.CUSTOMER, customer_id=customer.pk)
-        | Q(reach=Block.Reach.CAMPAIGN, campaign_id__in={lead.campaign_id for lead in leads})
-    )
-    blocks = list(
-        Block.objects.active()
-        .filter(targets)
-        .filter(reaches)
-        .select_related("actor", "customer", "campaign", "phone", "contact", "account", "lead__contact")
-    )
-    reasons: dict[int, list[str]] = {}
-    for lead in leads:
-        phones = phones_of.get(lead.contact_id, set())
-        stopping = [block for block in blocks if _reaches(block, lead, phones)]
-        blocked_phones = {b.phone_id for b in stopping if b.target in _NUMBER_TARGETS}
-        if phones - blocked_phones:
-            stopping = [b for b in stopping if b.target not in _NUMBER_TARGETS]
-        stopping.sort(key=lambda b: (SOURCE_RANK[b.source], REACH_RANK[b.reach], -b.created_at.timestamp()))
-        sentences = [block_sentence(b, lead=lead, audience=CUSTOMER) for b in stopping]
-        if not phones:
-            sentences.append(f"{lead.contact} has no phone number on file.")
-        reasons[lead.pk] = sentences
-    return reasons
-
-
-def _reaches(block: Block, lead: Lead, phones: set[int]) -> bool:
-    if block.reach == Block.Reach.CUSTOMER and block.customer_id != lead.customer_id:
-        return False
-    if block.reach == Block.Reach.CAMPAIGN and block.campaign_id != lead.campaign_id:
-        return False
-    match block.target:
-        case Block.Target.LEAD:
-            return block.lead_id == lead.pk
-        case Block.Target.CONTACT:
-            return block.contact_id == lead.contact_id
-        case Block.Target.ACCOUNT:
-            return block.account_id == lead.contact.account_id
-        case Block.Target.PHONE:
-            return block.phone_id in phones
-        case Block.Target.CONTACT_PHONE:
-            return block.contact_id == lead.contact_id and block.phone_id in phones
-    return False
-
-
-# --- Accounts and contacts ----------------------------------------------------------------------------
+    return {pk: [r.message for r in reasons] for pk, reasons in explain_many(own, audience=CUSTOMER).items()}
 
 
 def own_dnc_marks(customer: Customer) -> QuerySet[Block]:
