@@ -40,7 +40,6 @@ from campaigns.portal.selectors import (
     lead_reasons,
     leads_of_contacts,
     own_dnc_marks,
-    owned,
     owned_or_404,
     rejected_rows_of,
     uploads_for,
@@ -191,7 +190,7 @@ def upload_detail(request, upload_id: int):
 def upload_status(request, upload_id: int):
     """Return the upload's progress as JSON, for the page's progress bar."""
     customer = request.customer
-    upload = owned_or_404(owned(Upload, customer), customer, upload_id)
+    upload = owned_or_404(Upload, customer, upload_id)
     return JsonResponse(
         {
             "status": upload.status,
@@ -208,7 +207,7 @@ def upload_status(request, upload_id: int):
 @customer_required
 def upload_rejected_csv(request, upload_id: int):
     customer = request.customer
-    upload = owned_or_404(owned(Upload, customer), customer, upload_id)
+    upload = owned_or_404(Upload, customer, upload_id)
     rows = rejected_rows_of(upload, customer).iterator(chunk_size=5_000)
     name = Path(upload.original_name).stem.replace('"', "") or "upload"
     return exports.csv_response(f"{name}-rejected.csv", exports.REJECTED_HEADER, exports.rejected_rows(rows))
@@ -218,7 +217,7 @@ def upload_rejected_csv(request, upload_id: int):
 def upload_remove_view(request, upload_id: int):
     """Remove every entry an upload added (lifting their blocks), after asking why."""
     customer = request.customer
-    upload = owned_or_404(owned(Upload, customer), customer, upload_id)
+    upload = owned_or_404(Upload, customer, upload_id)
     if refused := _only(request, "GET", "POST"):
         return refused
     form = LiftForm(request.POST if request.method == "POST" else None)
@@ -414,42 +413,37 @@ def _dnc_lift(request, *, marks, back: str):
     return redirect(back)
 
 
-@customer_required
-def account_dnc(request, account_id: int):
+def _dnc(request, kind: str, pk: int, *, lift: bool):
+    """Mark, or remove the customer's own mark on, an account or contact (``kind``) of this customer."""
     customer = request.customer
-    account = owned_or_404(owned(Account, customer), customer, account_id)
+    model, target = {"account": (Account, Block.Target.ACCOUNT), "contact": (Contact, Block.Target.CONTACT)}[kind]
+    obj = owned_or_404(model, customer, pk)
     if refused := _only(request, "POST"):
         return refused
-    return _dnc_mark(request, target=BlockTarget(account=account), back=reverse("portal:account", args=[account.pk]))
+    back = reverse(f"portal:{kind}", args=[obj.pk])
+    if lift:
+        return _dnc_lift(request, marks=own_dnc_marks(customer).filter(target=target, **{kind: obj}), back=back)
+    return _dnc_mark(request, target=BlockTarget(**{kind: obj}), back=back)
+
+
+@customer_required
+def account_dnc(request, account_id: int):
+    return _dnc(request, "account", account_id, lift=False)
 
 
 @customer_required
 def account_dnc_lift(request, account_id: int):
-    customer = request.customer
-    account = owned_or_404(owned(Account, customer), customer, account_id)
-    if refused := _only(request, "POST"):
-        return refused
-    marks = own_dnc_marks(customer).filter(target=Block.Target.ACCOUNT, account=account)
-    return _dnc_lift(request, marks=marks, back=reverse("portal:account", args=[account.pk]))
+    return _dnc(request, "account", account_id, lift=True)
 
 
 @customer_required
 def contact_dnc(request, contact_id: int):
-    customer = request.customer
-    contact = owned_or_404(owned(Contact, customer), customer, contact_id)
-    if refused := _only(request, "POST"):
-        return refused
-    return _dnc_mark(request, target=BlockTarget(contact=contact), back=reverse("portal:contact", args=[contact.pk]))
+    return _dnc(request, "contact", contact_id, lift=False)
 
 
 @customer_required
 def contact_dnc_lift(request, contact_id: int):
-    customer = request.customer
-    contact = owned_or_404(owned(Contact, customer), customer, contact_id)
-    if refused := _only(request, "POST"):
-        return refused
-    marks = own_dnc_marks(customer).filter(target=Block.Target.CONTACT, contact=contact)
-    return _dnc_lift(request, marks=marks, back=reverse("portal:contact", args=[contact.pk]))
+    return _dnc(request, "contact", contact_id, lift=True)
 
 
 # --- Disqualified leads ---------------------------------------------------------------------------------

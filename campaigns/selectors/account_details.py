@@ -16,7 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 
 from campaigns.models import Account, Block, ContactEmail, ContactPhone, Lead, LeadStatus
-from campaigns.selectors.explaining import REACH_RANK, SOURCE_RANK, block_sentence, explain, explain_many
+from campaigns.selectors.explaining import block_rank, block_sentence, explain, explain_many
 
 CONTACTS_PER_PAGE = 25
 BLOCK_RELATIONS = (
@@ -30,11 +30,6 @@ BLOCK_RELATIONS = (
     "lead__contact",
     "evidence_type",
 )
-
-
-def block_rank(block: Block) -> tuple:
-    """Order blocks as ``explain`` does: most serious source first, then widest reach, then newest."""
-    return (SOURCE_RANK[block.source], REACH_RANK[block.reach], -block.created_at.timestamp())
 
 
 def leads_reasons(leads: list[Lead]) -> dict[int, list[str]]:

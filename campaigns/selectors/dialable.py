@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from campaigns.models import Block, ContactPhone, Lead
-from campaigns.selectors.explaining import REACH_RANK, SOURCE_RANK, Reason, block_sentence
+from campaigns.selectors.explaining import Reason, block_rank, block_reaches_lead, block_reasons
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,6 @@ class NumberCheck:
     @property
     def dialable(self) -> bool:
         return self.reason is None
-
-
-def _reaches(block: Block, lead: Lead) -> bool:
-    return (
-        block.reach == Block.Reach.PLATFORM
-        or (block.reach == Block.Reach.CUSTOMER and block.customer_id == lead.customer_id)
-        or (block.reach == Block.Reach.CAMPAIGN and block.campaign_id == lead.campaign_id)
-    )
 
 
 def lead_numbers(leads: Iterable[Lead]) -> dict[int, list[NumberCheck]]:
@@ -56,7 +48,7 @@ def lead_numbers(leads: Iterable[Lead]) -> dict[int, list[NumberCheck]]:
         if block_ids
         else []
     )
-    blocks.sort(key=lambda b: (SOURCE_RANK[b.source], REACH_RANK[b.reach], -b.created_at.timestamp()))
+    blocks.sort(key=block_rank)
     by_phone: dict[int, list[Block]] = defaultdict(list)
     for block in blocks:
         by_phone[block.phone_id].append(block)
@@ -72,14 +64,14 @@ def lead_numbers(leads: Iterable[Lead]) -> dict[int, list[NumberCheck]]:
                 (
                     b
                     for b in by_phone[link.phone_id]
-                    if _reaches(b, lead) and (b.target == Block.Target.PHONE or b.contact_id == lead.contact_id)
+                    if block_reaches_lead(b, lead)
+                    and (b.target == Block.Target.PHONE or b.contact_id == lead.contact_id)
                 ),
                 None,
             )
             reason = None
             if stopping is not None:
-                code = "platform_dnc" if stopping.is_platform_dnc else stopping.source
-                reason = Reason(code=code, message=block_sentence(stopping, lead=lead), block=stopping)
+                (reason,) = block_reasons([stopping], lead=lead)
             checks.append(NumberCheck(e164=link.phone.e164, kind=link.kind, reason=reason))
         result[lead.pk] = checks
     return result

@@ -69,11 +69,12 @@ def _lead_with_relations(lead: Lead) -> Lead:
     return lead
 
 
-def _sort_key(block: Block) -> tuple[int, int, float]:
+def block_rank(block: Block) -> tuple[int, int, float]:
+    """Order blocks as ``explain`` does: most serious source first, then widest reach, then newest."""
     return (SOURCE_RANK[block.source], REACH_RANK[block.reach], -block.created_at.timestamp())
 
 
-def _reaches(block: Block, lead: Lead) -> bool:
+def block_reaches_lead(block: Block, lead: Lead) -> bool:
     """The reach rule of ``campaigns.services.statuses.block_reaches``, for one block and one loaded lead."""
     if block.reach == Block.Reach.PLATFORM:
         return True
@@ -111,7 +112,7 @@ def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) ->
         targets |= Q(target=Block.Target.PHONE, phone_id__in=all_phones) | Q(
             target=Block.Target.CONTACT_PHONE, contact_id__in=contact_ids, phone_id__in=all_phones
         )
-    # Narrow in SQL to blocks that can reach one of these leads; ``_reaches`` then matches each to its lead.
+    # Narrow in SQL to blocks that can reach one of these leads; ``block_reaches_lead`` then matches each to its lead.
     reachable = (
         Q(reach=Block.Reach.PLATFORM)
         | Q(reach=Block.Reach.CUSTOMER, customer_id__in={lead.customer_id for lead in leads})
@@ -124,8 +125,8 @@ def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) ->
     )
     return {
         lead.pk: sorted(
-            (b for b in blocks if _reaches(b, lead) and _targets(lead, b, phone_ids.get(lead.pk, set()))),
-            key=_sort_key,
+            (b for b in blocks if block_reaches_lead(b, lead) and _targets(lead, b, phone_ids.get(lead.pk, set()))),
+            key=block_rank,
         )
         for lead in leads
     }
@@ -176,9 +177,7 @@ def explain_many(leads: list[Lead], *, audience: str = OPS) -> dict[int, list[Re
     stopping = blocks_stopping_many(leads)
     for lead in leads:
         blocks, dialable = stopping[lead.pk]
-        found = [
-            Reason(code=_code(b), message=block_sentence(b, lead=lead, audience=audience), block=b) for b in blocks
-        ]
+        found = block_reasons(blocks, lead=lead, audience=audience)
         if not dialable and not any(_is_number_block(b) for b in blocks):
             found.append(
                 Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
@@ -217,7 +216,7 @@ def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
         raise LeadopsError(exc.message, field="number", code="invalid_number") from exc
     is_contacts, block_ids, entry_ids = _dial_lookup(lead, e164)
     blocks = _blocks_for_sentences(block_ids)
-    reasons = [Reason(code=_code(b), message=block_sentence(b, lead=lead, audience=audience), block=b) for b in blocks]
+    reasons = block_reasons(blocks, lead=lead, audience=audience)
     reasons += _entry_reasons(entry_ids)
     if not is_contacts:
         reasons.append(
@@ -283,7 +282,7 @@ def _blocks_for_sentences(block_ids: list[int]) -> list[Block]:
     blocks = Block.objects.filter(pk__in=block_ids).select_related(
         "actor", "customer", "campaign", "phone", "contact", "account", "lead__contact"
     )
-    return sorted(blocks, key=_sort_key)
+    return sorted(blocks, key=block_rank)
 
 
 def _live_suppressions(lead: Lead, *, phone_e164: str | None = None) -> list[Reason]:
@@ -293,7 +292,16 @@ def _live_suppressions(lead: Lead, *, phone_e164: str | None = None) -> list[Rea
     return live_suppression_reasons(lead=lead, phone_e164=phone_e164)
 
 
-def _code(block: Block) -> str:
+def block_reasons(blocks: list[Block], *, lead: Lead, audience: str = OPS) -> list[Reason]:
+    """Return a ``Reason`` for each of ``blocks`` (in their order), worded for ``audience``."""
+    return [
+        Reason(code=reason_code(block), message=block_sentence(block, lead=lead, audience=audience), block=block)
+        for block in blocks
+    ]
+
+
+def reason_code(block: Block) -> str:
+    """Return the code the dialer gets for ``block``: ``platform_dnc``, or the block's source."""
     if block.is_platform_dnc:
         return "platform_dnc"
     return block.source
