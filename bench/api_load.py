@@ -8,8 +8,10 @@
    carry a customer Do-Not-Call block, so pulls must skip them and dial-checks must explain them.
 2. Starts gunicorn on 127.0.0.1 (a free port) with ``DJANGO_DEBUG`` off.
 3. Drives it from a second process: for ``health`` (the framework's floor: same app, no key, no database),
-   ``dial-check`` and ``pull`` (count=10), at 8 and 32 concurrent clients, each run bounded by a request
-   count and a time limit. Prints throughput and p50/p95/p99, errors, and duplicate leads across all pulls.
+   ``dial-check`` (a random sample of the pool's leads and numbers, about 1 % of them refused),
+   ``dial-check-refused`` (refused ones only, each answer wording its reasons) and ``pull`` (count=10), at
+   8 and 32 concurrent clients, each run bounded by a request count and a time limit. Prints throughput and
+   p50/p95/p99, errors, and duplicate leads across all pulls.
 
 Targets (issue 5): dial-check p95 ≤ 3x the floor's p95; pull p95 < 50 ms at 8 clients; zero errors; zero
 duplicates.
@@ -95,16 +97,24 @@ def populate(*, leads: int) -> dict:
     for index in range(CALLERS):
         User.objects.get_or_create(username=f"bench-caller-{index}", defaults={"is_staff": False})
     _, key = api_key_create(name=f"bench {time.strftime('%Y-%m-%d %H:%M')}", customer=None, actor=None)
+    # The dialer checks the leads it pulled: a random sample of the pool (about 1 % of it refused), and,
+    # apart, only refused ones, whose reasons must be worded.
+    sample_sql = (
+        "SELECT l.id, p.e164 FROM campaigns_lead l "
+        "JOIN campaigns_contactphone cp ON cp.contact_id = l.contact_id "
+        "JOIN campaigns_phonenumber p ON p.id = cp.phone_id "
+        "WHERE l.campaign_id = %s {refused} ORDER BY random() LIMIT %s"
+    )
+    refused_only = (
+        "AND EXISTS (SELECT 1 FROM campaigns_block b WHERE b.contact_id = l.contact_id AND b.lifted_at IS NULL)"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT l.id, p.e164 FROM campaigns_lead l "
-            "JOIN campaigns_contactphone cp ON cp.contact_id = l.contact_id "
-            "JOIN campaigns_phonenumber p ON p.id = cp.phone_id "
-            "WHERE l.campaign_id = %s AND l.id %% %s = 0 LIMIT %s",
-            [campaign.pk, max(1, leads // SAMPLE), SAMPLE],
-        )
+        cursor.execute("SELECT setseed(0.5)")
+        cursor.execute(sample_sql.format(refused=""), [campaign.pk, SAMPLE])
         sample = cursor.fetchall()
-    return {"campaign_id": campaign.pk, "key": key, "sample": sample}
+        cursor.execute(sample_sql.format(refused=refused_only), [campaign.pk, SAMPLE])
+        refused = cursor.fetchall()
+    return {"campaign_id": campaign.pk, "key": key, "sample": sample, "refused": refused}
 
 
 def fill_pool(*, customer_id: int, campaign_id: int, leads: int) -> None:
@@ -224,8 +234,8 @@ async def drive(config: dict) -> dict:
     def request_for(scenario: str, worker: int) -> tuple[str, str, dict]:
         if scenario == "health":
             return "GET", f"{base}/health", {}
-        if scenario == "dial-check":
-            lead_id, number = random.choice(sample)
+        if scenario in ("dial-check", "dial-check-refused"):
+            lead_id, number = random.choice(sample if scenario == "dial-check" else config["refused"])
             return "GET", f"{base}/leads/{lead_id}/dial-check", {"params": {"number": number}}
         body = {"caller": f"bench-caller-{worker}", "count": 10}
         return "POST", f"{base}/campaigns/{config['campaign_id']}/pull", {"json": body}
@@ -272,7 +282,7 @@ async def drive(config: dict) -> dict:
             "p99": pct(0.99),
         }
 
-    for scenario in ("health", "dial-check", "pull"):
+    for scenario in ("health", "dial-check", "dial-check-refused", "pull"):
         await run(scenario, 8, config["warmup"], 10, record=True)  # warm every worker's connection and caches
         for clients in config["concurrency"]:
             results[f"{scenario}@{clients}"] = await run(
@@ -295,21 +305,20 @@ def client_main(config_path: str) -> None:
 def report(outcome: dict, *, leads: int, workers: int) -> bool:
     results = outcome["results"]
     print(f"\nleadops dialer API · {leads:,} leads · gunicorn {workers} sync workers · {os.cpu_count()} CPUs")
-    print(f"{'scenario':<18}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    print(f"{'scenario':<22}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for name, r in results.items():
         print(
-            f"{name:<18}{r['requests']:>9}{r['errors']:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}"
+            f"{name:<22}{r['requests']:>9}{r['errors']:>8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}"
         )
         for error in r["first_errors"]:
             print(f"    e.g. {error}")
     print(f"pulled {outcome['pulled']:,} leads, duplicates: {outcome['duplicates']}")
     checks = []
     for name in results:
-        if name.startswith("dial-check@"):
-            clients = name.split("@")[1]
-            floor = results[f"health@{clients}"]["p95"]
-            ratio = results[name]["p95"] / floor
-            checks.append((f"dial-check p95 ≤ 3x floor p95 at {clients} clients ({ratio:.1f}x)", ratio <= 3))
+        scenario, clients = name.split("@")
+        if scenario.startswith("dial-check"):
+            ratio = results[name]["p95"] / results[f"health@{clients}"]["p95"]
+            checks.append((f"{scenario} p95 ≤ 3x floor p95 at {clients} clients ({ratio:.1f}x)", ratio <= 3))
     if "pull@8" in results:
         checks.append(
             (f"pull p95 < 50 ms at 8 clients ({results['pull@8']['p95']:.1f} ms)", results["pull@8"]["p95"] < 50)
@@ -348,6 +357,7 @@ def main() -> None:
                     "key": setup["key"],
                     "campaign_id": setup["campaign_id"],
                     "sample": setup["sample"],
+                    "refused": setup["refused"],
                     "requests": args.requests,
                     "seconds": args.seconds,
                     "warmup": args.warmup,

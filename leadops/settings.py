@@ -92,7 +92,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP statements whose estimates can look big: JIT compiling them costs more than it saves.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Statements run through leadops.db.prepared_cursor (the dialer's hot path) are prepared on their first
+    # run in each connection and planned once: they look rows up by key, so no parameter changes the best
+    # plan (PostgreSQL would otherwise re-plan a statement like ``id = ANY($1)`` on every run). Django's own
+    # cursors bind on the client and are never prepared, so neither setting touches them.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c jit=off -c plan_cache_mode=force_generic_plan"
+    )
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "campaigns.User"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 from campaigns.api import serializers as s
 from campaigns.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
 from campaigns.api.errors import api_exception_handler
-from campaigns.api.scoping import campaigns_for_key, leads_for_key
+from campaigns.api.scoping import caller_named, campaign_for_key, lead_for_key
 from campaigns.models import Disposition, Lead, User
 from campaigns.selectors.dialable import lead_numbers
 from campaigns.selectors.explaining import Reason, can_dial, explain
@@ -46,7 +45,7 @@ def _reason(reason: Reason) -> dict[str, object]:
 
 
 def _caller(username: str) -> User:
-    caller = User.objects.filter(username=username, is_active=True, customer__isnull=True).first()
+    caller = caller_named(username)
     if caller is None:
         raise LeadopsError(f"There is no caller '{username}'.", field="caller", code="unknown_caller")
     return caller
@@ -71,9 +70,11 @@ class ApiView(APIView):
     def get_exception_handler(self):
         return api_exception_handler
 
-    def get_scoped(self, queryset, **lookup):
-        """Return the one object of the key's scope, or 404; then check the key may act on it."""
-        obj = get_object_or_404(queryset, **lookup)
+    def get_scoped(self, find, pk: int):
+        """Return ``find(key, pk)``, the one object of the key's scope, or 404; then check the key may act on it."""
+        obj = find(self.request.auth, pk)
+        if obj is None:
+            raise Http404
         self.check_object_permissions(self.request, obj)
         return obj
 
@@ -91,7 +92,7 @@ class PullView(ApiView):
         responses={200: s.PullResponseSerializer, **ERRORS},
     )
     def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = self.get_scoped(campaigns_for_key(request.auth), pk=campaign_id)
+        campaign = self.get_scoped(campaign_for_key, campaign_id)
         data = self.validated(s.PullRequestSerializer, request.data)
         leads = leads_pull(campaign=campaign, caller=_caller(data["caller"]), count=data["count"])
         numbers = lead_numbers(leads)
@@ -120,7 +121,8 @@ class PullView(ApiView):
             }
             for lead in leads
         ]
-        return Response(s.PullResponseSerializer({"leads": body}).data)
+        # Already in the response's shape (``PullResponseSerializer`` documents it): rendered as it is.
+        return Response({"leads": body})
 
 
 class DialCheckView(ApiView):
@@ -131,7 +133,7 @@ class DialCheckView(ApiView):
         responses={200: s.DialCheckResponseSerializer, **ERRORS},
     )
     def get(self, request: Request, lead_id: int) -> Response:
-        lead = self.get_scoped(leads_for_key(request.auth), pk=lead_id)
+        lead = self.get_scoped(lead_for_key, lead_id)
         data = self.validated(s.DialCheckQuerySerializer, request.query_params)
         check = can_dial(lead, data["number"])
         return Response(
@@ -155,7 +157,7 @@ class CallView(ApiView):
         responses={201: s.CallResponseSerializer, **ERRORS},
     )
     def post(self, request: Request, lead_id: int) -> Response:
-        lead = self.get_scoped(leads_for_key(request.auth), pk=lead_id)
+        lead = self.get_scoped(lead_for_key, lead_id)
         data = self.validated(s.CallRequestSerializer, request.data)
         caller = _caller(data["caller"])
         disposition = Disposition.objects.filter(
@@ -191,7 +193,7 @@ class ReleaseView(ApiView):
         responses={200: s.LeadStateSerializer, **ERRORS},
     )
     def post(self, request: Request, lead_id: int) -> Response:
-        lead = self.get_scoped(leads_for_key(request.auth), pk=lead_id)
+        lead = self.get_scoped(lead_for_key, lead_id)
         data = self.validated(s.ReleaseRequestSerializer, request.data)
         caller = _caller(data["caller"]) if data.get("caller") else None
         lead = lead_release(lead=lead, caller=caller, actor=caller or f"api key {request.auth.prefix}")

@@ -2,7 +2,7 @@
 
 A pull is a few statements in one transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` walks the pool index
 (priority, then least recently attempted, then id) and re-checks each candidate against the live blocks and
-the live suppression list in the same statement; the survivors are leased by one UPDATE. Concurrent pulls
+the live suppression list, and the survivors are leased, all in one statement. Concurrent pulls
 skip each other's rows instead of waiting, and a row another transaction leased or disqualified meanwhile
 fails ``status = 'eligible'`` when PostgreSQL re-reads it under the lock, so no lead is leased twice.
 """
@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Lead, LeadStatus, User
 from campaigns.services.actors import Actor
 from campaigns.services.statuses import lead_is_disqualified, lead_statuses_recompute
+from leadops.db import Related, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
 
 PULL_MAX = 50
@@ -40,9 +42,14 @@ def _check_caller(caller: User) -> None:
         raise LeadopsError(f"{caller.get_username()} is not one of the agency's callers.", field="caller")
 
 
+# The pool's partial index (``lead_pool_order``) is ``WHERE status = 'eligible'``: written as a literal, so a
+# prepared statement's plan, made without knowing its parameters, can still use that index.
+_ELIGIBLE = RawSQL(f'"campaigns_lead"."status" = \'{LeadStatus.ELIGIBLE.value}\'', [], output_field=BooleanField())
+
+
 def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> QuerySet:
-    """Return ``(pk, blocked)`` of the next ``wanted`` eligible leads that no active suppression entry matches,
-    locked, skipping rows others hold.
+    """Return ``(pk, blocked, priority, last_attempt_at)`` of the next ``wanted`` eligible leads that no active
+    suppression entry matches, locked, skipping rows others hold.
 
     A matched entry is a condition of the scan rather than a flag: no block reflects it until its rematch
     runs, so recomputing the lead would leave it Eligible, at the head of the pool, for every pull to trip on.
@@ -50,39 +57,75 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
     from suppressions.selectors import active_suppression_exists
 
     return (
-        Lead.objects.filter(campaign_id=campaign_id, status=LeadStatus.ELIGIBLE)
+        Lead.objects.filter(_ELIGIBLE, campaign_id=campaign_id)
         .filter(~active_suppression_exists())
         .exclude(pk__in=skipped)
         .annotate(blocked=ExpressionWrapper(lead_is_disqualified(), output_field=BooleanField()))
         .order_by(*POOL_ORDER)
         .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", "blocked")[:wanted]
+        .values_list("pk", "blocked", "priority", "last_attempt_at")[:wanted]
     )
 
 
+# One statement per round: lock the candidates, re-check them, lease the fit ones, and say which were which.
+_LEASE_SQL = """
+WITH candidate AS ({candidates}),
+leased AS (
+    UPDATE campaigns_lead SET status = %s, waiting_reason = %s, waiting_until = %s, leased_to_id = %s, updated_at = %s
+    FROM candidate WHERE campaigns_lead.id = candidate.pk AND NOT candidate.blocked
+)
+SELECT pk, blocked FROM candidate ORDER BY priority DESC, last_attempt_at ASC NULLS FIRST, pk
+"""
+
+
 @functools.lru_cache(maxsize=1024)
-def _candidates_sql(alias: str, campaign_id: int, wanted: int) -> tuple[str, tuple]:
+def _lease_sql(alias: str, campaign_id: int, wanted: int) -> tuple[str, tuple]:
     # Building and compiling the re-check's nested EXISTS costs the ORM ~25 ms a pull, ten times what the
     # statement costs PostgreSQL; the statement for a campaign and a count never changes, so it is compiled
-    # once per process. (Its conditions must therefore never capture the current time.)
+    # once per process, and PostgreSQL plans it once per connection (its text is the same for every
+    # campaign). Its conditions must therefore never capture the current time.
     query = _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=[]).query
-    return query.get_compiler(using=alias).as_sql()
+    sql, params = query.get_compiler(using=alias).as_sql()
+    return _LEASE_SQL.format(candidates=sql), params
 
 
 @receiver(post_migrate)
 def _forget_compiled_candidates(**kwargs) -> None:
     # Migrations and test flushes may renumber the content types the statement names.
-    _candidates_sql.cache_clear()
+    _lease_sql.cache_clear()
 
 
-def _candidates(*, campaign_id: int, wanted: int, skipped: list[int]) -> list[tuple[int, bool]]:
-    if skipped:
-        return list(_candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=skipped))
+def _lease_round(
+    *, campaign_id: int, wanted: int, skipped: list[int], caller: User, until: datetime, now: datetime
+) -> list[tuple[int, bool]]:
+    """Lease up to ``wanted`` candidates to ``caller``; return every candidate as ``(pk, blocked)`` in pool order.
+
+    A blocked candidate is not leased. On PostgreSQL a round is the one prepared statement; a later round of
+    the same pull (``skipped`` holds the blocked ones found so far) is rare and, like every round on the
+    embedded SQLite (which writes one transaction at a time anyway), a SELECT and an UPDATE.
+    """
     connection = transaction.get_connection()
-    sql, params = _candidates_sql(connection.alias, campaign_id, wanted)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    if connection.vendor == "postgresql" and not skipped:
+        sql, params = _lease_sql(connection.alias, campaign_id, wanted)
+        with prepared_cursor(connection.alias) as cursor:
+            cursor.execute(sql, (*params, LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now))
+            return cursor.fetchall()
+    candidates = [
+        (pk, blocked) for pk, blocked, *_ in _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=skipped)
+    ]
+    Lead.objects.filter(pk__in=[pk for pk, blocked in candidates if not blocked]).update(
+        status=LeadStatus.WAITING,
+        waiting_reason=Lead.WaitingReason.LEASED,
+        waiting_until=until,
+        leased_to=caller,
+        updated_at=now,
+    )
+    return candidates
+
+
+# The pulled leads with what the dialer is shown (a number's refusal reads only ids of the lead).
+_PULLED = Related(Lead, "l", "contact__account")
+_PULLED_SQL = f"{_PULLED.sql} WHERE {in_ids('l.id')}"
 
 
 def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | None = None) -> list[Lead]:
@@ -105,28 +148,29 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
     with transaction.atomic():
         for _ in range(PULL_MAX_ROUNDS):
             wanted = count - len(leased)
-            candidates = _candidates(campaign_id=campaign.pk, wanted=wanted, skipped=skipped)
-            fit = [pk for pk, blocked in candidates if not blocked]
+            # Leased in the same statement that re-checked each row under its lock: a block committed
+            # meanwhile waits for the lock, then recomputes the lead.
+            candidates = _lease_round(
+                campaign_id=campaign.pk,
+                wanted=wanted,
+                skipped=skipped,
+                caller=caller,
+                until=now + lease_length(),
+                now=now,
+            )
+            leased.extend(pk for pk, blocked in candidates if not blocked)
             unfit = [pk for pk, blocked in candidates if blocked]
-            if fit:
-                # Written here rather than by the recompute: each row was re-checked under its lock in this
-                # statement set, and a block committed meanwhile waits for the lock, then recomputes it.
-                Lead.objects.filter(pk__in=fit).update(
-                    status=LeadStatus.WAITING,
-                    waiting_reason=Lead.WaitingReason.LEASED,
-                    waiting_until=now + lease_length(),
-                    leased_to=caller,
-                    updated_at=now,
-                )
-                leased.extend(fit)
             if unfit:
                 skipped.extend(unfit)
                 lead_statuses_recompute(leads=Lead.objects.filter(pk__in=unfit), now=now)
             if len(candidates) < wanted or not unfit:
                 break
-    position = {pk: index for index, pk in enumerate(leased)}
-    leads = Lead.objects.filter(pk__in=leased).select_related("contact__account", "campaign", "customer")
-    return sorted(leads, key=lambda lead: position[lead.pk])
+    if not leased:
+        return []
+    with prepared_cursor() as cursor:
+        cursor.execute(_PULLED_SQL, [id_list(leased)])
+        leads = {lead.pk: lead for lead in map(_PULLED.load, cursor.fetchall())}
+    return [leads[pk] for pk in leased]
 
 
 def lead_release(*, lead: Lead, actor: Actor, caller: User | None = None, now: datetime | None = None) -> Lead:

@@ -8,7 +8,13 @@ import campaigns.api.admin  # noqa: F401  (until campaigns/admin.py imports it)
 from campaigns.models import ApiKey, Block, Call, Lead, LeadStatus
 from campaigns.services import BlockTarget, block_create
 from campaigns.services.api_keys import api_key_revoke
-from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, DialerLeadFactory, api_key_for
+from tests.campaigns.api_factories import (
+    CallerFactory,
+    DialerCampaignFactory,
+    DialerLeadFactory,
+    api_key_for,
+    pool_create,
+)
 from tests.campaigns.factories import ContactPhoneFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +131,22 @@ def test_a_customers_key_reads_its_own_leads_but_changes_nothing(client):
     assert pulled.json()["error"]["code"] == "read_only_key"
 
 
+@pytest.mark.parametrize("huge", [2**63, 2**64])
+def test_an_id_beyond_any_row_is_a_404(client, agency_key, huge):
+    # given
+    caller = CallerFactory()
+    # when
+    dial_check = client.get(f"/api/v1/leads/{huge}/dial-check", {"number": "+12025550143"}, **auth(agency_key))
+    pulled = client.post(
+        f"/api/v1/campaigns/{huge}/pull",
+        {"caller": caller.username},
+        content_type="application/json",
+        **auth(agency_key),
+    )
+    # then
+    assert (dial_check.status_code, pulled.status_code) == (404, 404)
+
+
 # --- pull ---------------------------------------------------------------------------------------
 
 
@@ -199,7 +221,31 @@ def test_a_body_that_is_not_json_is_a_400(client, agency_key):
     assert response.json()["error"]["code"] == "parse_error"
 
 
+def test_a_pull_costs_the_same_statements_for_one_lead_or_ten(client, agency_key, django_assert_num_queries):
+    # given: key, campaign, caller, BEGIN, lease, COMMIT, the leads, their numbers
+    campaign = DialerCampaignFactory()
+    pool_create(campaign=campaign, size=11)
+    caller = CallerFactory()
+    # when / then
+    for count in (1, 10):
+        with django_assert_num_queries(8):
+            response = pull(client, agency_key, campaign, caller, count=count)
+        assert len(response.json()["leads"]) == count
+
+
 # --- dial-check ---------------------------------------------------------------------------------
+
+
+def test_a_dial_check_is_three_statements_key_lead_and_check(client, agency_key, django_assert_num_queries):
+    # given: a process that has answered once (and cached the content types the check names)
+    lead = DialerLeadFactory()
+    check, number = f"/api/v1/leads/{lead.pk}/dial-check", {"number": number_of(lead)}
+    client.get(check, number, **auth(agency_key))
+    # when
+    with django_assert_num_queries(3):
+        response = client.get(check, number, **auth(agency_key))
+    # then
+    assert response.json()["allowed"] is True
 
 
 def test_dial_check_allows_a_clean_number_written_in_national_format(client, agency_key):

@@ -24,3 +24,37 @@ def test_next_eligible_leads_of_a_campaign_are_one_index_scan():
     # then
     assert "lead_pool_order" in plan
     assert "Sort" not in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plan")
+def test_the_prepared_lease_statement_walks_the_pool_index_whatever_its_parameters():
+    # given: the statement a pull prepares, planned without its parameters as the settings ask
+    import re
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from campaigns.services.pool import _lease_sql
+
+    lead = LeadFactory()
+    with transaction.atomic():
+        sql, params = _lease_sql(connection.alias, lead.campaign_id, 10)
+    numbered = iter(range(1, 1000))
+    prepared = re.sub(r"(?<!%)%s", lambda _: f"${next(numbered)}", sql)
+    now = timezone.now()
+    lease = ("waiting", "leased", now, lead.contact_id, now)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("force_generic_plan",)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"PREPARE lease_plan AS {prepared}")
+        # when
+        cursor.execute(
+            f"EXPLAIN EXECUTE lease_plan({', '.join(['%s'] * (len(params) + len(lease)))})", (*params, *lease)
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE lease_plan")
+    # then: a generic plan (parameters, not values) that scans the pool's partial index in order
+    assert re.search(r"campaign_id = \$\d+", plan)
+    assert "Index Scan using lead_pool_order" in plan
+    assert "Sort Key: campaigns_lead" not in plan

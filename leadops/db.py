@@ -1,0 +1,165 @@
+"""Statements the dialer's hot paths run thousands of times a minute, planned once per connection.
+
+Django binds parameters on the client, so PostgreSQL parses and plans every statement afresh: for the dial
+check that planning cost several times what running the statement did, and building the ORM query cost
+more again. ``prepared_cursor`` binds on the server instead and prepares each statement the first time a
+connection runs it (``prepare_threshold`` is 0 in the settings; Django's own cursors bind on the client and
+are never prepared, so nothing else changes). ``Related`` writes such a statement's ``SELECT`` for a model
+and the relations it needs, and loads the rows back into instances as ``select_related`` would.
+
+Statements run here are plain SQL that the embedded SQLite demo runs too: write a cast where PostgreSQL
+cannot infer a parameter's type (``CAST(%(customer)s AS bigint) IS NULL``), and match a list of ids with
+``in_ids(column)`` and the parameter ``id_list(ids)``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import Field, Model
+
+
+class _PreparedDebugWrapper(CursorDebugWrapper):
+    # Django's wrapper asks psycopg for the statement it sent, which a server-binding cursor does not keep:
+    # log the statement as written, with its parameters.
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)
+
+
+@contextmanager
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator:
+    """Yield a cursor whose statements PostgreSQL prepares once per connection (a plain cursor elsewhere).
+
+    It is Django's cursor wrapper around it: errors are Django's, and the statements are logged and counted
+    like any other (``assertNumQueries`` sees them).
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    connection.validate_thread_sharing()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = psycopg.Cursor(connection.connection)  # binds on the server, unlike Django's ClientCursor
+    # As Django's own cursors do: read timestamps in the connection's time zone.
+    timestamptz = psycopg.adapters.types["timestamptz"].oid
+    if connection.timezone != raw.adapters.get_loader(timestamptz, Format.TEXT).timezone:
+        register_tzloader(connection.timezone, raw)
+    cursor = _PreparedDebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+    with cursor:
+        yield cursor
+
+
+def in_ids(column: str, placeholder: str = "%s") -> str:
+    """Return SQL saying ``column`` is one of the ids of the parameter ``id_list(ids)``: one statement text
+    whatever the number of ids, so that it is prepared once."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(CAST({placeholder} AS bigint[]))"
+    return f"{column} IN (SELECT value FROM json_each({placeholder}))"
+
+
+def id_list(ids: Iterable[int]) -> list[int] | str:
+    """Return ``ids`` as the parameter ``in_ids`` reads: an array for PostgreSQL, JSON text for SQLite."""
+    ids = [int(pk) for pk in ids]
+    return ids if connection.vendor == "postgresql" else json.dumps(ids)
+
+
+@dataclass(frozen=True)
+class _Node:
+    path: str  # "" for the model itself, else e.g. "contact__account"
+    model: type[Model]
+    parent: str | None
+    field: Field | None  # the foreign key on the parent
+    fields: tuple[Field, ...]
+
+
+class Related:
+    """``SELECT`` a model's rows with related rows joined, as ``select_related`` would, for ``prepared_cursor``.
+
+    ``Related(Lead, "l", "contact__account", "campaign")`` gives ``.sql``: ``SELECT <every column> FROM
+    campaigns_lead l JOIN campaigns_contact "l__contact" ON … JOIN campaigns_account "l__contact__account"
+    …``, to which the caller adds its ``WHERE``, naming the tables by those aliases; ``.load(row)`` rebuilds
+    the lead with its related instances cached, so reading ``lead.contact.account`` costs no query. A
+    nullable relation is a LEFT JOIN and stays unset when the row has none. Field converters run as the ORM
+    runs them (e.g. a JSON field's text becomes a dict).
+    """
+
+    def __init__(self, model: type[Model], alias: str, *paths: str) -> None:
+        self._nodes = [_Node("", model, None, None, tuple(model._meta.concrete_fields))]
+        nullable = {"": False}
+        joins = []
+        for path in paths:
+            parts = path.split("__")
+            for depth in range(1, len(parts) + 1):
+                sub, parent = "__".join(parts[:depth]), "__".join(parts[: depth - 1])
+                if sub in nullable:
+                    continue
+                parent_model = next(node.model for node in self._nodes if node.path == parent)
+                field = parent_model._meta.get_field(parts[depth - 1])
+                if not (field.many_to_one or field.one_to_one) or not field.concrete:
+                    raise ValueError(f"{parent_model.__name__}.{field.name} is not a foreign key.")
+                related = field.related_model
+                self._nodes.append(_Node(sub, related, parent, field, tuple(related._meta.concrete_fields)))
+                nullable[sub] = nullable[parent] or field.null
+                joins.append(
+                    f"{'LEFT JOIN' if nullable[sub] else 'JOIN'} {related._meta.db_table} {_alias(alias, sub)} "
+                    f'ON {_alias(alias, sub)}."{field.target_field.column}" = {_alias(alias, parent)}."{field.column}"'
+                )
+        columns = ", ".join(
+            f'{_alias(alias, node.path)}."{field.column}"' for node in self._nodes for field in node.fields
+        )
+        self.sql = " ".join([f"SELECT {columns} FROM {model._meta.db_table} {alias}", *joins])
+        self._converters: dict[str, list] = {}
+
+    def load(self, row: Sequence, using: str = DEFAULT_DB_ALIAS) -> Model:
+        """Return the instance ``row`` (a row of ``.sql``) describes, its related instances attached."""
+        converters = self._converters.get(using) or self._converters.setdefault(using, self._converters_for(using))
+        connection = connections[using]
+        values = list(row)
+        for index, col, functions in converters:
+            for function in functions:
+                values[index] = function(values[index], col, connection)
+        loaded: dict[str, Model | None] = {}
+        start = 0
+        for node in self._nodes:
+            end = start + len(node.fields)
+            parent = loaded[node.parent] if node.parent is not None else None
+            if node.parent is not None and (parent is None or getattr(parent, node.field.attname) is None):
+                loaded[node.path] = None
+            else:
+                instance = node.model.from_db(using, [field.attname for field in node.fields], values[start:end])
+                loaded[node.path] = instance
+                if parent is not None:
+                    setattr(parent, node.field.name, instance)
+            start = end
+        return loaded[""]
+
+    def _converters_for(self, using: str) -> list[tuple[int, object, list]]:
+        # The converters the ORM's compiler applies to each column: the backend's (e.g. SQLite's text into
+        # aware datetimes), then the field's own (e.g. a JSON field's text into a dict).
+        connection = connections[using]
+        converters = []
+        index = 0
+        for node in self._nodes:
+            for field in node.fields:
+                col = field.get_col(node.model._meta.db_table)
+                functions = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                if functions:
+                    converters.append((index, col, functions))
+                index += 1
+        return converters
+
+
+def _alias(alias: str, path: str) -> str:
+    return f'"{alias}__{path}"' if path else alias

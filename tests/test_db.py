@@ -1,0 +1,110 @@
+"""leadops.db: prepared statements for the hot paths, and rows loaded back as select_related would."""
+
+from datetime import UTC
+
+import pytest
+from django.db import ProgrammingError, connection, transaction
+
+from campaigns.models import Block, Lead
+from campaigns.services import BlockTarget, block_create
+from leadops.db import Related, id_list, in_ids, prepared_cursor
+from tests.campaigns.factories import LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LEAD = Related(Lead, "l", "contact__account", "campaign", "customer")
+BLOCK = Related(Block, "b", "actor", "campaign", "phone", "lead__contact")
+
+
+def _load(related: Related, sql: str, params) -> list:
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        return [related.load(row) for row in cursor.fetchall()]
+
+
+def test_a_lead_loads_with_every_field_and_its_relations_as_the_orm_loads_it(django_assert_num_queries):
+    # given
+    lead = LeadFactory(contact__account__attributes={"industry": "Retail", "size": 40})
+    expected = Lead.objects.select_related("contact__account", "campaign", "customer").get(pk=lead.pk)
+    # when
+    with django_assert_num_queries(1):
+        (loaded,) = _load(LEAD, f"{LEAD.sql} WHERE l.id = %s", [lead.pk])
+        account, campaign, customer = loaded.contact.account, loaded.campaign, loaded.customer
+    # then
+    for instance, orm in ((loaded, expected), (loaded.contact, expected.contact), (account, expected.contact.account)):
+        assert [getattr(instance, f.attname) for f in type(orm)._meta.concrete_fields] == [
+            getattr(orm, f.attname) for f in type(orm)._meta.concrete_fields
+        ]
+    assert account.attributes == {"industry": "Retail", "size": 40}  # the JSON field's converter ran
+    assert (campaign, customer) == (expected.campaign, expected.customer)
+    assert loaded.created_at.tzinfo is not None and loaded.created_at.utcoffset() == UTC.utcoffset(None)
+    assert loaded._state.adding is False and loaded._state.db == "default"
+
+
+def test_a_missing_nullable_relation_stays_unset_and_costs_no_query(django_assert_num_queries):
+    # given: a contact block made by a job (no actor), for the customer (no campaign), on no number or lead
+    lead = LeadFactory()
+    block, _ = block_create(
+        target=BlockTarget(contact=lead.contact),
+        source=Block.Source.CUSTOMER_DNC,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.CUSTOMER,
+        customer=lead.customer,
+        actor="tests",
+    )
+    # when
+    with django_assert_num_queries(1):
+        (loaded,) = _load(BLOCK, f"{BLOCK.sql} WHERE {in_ids('b.id')}", [id_list([block.pk])])
+        related = (loaded.actor, loaded.campaign, loaded.phone, loaded.lead)
+    # then
+    assert loaded.pk == block.pk and loaded.contact_id == lead.contact_id
+    assert related == (None, None, None, None)
+
+
+def test_a_relation_of_a_relation_loads_when_both_are_there():
+    # given
+    lead = LeadFactory()
+    actor = UserFactory()
+    block, _ = block_create(
+        target=BlockTarget(lead=lead),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.NOT_INTERESTED,
+        reach=Block.Reach.CAMPAIGN,
+        customer=lead.customer,
+        campaign=lead.campaign,
+        actor=actor,
+    )
+    # when
+    (loaded,) = _load(BLOCK, f"{BLOCK.sql} WHERE {in_ids('b.id')}", [id_list([block.pk])])
+    # then
+    assert loaded.actor == actor and loaded.campaign == lead.campaign
+    assert loaded.lead == lead and loaded.lead.contact == lead.contact
+
+
+def test_only_foreign_keys_can_be_joined():
+    with pytest.raises(ValueError, match="not a foreign key"):
+        Related(Lead, "l", "contact__emails")
+
+
+def test_a_statement_is_prepared_once_per_connection_and_counted_like_any_other(django_assert_num_queries):
+    # given
+    lead = LeadFactory()
+    sql = f"{LEAD.sql} WHERE l.id = %s"
+    # when
+    with django_assert_num_queries(3):
+        for _ in range(3):
+            _load(LEAD, sql, [lead.pk])
+    # then: PostgreSQL holds it as one prepared statement of this connection
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f"{LEAD.sql[:60]}%"])
+        assert cursor.fetchone()[0] == 1
+
+
+def test_a_failing_statement_raises_djangos_error_and_the_connection_goes_on():
+    # when
+    with pytest.raises(ProgrammingError), transaction.atomic(), prepared_cursor() as cursor:
+        cursor.execute("SELECT no_such_column FROM campaigns_lead WHERE id = %s", [1])
+    # then
+    with prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int + 1", [1])
+        assert cursor.fetchone() == (2,)
