@@ -1,17 +1,20 @@
-"""Load test of the dialer API: gunicorn on loopback against PostgreSQL, driven by an asyncio + httpx client.
+"""Load test of the dialer API: gunicorn on loopback against PostgreSQL, driven by an asyncio client.
 
     .venv/bin/python bench/api_load.py --leads 200000        # quick
     .venv/bin/python bench/api_load.py                       # 1,000,000 leads
 
 1. Creates (or reuses) the database ``leadops_bench_api``, migrates it, and fills one campaign with
    ``--leads`` leads in a few set-based ``INSERT … SELECT generate_series`` statements; 1 % of the contacts
-   carry a customer Do-Not-Call block, so pulls must skip them and dial-checks must explain them.
+   carry a customer Do-Not-Call block, so pulls must skip them and dial-checks must explain them. The
+   customer's suppression list holds ``--entries`` entries (1,000,000), which every check looks the lead up in.
 2. Starts gunicorn on 127.0.0.1 (a free port) with ``DJANGO_DEBUG`` off.
 3. Drives it from a second process: for ``health`` (the framework's floor: same app, no key, no database),
    ``dial-check`` (a random sample of the pool's leads and numbers, about 1 % of them refused),
    ``dial-check-refused`` (refused ones only, each answer wording its reasons) and ``pull`` (count=10), at
    8 and 32 concurrent clients, each run bounded by a request count and a time limit. Prints throughput and
-   p50/p95/p99, errors, and duplicate leads across all pulls.
+   p50/p95/p99, errors, and duplicate leads across all pulls. The client writes and reads its HTTP/1.1 by
+   hand (``--http httpx`` for httpx instead): it shares the two CPUs with the server and PostgreSQL, and
+   httpx cost about as much CPU per request as the hello view it measures.
 
 Targets (issue 5): dial-check p95 ≤ 3x the floor's p95; pull p95 < 50 ms at 8 clients; zero errors; zero
 duplicates.
@@ -41,7 +44,7 @@ SAMPLE = 20_000
 # --- setup (this process, Django configured against the bench database) ---------------------------
 
 
-def setup_database(*, server: str, leads: int, fresh: bool) -> dict:
+def setup_database(*, server: str, leads: int, entries: int, fresh: bool) -> dict:
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -61,10 +64,10 @@ def setup_database(*, server: str, leads: int, fresh: bool) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    return populate(leads=leads)
+    return populate(leads=leads, entries=entries)
 
 
-def populate(*, leads: int) -> dict:
+def populate(*, leads: int, entries: int) -> dict:
     from datetime import timedelta
 
     from django.db import connection, transaction
@@ -90,6 +93,7 @@ def populate(*, leads: int) -> dict:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         print(f"populated {leads:,} leads in {time.perf_counter() - started:.1f} s", flush=True)
+    fill_suppression_list(customer_id=customer.pk, entries=entries)
     # Every run starts from a full pool: wake the leases earlier runs left (they all end within a day).
     leads_wake_waiting(now=timezone.now() + timedelta(days=1))
     with connection.cursor() as cursor:
@@ -169,6 +173,31 @@ def fill_pool(*, customer_id: int, campaign_id: int, leads: int) -> None:
             cursor.execute(sql, params)
 
 
+def fill_suppression_list(*, customer_id: int, entries: int) -> None:
+    """Give the customer a suppression list of ``entries`` active entries (90 % numbers, 5 % emails, 5 %
+    domains) that match no lead of the pool: every dial check and pull looks the lead up in it."""
+    from django.db import connection, transaction
+
+    from suppressions.models import Entry
+
+    if Entry.objects.filter(customer_id=customer_id, removed_at__isnull=True).count() == entries:
+        return
+    started = time.perf_counter()
+    shares = [("phone", "'+1303' || (2000000 + g)", 90), ("email", "'person' || g || '@example.net'", 5)]
+    shares.append(("domain", "'company' || g || '.example'", 5))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM suppressions_entry WHERE customer_id = %s", [customer_id])
+        for kind, value, percent in shares:
+            cursor.execute(
+                "INSERT INTO suppressions_entry (kind, value, line, created_at, removed_by_job, remove_reason, "
+                f"customer_id) SELECT %s, {value}, g, now(), '', '', %s FROM generate_series(1, %s) g",
+                [kind, customer_id, entries * percent // 100],
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE suppressions_entry")
+    print(f"filled a suppression list of {entries:,} entries in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 # --- the server -----------------------------------------------------------------------------------
 
 
@@ -220,53 +249,95 @@ def start_server(*, server: str, port: int, workers: int) -> subprocess.Popen:
 # --- the client (a second process) ----------------------------------------------------------------
 
 
-async def drive(config: dict) -> dict:
+def raw_sender(port: int, key: str):
+    """Return ``send(method, path, body) -> (status, body)``: one HTTP/1.1 request per connection, as gunicorn's
+    sync workers serve them, written and read by hand. It costs the shared CPUs a fraction of what httpx does,
+    so the figures are the server's rather than the client's."""
     import asyncio
 
+    async def send(method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            head = (
+                f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\nConnection: close\r\n"
+            )
+            if body is not None:
+                head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            writer.write(head.encode() + b"\r\n" + (body or b""))
+            data = await reader.read()
+        finally:
+            writer.close()
+        status_line, _, rest = data.partition(b"\r\n")
+        return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+    return send
+
+
+def httpx_sender(port: int, key: str, clients: int):
+    """Return ``send`` over an httpx.AsyncClient (the bench's first client), and the client to close."""
     import httpx
 
-    base = f"http://127.0.0.1:{config['port']}/api/v1"
-    headers = {"Authorization": f"Bearer {config['key']}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    client = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, limits=limits, timeout=30
+    )
+
+    async def send(method: str, path: str, body: bytes | None) -> tuple[int, bytes]:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        response = await client.request(method, path, content=body, headers=headers)
+        return response.status_code, response.content
+
+    return send, client
+
+
+async def drive(config: dict) -> dict:
+    import asyncio
+    from urllib.parse import urlencode
+
     sample = config["sample"]
     results = {}
     pulled: list[int] = []
 
-    def request_for(scenario: str, worker: int) -> tuple[str, str, dict]:
+    def request_for(scenario: str, worker: int) -> tuple[str, str, bytes | None]:
         if scenario == "health":
-            return "GET", f"{base}/health", {}
+            return "GET", "/api/v1/health", None
         if scenario in ("dial-check", "dial-check-refused"):
             lead_id, number = random.choice(sample if scenario == "dial-check" else config["refused"])
-            return "GET", f"{base}/leads/{lead_id}/dial-check", {"params": {"number": number}}
-        body = {"caller": f"bench-caller-{worker}", "count": 10}
-        return "POST", f"{base}/campaigns/{config['campaign_id']}/pull", {"json": body}
+            return "GET", f"/api/v1/leads/{lead_id}/dial-check?{urlencode({'number': number})}", None
+        body = json.dumps({"caller": f"bench-caller-{worker}", "count": 10}).encode()
+        return "POST", f"/api/v1/campaigns/{config['campaign_id']}/pull", body
 
     async def run(scenario: str, clients: int, budget: int, seconds: float, record: bool) -> dict:
         latencies: list[float] = []
         errors: list[str] = []
         remaining = [budget]
         deadline = time.monotonic() + seconds
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
+        if config["client"] == "httpx":
+            send, closing = httpx_sender(config["port"], config["key"], clients)
+        else:
+            send, closing = raw_sender(config["port"], config["key"]), None
 
-            async def worker(index: int) -> None:
-                while remaining[0] > 0 and time.monotonic() < deadline:
-                    remaining[0] -= 1
-                    method, url, kwargs = request_for(scenario, index)
-                    started = time.perf_counter()
-                    try:
-                        response = await client.request(method, url, **kwargs)
-                    except httpx.HTTPError as exc:
-                        errors.append(repr(exc))
-                        continue
-                    latencies.append(time.perf_counter() - started)
-                    if response.status_code != 200:
-                        errors.append(f"{response.status_code} {response.text[:200]}")
-                    elif record and scenario == "pull":
-                        pulled.extend(lead["lead_id"] for lead in response.json()["leads"])
+        async def worker(index: int) -> None:
+            while remaining[0] > 0 and time.monotonic() < deadline:
+                remaining[0] -= 1
+                method, path, body = request_for(scenario, index)
+                started = time.perf_counter()
+                try:
+                    status, payload = await send(method, path, body)
+                except Exception as exc:  # a refused or dropped connection is the run's error, not the bench's
+                    errors.append(repr(exc))
+                    continue
+                latencies.append(time.perf_counter() - started)
+                if status != 200:
+                    errors.append(f"{status} {payload[:200]!r}")
+                elif record and scenario == "pull":
+                    pulled.extend(lead["lead_id"] for lead in json.loads(payload)["leads"])
 
-            started = time.perf_counter()
-            await asyncio.gather(*(worker(i) for i in range(clients)))
-            elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - started
+        if closing is not None:
+            await closing.aclose()
         latencies.sort()
 
         def pct(p: float) -> float:
@@ -302,9 +373,12 @@ def client_main(config_path: str) -> None:
 # --- main -----------------------------------------------------------------------------------------
 
 
-def report(outcome: dict, *, leads: int, workers: int) -> bool:
+def report(outcome: dict, *, leads: int, workers: int, client: str) -> bool:
     results = outcome["results"]
-    print(f"\nleadops dialer API · {leads:,} leads · gunicorn {workers} sync workers · {os.cpu_count()} CPUs")
+    print(
+        f"\nleadops dialer API · {leads:,} leads · gunicorn {workers} sync workers · {client} client · "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"{'scenario':<22}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for name, r in results.items():
         print(
@@ -333,6 +407,7 @@ def report(outcome: dict, *, leads: int, workers: int) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--entries", type=int, default=1_000_000, help="the customer's suppression list")
     parser.add_argument("--requests", type=int, default=3_000, help="request budget per scenario and concurrency")
     parser.add_argument("--seconds", type=float, default=30, help="time limit per scenario and concurrency")
     parser.add_argument("--warmup", type=int, default=200)
@@ -340,13 +415,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--server", default=SERVER, help="PostgreSQL server URL, without a database name")
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")
+    parser.add_argument(
+        "--http", dest="client_kind", choices=["raw", "httpx"], default="raw", help="the load client (default raw)"
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         client_main(args.client)
         return
 
-    setup = setup_database(server=args.server, leads=args.leads, fresh=args.fresh)
+    setup = setup_database(server=args.server, leads=args.leads, entries=args.entries, fresh=args.fresh)
     port = free_port()
     server = start_server(server=args.server, port=port, workers=args.workers)
     try:
@@ -362,6 +440,7 @@ def main() -> None:
                     "seconds": args.seconds,
                     "warmup": args.warmup,
                     "concurrency": args.concurrency,
+                    "client": args.client_kind,
                 },
                 config,
             )
@@ -375,7 +454,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ok = report(outcome, leads=args.leads, workers=args.workers)
+    ok = report(outcome, leads=args.leads, workers=args.workers, client=args.client_kind)
     sys.exit(0 if ok else 1)
 
 

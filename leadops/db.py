@@ -61,6 +61,14 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator:
         yield cursor
 
 
+_BIGINT_MAX = 2**63 - 1
+
+
+def can_be_an_id(pk: int) -> bool:
+    """Whether ``pk`` (from a URL, say) can name a row: a bigger one is no row, and no statement an index serves."""
+    return 0 < pk <= _BIGINT_MAX
+
+
 def in_ids(column: str, placeholder: str = "%s") -> str:
     """Return SQL saying ``column`` is one of the ids of the parameter ``id_list(ids)``: one statement text
     whatever the number of ids, so that it is prepared once."""
@@ -124,7 +132,9 @@ class Related:
 
     def load(self, row: Sequence, using: str = DEFAULT_DB_ALIAS) -> Model:
         """Return the instance ``row`` (a row of ``.sql``) describes, its related instances attached."""
-        converters = self._converters.get(using) or self._converters.setdefault(using, self._converters_for(using))
+        if using not in self._converters:
+            self._converters[using] = self._converters_for(using)
+        converters = self._converters[using]
         connection = connections[using]
         values = list(row)
         for index, col, functions in converters:

@@ -99,6 +99,24 @@ def test_fast_path_agrees_with_phonenumbers_on_arbitrary_punctuation(raw: str, r
     assert fast == reference
 
 
+@settings(max_examples=2000, deadline=None)
+@given(
+    raw=st.one_of(
+        nanp_writings.filter(lambda raw: raw.strip().startswith("+")),
+        st.text(alphabet="0123456789 -.()", min_size=1, max_size=18).map(lambda rest: f"+{rest}"),
+        st.sampled_from(["+44 20 7946 0958", "+49 30 901820", "+61 2 9374 4000", "+33 1 42 68 53 00"]),
+    ),
+    region=regions,
+)
+def test_a_number_written_with_a_plus_reads_the_same_without_a_region(raw: str, region: str) -> None:
+    # given a number written with its country code (the dial check reads it before it knows the customer's
+    # region, and falls back to the region when it cannot)
+    without_region = outcome(normalize_phone, raw, "")
+    # then whatever reads without a region reads the same with any
+    if without_region[0] == "ok":
+        assert outcome(normalize_phone, raw, region) == without_region
+
+
 def test_barbados_numbers_are_decided_by_their_seventh_digit_like_phonenumbers() -> None:
     # given numbers of a Barbados exchange whose validity depends on the seventh digit
     raws = [f"246521{digit}123" for digit in range(10)]

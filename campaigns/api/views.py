@@ -17,7 +17,7 @@ from campaigns.api.errors import api_exception_handler
 from campaigns.api.scoping import caller_named, campaign_for_key, lead_for_key
 from campaigns.models import Disposition, Lead, User
 from campaigns.selectors.dialable import lead_numbers
-from campaigns.selectors.explaining import Reason, can_dial, explain
+from campaigns.selectors.explaining import Reason, can_dial_lead, explain
 from campaigns.services.calls import call_record
 from campaigns.services.pool import lead_release, leads_pull
 from leadops.errors import LeadopsError
@@ -133,9 +133,11 @@ class DialCheckView(ApiView):
         responses={200: s.DialCheckResponseSerializer, **ERRORS},
     )
     def get(self, request: Request, lead_id: int) -> Response:
-        lead = self.get_scoped(lead_for_key, lead_id)
         data = self.validated(s.DialCheckQuerySerializer, request.query_params)
-        check = can_dial(lead, data["number"])
+        # Reading needs no object permission: the key's scope alone decides whether the lead exists for it.
+        check = can_dial_lead(lead_id, data["number"], customer_id=request.auth.customer_id)
+        if check is None:
+            raise Http404
         return Response(
             {"allowed": check.allowed, "number": check.number, "reasons": [_reason(r) for r in check.reasons]}
         )

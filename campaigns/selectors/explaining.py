@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Block, ContactPhone, Lead
-from leadops.db import Related, id_list, in_ids, prepared_cursor
+from campaigns.selectors.loading import lead_with_relations
+from leadops.db import Related, can_be_an_id, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, format_phone, normalize_phone
 
@@ -210,13 +211,68 @@ def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
     This is the authoritative answer: it reads the blocks directly, never only the stored status.
     """
     lead = _lead_with_relations(lead)
+    e164 = _e164(number, lead.customer.phone_region)
+    check = _dial_check(lead.pk, e164, customer_id=None, lead=lead, audience=audience)
+    if check is None:
+        raise Lead.DoesNotExist(f"Lead {lead.pk} no longer exists.")
+    return check
+
+
+def can_dial_lead(
+    lead_id: int, number: str, *, customer_id: int | None = None, audience: str = OPS
+) -> DialCheck | None:
+    """``can_dial`` for a lead known only by id, or None when there is no such lead (of ``customer_id``).
+
+    The dialer's path: for a number written in E.164 that nothing stops, this is one statement and no lead
+    is loaded; the lead is loaded first only to read a national number with its customer's region, and
+    after only to word a refusal.
+    """
+    if not can_be_an_id(lead_id):
+        return None
+    lead = None
+    e164 = _e164_without_region(number)
+    if e164 is None:
+        lead = lead_with_relations(lead_id, customer_id=customer_id)
+        if lead is None:
+            return None
+        e164 = _e164(number, lead.customer.phone_region)
+    return _dial_check(lead_id, e164, customer_id=customer_id, lead=lead, audience=audience)
+
+
+def _e164(number: str, region: str) -> str:
     try:
-        e164 = normalize_phone(number, lead.customer.phone_region)
+        return normalize_phone(number, region)
     except NormalizationError as exc:
         raise LeadopsError(exc.message, field="number", code="invalid_number") from exc
-    is_contacts, block_ids, entry_ids = _dial_lookup(lead, e164)
-    blocks = blocks_for_sentences(block_ids)
-    reasons = block_reasons(blocks, lead=lead, audience=audience)
+
+
+def _e164_without_region(number: str) -> str | None:
+    """Return a number written with its country code (``+…``) as E.164, or None when it needs a region.
+
+    Read without a region, such a number reads as it would with any (a property test holds that); one
+    that does not read that way (``+00…``, say) is left to the customer's region, which may read it.
+    """
+    if not number.strip().startswith("+"):
+        return None
+    try:
+        return normalize_phone(number, "")
+    except NormalizationError:
+        return None
+
+
+def _dial_check(
+    lead_id: int, e164: str, *, customer_id: int | None, lead: Lead | None, audience: str
+) -> DialCheck | None:
+    found = _dial_lookup(lead_id, e164, customer_id=customer_id)
+    if found is None:
+        return None
+    is_contacts, block_ids, entry_ids = found
+    if is_contacts and not block_ids and not entry_ids:
+        return DialCheck(allowed=True, number=e164)
+    lead = lead or lead_with_relations(lead_id, customer_id=customer_id)
+    if lead is None:
+        return None
+    reasons = block_reasons(blocks_for_sentences(block_ids), lead=lead, audience=audience)
     reasons += _entry_reasons(entry_ids)
     if not is_contacts:
         reasons.append(
@@ -225,47 +281,58 @@ def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
                 message=(f"{format_phone(e164)} is not one of {lead.contact}'s numbers: add it to the contact first."),
             )
         )
-    return DialCheck(allowed=not reasons, number=e164, reasons=reasons)
+    return DialCheck(allowed=False, number=e164, reasons=reasons)
 
 
-# The dial check is the hot path: one hand-written statement finds whether the number is the contact's,
-# the ids of the active blocks that reach the lead or that number (the same rule as
-# ``campaigns.services.statuses.block_reaches``), and the customer's active suppression entries that match
-# but have no block yet (``suppressions.selectors.live_entries_sql``). The ORM loads rows only to word a
-# refusal. The statement is prepared once per connection (``leadops.db``): planning it cost PostgreSQL
-# several times what running it does.
+# The dial check is the hot path: one hand-written statement finds the lead (within one customer's, for a
+# customer's key), whether the number is the contact's, the ids of the active blocks that reach the lead
+# or that number (the same rule as ``campaigns.services.statuses.block_reaches``), and the customer's
+# active suppression entries that match but have no block yet (``suppressions.selectors.live_entries_sql``).
+# Rows are loaded only to word a refusal. The statement is prepared once per connection (``leadops.db``):
+# planning it cost PostgreSQL several times what running it does.
 _DIAL_SQL = """
-SELECT 'phone', CASE WHEN EXISTS (
-    SELECT 1 FROM campaigns_contactphone cp JOIN campaigns_phonenumber p ON p.id = cp.phone_id
-    WHERE cp.contact_id = %(contact)s AND p.e164 = %(number)s) THEN 1 ELSE 0 END
+WITH subject AS (
+    SELECT l.id, l.contact_id, c.account_id, l.customer_id, l.campaign_id
+    FROM campaigns_lead l JOIN campaigns_contact c ON c.id = l.contact_id
+    WHERE l.id = CAST(%(lead)s AS bigint)
+      AND (CAST(%(scope)s AS bigint) IS NULL OR l.customer_id = CAST(%(scope)s AS bigint))
+), dialled AS (
+    SELECT id FROM campaigns_phonenumber WHERE e164 = %(number)s
+)
+SELECT 'lead', subject.id FROM subject
+UNION ALL
+SELECT 'phone', cp.phone_id
+FROM subject JOIN campaigns_contactphone cp ON cp.contact_id = subject.contact_id
+JOIN dialled ON dialled.id = cp.phone_id
 UNION ALL
 SELECT 'block', b.id
-FROM campaigns_block b
-WHERE b.lifted_at IS NULL
-  AND (b.reach = 'platform' OR (b.reach = 'customer' AND b.customer_id = %(customer)s)
-       OR (b.reach = 'campaign' AND b.campaign_id = %(campaign)s))
-  AND ((b.target = 'lead' AND b.lead_id = %(lead)s)
-       OR (b.target = 'contact' AND b.contact_id = %(contact)s)
-       OR (b.target = 'account' AND b.account_id = %(account)s)
-       OR (b.target = 'phone' AND b.phone_id = (SELECT id FROM campaigns_phonenumber WHERE e164 = %(number)s))
-       OR (b.target = 'contact_phone' AND b.contact_id = %(contact)s
-           AND b.phone_id = (SELECT id FROM campaigns_phonenumber WHERE e164 = %(number)s)))
+FROM subject JOIN campaigns_block b ON b.lifted_at IS NULL
+  AND (b.reach = 'platform' OR (b.reach = 'customer' AND b.customer_id = subject.customer_id)
+       OR (b.reach = 'campaign' AND b.campaign_id = subject.campaign_id))
+  AND ((b.target = 'lead' AND b.lead_id = subject.id)
+       OR (b.target = 'contact' AND b.contact_id = subject.contact_id)
+       OR (b.target = 'account' AND b.account_id = subject.account_id)
+       OR (b.target = 'phone' AND b.phone_id = (SELECT id FROM dialled))
+       OR (b.target = 'contact_phone' AND b.contact_id = subject.contact_id
+           AND b.phone_id = (SELECT id FROM dialled)))
 UNION ALL
 SELECT 'entry', live.id FROM ({live}) live
 """
 
 
-def _dial_lookup(lead: Lead, e164: str) -> tuple[bool, list[int], list[int]]:
-    """Return whether the contact has the number, and the ids of the blocks and live entries that stop it."""
+def _dial_lookup(lead_id: int, e164: str, *, customer_id: int | None) -> tuple[bool, list[int], list[int]] | None:
+    """Return whether the contact has the number, and the ids of the blocks and live entries that stop it;
+    None when there is no such lead (of ``customer_id``)."""
     from suppressions.selectors import live_entries_params, live_entries_sql  # suppressions builds on us
 
-    params = {**live_entries_params(lead, e164), "campaign": lead.campaign_id, "lead": lead.pk}
+    params = {**live_entries_params(e164), "lead": lead_id, "scope": customer_id}
     with prepared_cursor() as cursor:
         cursor.execute(_DIAL_SQL.format(live=live_entries_sql()), params)
         rows = cursor.fetchall()
-    is_contacts = any(value for kind, value in rows if kind == "phone")
+    if not any(kind == "lead" for kind, _ in rows):
+        return None
     return (
-        is_contacts,
+        any(kind == "phone" for kind, _ in rows),
         [value for kind, value in rows if kind == "block"],
         sorted(value for kind, value in rows if kind == "entry"),
     )

@@ -13,9 +13,8 @@ import functools
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, QuerySet
-from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.utils import timezone
@@ -42,11 +41,6 @@ def _check_caller(caller: User) -> None:
         raise LeadopsError(f"{caller.get_username()} is not one of the agency's callers.", field="caller")
 
 
-# The pool's partial index (``lead_pool_order``) is ``WHERE status = 'eligible'``: written as a literal, so a
-# prepared statement's plan, made without knowing its parameters, can still use that index.
-_ELIGIBLE = RawSQL(f'"campaigns_lead"."status" = \'{LeadStatus.ELIGIBLE.value}\'', [], output_field=BooleanField())
-
-
 def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> QuerySet:
     """Return ``(pk, blocked, priority, last_attempt_at)`` of the next ``wanted`` eligible leads that no active
     suppression entry matches, locked, skipping rows others hold.
@@ -57,7 +51,7 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
     from suppressions.selectors import active_suppression_exists
 
     return (
-        Lead.objects.filter(_ELIGIBLE, campaign_id=campaign_id)
+        Lead.objects.filter(campaign_id=campaign_id, status=LeadStatus.ELIGIBLE)
         .filter(~active_suppression_exists())
         .exclude(pk__in=skipped)
         .annotate(blocked=ExpressionWrapper(lead_is_disqualified(), output_field=BooleanField()))
@@ -79,14 +73,20 @@ SELECT pk, blocked FROM candidate ORDER BY priority DESC, last_attempt_at ASC NU
 
 
 @functools.lru_cache(maxsize=1024)
-def _lease_sql(alias: str, campaign_id: int, wanted: int) -> tuple[str, tuple]:
-    # Building and compiling the re-check's nested EXISTS costs the ORM ~25 ms a pull, ten times what the
-    # statement costs PostgreSQL; the statement for a campaign and a count never changes, so it is compiled
-    # once per process, and PostgreSQL plans it once per connection (its text is the same for every
-    # campaign). Its conditions must therefore never capture the current time.
+def _lease_sql(alias: str, campaign_id: int, wanted: int) -> str:
+    """Return the lease statement for a campaign and a count; its parameters are the lease's values.
+
+    Building and compiling the re-check's nested EXISTS costs the ORM ~25 ms a pull, ten times what the
+    statement costs PostgreSQL; the statement for a campaign and a count never changes, so it is compiled
+    once per process (its conditions must therefore never capture the current time) and prepared once per
+    connection. The ORM's values are written into it as literals: a generic plan then still sees the
+    pool's partial-index predicate (``status = 'eligible'``), and psycopg need not adapt some fifty
+    constants on every pull.
+    """
+    connection = connections[alias]
     query = _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=[]).query
-    sql, params = query.get_compiler(using=alias).as_sql()
-    return _LEASE_SQL.format(candidates=sql), params
+    candidates = connection.ops.compose_sql(*query.get_compiler(using=alias).as_sql())
+    return _LEASE_SQL.format(candidates=candidates.replace("%", "%%"))
 
 
 @receiver(post_migrate)
@@ -106,9 +106,11 @@ def _lease_round(
     """
     connection = transaction.get_connection()
     if connection.vendor == "postgresql" and not skipped:
-        sql, params = _lease_sql(connection.alias, campaign_id, wanted)
         with prepared_cursor(connection.alias) as cursor:
-            cursor.execute(sql, (*params, LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now))
+            cursor.execute(
+                _lease_sql(connection.alias, campaign_id, wanted),
+                (LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now),
+            )
             return cursor.fetchall()
     candidates = [
         (pk, blocked) for pk, blocked, *_ in _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=skipped)

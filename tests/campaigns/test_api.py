@@ -236,16 +236,25 @@ def test_a_pull_costs_the_same_statements_for_one_lead_or_ten(client, agency_key
 # --- dial-check ---------------------------------------------------------------------------------
 
 
-def test_a_dial_check_is_three_statements_key_lead_and_check(client, agency_key, django_assert_num_queries):
+@pytest.mark.parametrize(
+    ("writing", "statements"),
+    [
+        pytest.param(lambda e164: e164, 2, id="E.164: the key, then the lead and its check in one"),
+        pytest.param(lambda e164: f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}", 3, id="national: the lead's region first"),
+    ],
+)
+def test_an_allowed_dial_check_costs_two_statements_or_three(
+    client, agency_key, django_assert_num_queries, writing, statements
+):
     # given: a process that has answered once (and cached the content types the check names)
     lead = DialerLeadFactory()
-    check, number = f"/api/v1/leads/{lead.pk}/dial-check", {"number": number_of(lead)}
+    check, number = f"/api/v1/leads/{lead.pk}/dial-check", {"number": writing(number_of(lead))}
     client.get(check, number, **auth(agency_key))
     # when
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(statements):
         response = client.get(check, number, **auth(agency_key))
     # then
-    assert response.json()["allowed"] is True
+    assert response.json() == {"allowed": True, "number": number_of(lead), "reasons": []}
 
 
 def test_dial_check_allows_a_clean_number_written_in_national_format(client, agency_key):
