@@ -353,9 +353,13 @@ async def drive(config: dict) -> dict:
             "p99": pct(0.99),
         }
 
-    for scenario in ("health", "dial-check", "dial-check-refused", "pull"):
+    scenarios = ("health", "dial-check", "dial-check-refused", "pull")
+    for scenario in scenarios:
         await run(scenario, 8, config["warmup"], 10, record=True)  # warm every worker's connection and caches
-        for clients in config["concurrency"]:
+    # Each concurrency's runs follow one another, the floor first: a shared machine drifts over minutes, and
+    # a ratio to a floor measured long before would measure the drift too.
+    for clients in config["concurrency"]:
+        for scenario in scenarios:
             results[f"{scenario}@{clients}"] = await run(
                 scenario, clients, config["requests"], config["seconds"], record=True
             )

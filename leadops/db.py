@@ -127,7 +127,11 @@ class Related:
         columns = ", ".join(
             f'{_alias(alias, node.path)}."{field.column}"' for node in self._nodes for field in node.fields
         )
-        self.sql = " ".join([f"SELECT {columns} FROM {model._meta.db_table} {alias}", *joins])
+        # ``columns`` and ``tables`` apart, for a statement that selects more than this model's rows.
+        self.columns = columns
+        self.tables = " ".join([f"{model._meta.db_table} {alias}", *joins])
+        self.width = sum(len(node.fields) for node in self._nodes)
+        self.sql = f"SELECT {columns} FROM {self.tables}"
         self._converters: dict[str, list] = {}
 
     def load(self, row: Sequence, using: str = DEFAULT_DB_ALIAS) -> Model:

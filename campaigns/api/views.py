@@ -14,10 +14,11 @@ from rest_framework.views import APIView
 from campaigns.api import serializers as s
 from campaigns.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
 from campaigns.api.errors import api_exception_handler
-from campaigns.api.scoping import caller_named, campaign_for_key, lead_for_key
+from campaigns.api.scoping import lead_for_key
 from campaigns.models import Disposition, Lead, User
 from campaigns.selectors.dialable import lead_numbers
 from campaigns.selectors.explaining import Reason, can_dial_lead, explain
+from campaigns.selectors.loading import caller_named, campaign_and_caller
 from campaigns.services.calls import call_record
 from campaigns.services.pool import lead_release, leads_pull
 from leadops.errors import LeadopsError
@@ -44,10 +45,14 @@ def _reason(reason: Reason) -> dict[str, object]:
     return {"code": reason.code, "message": reason.message, "block_id": reason.block_id}
 
 
+def _no_caller(username: str) -> LeadopsError:
+    return LeadopsError(f"There is no caller '{username}'.", field="caller", code="unknown_caller")
+
+
 def _caller(username: str) -> User:
     caller = caller_named(username)
     if caller is None:
-        raise LeadopsError(f"There is no caller '{username}'.", field="caller", code="unknown_caller")
+        raise _no_caller(username)
     return caller
 
 
@@ -92,9 +97,15 @@ class PullView(ApiView):
         responses={200: s.PullResponseSerializer, **ERRORS},
     )
     def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = self.get_scoped(campaign_for_key, campaign_id)
         data = self.validated(s.PullRequestSerializer, request.data)
-        leads = leads_pull(campaign=campaign, caller=_caller(data["caller"]), count=data["count"])
+        found = campaign_and_caller(campaign_id, data["caller"], customer_id=request.auth.customer_id)
+        if found is None:
+            raise Http404
+        campaign, caller = found
+        self.check_object_permissions(request, campaign)
+        if caller is None:
+            raise _no_caller(data["caller"])
+        leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
         numbers = lead_numbers(leads)
         body = [
             {

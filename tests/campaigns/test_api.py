@@ -209,6 +209,30 @@ def test_pull_names_the_field_it_cannot_accept(client, agency_key, body, field):
     assert response.json()["error"]["field"] == field
 
 
+@pytest.mark.parametrize(
+    "who",
+    [
+        pytest.param(lambda lead: CallerFactory(is_active=False), id="an inactive user"),
+        pytest.param(lambda lead: UserFactory(is_staff=False, customer=lead.customer), id="a customer's user"),
+    ],
+)
+def test_only_an_active_agency_user_can_be_the_caller(client, agency_key, who):
+    # given
+    lead = DialerLeadFactory()
+    user = who(lead)
+    # when
+    response = pull(client, agency_key, lead.campaign, user)
+    # then
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "unknown_caller",
+        "message": f"There is no caller '{user.username}'.",
+        "field": "caller",
+    }
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.ELIGIBLE
+
+
 def test_a_body_that_is_not_json_is_a_400(client, agency_key):
     # given
     lead = DialerLeadFactory()
@@ -222,13 +246,13 @@ def test_a_body_that_is_not_json_is_a_400(client, agency_key):
 
 
 def test_a_pull_costs_the_same_statements_for_one_lead_or_ten(client, agency_key, django_assert_num_queries):
-    # given: key, campaign, caller, BEGIN, lease, COMMIT, the leads, their numbers
+    # given: key; campaign and caller; BEGIN; lease; COMMIT; the leads; their numbers
     campaign = DialerCampaignFactory()
     pool_create(campaign=campaign, size=11)
     caller = CallerFactory()
     # when / then
     for count in (1, 10):
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             response = pull(client, agency_key, campaign, caller, count=count)
         assert len(response.json()["leads"]) == count
 
