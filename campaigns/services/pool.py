@@ -1,8 +1,8 @@
 """The lead pool: hand the next eligible leads of a campaign to a caller, each leased to one caller only.
 
-A pull is a few statements in one transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` walks the pool index
-(priority, then least recently attempted, then id) and re-checks each candidate against the live blocks and
-the live suppression list, and the survivors are leased, all in one statement. Concurrent pulls
+A pull is usually one statement: ``SELECT … FOR UPDATE SKIP LOCKED`` walks the pool index (priority, then
+least recently attempted, then id) and re-checks each candidate against the live blocks and the live
+suppression list, and the survivors are leased, all at once. Concurrent pulls
 skip each other's rows instead of waiting, and a row another transaction leased or disqualified meanwhile
 fails ``status = 'eligible'`` when PostgreSQL re-reads it under the lock, so no lead is leased twice.
 """
@@ -85,7 +85,8 @@ def _lease_sql(alias: str, campaign_id: int, wanted: int) -> str:
     """
     connection = connections[alias]
     query = _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=[]).query
-    candidates = connection.ops.compose_sql(*query.get_compiler(using=alias).as_sql())
+    with transaction.atomic(using=alias):  # Django compiles FOR UPDATE only inside one; nothing runs here
+        candidates = connection.ops.compose_sql(*query.get_compiler(using=alias).as_sql())
     return _LEASE_SQL.format(candidates=candidates.replace("%", "%%"))
 
 
@@ -145,34 +146,62 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
     if campaign.status != Campaign.Status.ACTIVE:
         raise LeadopsError(f"The campaign {campaign} is {campaign.get_status_display().lower()}.", code="conflict")
     now = now or timezone.now()
-    leased: list[int] = []
-    skipped: list[int] = []
-    with transaction.atomic():
-        for _ in range(PULL_MAX_ROUNDS):
-            wanted = count - len(leased)
-            # Leased in the same statement that re-checked each row under its lock: a block committed
-            # meanwhile waits for the lock, then recomputes the lead.
-            candidates = _lease_round(
-                campaign_id=campaign.pk,
-                wanted=wanted,
-                skipped=skipped,
-                caller=caller,
-                until=now + lease_length(),
-                now=now,
-            )
-            leased.extend(pk for pk, blocked in candidates if not blocked)
-            unfit = [pk for pk, blocked in candidates if blocked]
-            if unfit:
-                skipped.extend(unfit)
-                lead_statuses_recompute(leads=Lead.objects.filter(pk__in=unfit), now=now)
-            if len(candidates) < wanted or not unfit:
-                break
+    until = now + lease_length()
+    lease = functools.partial(_lease_round, campaign_id=campaign.pk, caller=caller, until=until, now=now)
+    if transaction.get_connection().vendor != "postgresql":
+        with transaction.atomic():
+            leased = _lease_rounds(lease, wanted=count, now=now)
+    else:
+        # The first round is one statement, atomic by itself: without BEGIN and COMMIT around it, a pull is
+        # two round trips shorter. It is the whole pull unless it met a blocked candidate whose stored status
+        # was stale; the rest then runs in a transaction, and if that fails, the first round's leases are
+        # given back before the error goes on, so a failed pull leases nothing.
+        candidates = lease(wanted=count, skipped=[])
+        leased = [pk for pk, blocked in candidates if not blocked]
+        unfit = [pk for pk, blocked in candidates if blocked]
+        if unfit:
+            try:
+                with transaction.atomic():
+                    lead_statuses_recompute(leads=Lead.objects.filter(pk__in=unfit), now=now)
+                    if len(candidates) == count:
+                        leased += _lease_rounds(lease, wanted=count - len(leased), now=now, skipped=unfit)
+            except BaseException:
+                _leases_give_back(leased, caller=caller, until=until, now=now)
+                raise
     if not leased:
         return []
     with prepared_cursor() as cursor:
         cursor.execute(_PULLED_SQL, [id_list(leased)])
         leads = {lead.pk: lead for lead in map(_PULLED.load, cursor.fetchall())}
     return [leads[pk] for pk in leased]
+
+
+def _lease_rounds(lease, *, wanted: int, now: datetime, skipped: list[int] | None = None) -> list[int]:
+    """Lease up to ``wanted`` leads in rounds; recompute the blocked candidates met and look further."""
+    leased: list[int] = []
+    skipped = list(skipped or [])
+    for _ in range(PULL_MAX_ROUNDS):
+        asked = wanted - len(leased)
+        # Leased in the same statement that re-checked each row under its lock: a block committed
+        # meanwhile waits for the lock, then recomputes the lead.
+        candidates = lease(wanted=asked, skipped=skipped)
+        leased.extend(pk for pk, blocked in candidates if not blocked)
+        unfit = [pk for pk, blocked in candidates if blocked]
+        if unfit:
+            skipped.extend(unfit)
+            lead_statuses_recompute(leads=Lead.objects.filter(pk__in=unfit), now=now)
+        if len(candidates) < asked or not unfit:
+            break
+    return leased
+
+
+def _leases_give_back(leased: list[int], *, caller: User, until: datetime, now: datetime) -> None:
+    """Undo the leases a failed pull made (those still as it made them): back to the pool, as if it never ran."""
+    with transaction.atomic():
+        mine = Lead.objects.filter(pk__in=leased, leased_to=caller, waiting_until=until)
+        ids = list(mine.values_list("pk", flat=True))
+        mine.update(leased_to=None, waiting_until=None, waiting_reason=Lead.WaitingReason.NONE)
+        lead_statuses_recompute(leads=Lead.objects.filter(pk__in=ids), now=now)
 
 
 def lead_release(*, lead: Lead, actor: Actor, caller: User | None = None, now: datetime | None = None) -> Lead:

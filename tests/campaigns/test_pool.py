@@ -101,6 +101,29 @@ def test_a_lead_blocked_behind_its_stored_status_is_skipped_and_recomputed():
     assert blocked.status == LeadStatus.DISQUALIFIED
 
 
+def test_a_pull_that_fails_after_its_first_round_gives_its_leases_back(monkeypatch):
+    # given: the first round leases one lead and meets one blocked behind its stored status, and the rest of
+    # the pull fails
+    campaign = DialerCampaignFactory()
+    blocked = DialerLeadFactory(campaign=campaign, priority=9)
+    first = DialerLeadFactory(campaign=campaign, priority=8)
+    DialerLeadFactory(campaign=campaign)
+    BlockFactory(target=Block.Target.CONTACT, contact=blocked.contact)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("campaigns.services.pool._lease_rounds", broken)
+    # when
+    with pytest.raises(RuntimeError, match="went away"):
+        leads_pull(campaign=campaign, caller=CallerFactory(), count=2)
+    # then: nothing is leased, and the blocked lead's status is as it was
+    first.refresh_from_db()
+    assert (first.status, first.leased_to, first.waiting_until) == (LeadStatus.ELIGIBLE, None, None)
+    assert Lead.objects.filter(campaign=campaign, leased_to__isnull=False).count() == 0
+    assert Lead.objects.get(pk=blocked.pk).status == LeadStatus.ELIGIBLE
+
+
 def test_a_lead_matching_a_suppression_entry_is_skipped_before_its_rematch_ran():
     # given
     campaign = DialerCampaignFactory()
