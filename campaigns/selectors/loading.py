@@ -13,13 +13,15 @@ _WITHIN = "(CAST(%(customer)s AS bigint) IS NULL OR {alias}.customer_id = CAST(%
 
 _CAMPAIGN = Related(Campaign, "ca", "customer")
 
-# The campaign a pull draws from and the caller it leases to: one of the agency's active users.
+# A caller is one of the agency's active users, never a customer's.
 _CALLER = Related(User, "u")
-_CALLER_SQL = f"{_CALLER.sql} WHERE u.username = %s AND u.is_active AND u.customer_id IS NULL"
+_IS_CALLER = "u.is_active AND u.customer_id IS NULL"
+_CALLER_SQL = f"{_CALLER.sql} WHERE u.username = %s AND {_IS_CALLER}"
+# The campaign a pull draws from and the caller it leases to.
 _CAMPAIGN_AND_CALLER_SQL = f"""
 SELECT {_CAMPAIGN.columns}, {_CALLER.columns}
 FROM {_CAMPAIGN.tables}
-LEFT JOIN campaigns_user u ON u.username = %(username)s AND u.is_active AND u.customer_id IS NULL
+LEFT JOIN campaigns_user u ON u.username = %(username)s AND {_IS_CALLER}
 WHERE ca.id = CAST(%(id)s AS bigint) AND {_WITHIN.format(alias="ca")}
 """
 

@@ -2,9 +2,9 @@
 
 A pull is usually one statement: ``SELECT … FOR UPDATE SKIP LOCKED`` walks the pool index (priority, then
 least recently attempted, then id) and re-checks each candidate against the live blocks and the live
-suppression list, and the survivors are leased, all at once. Concurrent pulls
-skip each other's rows instead of waiting, and a row another transaction leased or disqualified meanwhile
-fails ``status = 'eligible'`` when PostgreSQL re-reads it under the lock, so no lead is leased twice.
+suppression list, and the survivors are leased, all at once. Concurrent pulls skip each other's rows
+instead of waiting, and a row another transaction leased or disqualified meanwhile fails
+``status = 'eligible'`` when PostgreSQL re-reads it under the lock, so no lead is leased twice.
 """
 
 from __future__ import annotations
