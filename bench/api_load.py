@@ -17,7 +17,7 @@
    httpx cost about as much CPU per request as the hello view it measures.
 
 Targets (issue 5): dial-check p95 ≤ 3x the floor's p95; pull p95 < 50 ms at 8 clients; zero errors; zero
-duplicates.
+duplicates. The refused-only dial checks are printed beside them as a worst case.
 """
 
 from __future__ import annotations
@@ -394,9 +394,13 @@ def report(outcome: dict, *, leads: int, workers: int, client: str) -> bool:
     checks = []
     for name in results:
         scenario, clients = name.split("@")
-        if scenario.startswith("dial-check"):
-            ratio = results[name]["p95"] / results[f"health@{clients}"]["p95"]
-            checks.append((f"{scenario} p95 ≤ 3x floor p95 at {clients} clients ({ratio:.1f}x)", ratio <= 3))
+        ratio = results[name]["p95"] / results[f"health@{clients}"]["p95"]
+        if scenario == "dial-check":
+            checks.append((f"dial-check p95 ≤ 3x floor p95 at {clients} clients ({ratio:.1f}x)", ratio <= 3))
+        elif scenario == "dial-check-refused":
+            print(
+                f"  [info] refused dial checks only (a worst case, not a target): {ratio:.1f}x the floor at {clients}"
+            )
     if "pull@8" in results:
         checks.append(
             (f"pull p95 < 50 ms at 8 clients ({results['pull@8']['p95']:.1f} ms)", results["pull@8"]["p95"] < 50)
