@@ -269,12 +269,14 @@ def _dial_check(
     is_contacts, block_ids, entry_ids = found
     if is_contacts and not block_ids and not entry_ids:
         return DialCheck(allowed=True, number=e164)
-    lead = lead or lead_with_relations(lead_id, customer_id=customer_id)
-    if lead is None:
-        return None
+    # A block's sentence reads what its own statement loads (``block_sentence`` needs no lead): the lead is
+    # loaded only to name its contact when the number is not one of theirs.
     reasons = block_reasons(blocks_for_sentences(block_ids), lead=lead, audience=audience)
     reasons += _entry_reasons(entry_ids)
     if not is_contacts:
+        lead = lead or lead_with_relations(lead_id, customer_id=customer_id)
+        if lead is None:
+            return None
         reasons.append(
             Reason(
                 code="not_contacts_number",
@@ -366,7 +368,7 @@ def _live_suppressions(lead: Lead, *, phone_e164: str | None = None) -> list[Rea
     return live_suppression_reasons(lead=lead, phone_e164=phone_e164)
 
 
-def block_reasons(blocks: list[Block], *, lead: Lead, audience: str = OPS) -> list[Reason]:
+def block_reasons(blocks: list[Block], *, lead: Lead | None, audience: str = OPS) -> list[Reason]:
     """Return a ``Reason`` for each of ``blocks`` (in their order), worded for ``audience``."""
     return [
         Reason(code=reason_code(block), message=block_sentence(block, lead=lead, audience=audience), block=block)

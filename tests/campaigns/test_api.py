@@ -6,6 +6,7 @@ from django.utils import timezone
 
 import campaigns.api.admin  # noqa: F401  (until campaigns/admin.py imports it)
 from campaigns.models import ApiKey, Block, Call, Lead, LeadStatus
+from campaigns.selectors import explain
 from campaigns.services import BlockTarget, block_create
 from campaigns.services.api_keys import api_key_revoke
 from tests.campaigns.api_factories import (
@@ -315,6 +316,35 @@ def test_dial_check_refuses_a_blocked_number_with_the_explain_sentence(client, a
     assert body["allowed"] is False
     assert body["reasons"][0]["block_id"] == block.pk
     assert body["reasons"][0]["message"].startswith(f"{lead.contact} is disqualified for {lead.customer}")
+
+
+def test_a_refused_dial_check_words_every_reason_as_explain_does_without_loading_the_lead(
+    client, agency_key, django_assert_num_queries
+):
+    # given: a block on the lead itself, one on its account, and one on its number
+    lead = DialerLeadFactory()
+    ops = UserFactory()
+    for target, source, reach in [
+        (BlockTarget(lead=lead), Block.Source.OPS_DISQUALIFY, Block.Reach.CAMPAIGN),
+        (BlockTarget(account=lead.contact.account), Block.Source.OPS_DISQUALIFY, Block.Reach.CUSTOMER),
+        (BlockTarget(phone=lead.contact.phones.get().phone), Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM),
+    ]:
+        block_create(
+            target=target,
+            source=source,
+            reason=Block.Reason.DO_NOT_CALL,
+            reach=reach,
+            campaign=lead.campaign if reach == Block.Reach.CAMPAIGN else None,
+            actor=ops,
+        )
+    check, number = f"/api/v1/leads/{lead.pk}/dial-check", {"number": number_of(lead)}
+    expected = [reason.message for reason in explain(lead, number["number"])]
+    # when: the key, the check, the blocks with what their sentences read
+    with django_assert_num_queries(3):
+        response = client.get(check, number, **auth(agency_key))
+    # then
+    assert [reason["message"] for reason in response.json()["reasons"]] == expected
+    assert len(expected) == 3
 
 
 @pytest.mark.parametrize("query", [{"number": "12345"}, {}])
