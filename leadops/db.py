@@ -103,7 +103,8 @@ class Related:
     runs them (e.g. a JSON field's text becomes a dict).
     """
 
-    def __init__(self, model: type[Model], alias: str, *paths: str) -> None:
+    def __init__(self, model: type[Model], alias: str, *paths: str, table: str | None = None) -> None:
+        # ``table`` reads the model's rows from elsewhere, e.g. a ``WITH … RETURNING`` of the same columns.
         self._nodes = [_Node("", model, None, None, tuple(model._meta.concrete_fields))]
         nullable = {"": False}
         joins = []
@@ -129,7 +130,7 @@ class Related:
         )
         # ``columns`` and ``tables`` apart, for a statement that selects more than this model's rows.
         self.columns = columns
-        self.tables = " ".join([f"{model._meta.db_table} {alias}", *joins])
+        self.tables = " ".join([f"{table or model._meta.db_table} {alias}", *joins])
         self.width = sum(len(node.fields) for node in self._nodes)
         self.sql = f"SELECT {columns} FROM {self.tables}"
         self._converters: dict[str, list] = {}

@@ -61,15 +61,26 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
     )
 
 
-# One statement per round: lock the candidates, re-check them, lease the fit ones, and say which were which.
-_LEASE_SQL = """
+# One statement per round: lock the candidates, re-check them, lease the fit ones, and return every candidate
+# with, for a leased one, the lead as leased with what the dialer is shown.
+_LEASED = Related(Lead, "l", "contact__account", table="leased")
+_LEASE_SQL = (
+    """
 WITH candidate AS ({candidates}),
 leased AS (
     UPDATE campaigns_lead SET status = %s, waiting_reason = %s, waiting_until = %s, leased_to_id = %s, updated_at = %s
     FROM candidate WHERE campaigns_lead.id = candidate.pk AND NOT candidate.blocked
+    RETURNING campaigns_lead.*
 )
-SELECT pk, blocked FROM candidate ORDER BY priority DESC, last_attempt_at ASC NULLS FIRST, pk
+SELECT candidate.pk, candidate.blocked, """
+    + _LEASED.columns.replace("{", "{{").replace("}", "}}")
+    + """
+FROM candidate LEFT JOIN ("""
+    + _LEASED.tables
+    + """) ON l.id = candidate.pk
+ORDER BY candidate.priority DESC, candidate.last_attempt_at ASC NULLS FIRST, candidate.pk
 """
+)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -98,8 +109,9 @@ def _forget_compiled_candidates(**kwargs) -> None:
 
 def _lease_round(
     *, campaign_id: int, wanted: int, skipped: list[int], caller: User, until: datetime, now: datetime
-) -> list[tuple[int, bool]]:
-    """Lease up to ``wanted`` candidates to ``caller``; return every candidate as ``(pk, blocked)`` in pool order.
+) -> list[tuple[int, bool, Lead | None]]:
+    """Lease up to ``wanted`` candidates to ``caller``; return every candidate as ``(pk, blocked, lead)`` in pool
+    order, ``lead`` being the leased lead with its contact and account when the round's statement returned it.
 
     A blocked candidate is not leased. On PostgreSQL a round is the one prepared statement; a later round of
     the same pull (``skipped`` holds the blocked ones found so far) is rare and, like every round on the
@@ -112,11 +124,13 @@ def _lease_round(
                 _lease_sql(connection.alias, campaign_id, wanted),
                 (LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now),
             )
-            return cursor.fetchall()
+            rows = cursor.fetchall()
+        return [(row[0], row[1], None if row[1] else _LEASED.load(row[2:])) for row in rows]
     candidates = [
-        (pk, blocked) for pk, blocked, *_ in _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=skipped)
+        (pk, blocked, None)
+        for pk, blocked, *_ in _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=skipped)
     ]
-    Lead.objects.filter(pk__in=[pk for pk, blocked in candidates if not blocked]).update(
+    Lead.objects.filter(pk__in=[pk for pk, blocked, _ in candidates if not blocked]).update(
         status=LeadStatus.WAITING,
         waiting_reason=Lead.WaitingReason.LEASED,
         waiting_until=until,
@@ -126,7 +140,8 @@ def _lease_round(
     return candidates
 
 
-# The pulled leads with what the dialer is shown (a number's refusal reads only ids of the lead).
+# The pulled leads with what the dialer is shown (a number's refusal reads only ids of the lead), for the
+# rounds whose statement did not return them.
 _PULLED = Related(Lead, "l", "contact__account")
 _PULLED_SQL = f"{_PULLED.sql} WHERE {in_ids('l.id')}"
 
@@ -157,8 +172,8 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
         # was stale; the rest then runs in a transaction, and if that fails, the first round's leases are
         # given back before the error goes on, so a failed pull leases nothing.
         candidates = lease(wanted=count, skipped=[])
-        leased = [pk for pk, blocked in candidates if not blocked]
-        unfit = [pk for pk, blocked in candidates if blocked]
+        leased = [(pk, lead) for pk, blocked, lead in candidates if not blocked]
+        unfit = [pk for pk, blocked, _ in candidates if blocked]
         if unfit:
             try:
                 with transaction.atomic():
@@ -166,27 +181,30 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
                     if len(candidates) == count:
                         leased += _lease_rounds(lease, wanted=count - len(leased), now=now, skipped=unfit)
             except BaseException:
-                _leases_give_back(leased, caller=caller, until=until, now=now)
+                _leases_give_back([pk for pk, _ in leased], caller=caller, until=until, now=now)
                 raise
-    if not leased:
-        return []
-    with prepared_cursor() as cursor:
-        cursor.execute(_PULLED_SQL, [id_list(leased)])
-        leads = {lead.pk: lead for lead in map(_PULLED.load, cursor.fetchall())}
-    return [leads[pk] for pk in leased]
+    missing = [pk for pk, lead in leased if lead is None]
+    if missing:
+        with prepared_cursor() as cursor:
+            cursor.execute(_PULLED_SQL, [id_list(missing)])
+            loaded = {lead.pk: lead for lead in map(_PULLED.load, cursor.fetchall())}
+        leased = [(pk, lead or loaded[pk]) for pk, lead in leased]
+    return [lead for _, lead in leased]
 
 
-def _lease_rounds(lease, *, wanted: int, now: datetime, skipped: list[int] | None = None) -> list[int]:
+def _lease_rounds(
+    lease, *, wanted: int, now: datetime, skipped: list[int] | None = None
+) -> list[tuple[int, Lead | None]]:
     """Lease up to ``wanted`` leads in rounds; recompute the blocked candidates met and look further."""
-    leased: list[int] = []
+    leased: list[tuple[int, Lead | None]] = []
     skipped = list(skipped or [])
     for _ in range(PULL_MAX_ROUNDS):
         asked = wanted - len(leased)
         # Leased in the same statement that re-checked each row under its lock: a block committed
         # meanwhile waits for the lock, then recomputes the lead.
         candidates = lease(wanted=asked, skipped=skipped)
-        leased.extend(pk for pk, blocked in candidates if not blocked)
-        unfit = [pk for pk, blocked in candidates if blocked]
+        leased.extend((pk, lead) for pk, blocked, lead in candidates if not blocked)
+        unfit = [pk for pk, blocked, _ in candidates if blocked]
         if unfit:
             skipped.extend(unfit)
             lead_statuses_recompute(leads=Lead.objects.filter(pk__in=unfit), now=now)
