@@ -223,9 +223,9 @@ def can_dial_lead(
 ) -> DialCheck | None:
     """``can_dial`` for a lead known only by id, or None when there is no such lead (of ``customer_id``).
 
-    The dialer's path: for a number written in E.164 that nothing stops, this is one statement and no lead
-    is loaded; the lead is loaded first only to read a national number with its customer's region, and
-    after only to word a refusal.
+    The dialer's path: for a number written in E.164 this is one statement, and one more to word the blocks
+    of a refusal; the lead is loaded first only to read a national number with its customer's region, and
+    after only to name its contact when the number is not theirs.
     """
     if not can_be_an_id(lead_id):
         return None
