@@ -226,24 +226,24 @@ def entry_sentence(entry: Entry) -> str:
     )
 
 
-def entries_visible_to(user) -> QuerySet[Entry]:
-    """Return the entries ``user`` may see: every customer's for agency staff, its own for a customer user."""
-    entries = Entry.objects.select_related("customer", "upload")
+def _visible_to(user, rows: QuerySet) -> QuerySet:
+    """Keep the ``rows`` ``user`` may see: every customer's for agency staff, its own for a customer user,
+    none for anyone else."""
     if getattr(user, "customer_id", None):
-        return entries.filter(customer_id=user.customer_id)
+        return rows.filter(customer_id=user.customer_id)
     if getattr(user, "is_staff", False):
-        return entries
-    return entries.none()
+        return rows
+    return rows.none()
+
+
+def entries_visible_to(user) -> QuerySet[Entry]:
+    """Return the suppression entries ``user`` may see."""
+    return _visible_to(user, Entry.objects.select_related("customer", "upload"))
 
 
 def uploads_visible_to(user) -> QuerySet[Upload]:
-    """Return the uploads ``user`` may see, scoped like ``entries_visible_to``."""
-    uploads = Upload.objects.select_related("customer", "uploaded_by")
-    if getattr(user, "customer_id", None):
-        return uploads.filter(customer_id=user.customer_id)
-    if getattr(user, "is_staff", False):
-        return uploads
-    return uploads.none()
+    """Return the suppression uploads ``user`` may see."""
+    return _visible_to(user, Upload.objects.select_related("customer", "uploaded_by"))
 
 
 @dataclass(frozen=True)

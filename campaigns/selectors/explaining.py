@@ -66,7 +66,9 @@ class DialCheck:
 
 def _lead_with_relations(lead: Lead) -> Lead:
     if not all(lead._state.fields_cache.get(name) for name in ("contact", "campaign", "customer")):
-        lead = Lead.objects.select_related("contact__account", "campaign", "customer").get(pk=lead.pk)
+        lead = lead_with_relations(lead.pk)
+        if lead is None:
+            raise Lead.DoesNotExist("The lead no longer exists.")
     return lead
 
 

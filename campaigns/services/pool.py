@@ -64,23 +64,17 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
 # One statement per round: lock the candidates, re-check them, lease the fit ones, and return every candidate
 # with, for a leased one, the lead as leased with what the dialer is shown.
 _LEASED = Related(Lead, "l", "contact__account", table="leased")
-_LEASE_SQL = (
-    """
-WITH candidate AS ({candidates}),
+_LEASE_SQL = f"""
+WITH candidate AS ({{candidates}}),
 leased AS (
     UPDATE campaigns_lead SET status = %s, waiting_reason = %s, waiting_until = %s, leased_to_id = %s, updated_at = %s
     FROM candidate WHERE campaigns_lead.id = candidate.pk AND NOT candidate.blocked
     RETURNING campaigns_lead.*
 )
-SELECT candidate.pk, candidate.blocked, """
-    + _LEASED.columns.replace("{", "{{").replace("}", "}}")
-    + """
-FROM candidate LEFT JOIN ("""
-    + _LEASED.tables
-    + """) ON l.id = candidate.pk
+SELECT candidate.pk, candidate.blocked, {_LEASED.columns}
+FROM candidate LEFT JOIN ({_LEASED.tables}) ON l.id = candidate.pk
 ORDER BY candidate.priority DESC, candidate.last_attempt_at ASC NULLS FIRST, candidate.pk
 """
-)
 
 
 @functools.lru_cache(maxsize=1024)
