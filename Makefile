@@ -48,10 +48,23 @@ check: $(STAMP)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py check
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 
-## test: lint, Django checks, then the whole suite against PostgreSQL and Redis
+## test: lint, Django checks, then the whole suite on both ways to run, at once (one core each): against
+## PostgreSQL and Redis (shown as it runs), and on the embedded default, SQLite with DEBUG on and tasks
+## in-process (its log, test-output/sqlite.log, is shown after). Tests marked `postgres` skip on SQLite, saying why.
+PYTEST := $(BIN)/pytest -p no:cacheprovider
 test: $(STAMP) browser-deps lint check
+	@mkdir -p test-output
+	@echo "Running the suite on PostgreSQL (below) and, at the same time, on the embedded SQLite (shown after)."
+	@env -u DATABASE_URL -u REDIS_URL -u CELERY_TASK_ALWAYS_EAGER -u DJANGO_DEBUG \
+		$(PYTEST) -o django_debug_mode=true \
+		> test-output/sqlite.log 2>&1 & lite=$$!; \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
-		$(BIN)/pytest -p no:cacheprovider --create-db
+		$(PYTEST) --create-db; pg=$$?; \
+	wait $$lite; sqlite=$$?; \
+	echo; echo "PostgreSQL run exited $$pg; the SQLite run exited $$sqlite (0 is a pass; 5 would mean no test ran)."; \
+	echo "======== the same suite on the embedded default (SQLite, DEBUG on, tasks in-process) ========"; \
+	cat test-output/sqlite.log; \
+	test $$pg -eq 0 && test $$sqlite -eq 0
 
 ## worker / beat: the real mode's Celery processes (set DATABASE_URL and REDIS_URL)
 worker: $(STAMP)

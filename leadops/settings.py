@@ -32,6 +32,21 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-dev-key-only-for-the-embedded-demo"
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
+# Behind TLS (DJANGO_HTTPS=1): redirect plain HTTP, send cookies over HTTPS only, and ask browsers to keep to
+# HTTPS (HSTS, DJANGO_HSTS_SECONDS, a year by default). Off on a laptop, where the dev server speaks HTTP.
+# Behind a proxy that ends TLS, DJANGO_PROXY_SSL_HEADER names the header it sets (e.g. X-Forwarded-Proto), so
+# a proxied request counts as secure and the redirect does not loop.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 60 * 60))) if HTTPS else 0
+# Only when every subdomain is served over HTTPS too (and, for preload, the domain is to be listed in browsers).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("DJANGO_HSTS_PRELOAD", False)
+if proxy_header := os.environ.get("DJANGO_PROXY_SSL_HEADER", ""):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

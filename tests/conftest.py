@@ -22,6 +22,7 @@ def ops_lead(db):
 
 
 def pytest_configure(config):
+    _sqlite_flush_like_truncate()
     config.addinivalue_line(
         "markers",
         "postgres(reason): needs PostgreSQL (row locks and real concurrency, plans, COPY, LISTEN/NOTIFY); "
@@ -44,3 +45,34 @@ def pytest_collection_modifyitems(config, items):
         else:
             continue
         item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL: {reason}"))
+
+
+def _sqlite_flush_like_truncate():
+    """Let the flush between transactional tests empty the tables on SQLite as it does on PostgreSQL.
+
+    PostgreSQL's flush is ``TRUNCATE``, which fires no row trigger; SQLite's is ``DELETE``, which the guards
+    (blocks are never deleted, an upload with entries is kept) refuse. In the test database only, the flush
+    drops the triggers, empties the tables and makes the triggers again, in its one transaction.
+    """
+    import django.db.backends.sqlite3.base  # noqa: F401  (imports its operations in the order it needs)
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+    if getattr(original, "keeps_triggers", False):
+        return
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if not statements:
+            return statements
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = cursor.fetchall()
+        return [
+            *(f'DROP TRIGGER "{name}"' for name, _ in triggers),
+            *statements,
+            *(sql for _, sql in triggers),
+        ]
+
+    sql_flush.keeps_triggers = True
+    DatabaseOperations.sql_flush = sql_flush

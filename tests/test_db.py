@@ -86,6 +86,7 @@ def test_only_foreign_keys_can_be_joined():
         Related(Lead, "l", "contact__emails")
 
 
+@pytest.mark.postgres("reads pg_prepared_statements")
 def test_a_statement_is_prepared_once_per_connection_and_counted_like_any_other(django_assert_num_queries):
     # given
     lead = LeadFactory()
@@ -100,6 +101,7 @@ def test_a_statement_is_prepared_once_per_connection_and_counted_like_any_other(
         assert cursor.fetchone()[0] == 1
 
 
+@pytest.mark.postgres("a server-side prepared statement that fails, and its ::int cast, are PostgreSQL's")
 def test_a_failing_statement_raises_djangos_error_and_the_connection_goes_on():
     # when
     with pytest.raises(ProgrammingError), transaction.atomic(), prepared_cursor() as cursor:

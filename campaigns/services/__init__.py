@@ -11,12 +11,13 @@ from campaigns.services.directory import (
     lead_create,
     phone_number_get_or_create,
 )
-from campaigns.services.statuses import lead_statuses_recompute, leads_wake_waiting
+from campaigns.services.statuses import StatusDrift, lead_statuses_check, lead_statuses_recompute, leads_wake_waiting
 from campaigns.services.undisqualify import UndisqualifyResult, lead_undisqualify
 
 __all__ = [
     "Actor",
     "BlockTarget",
+    "StatusDrift",
     "UndisqualifyResult",
     "account_create",
     "block_create",
@@ -26,6 +27,7 @@ __all__ = [
     "contact_phone_add",
     "customer_create",
     "lead_create",
+    "lead_statuses_check",
     "lead_statuses_recompute",
     "lead_undisqualify",
     "leads_reached_by",

@@ -8,10 +8,12 @@ status of 5,000 or 500,000 leads is one UPDATE, never a loop of ``save()`` calls
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from campaigns.models import Block, ContactPhone, Lead, LeadStatus
@@ -95,3 +97,75 @@ def leads_wake_waiting(*, now: datetime | None = None) -> int:
             waiting_reason="", leased_to=None, updated_at=now
         )
         return lead_statuses_recompute(leads=Lead.objects.filter(pk__in=expired.values("pk")), now=now)
+
+
+@dataclass(frozen=True)
+class StatusDrift:
+    """What a status check found: leads whose stored status differed from the blocks' answer."""
+
+    checked: int
+    # (stored, computed) → how many leads, e.g. ("eligible", "disqualified"): 3
+    changes: dict[tuple[str, str], int] = field(default_factory=dict)
+    repaired: int = 0
+    lead_ids: tuple[int, ...] = ()  # the first few drifted leads, to look at
+
+    @property
+    def drifted(self) -> int:
+        return sum(self.changes.values())
+
+    def summary(self) -> str:
+        """Return one line: how many leads were checked, and each kind of drift found (and repaired)."""
+        if not self.drifted:
+            return f"Checked {self.checked:,} leads: every stored status matches its blocks."
+        kinds = ", ".join(
+            f"{count:,} stored {stored} but {computed}" for (stored, computed), count in sorted(self.changes.items())
+        )
+        repaired = f"; repaired {self.repaired:,}" if self.repaired else "; reported only, not repaired"
+        return f"Checked {self.checked:,} leads: {self.drifted:,} drifted ({kinds}){repaired}."
+
+
+STATUS_CHECK_BATCH = 50_000
+_SAMPLE = 20
+
+
+def lead_statuses_check(
+    *, leads: QuerySet[Lead] | None = None, repair: bool, batch_size: int = STATUS_CHECK_BATCH
+) -> StatusDrift:
+    """Compare every stored status of ``leads`` (all leads by default) with the blocks' answer; with ``repair``,
+    rewrite the ones that differ. Return what was found.
+
+    Leads whose waiting time has run out are first woken, as the minute job would: that is the normal path,
+    not drift. Then, batch by batch of ids (each batch one transaction, so a million leads never hold one
+    long lock), the status rule is evaluated in the database and compared. Nothing should ever be found:
+    every write path recomputes what it touches, so a finding means a bug to look for. Running it twice
+    finds nothing the second time after a repair.
+    """
+    now = timezone.now()
+    leads_wake_waiting(now=now)
+    scope = Lead.objects.all() if leads is None else Lead.objects.filter(pk__in=leads.values("pk"))
+    changes: Counter[tuple[str, str], int] = Counter()
+    sample: list[int] = []
+    checked = repaired = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            ids = list(scope.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                break
+            last_id = ids[-1]
+            checked += len(ids)
+            batch = Lead.objects.filter(pk__in=ids)
+            drifted = (
+                batch.annotate(computed=status_expression(now=now))
+                .exclude(status=F("computed"))
+                .order_by()
+                .values_list("pk", "status", "computed")
+            )
+            found = list(drifted)
+            for pk, stored, computed in found:
+                changes[(stored, computed)] += 1
+                if len(sample) < _SAMPLE:
+                    sample.append(pk)
+            if found and repair:
+                repaired += lead_statuses_recompute(leads=Lead.objects.filter(pk__in=[pk for pk, *_ in found]), now=now)
+    return StatusDrift(checked=checked, changes=dict(changes), repaired=repaired, lead_ids=tuple(sample))

@@ -1,0 +1,103 @@
+"""The guard behind the cache: a stored status that drifted from its blocks is found, reported and repaired."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from campaigns.models import Block, Lead, LeadStatus
+from campaigns.services import BlockTarget, block_create, lead_statuses_check
+from tests.campaigns.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _disqualified_lead() -> Lead:
+    lead = LeadFactory()
+    block_create(
+        target=BlockTarget(contact=lead.contact),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.COMPETITOR,
+        reach=Block.Reach.CUSTOMER,
+        actor="tests",
+    )
+    return lead
+
+
+def _drift(lead: Lead, status: str) -> None:
+    # A write that bypassed the recompute: exactly the bug the guard exists to catch.
+    Lead.objects.filter(pk=lead.pk).update(status=status)
+
+
+def test_a_disqualified_lead_stored_eligible_is_found_and_repaired():
+    # given
+    blocked, clean = _disqualified_lead(), LeadFactory()
+    _drift(blocked, LeadStatus.ELIGIBLE)
+    _drift(clean, LeadStatus.DISQUALIFIED)
+    # when
+    drift = lead_statuses_check(repair=True, batch_size=1)
+    # then
+    assert drift.checked == 2
+    assert drift.changes == {
+        (LeadStatus.ELIGIBLE, LeadStatus.DISQUALIFIED): 1,
+        (LeadStatus.DISQUALIFIED, LeadStatus.ELIGIBLE): 1,
+    }
+    assert drift.repaired == 2 and set(drift.lead_ids) == {blocked.pk, clean.pk}
+    blocked.refresh_from_db(), clean.refresh_from_db()
+    assert (blocked.status, clean.status) == (LeadStatus.DISQUALIFIED, LeadStatus.ELIGIBLE)
+    assert lead_statuses_check(repair=True).drifted == 0
+
+
+def test_report_only_changes_nothing():
+    # given
+    blocked = _disqualified_lead()
+    _drift(blocked, LeadStatus.ELIGIBLE)
+    # when
+    drift = lead_statuses_check(repair=False)
+    # then
+    assert drift.drifted == 1 and drift.repaired == 0
+    blocked.refresh_from_db()
+    assert blocked.status == LeadStatus.ELIGIBLE
+    assert "reported only" in drift.summary()
+
+
+def test_a_waiting_lead_whose_time_ran_out_is_woken_not_counted_as_drift():
+    # given
+    lead = LeadFactory()
+    Lead.objects.filter(pk=lead.pk).update(
+        status=LeadStatus.WAITING, waiting_until=timezone.now() - timedelta(minutes=1)
+    )
+    # when
+    drift = lead_statuses_check(repair=True)
+    # then
+    assert drift.drifted == 0
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.ELIGIBLE
+
+
+def test_the_command_reports_repairs_and_logs_the_counts(capsys, caplog):
+    # given
+    blocked, other = _disqualified_lead(), _disqualified_lead()
+    _drift(blocked, LeadStatus.ELIGIBLE)
+    _drift(other, LeadStatus.ELIGIBLE)
+    # when
+    with caplog.at_level(logging.WARNING, logger="campaigns.statuses"):
+        call_command("check_statuses", "--customer", blocked.customer.slug)
+    # then: only that customer's lead was looked at and repaired
+    out = capsys.readouterr().out
+    assert "Checked 1 leads: 1 drifted (1 stored eligible but disqualified); repaired 1." in out
+    assert f"#{blocked.pk}" in out
+    assert "repaired 1" in caplog.text
+    other.refresh_from_db()
+    assert other.status == LeadStatus.ELIGIBLE
+
+
+def test_the_command_says_so_when_nothing_drifted(capsys):
+    # given
+    _disqualified_lead()
+    # when
+    call_command("check_statuses")
+    # then
+    assert capsys.readouterr().out.strip() == "Checked 1 leads: every stored status matches its blocks."
