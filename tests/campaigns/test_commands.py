@@ -10,7 +10,7 @@ from campaigns.demo import ADMIN_URL
 from campaigns.management.commands.explain_lead import NOTHING_STOPS_THIS_LEAD
 from campaigns.models import Block, Call, Contact, Customer, Lead, LeadStatus, PhoneNumber, User
 from campaigns.selectors import block_sentence
-from campaigns.services import BlockTarget, block_create
+from campaigns.services import BlockTarget, block_create, lead_statuses_check
 from tests.campaigns.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +45,14 @@ def test_seed_demo_makes_a_block_of_every_source_and_a_lifted_one(small_demo):
     # then
     assert sources == set(Block.Source.values)
     assert Block.objects.filter(lifted_at__isnull=False).exclude(lift_reason="").exists()
+
+
+def test_every_stored_status_of_the_demo_agrees_with_its_blocks(small_demo):
+    # given / when: the demo, built through the real pipelines (uploads, CRM sync, fit rules, workflows)
+    drift = lead_statuses_check(repair=False)
+    # then: on either backend, no lead shows Eligible while a block stops it (or the other way round)
+    assert drift.drifted == 0, drift.summary()
+    assert drift.checked == Lead.objects.count()
 
 
 def test_seed_demo_shares_switchboards_between_contacts(small_demo):
