@@ -38,6 +38,7 @@ from campaigns.imports.columns import (
     PHONE_FIELDS,
 )
 from campaigns.imports.models import ImportedLead, LeadImport, LeadImportIssue
+from campaigns.imports.services.fit import campaign_fit_evaluate
 from campaigns.imports.services.locks import customer_merge_lock, import_run_claim
 from campaigns.models import (
     Account,
@@ -46,15 +47,17 @@ from campaigns.models import (
     Contact,
     ContactEmail,
     ContactPhone,
+    Customer,
     Lead,
     LeadStatus,
     PhoneNumber,
 )
-from campaigns.services import lead_statuses_recompute
+from campaigns.services import contacts_scrub
 from campaigns.services.statuses import block_reaches
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, PhoneNormalizer, normalize_domain
 from suppressions.reading import ColumnPlan, UnreadableFile, open_table, plan_columns
+from suppressions.services.matching import contacts_match
 
 logger = logging.getLogger(__name__)
 
@@ -362,17 +365,27 @@ def _apply_batch(rows: list[ParsedRow], *, lead_import: LeadImport) -> BatchResu
 
 
 def scrub(*, campaign: Campaign, contact_ids: set[int]) -> None:
-    """Match new contacts against the customer's active suppressions, apply fit rules, recompute statuses.
+    """Scrub an import batch's contacts and their leads in ``campaign`` (``contacts_scrub``).
 
     After this, a lead of these contacts is Eligible only if nothing stops it.
     """
-    from campaigns.imports.services.fit import campaign_fit_evaluate
-    from suppressions.services.matching import contacts_match
+    contacts_scrub(customer=campaign.customer, contact_ids=contact_ids, campaign=campaign)
 
-    contacts_match(customer=campaign.customer, contact_ids=contact_ids)
-    leads = Lead.objects.filter(campaign=campaign, contact_id__in=contact_ids)
-    campaign_fit_evaluate(campaign=campaign, leads=leads)
-    lead_statuses_recompute(leads=leads)
+
+def scrub_step(*, customer: Customer, contact_ids: list[int], campaign: Campaign | None) -> None:
+    """The scrub's step above the domain core: match the contacts against the customer's active suppressions,
+    then judge their leads (in ``campaign``, else in each campaign they are in) by the fit rules.
+
+    Registered with ``campaigns.services.scrubbing`` by ``ImportsConfig.ready``; ``contacts_scrub`` runs it
+    and then recomputes the statuses.
+    """
+    contacts_match(customer=customer, contact_ids=contact_ids)
+    leads = Lead.objects.filter(customer_id=customer.pk, contact_id__in=contact_ids)
+    if campaign is not None:
+        campaign_fit_evaluate(campaign=campaign, leads=leads.filter(campaign=campaign))
+        return
+    for other in Campaign.objects.filter(pk__in=leads.values("campaign_id")).order_by("pk"):
+        campaign_fit_evaluate(campaign=other, leads=leads.filter(campaign=other))
 
 
 def _issues(rows: list[tuple[ParsedRow, junk.Verdict]], *, lead_import: LeadImport) -> list[LeadImportIssue]:
