@@ -417,7 +417,7 @@ def _issues(rows: list[tuple[ParsedRow, junk.Verdict]], *, lead_import: LeadImpo
 
 
 def _batches(
-    table, plan: ColumnPlan, *, phones: PhoneNormalizer, source: str, size: int, skip: int
+    table, plan: ColumnPlan, *, phones: PhoneNormalizer, source: str, size: int, skip: int = 0
 ) -> Iterator[list[tuple[ParsedRow, junk.Verdict]]]:
     """Yield the parsed rows of ``table`` in batches of ``size``, after its first ``skip`` data rows."""
     rows = iter(table)
