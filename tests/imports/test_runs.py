@@ -128,3 +128,14 @@ def test_an_unexpected_error_fails_the_import_with_a_sentence_and_logs_the_trace
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.getMessage() == f"Lead import #{lead_import.pk} stopped on an unexpected error"
     assert record.exc_info is not None and record.exc_info[0] is FileNotFoundError
+
+
+def test_resume_of_an_import_awaiting_confirmation_says_to_confirm_it():
+    # given
+    lead_import = lead_import_create(
+        campaign=CampaignFactory(), stream=io.BytesIO(CONTENT), filename="leads.csv", actor=None, confirm=False
+    )
+    # when / then
+    with pytest.raises(CommandError, match=f"Import #{lead_import.pk} awaits confirmation"):
+        call_command("import_leads", "--resume", str(lead_import.pk), stdout=io.StringIO())
+    assert Contact.objects.count() == 0

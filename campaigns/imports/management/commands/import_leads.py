@@ -72,8 +72,11 @@ class Command(BaseCommand):
         self._run(lead_import.pk)
 
     def _run(self, lead_import_id: int) -> None:
-        if not LeadImport.objects.filter(pk=lead_import_id).exists():
+        status = LeadImport.objects.filter(pk=lead_import_id).values_list("status", flat=True).first()
+        if status is None:
             raise CommandError(f"No lead import with id {lead_import_id}.")
+        if status == LeadImport.Status.PREVIEW:
+            raise CommandError(f"Import #{lead_import_id} awaits confirmation: confirm it in the admin.")
         self.stdout.write(
             f"Running import #{lead_import_id} here, in this process (no worker is given it). If this process "
             f"stops, run: manage.py import_leads --resume {lead_import_id}"
