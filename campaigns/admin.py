@@ -66,6 +66,7 @@ from campaigns.services import (
     campaign_create,
     contact_create,
     contact_phone_add,
+    contact_update,
     customer_create,
     lead_create,
 )
@@ -440,7 +441,8 @@ class ContactAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            # Through the service: a new title is judged by the fit rules of the contact's campaigns.
+            contact_update(contact=obj, first_name=obj.first_name, last_name=obj.last_name, title=obj.title)
             return
         phone = form.cleaned_data.get("new_phone", "").strip()
         email = form.cleaned_data.get("new_email", "")

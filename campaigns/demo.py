@@ -2,8 +2,8 @@
 
 The people whose stories the demo tells (a shared switchboard marked DNC, a caller's Do Not Call, a
 customer's suppression …) are created one by one through the services, as ops and the dialer would. The
-bulk of the leads is inserted set-based (``bulk_create``) and their statuses computed by one
-``lead_statuses_recompute`` call, as a lead import would. Everything is made in one transaction: a demo
+bulk of the leads is inserted set-based (``bulk_create``) and scrubbed set-based (``contacts_scrub``), as
+a lead import's batch is. Everything is made in one transaction: a demo
 is there whole or not at all.
 """
 
@@ -45,6 +45,7 @@ from campaigns.services import (
     blocks_lift,
     campaign_create,
     contact_create,
+    contacts_scrub,
     customer_create,
     lead_create,
     lead_statuses_recompute,
@@ -239,7 +240,10 @@ class _Builder:
         self.numbers.used |= set(PhoneNumber.objects.values_list("e164", flat=True))
         for tenant in tenants:
             self._bulk_people_and_leads(tenant, share)
-        # One set-based recompute for every bulk-inserted lead, as a lead import does.
+        # The scrub a lead import runs on each batch (suppressions, fit rules, statuses), set-based over the
+        # bulk-inserted people; then one recompute at the demo's clock for every lead, as their history is dated.
+        for tenant in tenants:
+            contacts_scrub(customer=tenant.customer, contact_ids={lead.contact_id for lead in tenant.bulk_leads})
         lead_statuses_recompute(leads=Lead.objects.filter(customer__in=[t.customer for t in tenants]), now=self.now)
         self._stories_us(tenants[0])
         self._stories_gb(tenants[1])

@@ -105,6 +105,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers while the in-process worker writes; wait instead of failing on a lock.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's, with the library's real parameter limit: bulk inserts stay one statement per batch.
+    DATABASES["default"]["ENGINE"] = "leadops.backends.sqlite3"
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Short OLTP statements whose estimates can look big: JIT compiling them costs more than it saves.
     # Statements run through leadops.db.prepared_cursor (the dialer's hot path) are prepared on their first

@@ -8,3 +8,11 @@ class ImportsConfig(AppConfig):
     label = "imports"
     verbose_name = "Lead imports and fit rules"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The core's services scrub every lead, contact, number and email they add; the suppression
+        # matching and fit rules live here, above the core, so they plug into its scrub.
+        from campaigns.imports.services.importing import scrub_step
+        from campaigns.services import scrub_step_register
+
+        scrub_step_register(scrub_step)

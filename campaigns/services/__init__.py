@@ -6,11 +6,14 @@ from campaigns.services.directory import (
     account_create,
     campaign_create,
     contact_create,
+    contact_email_add,
     contact_phone_add,
+    contact_update,
     customer_create,
     lead_create,
     phone_number_get_or_create,
 )
+from campaigns.services.scrubbing import contacts_scrub, scrub_step_register
 from campaigns.services.statuses import StatusDrift, lead_statuses_check, lead_statuses_recompute, leads_wake_waiting
 from campaigns.services.undisqualify import UndisqualifyResult, lead_undisqualify
 
@@ -24,7 +27,10 @@ __all__ = [
     "blocks_lift",
     "campaign_create",
     "contact_create",
+    "contact_email_add",
     "contact_phone_add",
+    "contact_update",
+    "contacts_scrub",
     "customer_create",
     "lead_create",
     "lead_statuses_check",
@@ -33,4 +39,5 @@ __all__ = [
     "leads_reached_by",
     "leads_wake_waiting",
     "phone_number_get_or_create",
+    "scrub_step_register",
 ]

@@ -1,4 +1,8 @@
-"""Create the people and companies leadops reaches out to, with their numbers normalised once."""
+"""Create the people and companies leadops reaches out to, with their numbers normalised once.
+
+Every service here that adds a contact, a number, an email or a lead scrubs it in its own transaction
+(``contacts_scrub``: suppressions, fit rules, statuses), as a lead import does.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from campaigns.models import (
     Lead,
     PhoneNumber,
 )
-from campaigns.services.statuses import lead_statuses_recompute
+from campaigns.services.scrubbing import contacts_scrub
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, normalize_domain, normalize_email, normalize_phone
 
@@ -100,7 +104,7 @@ def contact_create(
     emails: Iterable[str] = (),
     phones: Iterable[tuple[str, str]] = (),
 ) -> Contact:
-    """Create a contact with its emails and ``(raw number, kind)`` phones.
+    """Create a contact with its emails and ``(raw number, kind)`` phones, scrubbed as an import's are.
 
     A bad email or number refuses the whole contact, naming the field; nothing is saved.
     """
@@ -116,30 +120,62 @@ def contact_create(
         contact.full_clean()
         contact.save()
         for raw in emails:
-            try:
-                email = normalize_email(raw)
-            except NormalizationError as exc:
-                raise LeadopsError(exc.message, field="email") from exc
-            ContactEmail.objects.get_or_create(contact=contact, email=email, defaults={"domain": email.split("@")[1]})
+            _email_link(contact=contact, raw=raw)
         for raw, kind in phones:
-            contact_phone_add(contact=contact, raw=raw, kind=kind, region=region)
+            _phone_link(contact=contact, raw=raw, kind=kind, region=region)
+        contacts_scrub(customer=account.customer, contact_ids=[contact.pk])
     return contact
+
+
+def contact_update(*, contact: Contact, first_name: str, last_name: str, title: str) -> Contact:
+    """Change a contact's names and title, and judge its leads again (a title can fail a fit rule)."""
+    with transaction.atomic():
+        contact.first_name, contact.last_name, contact.title = first_name, last_name, title
+        contact.full_clean()
+        contact.save()
+        contacts_scrub(customer=contact.customer, contact_ids=[contact.pk])
+    return contact
+
+
+def _email_link(*, contact: Contact, raw: str) -> ContactEmail:
+    try:
+        email = normalize_email(raw)
+    except NormalizationError as exc:
+        raise LeadopsError(exc.message, field="email") from exc
+    link, _ = ContactEmail.objects.get_or_create(contact=contact, email=email, defaults={"domain": email.split("@")[1]})
+    return link
+
+
+def _phone_link(*, contact: Contact, raw: str, kind: str, region: str) -> ContactPhone:
+    phone = phone_number_get_or_create(raw=raw, region=region)
+    link, _ = ContactPhone.objects.get_or_create(contact=contact, phone=phone, defaults={"kind": kind})
+    return link
+
+
+def contact_email_add(*, contact: Contact, raw: str) -> ContactEmail:
+    """Give ``contact`` the address ``raw`` (normalised) and scrub it; a repeat call changes nothing."""
+    with transaction.atomic():
+        link = _email_link(contact=contact, raw=raw)
+        contacts_scrub(customer=contact.customer, contact_ids=[contact.pk])
+    return link
 
 
 def contact_phone_add(
     *, contact: Contact, raw: str, kind: str = ContactPhone.Kind.DIRECT, region: str | None = None
 ) -> ContactPhone:
-    """Give ``contact`` the number ``raw`` (shared with anyone who has it) and recompute its leads."""
+    """Give ``contact`` the number ``raw`` (shared with anyone who has it) and scrub it with its leads."""
     region = region or contact.customer.phone_region
     with transaction.atomic():
-        phone = phone_number_get_or_create(raw=raw, region=region)
-        link, _ = ContactPhone.objects.get_or_create(contact=contact, phone=phone, defaults={"kind": kind})
-        lead_statuses_recompute(leads=Lead.objects.filter(contact=contact))
+        link = _phone_link(contact=contact, raw=raw, kind=kind, region=region)
+        contacts_scrub(customer=contact.customer, contact_ids=[contact.pk])
     return link
 
 
 def lead_create(*, campaign: Campaign, contact: Contact, priority: int = 0, source: str = "") -> Lead:
-    """Put ``contact`` into ``campaign``'s pool; its status is computed from the blocks at once."""
+    """Put ``contact`` into ``campaign``'s pool, scrubbed as an import's leads are, its status computed at once.
+
+    A repeat call returns the lead already there (and scrubs it again, which changes nothing).
+    """
     if contact.customer_id != campaign.customer_id:
         raise LeadopsError("A lead's contact must belong to the campaign's customer.", field="contact")
     with transaction.atomic():
@@ -148,6 +184,6 @@ def lead_create(*, campaign: Campaign, contact: Contact, priority: int = 0, sour
             contact=contact,
             defaults={"customer_id": campaign.customer_id, "priority": priority, "source": source},
         )
-        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk))
+        contacts_scrub(customer=campaign.customer, contact_ids=[contact.pk], campaign=campaign)
         lead.refresh_from_db(fields=["status"])
     return lead

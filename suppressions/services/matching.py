@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from campaigns.models import Block, Customer, Lead
 from campaigns.services import lead_statuses_recompute
+from leadops.db import id_list, in_ids
 from suppressions.models import Entry, Upload
 
 logger = logging.getLogger(__name__)
@@ -282,14 +283,12 @@ def contacts_match(*, customer: Customer, contact_ids: Iterable[int]) -> MatchRe
     ids = sorted(set(contact_ids))
     if not ids:
         return MatchResult()
+    # One parameter whatever the number of ids (an array on PostgreSQL, JSON text on SQLite): a list bound
+    # on SQLite is refused, and under DEBUG even an unused one breaks the statement's logging.
     statements = _statements(
         entries_where="TRUE",
-        contacts_where="c.id IN (SELECT id FROM campaigns_contact WHERE id = ANY(%(ids)s))"
-        if connection.vendor == "postgresql"
-        else f"c.id IN ({','.join(str(int(i)) for i in ids)})",
-        accounts_where="a.id IN (SELECT account_id FROM campaigns_contact WHERE id = ANY(%(ids)s))"
-        if connection.vendor == "postgresql"
-        else f"a.id IN (SELECT account_id FROM campaigns_contact WHERE id IN ({','.join(str(int(i)) for i in ids)}))",
+        contacts_where=in_ids("c.id", "%(ids)s"),
+        accounts_where=f"a.id IN (SELECT account_id FROM campaigns_contact WHERE {in_ids('id', '%(ids)s')})",
     )
     every_kind = [sql for kind_statements in statements.values() for sql in kind_statements]
-    return _run_batch(customer_id=customer.pk, statements=every_kind, params={"ids": ids})
+    return _run_batch(customer_id=customer.pk, statements=every_kind, params={"ids": id_list(ids)})

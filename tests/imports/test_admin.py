@@ -197,3 +197,23 @@ def test_fit_rules_edited_inline_on_the_campaign_re_evaluate_it(admin_client, dj
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     lead.refresh_from_db()
     assert lead.status == "disqualified"
+
+
+def test_confirm_imports_with_debug_on_as_the_embedded_default_runs(
+    admin_client, settings, django_capture_on_commit_callbacks
+):
+    # given: DEBUG on, so every statement goes through the debug cursor, which quotes each parameter to log it
+    settings.DEBUG = True
+    campaign = CampaignFactory()
+    upload(admin_client, campaign)
+    lead_import = LeadImport.objects.get()
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:imports_leadimport_preview", args=[lead_import.pk]), {"confirm": "1"}
+        )
+    # then
+    assert response.status_code == 302
+    lead_import.refresh_from_db()
+    assert (lead_import.status, lead_import.error) == (LeadImport.Status.DONE, "")
+    assert (lead_import.leads_created, lead_import.junk) == (1, 1)

@@ -384,3 +384,22 @@ def test_the_import_is_set_based(run_import, django_assert_max_num_queries):
         run_import(CampaignFactory(), content(300))
     # then
     assert len(large.captured_queries) <= len(small.captured_queries) + 5
+
+
+def test_the_import_is_set_based_at_thousands_of_rows(run_import):
+    # given: on every backend, 2,000 rows (one batch) cost what 10 rows cost, give or take a few statements
+    def content(n):
+        return csv_bytes(
+            [HEADER] + [row(first=f"P{i}", email=f"p{i}@acme.com", phone=f"202-555-{1000 + i:04d}") for i in range(n)]
+        )
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        run_import(CampaignFactory(), content(10))
+    with CaptureQueriesContext(connection) as large:
+        run_import(CampaignFactory(), content(2_000))
+    # then
+    assert large.captured_queries and len(large.captured_queries) <= len(small.captured_queries) + 5
+    assert Lead.objects.count() == 2_010

@@ -4,7 +4,8 @@ Rows are read with the shared reader (``suppressions.reading``), judged (junk ro
 batches: each batch looks up the accounts, contacts and numbers it needs in a few queries, creates what is
 missing with bulk inserts, joins contacts to the campaign, matches the new contacts against the
 customer's active suppressions, applies the campaign's fit rules and recomputes statuses. No per-row
-queries. Each batch commits, and progress is saved after each, so the admin shows it moving.
+queries. Each batch commits with its progress, so the admin shows it moving and a run that died is resumed
+where it stopped. One runner per import, and one merge at a time per customer: see ``locks``.
 
 Matching (so that re-importing the same file creates nothing new):
 
@@ -37,6 +38,8 @@ from campaigns.imports.columns import (
     PHONE_FIELDS,
 )
 from campaigns.imports.models import ImportedLead, LeadImport, LeadImportIssue
+from campaigns.imports.services.fit import campaign_fit_evaluate
+from campaigns.imports.services.locks import customer_merge_lock, import_run_claim
 from campaigns.models import (
     Account,
     Block,
@@ -44,15 +47,17 @@ from campaigns.models import (
     Contact,
     ContactEmail,
     ContactPhone,
+    Customer,
     Lead,
     LeadStatus,
     PhoneNumber,
 )
-from campaigns.services import lead_statuses_recompute
+from campaigns.services import contacts_scrub
 from campaigns.services.statuses import block_reaches
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, PhoneNormalizer, normalize_domain
 from suppressions.reading import ColumnPlan, UnreadableFile, open_table, plan_columns
+from suppressions.services.matching import contacts_match
 
 logger = logging.getLogger(__name__)
 
@@ -360,17 +365,27 @@ def _apply_batch(rows: list[ParsedRow], *, lead_import: LeadImport) -> BatchResu
 
 
 def scrub(*, campaign: Campaign, contact_ids: set[int]) -> None:
-    """Match new contacts against the customer's active suppressions, apply fit rules, recompute statuses.
+    """Scrub an import batch's contacts and their leads in ``campaign`` (``contacts_scrub``).
 
     After this, a lead of these contacts is Eligible only if nothing stops it.
     """
-    from campaigns.imports.services.fit import campaign_fit_evaluate
-    from suppressions.services.matching import contacts_match
+    contacts_scrub(customer=campaign.customer, contact_ids=contact_ids, campaign=campaign)
 
-    contacts_match(customer=campaign.customer, contact_ids=contact_ids)
-    leads = Lead.objects.filter(campaign=campaign, contact_id__in=contact_ids)
-    campaign_fit_evaluate(campaign=campaign, leads=leads)
-    lead_statuses_recompute(leads=leads)
+
+def scrub_step(*, customer: Customer, contact_ids: list[int], campaign: Campaign | None) -> None:
+    """The scrub's step above the domain core: match the contacts against the customer's active suppressions,
+    then judge their leads (in ``campaign``, else in each campaign they are in) by the fit rules.
+
+    Registered with ``campaigns.services.scrubbing`` by ``ImportsConfig.ready``; ``contacts_scrub`` runs it
+    and then recomputes the statuses.
+    """
+    contacts_match(customer=customer, contact_ids=contact_ids)
+    leads = Lead.objects.filter(customer_id=customer.pk, contact_id__in=contact_ids)
+    if campaign is not None:
+        campaign_fit_evaluate(campaign=campaign, leads=leads.filter(campaign=campaign))
+        return
+    for other in Campaign.objects.filter(pk__in=leads.values("campaign_id")).order_by("pk"):
+        campaign_fit_evaluate(campaign=other, leads=leads.filter(campaign=other))
 
 
 def _issues(rows: list[tuple[ParsedRow, junk.Verdict]], *, lead_import: LeadImport) -> list[LeadImportIssue]:
@@ -402,11 +417,14 @@ def _issues(rows: list[tuple[ParsedRow, junk.Verdict]], *, lead_import: LeadImpo
 
 
 def _batches(
-    table, plan: ColumnPlan, *, phones: PhoneNormalizer, source: str, size: int
+    table, plan: ColumnPlan, *, phones: PhoneNormalizer, source: str, size: int, skip: int = 0
 ) -> Iterator[list[tuple[ParsedRow, junk.Verdict]]]:
+    """Yield the parsed rows of ``table`` in batches of ``size``, after its first ``skip`` data rows."""
     rows = iter(table)
     if plan.has_header:
         next(rows, None)
+    for _ in zip(range(skip), rows, strict=False):
+        pass
     batch: list[tuple[ParsedRow, junk.Verdict]] = []
     for line_number, cells in rows:
         batch.append(parse_row(line_number, cells, plan=plan, phones=phones, default_source=source))
@@ -425,39 +443,52 @@ def _estimate_rows(lead_import: LeadImport) -> int:
     return max(1, size // 120)
 
 
+_COUNTS = ("rows_read", "junk", "leads_created", "leads_existing", "accounts_created", "contacts_created")
+
+
 def lead_import_run(*, lead_import_id: int, batch_size: int = BATCH_SIZE) -> LeadImport:
     """Read, merge and scrub an import's file into its campaign; return the import with its report.
 
-    Each batch commits with its progress. A file that cannot be read fails the import with the reason and
-    changes nothing. Re-running a finished import changes nothing; re-running one that died half-way
-    finishes it (batches already applied are met again as existing leads, and the counts are rebuilt).
+    One runner at a time: a second call while another runner has the import returns it as it is (see
+    ``locks``). Each batch commits with its rows, its issues and the running counts, so a run that died
+    half-way (left ``reading``) or failed is resumed after its last committed row, and its report counts
+    every row once. A file that cannot be read fails the import with the reason and changes nothing; an
+    unexpected error fails it with a sentence saying so and where it stopped, and is logged with its
+    traceback. Re-running a finished import changes nothing.
     """
+    with import_run_claim(lead_import_id) as held:
+        if not held:
+            logger.info("Lead import #%s is being run by another runner: leaving it to that one.", lead_import_id)
+            return LeadImport.objects.select_related("campaign__customer").get(pk=lead_import_id)
+        return _run(lead_import_id=lead_import_id, batch_size=batch_size)
+
+
+def _run(*, lead_import_id: int, batch_size: int) -> LeadImport:
     lead_import = LeadImport.objects.select_related("campaign__customer").get(pk=lead_import_id)
     if lead_import.status in (LeadImport.Status.DONE, LeadImport.Status.PREVIEW):
         return lead_import
+    # What committed batches counted stands: carry on after the last row they read.
+    totals = Counter({name: getattr(lead_import, name) for name in _COUNTS})
     LeadImport.objects.filter(pk=lead_import.pk).update(
         status=LeadImport.Status.READING,
-        started_at=timezone.now(),
-        rows_total=_estimate_rows(lead_import),
-        rows_done=0,
-        rows_read=0,
-        junk=0,
-        leads_created=0,
-        leads_existing=0,
-        accounts_created=0,
-        contacts_created=0,
+        started_at=lead_import.started_at or timezone.now(),
+        rows_total=max(_estimate_rows(lead_import), totals["rows_read"]),
+        rows_done=totals["rows_read"],
         error="",
     )
-    LeadImportIssue.objects.filter(lead_import=lead_import).delete()
+    customer_id = lead_import.campaign.customer_id
     phones = PhoneNormalizer(region=lead_import.campaign.customer.phone_region)
-    totals = Counter()
     try:
         with lead_import.file.open("rb") as stream, open_table(stream, filename=lead_import.original_name) as table:
             plan, unknown = plan_lead_columns(table.head(), mapping=lead_import.column_mapping)
             LeadImport.objects.filter(pk=lead_import.pk).update(unknown_columns=unknown)
-            for batch in _batches(table, plan, phones=phones, source=lead_import.source, size=batch_size):
+            batches = _batches(
+                table, plan, phones=phones, source=lead_import.source, size=batch_size, skip=totals["rows_read"]
+            )
+            for batch in batches:
                 kept = [row for row, verdict in batch if not verdict.is_junk]
                 with transaction.atomic():
+                    customer_merge_lock(customer_id=customer_id, lead_import_id=lead_import.pk)
                     LeadImportIssue.objects.bulk_create(_issues(batch, lead_import=lead_import), batch_size=BATCH_SIZE)
                     result = _apply_batch(kept, lead_import=lead_import) if kept else BatchResult()
                     totals.update(
@@ -471,20 +502,28 @@ def lead_import_run(*, lead_import_id: int, batch_size: int = BATCH_SIZE) -> Lea
                         }
                     )
                     LeadImport.objects.filter(pk=lead_import.pk).update(rows_done=totals["rows_read"], **totals)
+        report = import_outcome(lead_import=lead_import)
     except (UnreadableFile, LeadopsError) as exc:
-        LeadImport.objects.filter(pk=lead_import.pk).update(
-            status=LeadImport.Status.FAILED, error=exc.message, finished_at=timezone.now()
-        )
-        lead_import.refresh_from_db()
-        return lead_import
+        return _fail(lead_import, exc.message)
     except Exception as exc:
-        LeadImport.objects.filter(pk=lead_import.pk).update(
-            status=LeadImport.Status.FAILED, error=f"Unexpected error: {exc!r}", finished_at=timezone.now()
+        logger.exception("Lead import #%s stopped on an unexpected error", lead_import.pk)
+        done = LeadImport.objects.filter(pk=lead_import.pk).values_list("rows_read", flat=True).get()
+        return _fail(
+            lead_import,
+            f"The import stopped on an unexpected error ({exc.__class__.__name__}) after {done:,} rows; the rows "
+            f"after those were not imported. The details are in the server log under lead import #{lead_import.pk}. "
+            "Once the cause is fixed, run the import again: it carries on where it stopped.",
         )
-        raise
-    report = import_outcome(lead_import=lead_import)
     LeadImport.objects.filter(pk=lead_import.pk).update(
         status=LeadImport.Status.DONE, finished_at=timezone.now(), rows_total=totals["rows_read"], **report
+    )
+    lead_import.refresh_from_db()
+    return lead_import
+
+
+def _fail(lead_import: LeadImport, error: str) -> LeadImport:
+    LeadImport.objects.filter(pk=lead_import.pk).update(
+        status=LeadImport.Status.FAILED, error=error, finished_at=timezone.now()
     )
     lead_import.refresh_from_db()
     return lead_import

@@ -27,10 +27,12 @@ def lead_import_create(
     source: str = "",
     column_mapping: Mapping[str, str] | None = None,
     confirm: bool = True,
+    enqueue: bool = True,
 ) -> LeadImport:
     """Store the file under a random name and enqueue the import once the transaction commits.
 
-    With ``confirm=False`` the import waits in preview until ``lead_import_confirm``. Refuse, with nothing
+    With ``confirm=False`` the import waits in preview until ``lead_import_confirm``; with ``enqueue=False``
+    it is queued for no worker: the caller runs it (``lead_import_run``), alone. Refuse, with nothing
     stored, a file that is not CSV/TSV/XLSX, is empty or too large, or a mapping to a field that does not
     exist.
     """
@@ -55,7 +57,7 @@ def lead_import_create(
             lead_import.file.delete(save=False)
             raise LeadopsError(f"'{filename}' is empty.", field="file")
         lead_import.save()
-        if confirm:
+        if confirm and enqueue:
             lead_import_enqueue(lead_import=lead_import)
     return lead_import
 

@@ -1,4 +1,9 @@
-"""``python manage.py import_leads --campaign ID FILE``: the admin's import pipeline, printing the report."""
+"""``python manage.py import_leads --campaign ID FILE``: the admin's import pipeline, printing the report.
+
+The import runs here, in this process, and nowhere else: it is created without being queued for a worker,
+so no worker runs it at the same time. ``--resume ID`` runs again an import whose runner died (left
+``reading``) or that failed; it carries on after the last row it committed.
+"""
 
 from pathlib import Path
 
@@ -14,7 +19,13 @@ class Command(BaseCommand):
     help = "Import a CSV/TSV/XLSX of leads into a campaign and print what became of every row."
 
     def add_arguments(self, parser):
-        parser.add_argument("--campaign", type=int, required=True, help="Campaign id.")
+        parser.add_argument("--campaign", type=int, help="Campaign id.")
+        parser.add_argument(
+            "--resume",
+            type=int,
+            metavar="IMPORT_ID",
+            help="Run again an import left 'reading' by a runner that died, or one that failed.",
+        )
         parser.add_argument("--source", default="", help="Lead source label for rows without one.")
         parser.add_argument(
             "--map",
@@ -23,9 +34,16 @@ class Command(BaseCommand):
             metavar="HEADER=FIELD",
             help="Map a column to a field (repeatable), e.g. --map 'Tel. (work)=phone'.",
         )
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, nargs="?")
 
     def handle(self, *args, **options):
+        if options["resume"] is not None:
+            if options["campaign"] is not None or options["file"] is not None:
+                raise CommandError("--resume takes no --campaign and no file: it runs the import's own file.")
+            self._run(options["resume"])
+            return
+        if options["campaign"] is None or options["file"] is None:
+            raise CommandError("Give --campaign ID and a FILE (or --resume IMPORT_ID).")
         campaign = Campaign.objects.filter(pk=options["campaign"]).select_related("customer").first()
         if campaign is None:
             raise CommandError(f"No campaign with id {options['campaign']}.")
@@ -47,12 +65,28 @@ class Command(BaseCommand):
                     actor=None,
                     source=options["source"],
                     column_mapping=mapping,
+                    enqueue=False,
                 )
         except LeadopsError as exc:
             raise CommandError(exc.message) from exc
-        # In-process when Celery is eager; otherwise the worker may already be on it: running it here too is
-        # harmless, the second run finds the import done.
-        lead_import = lead_import_run(lead_import_id=lead_import.pk)
+        self._run(lead_import.pk)
+
+    def _run(self, lead_import_id: int) -> None:
+        status = LeadImport.objects.filter(pk=lead_import_id).values_list("status", flat=True).first()
+        if status is None:
+            raise CommandError(f"No lead import with id {lead_import_id}.")
+        if status == LeadImport.Status.PREVIEW:
+            raise CommandError(f"Import #{lead_import_id} awaits confirmation: confirm it in the admin.")
+        self.stdout.write(
+            f"Running import #{lead_import_id} here, in this process (no worker is given it). If this process "
+            f"stops, run: manage.py import_leads --resume {lead_import_id}"
+        )
+        lead_import = lead_import_run(lead_import_id=lead_import_id)
+        if lead_import.status in (LeadImport.Status.QUEUED, LeadImport.Status.READING, LeadImport.Status.SCRUBBING):
+            raise CommandError(
+                f"Import #{lead_import_id} is being run by another process (a worker): it was left to that one. "
+                "Follow it in the admin."
+            )
         self._report(lead_import)
         if lead_import.status == LeadImport.Status.FAILED:
             raise CommandError(lead_import.error)
