@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
@@ -15,13 +16,15 @@ from campaigns.api import serializers as s
 from campaigns.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
 from campaigns.api.errors import api_exception_handler
 from campaigns.api.scoping import lead_for_key
-from campaigns.models import Disposition, Lead, User
+from campaigns.models import Call, Disposition, Lead, User
 from campaigns.selectors.dialable import lead_numbers
 from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain
 from campaigns.selectors.loading import caller_named, campaign_and_caller
 from campaigns.services.calls import call_record
 from campaigns.services.pool import lead_release, leads_pull
 from leadops.errors import LeadopsError
+
+IDEMPOTENCY_KEY_MAX = Call._meta.get_field("idempotency_key").max_length
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -36,6 +39,7 @@ ERRORS = {
 }
 
 
+@require_safe
 def health(request: HttpRequest) -> JsonResponse:
     """Answer without authentication or the database: the framework's own floor for load tests."""
     return JsonResponse({"status": "ok"})
@@ -174,6 +178,8 @@ class CallView(ApiView):
                 location=OpenApiParameter.HEADER,
                 required=False,
                 description="Replaying a request with the same key (per caller) records one call.",
+                # ``call_record`` refuses a longer key (422): the schema says so.
+                type={"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
             )
         ],
         responses={201: s.CallResponseSerializer, **ERRORS},

@@ -247,6 +247,9 @@ def test_a_body_that_is_not_json_is_a_400(client, agency_key):
     assert response.json()["error"]["code"] == "parse_error"
 
 
+@pytest.mark.postgres(
+    "the pull's one lease statement is a data-modifying WITH; on SQLite a round is a SELECT and an UPDATE"
+)
 def test_a_pull_costs_the_same_statements_for_one_lead_or_ten(client, agency_key, django_assert_num_queries):
     # given: a process that has pulled both counts once (and compiled their lease statements)
     campaign = DialerCampaignFactory()
