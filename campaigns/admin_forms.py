@@ -79,6 +79,29 @@ class LeadAddForm(forms.ModelForm):
 
 
 # --- workflows ------------------------------------------------------------------------------------
+
+# Beside every note ops write on a block: the customer reads it only when this is ticked.
+INTERNAL_NOTE_HELP = "Internal: only agency staff read it, unless you tick “Show this note to the customer” below."
+NOTE_SHOWN_LABEL = "Show this note to the customer"
+NOTE_SHOWN_HELP = (
+    "Ticked, the customer reads the note word for word in its portal and through its API key, beside the "
+    "reason. Leave it unticked for anything meant for colleagues (names, competitors, how you found out)."
+)
+# Beside the words ops write that no customer page ever shows.
+NEVER_SHOWN_HELP = "Internal: the customer never sees it."
+
+
+def note_field(**kwargs) -> forms.CharField:
+    """Return a block's note field, saying beside it who reads it."""
+    kwargs.setdefault("required", False)
+    kwargs.setdefault("help_text", INTERNAL_NOTE_HELP)
+    return forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), **kwargs)
+
+
+def note_shown_field() -> forms.BooleanField:
+    return forms.BooleanField(required=False, initial=False, label=NOTE_SHOWN_LABEL, help_text=NOTE_SHOWN_HELP)
+
+
 # The confirmation pages' forms. Each carries ``previewed``: the choices the page's "what will change"
 # was computed for. A confirmation whose choices differ from what was shown is shown again, never run.
 
@@ -98,7 +121,8 @@ class DisqualifyForm(WorkflowForm):
     reason = forms.ChoiceField(choices=())
     reach = forms.ChoiceField(choices=(), widget=forms.RadioSelect, initial="customer", label="Disqualify for")
     campaign = forms.ModelChoiceField(queryset=None, required=False, help_text="Only when one campaign.")
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+    note = note_field()
+    note_shown = note_shown_field()
 
     def __init__(self, *args, customer_ids=(), **kwargs):
         from campaigns.models import Block, Campaign
@@ -127,7 +151,8 @@ class PhoneDncForm(WorkflowForm):
         label="Do not call for",
     )
     customer = forms.ModelChoiceField(queryset=None, required=False, help_text="Only when one customer.")
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+    note = note_field()
+    note_shown = note_shown_field()
 
     def __init__(self, *args, **kwargs):
         from campaigns.models import Customer
@@ -149,11 +174,13 @@ class PhoneDncForm(WorkflowForm):
 
 
 class CustomerDncForm(WorkflowForm):
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    note = note_field(
+        required=True,
         label="The customer's instruction",
-        help_text="Who at the customer asked, when and how (e.g. 'Email from J. Doe, 2026-11-20').",
+        help_text="Who at the customer asked, when and how (e.g. 'Email from J. Doe, 2026-11-20'). "
+        + INTERNAL_NOTE_HELP,
     )
+    note_shown = note_shown_field()
 
 
 class UndisqualifyForm(WorkflowForm):
@@ -161,7 +188,9 @@ class UndisqualifyForm(WorkflowForm):
         choices=(), coerce=int, widget=forms.CheckboxSelectMultiple, label="Lift these blocks"
     )
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), label="Why", help_text="Mandatory; kept on each block."
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        label="Why",
+        help_text=f"Mandatory; kept on each block. {NEVER_SHOWN_HELP}",
     )
 
     def __init__(self, *args, block_choices=(), **kwargs):
@@ -173,7 +202,8 @@ class UndisqualifyForm(WorkflowForm):
 
 class UnqualifyForm(WorkflowForm):
     reason = forms.ChoiceField(choices=())
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+    note = note_field()
+    note_shown = note_shown_field()
 
     def __init__(self, *args, **kwargs):
         from campaigns.models import Block
@@ -184,13 +214,17 @@ class UnqualifyForm(WorkflowForm):
 
 
 class ReopenForm(WorkflowForm):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), label="Why")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), label="Why", help_text=NEVER_SHOWN_HELP
+    )
 
 
 class RecordCallForm(forms.Form):
     disposition = forms.ModelChoiceField(queryset=None)
     number = forms.ChoiceField(choices=(), label="Number dialled")
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text=NEVER_SHOWN_HELP
+    )
     callback_at = forms.DateTimeField(
         required=False,
         label="Callback / meeting time",

@@ -180,6 +180,7 @@ def _disqualify(modeladmin, request, queryset, *, action: str, what: str) -> Tem
                 campaign=data["campaign"] if data["reach"] == Block.Reach.CAMPAIGN else None,
                 actor=request.user,
                 note=data["note"],
+                note_shown=data["note_shown"],
             )
         except LeadopsError as exc:
             form.add_error(None, exc.message)
@@ -228,7 +229,12 @@ def _customer_dnc(modeladmin, request, queryset, *, action: str, what: str):
     form = CustomerDncForm(flow.data)
     if flow.confirmed and not problems and form.is_valid():
         try:
-            made = customer_dnc_mark(**{what: queryset}, actor=request.user, note=form.cleaned_data["note"])
+            made = customer_dnc_mark(
+                **{what: queryset},
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                note_shown=form.cleaned_data["note_shown"],
+            )
         except LeadopsError as exc:
             form.add_error(None, exc.message)
         else:
@@ -275,7 +281,12 @@ def mark_phone_dnc(modeladmin, request, queryset):
         reach, customer = data["reach"], data["customer"] if data["reach"] == Block.Reach.CUSTOMER else None
         if form.previewed_matches():
             made = phone_numbers_mark_dnc(
-                phones=queryset, reach=reach, customer=customer, actor=request.user, note=data["note"]
+                phones=queryset,
+                reach=reach,
+                customer=customer,
+                actor=request.user,
+                note=data["note"],
+                note_shown=data["note_shown"],
             )
             scope = "platform-wide" if reach == Block.Reach.PLATFORM else f"for {customer}"
             flow.log(queryset, f"Marked Do Not Call {scope} with the Mark Phone DNC workflow.")
@@ -437,7 +448,11 @@ def unqualify_leads(modeladmin, request, queryset):
         for lead in queryset.select_related("campaign"):
             try:
                 lead_unqualify(
-                    lead=lead, reason=form.cleaned_data["reason"], actor=request.user, note=form.cleaned_data["note"]
+                    lead=lead,
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                    note_shown=form.cleaned_data["note_shown"],
                 )
             except LeadopsError as exc:
                 refused_leads.append(f"{lead}: {exc.message}")

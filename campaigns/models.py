@@ -352,6 +352,15 @@ class Block(models.Model):
     evidence = GenericForeignKey("evidence_type", "evidence_id")
     evidence_text = models.TextField(blank=True, help_text="What the evidence says, in words.")
     note = models.TextField(blank=True)
+    # Ops write notes for each other ("Harbor is a competitor of Northwind since the merger"): a note stays
+    # internal unless they tick "shown to the customer". The database default keeps it so for the
+    # set-based INSERTs that name their columns (matching, CRM rules).
+    note_shown = models.BooleanField(
+        default=False,
+        db_default=False,
+        verbose_name="note shown to the customer",
+        help_text="Shown in the customer's portal and to its API key; otherwise only agency staff read the note.",
+    )
 
     lifted_at = models.DateTimeField(null=True, blank=True)
     lifted_by = models.ForeignKey(
@@ -476,6 +485,17 @@ class Block(models.Model):
     @property
     def lifted_by_name(self) -> str:
         return self.lifted_by.get_username() if self.lifted_by_id else self.lifted_by_job
+
+    @property
+    def note_for_customer(self) -> str:
+        """Return the note if the customer may read it (ops marked it shown, or the customer's own user
+        wrote it), else an empty string. Needs ``actor`` loaded."""
+        if not self.note:
+            return ""
+        if self.note_shown:
+            return self.note
+        own = self.actor_id is not None and self.customer_id is not None and self.actor.customer_id == self.customer_id
+        return self.note if own else ""
 
     @property
     def is_platform_dnc(self) -> bool:

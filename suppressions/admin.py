@@ -9,7 +9,6 @@ sample through the real pipeline's reader and the confirm stores the file and en
 
 from __future__ import annotations
 
-import csv
 import uuid
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,7 +27,7 @@ from import_export.formats.base_formats import CSV, TSV, XLSX
 
 from campaigns.models import Customer
 from leadops.errors import LeadopsError
-from leadops.exporting import escape_formula
+from leadops.exporting import csv_download
 from suppressions.admin_forms import RemoveForm, SuppressionConfirmForm, SuppressionImportForm
 from suppressions.models import Entry, RejectedRow, Upload
 from suppressions.resources import EntryExportResource
@@ -39,17 +38,9 @@ _TOKEN_SALT = "suppressions.admin.import"
 _TOKEN_MAX_AGE = 60 * 60
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _rejected_csv_rows(upload: Upload):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["line", "column", "value", "reason"])
     rows = RejectedRow.objects.filter(upload=upload).order_by("line", "id")
-    for row in rows.values_list("line", "column", "raw_value", "reason").iterator(chunk_size=5_000):
-        yield writer.writerow([escape_formula(cell) for cell in row])
+    return rows.values_list("line", "column", "raw_value", "reason").iterator(chunk_size=5_000)
 
 
 def _remove_view(modeladmin, request, queryset, *, title: str, perform):
@@ -334,10 +325,9 @@ class UploadAdmin(admin.ModelAdmin):
 
     def rejected_csv_view(self, request, upload_id: int):
         upload = self._get_visible(request, upload_id)
-        response = StreamingHttpResponse(_rejected_csv_rows(upload), content_type="text/csv; charset=utf-8")
         name = Path(upload.original_name).stem.replace('"', "") or "upload"
-        response["Content-Disposition"] = f'attachment; filename="{name}-rejected.csv"'
-        return response
+        header = ["line", "column", "value", "reason"]
+        return csv_download(f"{name}-rejected.csv", header, _rejected_csv_rows(upload), excel_bom=False)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         upload = self._get_visible(request, int(object_id)) if str(object_id).isdigit() else None

@@ -19,7 +19,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from campaigns.models import Block, Contact, ContactEmail, ContactPhone, Customer, Lead
-from campaigns.selectors.explaining import Reason
+from campaigns.selectors.explaining import CUSTOMER, OPS, Reason
 from leadops.db import prepared_cursor
 from leadops.normalizing import format_phone
 from suppressions.models import Entry, Upload
@@ -188,7 +188,7 @@ def live_entries_params(phone_e164: str | None) -> dict[str, object]:
     return {"number": phone_e164, "entry_type": _entry_ct_id()}
 
 
-def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None) -> list[Reason]:
+def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None, audience: str = OPS) -> list[Reason]:
     """Return a reason for each active entry that matches ``lead`` (or ``phone_e164``) and has no block yet.
 
     One hand-written query (and one more to word the entries, only when there are some); entries whose
@@ -203,22 +203,29 @@ def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None) -> li
     with prepared_cursor() as cursor:
         cursor.execute(_LIVE_FOR_LEAD_SQL.format(live=live_entries_sql()), params)
         ids = [row[0] for row in cursor.fetchall()]
-    return entry_reasons(ids)
+    return entry_reasons(ids, audience=audience)
 
 
-def entry_reasons(ids: list[int]) -> list[Reason]:
+def entry_reasons(ids: list[int], *, audience: str = OPS) -> list[Reason]:
     """Return the reason sentence of each of these entries, in id order (no query when there are none)."""
     if not ids:
         return []
     entries = Entry.objects.filter(pk__in=ids).select_related("upload", "customer").order_by("pk")
-    return [Reason(code="suppression_entry", message=entry_sentence(entry)) for entry in entries]
+    return [Reason(code="suppression_entry", message=entry_sentence(entry, audience=audience)) for entry in entries]
 
 
-def entry_sentence(entry: Entry) -> str:
-    """Return one sentence saying which list, upload and line stop the lead, and how that ends."""
+def entry_sentence(entry: Entry, *, audience: str = OPS) -> str:
+    """Return one sentence saying which list, upload and line stop the lead, and how that ends; for
+    ``audience=CUSTOMER`` the list is "your" list and the way out is the customer's own."""
     value = format_phone(entry.value) if entry.kind == Entry.Kind.PHONE else entry.value
     source = f"upload {entry.upload.original_name}, line {entry.line}" if entry.upload_id else f"entry #{entry.pk}"
     when = timezone.localtime(entry.created_at).strftime("%Y-%m-%d")
+    if audience == CUSTOMER:
+        source = source if entry.upload_id else "added by hand"
+        return (
+            f"{value} is on your suppression list ({source}, added {when}): "
+            "remove the entry from your list if it should be called again."
+        )
     return (
         f"{value} is on {entry.customer}'s suppression list ({source}, added {when}): "
         "the customer removes the entry from its list, or, once matching has run, ops lift it for this "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -58,3 +60,68 @@ def api_exception_handler(exc, context) -> Response | None:
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
         return error_response(status_code=exc.status_code, code=code, message=str(detail), headers=headers)
     return None
+
+
+# Every path of the dialer API (and of the CRM webhooks under it) starts with this.
+API_PREFIX = "/api/v1/"
+# The error code of an answer that did not come from the API's own handler (no route, a method a plain view
+# does not take, a body too large for Django, a crash), by status.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    500: "server_error",
+}
+
+
+def _status_message(request: HttpRequest, response: HttpResponse) -> str:
+    if response.status_code == 404:
+        return "No such resource."
+    if response.status_code == 405:
+        return f"{request.method} is not allowed here; use {response.get('Allow', 'another method')}."
+    if response.status_code >= 500:
+        return "The server failed to answer; the error is logged. Try again."
+    try:
+        return HTTPStatus(response.status_code).phrase + "."
+    except ValueError:
+        return f"HTTP {response.status_code}."
+
+
+class ApiErrorsAsJson:
+    """Answer every error under ``/api/v1/`` in the API's error shape, whoever produced it.
+
+    The API's own views answer through ``api_exception_handler``; this catches the rest before it reaches
+    a client that parses JSON: Django's HTML 404 for a path no route matches, a plain view's empty 405,
+    Django's 400 and 500 pages. An answer that is JSON already is left as it is; the original is logged by
+    Django as usual (a 500 with its traceback).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not request.path.startswith(API_PREFIX)
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status_code = response.status_code
+        body = {
+            "error": {
+                "code": STATUS_CODES.get(status_code, "server_error" if status_code >= 500 else "error"),
+                "message": _status_message(request, response),
+                "field": "",
+            }
+        }
+        answer = JsonResponse(body, status=status_code)
+        for header in ("Allow", "WWW-Authenticate", "Retry-After"):
+            if header in response:
+                answer[header] = response[header]
+        return answer

@@ -2,9 +2,67 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from campaigns.services.pool import PULL_MAX
+
+# What the request fields refuse, said so that the OpenAPI description states it (``tests/campaigns/
+# test_api_schema.py`` holds every request field's declared constraints to what the API refuses, both ways).
+# A text field may not be blank, and DRF reads it with its surrounding spaces trimmed: at least one
+# character that is not a space. No text may hold a NUL character (DRF and PostgreSQL refuse it).
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NO_NUL = r"^[^\x00]*$"
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string, as the schema says: a number or a boolean is refused, not turned into text."""
+
+    default_error_messages = {"invalid": "Not a string."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_length", 1)
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(NOT_BLANK, message="Write some text, without NUL characters."))
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictTextField(serializers.CharField):
+    """A JSON string that may be empty or all spaces, kept as written, with no NUL character.
+
+    Not ``allow_blank``: drf-spectacular would then wrap the pattern in a ``oneOf`` with the empty string,
+    which the empty string matches twice (so a strict client would refuse it); the empty string is let
+    through here instead.
+    """
+
+    default_error_messages = {"invalid": "Not a string."}
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+        self.validators.append(RegexValidator(NO_NUL, message="Write text without NUL characters."))
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            return ""
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer, as the schema says: a string or a boolean is refused, not read as a number."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -24,8 +82,8 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class PullRequestSerializer(serializers.Serializer):
-    caller = serializers.CharField(max_length=150, help_text="The caller's username.")
-    count = serializers.IntegerField(min_value=1, max_value=PULL_MAX, default=1)
+    caller = StrictCharField(max_length=150, help_text="The caller's username.")
+    count = StrictIntegerField(min_value=1, max_value=PULL_MAX, default=1)
 
 
 class PulledContactSerializer(serializers.Serializer):
@@ -57,9 +115,7 @@ class PullResponseSerializer(serializers.Serializer):
 
 
 class DialCheckQuerySerializer(serializers.Serializer):
-    number = serializers.CharField(
-        max_length=64, help_text="The number in any writing; read with the customer's region."
-    )
+    number = StrictCharField(max_length=64, help_text="The number in any writing; read with the customer's region.")
 
 
 class DialCheckResponseSerializer(serializers.Serializer):
@@ -69,10 +125,10 @@ class DialCheckResponseSerializer(serializers.Serializer):
 
 
 class CallRequestSerializer(serializers.Serializer):
-    caller = serializers.CharField(max_length=150, help_text="The caller's username.")
-    number = serializers.CharField(max_length=64, help_text="The number dialled, in any writing.")
-    disposition = serializers.CharField(max_length=40, help_text="A disposition code of the lead's campaign.")
-    notes = serializers.CharField(allow_blank=True, required=False, default="")
+    caller = StrictCharField(max_length=150, help_text="The caller's username.")
+    number = StrictCharField(max_length=64, help_text="The number dialled, in any writing.")
+    disposition = StrictCharField(max_length=40, help_text="A disposition code of the lead's campaign.")
+    notes = StrictTextField(required=False, default="", help_text="The caller's notes; the customer never sees them.")
     callback_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
@@ -95,6 +151,6 @@ class CallResponseSerializer(LeadStateSerializer):
 
 
 class ReleaseRequestSerializer(serializers.Serializer):
-    caller = serializers.CharField(
+    caller = StrictCharField(
         max_length=150, required=False, help_text="When given, only this caller's lease is released."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
@@ -15,13 +16,15 @@ from campaigns.api import serializers as s
 from campaigns.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
 from campaigns.api.errors import api_exception_handler
 from campaigns.api.scoping import lead_for_key
-from campaigns.models import Disposition, Lead, User
+from campaigns.models import Call, Disposition, Lead, User
 from campaigns.selectors.dialable import lead_numbers
-from campaigns.selectors.explaining import Reason, can_dial_lead, explain
+from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain
 from campaigns.selectors.loading import caller_named, campaign_and_caller
 from campaigns.services.calls import call_record
 from campaigns.services.pool import lead_release, leads_pull
 from leadops.errors import LeadopsError
+
+IDEMPOTENCY_KEY_MAX = Call._meta.get_field("idempotency_key").max_length
 
 ERRORS = {
     code: OpenApiResponse(s.ErrorSerializer, description=text)
@@ -36,6 +39,7 @@ ERRORS = {
 }
 
 
+@require_safe
 def health(request: HttpRequest) -> JsonResponse:
     """Answer without authentication or the database: the framework's own floor for load tests."""
     return JsonResponse({"status": "ok"})
@@ -56,13 +60,20 @@ def _caller(username: str) -> User:
     return caller
 
 
-def _lead_state(lead: Lead) -> dict[str, object]:
+def audience_of(request: Request) -> str:
+    """Return who reads the answer's sentences: a customer's key gets the customer wording, as the portal
+    does (no agency staff names, no internal notes, nothing of another customer's); the agency's key the ops
+    wording."""
+    return CUSTOMER if request.auth.customer_id is not None else OPS
+
+
+def _lead_state(lead: Lead, *, audience: str) -> dict[str, object]:
     return {
         "lead_id": lead.pk,
         "status": lead.status,
         "waiting_reason": lead.waiting_reason,
         "waiting_until": lead.waiting_until,
-        "reasons": [_reason(r) for r in explain(lead)],
+        "reasons": [_reason(r) for r in explain(lead, audience=audience)],
     }
 
 
@@ -106,7 +117,7 @@ class PullView(ApiView):
         if caller is None:
             raise _no_caller(data["caller"])
         leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
-        numbers = lead_numbers(leads)
+        numbers = lead_numbers(leads, audience=audience_of(request))
         body = [
             {
                 "lead_id": lead.pk,
@@ -146,7 +157,9 @@ class DialCheckView(ApiView):
     def get(self, request: Request, lead_id: int) -> Response:
         data = self.validated(s.DialCheckQuerySerializer, request.query_params)
         # Reading needs no object permission: the key's scope alone decides whether the lead exists for it.
-        check = can_dial_lead(lead_id, data["number"], customer_id=request.auth.customer_id)
+        check = can_dial_lead(
+            lead_id, data["number"], customer_id=request.auth.customer_id, audience=audience_of(request)
+        )
         if check is None:
             raise Http404
         return Response(
@@ -165,6 +178,8 @@ class CallView(ApiView):
                 location=OpenApiParameter.HEADER,
                 required=False,
                 description="Replaying a request with the same key (per caller) records one call.",
+                # ``call_record`` refuses a longer key (422): the schema says so.
+                type={"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
             )
         ],
         responses={201: s.CallResponseSerializer, **ERRORS},
@@ -193,7 +208,7 @@ class CallView(ApiView):
             actor=caller,
         )
         lead.refresh_from_db()
-        body = {**_lead_state(lead), "call_id": call.pk, "replayed": not created}
+        body = {**_lead_state(lead, audience=audience_of(request)), "call_id": call.pk, "replayed": not created}
         headers = {} if created else {"Idempotent-Replayed": "true"}
         return Response(s.CallResponseSerializer(body).data, status=status.HTTP_201_CREATED, headers=headers)
 
@@ -210,4 +225,4 @@ class ReleaseView(ApiView):
         data = self.validated(s.ReleaseRequestSerializer, request.data)
         caller = _caller(data["caller"]) if data.get("caller") else None
         lead = lead_release(lead=lead, caller=caller, actor=caller or f"api key {request.auth.prefix}")
-        return Response(s.LeadStateSerializer(_lead_state(lead)).data)
+        return Response(s.LeadStateSerializer(_lead_state(lead, audience=audience_of(request))).data)

@@ -5,12 +5,10 @@ The admin only parses input and calls ``campaigns.imports.services``; the import
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,7 +25,7 @@ from campaigns.imports.services import (
 )
 from campaigns.models import Campaign
 from leadops.errors import LeadopsError
-from leadops.exporting import escape_formula
+from leadops.exporting import csv_download
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -239,28 +237,11 @@ class LeadImportAdmin(admin.ModelAdmin):
             raise PermissionDenied
         lead_import = get_object_or_404(LeadImport, pk=pk)
 
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
         issues = lead_import.issues.filter(kind=LeadImportIssue.Kind.JUNK).order_by("line_number").iterator()
-
-        def lines():
-            yield writer.writerow(["line", "rules", "reason", "row"])
-            for issue in issues:
-                yield writer.writerow(
-                    [
-                        issue.line_number,
-                        issue.rules,
-                        escape_formula(issue.message),
-                        *(escape_formula(str(cell)) for cell in issue.cells),
-                    ]
-                )
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="import-{pk}-junk.csv"'
-        return response
+        rows = (
+            [issue.line_number, issue.rules, issue.message, *(str(cell) for cell in issue.cells)] for issue in issues
+        )
+        return csv_download(f"import-{pk}-junk.csv", ["line", "rules", "reason", "row"], rows, excel_bom=False)
 
 
 @admin.register(FitRule)

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from campaigns.models import Account, Contact, Customer, Lead
 from campaigns.portal.selectors import lead_reasons
-from leadops.exporting import escape_formula
 from leadops.normalizing import format_phone
 from suppressions.models import Entry, RejectedRow
 
 _CHUNK = 500
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[object]]) -> StreamingHttpResponse:
-    """Stream ``rows`` under ``header`` as a CSV download; every text cell is formula-escaped."""
-
-    def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield "\ufeff"  # so Excel reads UTF-8
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([escape_formula(cell) for cell in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _when(value) -> str:

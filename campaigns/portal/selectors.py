@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.http import Http404
 
 from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, LeadStatus, User
@@ -204,7 +204,9 @@ def contacts_for(customer: Customer) -> QuerySet[Contact]:
         owned(Contact, customer)
         .annotate(marked_dnc=Exists(marks))
         .select_related("account")
-        .prefetch_related("phones__phone", "emails")
+        # The numbers come joined to their links: prefetching ``phones__phone`` looks them up by a chain
+        # of one OR per number, which SQLite refuses past a thousand ("Expression tree is too large").
+        .prefetch_related(Prefetch("phones", queryset=ContactPhone.objects.select_related("phone")), "emails")
         .order_by("last_name", "first_name", "id")
     )
 

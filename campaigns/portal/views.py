@@ -46,6 +46,7 @@ from campaigns.portal.selectors import (
 )
 from campaigns.services import BlockTarget, block_create, blocks_lift
 from leadops.errors import LeadopsError
+from leadops.exporting import csv_download
 from leadops.normalizing import format_phone
 from suppressions.models import Entry, Upload
 from suppressions.services import entries_remove, upload_create, upload_remove
@@ -210,7 +211,7 @@ def upload_rejected_csv(request, upload_id: int):
     upload = owned_or_404(Upload, customer, upload_id)
     rows = rejected_rows_of(upload, customer).iterator(chunk_size=5_000)
     name = Path(upload.original_name).stem.replace('"', "") or "upload"
-    return exports.csv_response(f"{name}-rejected.csv", exports.REJECTED_HEADER, exports.rejected_rows(rows))
+    return csv_download(f"{name}-rejected.csv", exports.REJECTED_HEADER, exports.rejected_rows(rows))
 
 
 @customer_required
@@ -298,7 +299,7 @@ def entry_remove(request, entry_id: int):
 def entries_csv(request):
     filterset = EntryFilter(request.GET or None, queryset=active_entries_for(request.customer), request=request)
     rows = exports.entry_rows(filterset.qs.iterator(chunk_size=5_000))
-    return exports.csv_response("suppression-entries.csv", exports.ENTRY_HEADER, rows)
+    return csv_download("suppression-entries.csv", exports.ENTRY_HEADER, rows)
 
 
 # --- Accounts and contacts ------------------------------------------------------------------------------
@@ -318,7 +319,7 @@ def accounts(request):
 def accounts_csv(request):
     filterset = AccountFilter(request.GET or None, queryset=accounts_for(request.customer), request=request)
     rows = exports.account_rows(filterset.qs.iterator(chunk_size=5_000))
-    return exports.csv_response("accounts.csv", exports.ACCOUNT_HEADER, rows)
+    return csv_download("accounts.csv", exports.ACCOUNT_HEADER, rows)
 
 
 @customer_required
@@ -359,7 +360,7 @@ def contacts(request):
 def contacts_csv(request):
     filterset = ContactFilter(request.GET or None, queryset=contacts_for(request.customer), request=request)
     rows = exports.contact_rows(filterset.qs.iterator(chunk_size=2_000))
-    return exports.csv_response("contacts.csv", exports.CONTACT_HEADER, rows)
+    return csv_download("contacts.csv", exports.CONTACT_HEADER, rows)
 
 
 @customer_required
@@ -475,4 +476,4 @@ def disqualified_csv(request):
     customer = request.customer
     filterset = DisqualifiedLeadFilter(request.GET or None, queryset=disqualified_leads(customer), request=request)
     rows = exports.disqualified_rows(filterset.qs.iterator(chunk_size=2_000), customer=customer)
-    return exports.csv_response("disqualified-leads.csv", exports.DISQUALIFIED_HEADER, rows)
+    return csv_download("disqualified-leads.csv", exports.DISQUALIFIED_HEADER, rows)

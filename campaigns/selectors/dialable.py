@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from campaigns.models import Block, Lead
-from campaigns.selectors.explaining import Reason, block_rank, block_reaches_lead, block_reasons, blocks_for_sentences
+from campaigns.selectors.explaining import (
+    OPS,
+    Reason,
+    block_rank,
+    block_reaches_lead,
+    block_reasons,
+    blocks_for_sentences,
+)
 from leadops.db import id_list, in_ids, prepared_cursor
 
 
@@ -41,8 +48,9 @@ WHERE {in_ids("cp.contact_id")} AND b.lifted_at IS NULL
 """
 
 
-def lead_numbers(leads: Iterable[Lead]) -> dict[int, list[NumberCheck]]:
-    """Return, per lead id, each of its contact's numbers and the reason it may not be dialled, if any.
+def lead_numbers(leads: Iterable[Lead], *, audience: str = OPS) -> dict[int, list[NumberCheck]]:
+    """Return, per lead id, each of its contact's numbers and the reason it may not be dialled, if any,
+    worded for ``audience`` (``campaigns.selectors.explaining.block_sentence``).
 
     Only number blocks are read here; whether the lead itself may be called is ``explain``'s question. One
     prepared statement, and one more to word the refusals when a number is blocked.
@@ -71,7 +79,7 @@ def lead_numbers(leads: Iterable[Lead]) -> dict[int, list[NumberCheck]]:
         checks = []
         for kind, e164, ranked in links_by_contact[lead.contact_id]:
             stopping = next((block for block in ranked if block_reaches_lead(block, lead)), None)
-            reason = block_reasons([stopping], lead=lead)[0] if stopping is not None else None
+            reason = block_reasons([stopping], lead=lead, audience=audience)[0] if stopping is not None else None
             checks.append(NumberCheck(e164=e164, kind=kind, reason=reason))
         result[lead.pk] = checks
     return result

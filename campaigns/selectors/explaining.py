@@ -199,7 +199,7 @@ def explain(lead: Lead, number: str | None = None, *, audience: str = OPS) -> li
         return can_dial(lead, number, audience=audience).reasons
     lead = _lead_with_relations(lead)
     reasons = explain_many([lead], audience=audience)[lead.pk]
-    live = _live_suppressions(lead)
+    live = _live_suppressions(lead, audience=audience)
     if live:
         # Matching has not run yet for these entries: they stop the lead all the same.
         no_number = [r for r in reasons if r.code == "no_number"]
@@ -274,7 +274,7 @@ def _dial_check(
     # A block's sentence reads what its own statement loads (``block_sentence`` needs no lead): the lead is
     # loaded only to name its contact when the number is not one of theirs.
     reasons = block_reasons(blocks_for_sentences(block_ids), lead=lead, audience=audience)
-    reasons += _entry_reasons(entry_ids)
+    reasons += _entry_reasons(entry_ids, audience=audience)
     if not is_contacts:
         lead = lead or lead_with_relations(lead_id, customer_id=customer_id)
         if lead is None:
@@ -342,10 +342,10 @@ def _dial_lookup(lead_id: int, e164: str, *, customer_id: int | None) -> tuple[b
     )
 
 
-def _entry_reasons(entry_ids: list[int]) -> list[Reason]:
+def _entry_reasons(entry_ids: list[int], *, audience: str) -> list[Reason]:
     from suppressions.selectors import entry_reasons
 
-    return entry_reasons(entry_ids)
+    return entry_reasons(entry_ids, audience=audience)
 
 
 # Everything a block's sentence reads, in one prepared statement (a refused dial check words its reasons).
@@ -363,11 +363,11 @@ def blocks_for_sentences(block_ids: list[int]) -> list[Block]:
     return sorted(blocks, key=block_rank)
 
 
-def _live_suppressions(lead: Lead, *, phone_e164: str | None = None) -> list[Reason]:
+def _live_suppressions(lead: Lead, *, audience: str) -> list[Reason]:
     """Return the customer's active suppression entries that match but have no block yet (live safety)."""
     from suppressions.selectors import live_suppression_reasons  # suppressions builds on this module
 
-    return live_suppression_reasons(lead=lead, phone_e164=phone_e164)
+    return live_suppression_reasons(lead=lead, audience=audience)
 
 
 def block_reasons(blocks: list[Block], *, lead: Lead | None, audience: str = OPS) -> list[Reason]:
@@ -452,7 +452,11 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OP
     """Return one plain sentence: what is stopped, by whom, when, through what, and how to lift it.
 
     For ``audience=CUSTOMER`` a platform-wide block says only that the number (or person) is on the
-    agency's Do-Not-Call list and since when, and the agency's people are "the agency".
+    agency's Do-Not-Call list and since when (it may come from another customer's campaign), the agency's
+    people are "the agency", and a note is quoted only when the customer may read it
+    (``Block.note_for_customer``: ops marked it shown, or the customer's own user wrote it). The evidence
+    words it quotes are written by the system, never typed by ops: a disposition's label, an upload's name
+    and line, a CRM or fit rule, a meeting's outcome.
     """
     subject = _subject(block, lead=lead)
     when = timezone.localtime(block.created_at).strftime("%Y-%m-%d")
@@ -470,6 +474,7 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OP
         state = f"{subject} may not be dialled {_reach_words(block)} ({block.get_reason_display()})"
     else:
         state = f"{subject} is disqualified {_reach_words(block)} ({block.get_reason_display()})"
-    note = f' Note: "{block.note}".' if block.note else ""
+    shown_note = block.note_for_customer if audience == CUSTOMER else block.note
+    note = f' Note: "{shown_note}".' if shown_note else ""
     lift = "" if audience == CUSTOMER else f" {_how_to_lift(block)}"
     return f"{state}: marked by {who} on {when} {_through(block)}.{note}{lift}"

@@ -88,11 +88,12 @@ def block_create(
     evidence: models.Model | None = None,
     evidence_text: str = "",
     note: str = "",
+    note_shown: bool = False,
 ) -> tuple[Block, bool]:
     """Record one reason not to reach ``target`` and recompute the leads it reaches.
 
     Return ``(block, created)``. A repeat call with the same target, source, reach and evidence returns
-    the active block already there and changes nothing.
+    the active block already there and changes nothing. ``note`` stays internal unless ``note_shown``.
     """
     customer, campaign = _scope(target=target, reach=reach, customer=customer, campaign=campaign)
     fields: dict[str, object] = {
@@ -117,6 +118,7 @@ def block_create(
             reason=reason,
             evidence_text=evidence_text,
             note=note,
+            note_shown=note_shown,
             created_at=timezone.now(),
             **actor_fields(actor, user_field="actor", job_field="actor_job"),
         )

@@ -293,7 +293,7 @@ def _unqualifications(lead: Lead):
     )
 
 
-def lead_unqualify(*, lead: Lead, reason: str, actor: Actor, note: str = "") -> Block:
+def lead_unqualify(*, lead: Lead, reason: str, actor: Actor, note: str = "", note_shown: bool = False) -> Block:
     """Take ``lead`` out of its campaign's pool as unqualified, for one of ``UNQUALIFY_REASONS``.
 
     Return the block (target the lead, reach the campaign, source the Disqualify workflow). A repeat with
@@ -322,6 +322,7 @@ def lead_unqualify(*, lead: Lead, reason: str, actor: Actor, note: str = "") -> 
             campaign=lead.campaign,
             actor=actor,
             note=note,
+            note_shown=note_shown,
         )
     return block
 

@@ -88,6 +88,7 @@ def _blocks_create_many(
     campaign: Campaign | None,
     actor: Actor,
     note: str = "",
+    note_shown: bool = False,
     evidence_text: str = "",
 ) -> BlocksMade:
     """Record one block per target id (no evidence) and recompute every lead they reach, set-based.
@@ -124,6 +125,7 @@ def _blocks_create_many(
                     customer=customer,
                     campaign=campaign,
                     note=note,
+                    note_shown=note_shown,
                     evidence_text=evidence_text,
                     created_at=now,
                     **{column: target_id},
@@ -149,6 +151,7 @@ def contacts_disqualify(
     campaign: Campaign | None = None,
     actor: Actor,
     note: str = "",
+    note_shown: bool = False,
 ) -> BlocksMade:
     """Disqualify ``contacts`` for their customer, or for one ``campaign``, with one of ``DISQUALIFY_REASONS``.
 
@@ -163,6 +166,7 @@ def contacts_disqualify(
         campaign=campaign,
         actor=actor,
         note=note,
+        note_shown=note_shown,
     )
 
 
@@ -174,6 +178,7 @@ def accounts_disqualify(
     campaign: Campaign | None = None,
     actor: Actor,
     note: str = "",
+    note_shown: bool = False,
 ) -> BlocksMade:
     """Disqualify whole ``accounts``: every lead of every contact there, now and imported later, leaves the
     pool within the reach. One block per account. A repeat call changes nothing."""
@@ -185,11 +190,20 @@ def accounts_disqualify(
         campaign=campaign,
         actor=actor,
         note=note,
+        note_shown=note_shown,
     )
 
 
 def _disqualify(
-    *, target: str, rows: QuerySet, reason: str, reach: str, campaign: Campaign | None, actor: Actor, note: str
+    *,
+    target: str,
+    rows: QuerySet,
+    reason: str,
+    reach: str,
+    campaign: Campaign | None,
+    actor: Actor,
+    note: str,
+    note_shown: bool,
 ) -> BlocksMade:
     _check_reason(reason, DISQUALIFY_REASONS)
     if reach not in DISQUALIFY_REACHES:
@@ -206,6 +220,7 @@ def _disqualify(
         campaign=campaign,
         actor=actor,
         note=note,
+        note_shown=note_shown,
     )
 
 
@@ -216,6 +231,7 @@ def phone_numbers_mark_dnc(
     reach: str = Block.Reach.PLATFORM,
     customer: Customer | None = None,
     note: str = "",
+    note_shown: bool = False,
 ) -> BlocksMade:
     """Put ``phones`` on the Do-Not-Call list: platform-wide by default (the person asked), or for one customer.
 
@@ -237,6 +253,7 @@ def phone_numbers_mark_dnc(
         campaign=None,
         actor=actor,
         note=note,
+        note_shown=note_shown,
     )
 
 
@@ -246,6 +263,7 @@ def customer_dnc_mark(
     accounts: QuerySet[Account] | None = None,
     actor: Actor,
     note: str = "",
+    note_shown: bool = False,
 ) -> BlocksMade:
     """Record the customer's own Do Not Call instruction for ``contacts`` or ``accounts`` (one of the two).
 
@@ -267,6 +285,7 @@ def customer_dnc_mark(
         campaign=None,
         actor=actor,
         note=note,
+        note_shown=note_shown,
     )
 
 

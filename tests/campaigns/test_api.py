@@ -6,9 +6,10 @@ from django.utils import timezone
 
 import campaigns.api.admin  # noqa: F401  (until campaigns/admin.py imports it)
 from campaigns.models import ApiKey, Block, Call, Lead, LeadStatus
-from campaigns.selectors import explain
+from campaigns.selectors import CUSTOMER, explain
 from campaigns.services import BlockTarget, block_create
 from campaigns.services.api_keys import api_key_revoke
+from suppressions.models import Entry
 from tests.campaigns.api_factories import (
     CallerFactory,
     DialerCampaignFactory,
@@ -246,7 +247,9 @@ def test_a_body_that_is_not_json_is_a_400(client, agency_key):
     assert response.json()["error"]["code"] == "parse_error"
 
 
-@pytest.mark.postgres("the single leasing statement is PostgreSQL's; SQLite leases with a SELECT and an UPDATE")
+@pytest.mark.postgres(
+    "the pull's one lease statement is a data-modifying WITH; on SQLite a round is a SELECT and an UPDATE"
+)
 def test_a_pull_costs_the_same_statements_for_one_lead_or_ten(client, agency_key, django_assert_num_queries):
     # given: a process that has pulled both counts once (and compiled their lease statements)
     campaign = DialerCampaignFactory()
@@ -317,6 +320,87 @@ def test_dial_check_refuses_a_blocked_number_with_the_explain_sentence(client, a
     assert body["allowed"] is False
     assert body["reasons"][0]["block_id"] == block.pk
     assert body["reasons"][0]["message"].startswith(f"{lead.contact} is disqualified for {lead.customer}")
+
+
+def test_a_customer_key_gets_the_customer_wording_without_staff_names_or_internal_notes(client):
+    # given: ops disqualified the contact with an internal note; another customer's call put the number on
+    # the platform Do-Not-Call list
+    lead = DialerLeadFactory()
+    ops = UserFactory(username="olivia-ops")
+    block_create(
+        target=BlockTarget(contact=lead.contact),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.COMPETITOR,
+        reach=Block.Reach.CUSTOMER,
+        actor=ops,
+        note="Harbor is a competitor of Northwind since the merger",
+    )
+    block_create(
+        target=BlockTarget(phone=lead.contact.phones.get().phone),
+        source=Block.Source.DISPOSITION,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.PLATFORM,
+        actor=CallerFactory(username="rep-of-another-customer"),
+        evidence_text="Do not call, Other Customer's Campaign",
+        note="said so on the call for Other Customer",
+    )
+    _, customer_key = api_key_for(customer=lead.customer)
+    check, number = f"/api/v1/leads/{lead.pk}/dial-check", {"number": number_of(lead)}
+
+    # when
+    for_customer = client.get(check, number, **auth(customer_key)).json()
+    for_agency = client.get(check, number, **auth(api_key_for()[1])).json()
+
+    # then
+    customer_words = " ".join(r["message"] for r in for_customer["reasons"])
+    assert [r["message"] for r in for_customer["reasons"]] == [
+        r.message for r in explain(lead, number["number"], audience=CUSTOMER)
+    ]
+    assert "is on the agency's Do-Not-Call list" in customer_words
+    assert "marked by the agency" in customer_words
+    for internal in ("olivia-ops", "Harbor is a competitor", "rep-of-another-customer", "Other Customer"):
+        assert internal not in customer_words
+    agency_words = " ".join(r["message"] for r in for_agency["reasons"])
+    assert "olivia-ops" in agency_words and "Harbor is a competitor" in agency_words
+
+
+def test_a_customer_key_reads_a_note_ops_showed_to_the_customer(client):
+    # given
+    lead = DialerLeadFactory()
+    block_create(
+        target=BlockTarget(contact=lead.contact),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.EXISTING_CUSTOMER,
+        reach=Block.Reach.CUSTOMER,
+        actor=UserFactory(username="olivia-ops"),
+        note="Already a client of yours since May",
+        note_shown=True,
+    )
+    _, customer_key = api_key_for(customer=lead.customer)
+
+    # when
+    body = client.get(f"/api/v1/leads/{lead.pk}/dial-check", {"number": number_of(lead)}, **auth(customer_key)).json()
+
+    # then
+    [reason] = body["reasons"]
+    assert 'Note: "Already a client of yours since May".' in reason["message"]
+    assert "olivia-ops" not in reason["message"]
+
+
+def test_a_customer_key_reads_a_live_suppression_entry_as_its_own_list(client):
+    # given: an entry whose matching has not run yet
+    lead = DialerLeadFactory()
+    Entry.objects.create(customer=lead.customer, kind=Entry.Kind.PHONE, value=number_of(lead))
+    _, customer_key = api_key_for(customer=lead.customer)
+
+    # when
+    body = client.get(f"/api/v1/leads/{lead.pk}/dial-check", {"number": number_of(lead)}, **auth(customer_key)).json()
+
+    # then
+    [reason] = body["reasons"]
+    assert reason["code"] == "suppression_entry"
+    assert "is on your suppression list (added by hand" in reason["message"]
+    assert "ops" not in reason["message"] and "Undisqualify" not in reason["message"]
 
 
 def test_a_refused_dial_check_words_every_reason_as_explain_does_without_loading_the_lead(

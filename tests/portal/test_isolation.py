@@ -7,11 +7,9 @@ fails until it is), which is the moment to think about how that object is scoped
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from django.core import mail
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -20,6 +18,7 @@ from campaigns.services import BlockTarget, block_create
 from leadops.normalizing import format_phone
 from suppressions.models import Entry
 from tests.campaigns.factories import ContactFactory, ContactPhoneFactory, LeadFactory, PhoneNumberFactory, UserFactory
+from tests.portal.walking import content, portal_patterns, urls_of
 
 pytestmark = pytest.mark.django_db
 
@@ -37,30 +36,9 @@ B_IDS = {
 NOT_OBJECT_IDS = {"uidb64", "token"}
 
 
-def portal_patterns() -> list[URLPattern]:
-    """Return every URL pattern under the portal's namespace, however deeply included."""
-
-    def walk(resolver: URLResolver):
-        for pattern in resolver.url_patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern)
-            else:
-                yield pattern
-
-    root = get_resolver()
-    portal = next(p for p in root.url_patterns if isinstance(p, URLResolver) and p.namespace == "portal")
-    return list(walk(portal))
-
-
 def b_strings(b) -> list[str]:
     numbers = [s for s in b.strings if s.startswith("+")]
     return [*b.strings, *(format_phone(n) for n in numbers), b.user.email]
-
-
-def _content(response) -> str:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
 
 
 @pytest.fixture
@@ -110,34 +88,28 @@ def test_every_portal_url_with_customer_b_ids_is_not_found_for_customer_a(
         "password": "wrong",
         "email": "walker@example.test",
     }
-    patterns = portal_patterns()
-    assert len(patterns) >= 20
+    assert len(portal_patterns()) >= 20
     checked = 0
 
-    for pattern in patterns:
-        assert pattern.name, f"Name the portal URL {pattern.pattern} so the walker can reverse it."
-        params = sorted(pattern.pattern.converters)
-        unknown = set(params) - set(B_IDS)
-        assert not unknown, f"{pattern.name}: add {unknown} to B_IDS with customer B's ids."
-        choices = [B_IDS[name](tenant_b) for name in params]
-        for values in itertools.product(*choices):
-            url = reverse(f"portal:{pattern.name}", kwargs=dict(zip(params, values, strict=True)))
-            for method in ("get", "post"):
-                if pattern.name == "logout" and method == "post":
-                    continue  # signs A out; harmless and shows nothing
-                # when
-                client.force_login(tenant_a.user)
-                response = getattr(client, method)(url, post_data if method == "post" else None)
+    b_ids = {name: (lambda ids=ids: ids(tenant_b)) for name, ids in B_IDS.items()}
+    for found in urls_of("portal", b_ids):
+        url, params = found.url, sorted(found.kwargs)
+        for method in ("get", "post"):
+            if found.name == "logout" and method == "post":
+                continue  # signs A out; harmless and shows nothing
+            # when
+            client.force_login(tenant_a.user)
+            response = getattr(client, method)(url, post_data if method == "post" else None)
 
-                # then
-                body = _content(response)
-                leaked = [s for s in secrets if s.lower() in body.lower()]
-                assert not leaked, f"{method.upper()} {url} shows customer B's {leaked}"
-                if params and not set(params) <= NOT_OBJECT_IDS:
-                    assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
-                else:
-                    assert response.status_code in (200, 302, 400, 405, 413), f"{method.upper()} {url}"
-                checked += 1
+            # then
+            body = content(response)
+            leaked = [s for s in secrets if s.lower() in body.lower()]
+            assert not leaked, f"{method.upper()} {url} shows customer B's {leaked}"
+            if params and not set(params) <= NOT_OBJECT_IDS:
+                assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+            else:
+                assert response.status_code in (200, 302, 400, 405, 413), f"{method.upper()} {url}"
+            checked += 1
 
     assert checked > 40
     assert _b_state(tenant_b) == before
@@ -161,7 +133,7 @@ def test_list_pages_ignore_customer_b_ids_in_their_filters(client, tenant_a, ten
         response = client.get(reverse(f"portal:{pattern.name}"), query)
 
         # then
-        body = _content(response)
+        body = content(response)
         assert not [s for s in secrets if s.lower() in body.lower()], pattern.name
 
 
