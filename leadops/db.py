@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field, Model
+from django.db.models.expressions import RawSQL
 
 
 class _PreparedDebugWrapper(CursorDebugWrapper):
@@ -81,6 +82,14 @@ def id_list(ids: Iterable[int]) -> list[int] | str:
     """Return ``ids`` as the parameter ``in_ids`` reads: an array for PostgreSQL, JSON text for SQLite."""
     ids = [int(pk) for pk in ids]
     return ids if connection.vendor == "postgresql" else json.dumps(ids)
+
+
+def ids_query(ids: Iterable[int]) -> RawSQL:
+    """Return ``ids`` for an ORM ``__in`` lookup (``pk__in=ids_query(ids)``) as one parameter, ``in_ids``'
+    form: ids a statement just returned may be many more than the 32,766 placeholders SQLite allows."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(CAST(%s AS bigint[]))", [id_list(ids)])
+    return RawSQL("SELECT value FROM json_each(%s)", [id_list(ids)])
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,12 @@ registry's ``2025550143``) and falls back to the reference for anything else. Th
 area code and the exchange's first digit) and remembers the answer; ``_NanpRanges`` explains why that
 is exact. ``tests/test_normalizing.py`` checks with hypothesis that both paths return the same number
 or refuse it with the same message.
+
+Both are strict by default: a number must be in a range that is allocated (``is_valid_number``), which is
+right for a lead, since no one can be reached at an unallocated number. A suppression list reads its numbers
+with ``allow_unallocated=True``: a number that is possible for its country but in no allocated range is kept,
+because blocking it is harmless and dropping it is not (the range may be allocated tomorrow, or the
+metadata be behind).
 """
 
 from __future__ import annotations
@@ -59,10 +65,16 @@ _NANP_REGIONS: Final = frozenset(COUNTRY_CODE_TO_REGION_CODE[1])
 # Longer writings are rare and phonenumbers refuses inputs over 250 characters; leave them to it.
 _FAST_PATH_MAX_LENGTH: Final = 40
 _NANP_FIRST_DIGITS: Final = frozenset("23456789")
+# A number Excel stored as a float and wrote back in scientific notation: ``1.9175550150E+10``.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+")
 
 
-def normalize_phone(raw: str, region: str) -> str:
-    """Return ``raw`` as E.164, reading national formats with ``region``; raise if impossible."""
+def normalize_phone(raw: str, region: str, *, allow_unallocated: bool = False) -> str:
+    """Return ``raw`` as E.164, reading national formats with ``region``; raise if impossible.
+
+    ``allow_unallocated`` keeps a number that is possible for its country but in no allocated range (for
+    suppression lists); otherwise such a number is refused as "no such number range".
+    """
     text = (raw or "").strip()
     if not text:
         raise NormalizationError("The phone number is empty.", code="empty")
@@ -74,15 +86,27 @@ def normalize_phone(raw: str, region: str) -> str:
         if without_extension and without_extension != text:
             national = _nanp_national_number(without_extension, region)
     if national is None:
-        return normalize_phone_with_phonenumbers(raw, region)
-    return _nanp_e164(raw, national)
+        return normalize_phone_with_phonenumbers(raw, region, allow_unallocated=allow_unallocated)
+    verdict = _nanp_ranges().verdict(national)
+    if verdict == _VALID:
+        return "+1" + national
+    return _nanp_unallocated_or_refused(raw, national, verdict, allow_unallocated)
 
 
-def normalize_phone_with_phonenumbers(raw: str, region: str) -> str:
+def normalize_phone_with_phonenumbers(raw: str, region: str, *, allow_unallocated: bool = False) -> str:
     """Return ``raw`` as E.164 using only ``phonenumbers``: the reference the fast path must match."""
     text = (raw or "").strip()
     if not text:
         raise NormalizationError("The phone number is empty.", code="empty")
+    if _SCIENTIFIC.fullmatch(text):
+        # phonenumbers refuses most of these as "no digits", and reads some (9.17555015E9) as a wrong number.
+        raise NormalizationError(
+            f"'{raw}' is a number in scientific notation: the spreadsheet stored the phone number as a "
+            "floating-point number and lost its last digits, so it cannot be read back. In Excel, format the "
+            "column as Text (or as a Number with 0 decimal places) before exporting, check the numbers, and "
+            "upload the file again.",
+            code="scientific_notation",
+        )
     text = _EXTENSION.sub("", text)
     try:
         number = phonenumbers.parse(text, region.upper() if region else None)
@@ -93,7 +117,15 @@ def normalize_phone_with_phonenumbers(raw: str, region: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise NormalizationError(f"'{raw}' is not a possible phone number for its country.", code="invalid_phone")
     if not phonenumbers.is_valid_number(number):
-        raise NormalizationError(f"'{raw}' is not a valid phone number (no such number range).", code="invalid_phone")
+        if not allow_unallocated:
+            raise NormalizationError(
+                f"'{raw}' is not a valid phone number (no such number range).", code="invalid_phone"
+            )
+        # Possible "locally only" (a number without its area code) is not a whole number to keep.
+        if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
+            raise NormalizationError(
+                f"'{raw}' is only a local number: write it with its area code.", code="invalid_phone"
+            )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -139,9 +171,9 @@ def _nanp_national_number(text: str, region: str) -> str | None:
     return None
 
 
-def _nanp_e164(raw: str, national: str) -> str:
-    verdict = _nanp_ranges().verdict(national)
-    if verdict == _VALID:
+def _nanp_unallocated_or_refused(raw: str, national: str, verdict: int, allow_unallocated: bool) -> str:
+    """The fast path's answer for a number that is not valid: kept if unallocated and allowed, else refused."""
+    if verdict == _INVALID and allow_unallocated:
         return "+1" + national
     if verdict == _IMPOSSIBLE:
         raise NormalizationError(f"'{raw}' is not a possible phone number for its country.", code="invalid_phone")
@@ -352,9 +384,10 @@ class PhoneNormalizer:
     when it reaches ``max_cached`` entries so that a file of a million distinct numbers stays bounded.
     """
 
-    def __init__(self, *, region: str, max_cached: int = 250_000) -> None:
+    def __init__(self, *, region: str, max_cached: int = 250_000, allow_unallocated: bool = False) -> None:
         self.region = region.upper() if region else ""
         self.max_cached = max_cached
+        self.allow_unallocated = allow_unallocated
         self._cache: dict[str, str | _Refusal] = {}
 
     def normalize(self, raw: str) -> str:
@@ -362,7 +395,7 @@ class PhoneNormalizer:
         cached = self._cache.get(raw)
         if cached is None:
             try:
-                cached = normalize_phone(raw, self.region)
+                cached = normalize_phone(raw, self.region, allow_unallocated=self.allow_unallocated)
             except NormalizationError as exc:
                 cached = _Refusal(exc.message, exc.code)
             if len(self._cache) >= self.max_cached:
@@ -537,16 +570,20 @@ def detect_kind(raw: str) -> Kind:
     if _PHONE_LIKE.fullmatch(text):
         digits = sum(character.isdigit() for character in _EXTENSION.sub("", text))
         return Kind.PHONE if digits >= _MIN_PHONE_DIGITS else Kind.UNKNOWN
+    if _SCIENTIFIC.fullmatch(text):
+        # A phone number a spreadsheet turned into a float: read as one, so it is refused with the fix.
+        return Kind.PHONE
     if _DOMAIN_LIKE.fullmatch(text):
         return Kind.DOMAIN
     return Kind.UNKNOWN
 
 
 class ValueNormalizer:
-    """Normalise phone numbers, emails and domains of one upload, with its region and domain policy."""
+    """Normalise phone numbers, emails and domains of one upload, with its region and its policies for
+    broad domains and unallocated numbers (``normalize_phone``)."""
 
-    def __init__(self, *, region: str, allow_broad_domains: bool = False) -> None:
-        self.phones = PhoneNormalizer(region=region)
+    def __init__(self, *, region: str, allow_broad_domains: bool = False, allow_unallocated: bool = False) -> None:
+        self.phones = PhoneNormalizer(region=region, allow_unallocated=allow_unallocated)
         self.allow_broad_domains = allow_broad_domains
 
     def normalize(self, raw: str, *, kind: Kind | None = None) -> NormalizedValue:
@@ -568,10 +605,18 @@ class ValueNormalizer:
 
 
 def normalize_value(
-    raw: str, *, kind: Kind | None = None, region: str, allow_broad_domains: bool = False
+    raw: str,
+    *,
+    kind: Kind | None = None,
+    region: str,
+    allow_broad_domains: bool = False,
+    allow_unallocated: bool = False,
 ) -> NormalizedValue:
     """Return ``raw`` normalised as ``kind`` (detected if None); raise ``NormalizationError`` with why not.
 
     For many values, build one ``ValueNormalizer`` and reuse it: it remembers phone numbers it has read.
     """
-    return ValueNormalizer(region=region, allow_broad_domains=allow_broad_domains).normalize(raw, kind=kind)
+    normalizer = ValueNormalizer(
+        region=region, allow_broad_domains=allow_broad_domains, allow_unallocated=allow_unallocated
+    )
+    return normalizer.normalize(raw, kind=kind)

@@ -1,9 +1,11 @@
 """Reads over suppression lists, including the live check the pull and the dial check make.
 
 Live safety: an entry is in force the moment it commits, before its rematch has made any block. The
-live check skips an entry that already has a block (active or lifted) on that contact or account with
-the entry as evidence: an active one is reported as a block already, and a lifted one is an exception
-ops made for this contact, which the live check must respect just as the rematch does.
+live check skips a match of an entry that already has a block (active or lifted) with the entry as
+evidence on the target that way of matching blocks — the contact for a number, an email or an email
+domain, the account for its website: an active one is reported as a block already, and a lifted one is
+an exception ops made for that target, which the live check must respect just as the rematch does. An
+exception on the account never covers a contact's own email, nor one on the contact its account's website.
 """
 
 from __future__ import annotations
@@ -123,50 +125,56 @@ def active_suppression_exists() -> Exists:
 
 # The dial check's live look-up, written by hand: it runs before every call, and building the equivalent
 # ORM union costs more than the database does. Same rule as ``_matching_entries``: an active entry of the
-# customer matching the contact's numbers (or the dialled one), emails, email domains or its account's
-# website (a domain covers its subdomains), that has no suppression block (active or lifted) on the
-# contact or account. It reads its lead from a relation named ``subject`` (columns ``customer_id``,
-# ``contact_id``, ``account_id``) that the statement around it defines.
+# customer matching the contact's numbers (or the dialled one), emails or email domains, or its account's
+# website (a domain covers its subdomains), that has no suppression block (active or lifted) for it on the
+# target that way of matching blocks: the contact for a number, an email or an email domain, the account for
+# the website (``suppressions.services.matching`` makes the blocks the same way). A block lifted on the
+# account is an exception for its website only, never for a contact's own email, and the other way round.
+# It reads its lead from a relation named ``subject`` (columns ``customer_id``, ``contact_id``,
+# ``account_id``) that the statement around it defines.
 #
-# The lead's few values are listed first and each is looked up, by a subquery of its own, in the
-# active-entry index on (customer, kind, value), whatever the planner estimates: a customer's list may hold
-# millions of entries, and scanning them costs seconds.
+# The lead's few values are listed first, each with the target it blocks, and each is looked up, by a
+# subquery of its own, in the active-entry index on (customer, kind, value), whatever the planner estimates:
+# a customer's list may hold millions of entries, and scanning them costs seconds.
 _LIVE_SQL = """
 SELECT probe.entry_id AS id FROM (
     SELECT (
         SELECT e.id FROM suppressions_entry e
         WHERE e.customer_id = subject.customer_id AND e.kind = wanted.kind AND e.value = wanted.value
           AND e.removed_at IS NULL
-    ) AS entry_id
+    ) AS entry_id, wanted.target
     FROM (
-        SELECT 'phone' AS kind, CAST(%(number)s AS varchar) AS value
-        UNION SELECT 'phone', p.e164
+        SELECT 'phone' AS kind, CAST(%(number)s AS varchar) AS value, 'contact' AS target
+        UNION SELECT 'phone', p.e164, 'contact'
             FROM subject JOIN campaigns_contactphone cp ON cp.contact_id = subject.contact_id
             JOIN campaigns_phonenumber p ON p.id = cp.phone_id
-        UNION SELECT 'email', ce.email FROM subject JOIN campaigns_contactemail ce ON ce.contact_id = subject.contact_id
-        UNION SELECT 'domain', suffix FROM ({domain_suffixes}) suffixes
+        UNION SELECT 'email', ce.email, 'contact'
+            FROM subject JOIN campaigns_contactemail ce ON ce.contact_id = subject.contact_id
+        UNION SELECT 'domain', suffix, target FROM ({domain_suffixes}) suffixes
     ) wanted CROSS JOIN subject
 ) probe CROSS JOIN subject
 WHERE probe.entry_id IS NOT NULL
   AND NOT EXISTS (
         SELECT 1 FROM campaigns_block b
         WHERE b.evidence_type_id = %(entry_type)s AND b.evidence_id = probe.entry_id AND b.source = 'suppression'
-          AND ((b.target = 'contact' AND b.contact_id = subject.contact_id)
-               OR (b.target = 'account' AND b.account_id = subject.account_id)))
+          AND b.target = probe.target
+          AND ((probe.target = 'contact' AND b.contact_id = subject.contact_id)
+               OR (probe.target = 'account' AND b.account_id = subject.account_id)))
 """
-# Every domain of the contact's emails and of its account's website, with each parent domain but the TLD.
+# Every domain of the contact's emails (blocking the contact) and of its account's website (blocking the
+# account), with each parent domain but the TLD.
 _DOMAINS = """
-SELECT ce.domain FROM subject JOIN campaigns_contactemail ce ON ce.contact_id = subject.contact_id
-UNION SELECT a.domain FROM subject JOIN campaigns_account a ON a.id = subject.account_id WHERE a.domain <> ''
+SELECT 'contact' AS target, ce.domain FROM subject JOIN campaigns_contactemail ce ON ce.contact_id = subject.contact_id
+UNION SELECT 'account', a.domain FROM subject JOIN campaigns_account a ON a.id = subject.account_id WHERE a.domain <> ''
 """
 _DOMAIN_SUFFIXES = {
-    "postgresql": f"SELECT unnest(suppressions_domain_suffixes(d.domain)) AS suffix FROM ({_DOMAINS}) d",
+    "postgresql": f"SELECT d.target, unnest(suppressions_domain_suffixes(d.domain)) AS suffix FROM ({_DOMAINS}) d",
     # The embedded SQLite demo has no suffix function: the same suffixes, by a recursive query.
-    "sqlite": f"""WITH RECURSIVE suffix(suffix) AS (
+    "sqlite": f"""WITH RECURSIVE suffix(target, suffix) AS (
         {_DOMAINS}
-        UNION SELECT substr(suffix, instr(suffix, '.') + 1) FROM suffix
+        UNION SELECT target, substr(suffix, instr(suffix, '.') + 1) FROM suffix
         WHERE instr(substr(suffix, instr(suffix, '.') + 1), '.') > 0
-    ) SELECT suffix FROM suffix""",
+    ) SELECT target, suffix FROM suffix""",
 }
 # The live look-up for one lead given by its ids, on its own.
 _LIVE_FOR_LEAD_SQL = """
@@ -191,8 +199,8 @@ def live_entries_params(phone_e164: str | None) -> dict[str, object]:
 def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None, audience: str = OPS) -> list[Reason]:
     """Return a reason for each active entry that matches ``lead`` (or ``phone_e164``) and has no block yet.
 
-    One hand-written query (and one more to word the entries, only when there are some); entries whose
-    match already made a block are left to that block.
+    One hand-written query (and one more to word the entries, only when there are some); a match that
+    already made a block on its target (active, or lifted as an exception) is left to that block.
     """
     params = {
         **live_entries_params(phone_e164),
@@ -202,7 +210,8 @@ def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None, audie
     }
     with prepared_cursor() as cursor:
         cursor.execute(_LIVE_FOR_LEAD_SQL.format(live=live_entries_sql()), params)
-        ids = [row[0] for row in cursor.fetchall()]
+        # An entry matching two ways (an email domain that is also the website) comes back once per way.
+        ids = sorted({row[0] for row in cursor.fetchall()})
     return entry_reasons(ids, audience=audience)
 
 

@@ -355,3 +355,88 @@ def test_value_normalizer_reads_a_phone_with_its_region() -> None:
     value = normalizer.normalize("(416) 555-0199")
     # then it is a NANP E.164 number
     assert value == NormalizedValue(Kind.PHONE, "+14165550199")
+
+
+def lenient(function):
+    """``function`` reading as a suppression list does: possible but unallocated numbers are kept."""
+    return lambda raw, region: function(raw, region, allow_unallocated=True)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(raw=st.one_of(nanp_writings, st.text(alphabet="0123456789 +-.()x#", min_size=1, max_size=24)), region=regions)
+@example(raw="(202) 155-0143", region="US")
+@example(raw="07700 900123", region="GB")
+def test_fast_path_agrees_with_phonenumbers_when_unallocated_numbers_are_kept(raw: str, region: str) -> None:
+    # given any writing, read as a suppression list reads it
+    # when both paths read it
+    fast = outcome(lenient(normalize_phone), raw, region)
+    reference = outcome(lenient(normalize_phone_with_phonenumbers), raw, region)
+    # then they agree, and whatever the strict reading accepts the lenient one accepts as the same number
+    assert fast == reference
+    strict = outcome(normalize_phone, raw, region)
+    if strict[0] == "ok":
+        assert fast == strict
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "e164"),
+    [
+        ("07700 900123", "GB", "+447700900123"),  # a UK mobile in a range not (yet) allocated
+        ("(202) 155-0143", "US", "+12021550143"),  # the fast path: an exchange NANP never assigns
+    ],
+)
+def test_a_possible_but_unallocated_number_is_kept_for_a_suppression_and_refused_for_a_lead(raw, region, e164):
+    # given a number possible for its country but in no allocated range
+    # when it is read for a suppression list, and for a lead
+    suppressed = normalize_phone(raw, region, allow_unallocated=True)
+    with pytest.raises(NormalizationError) as refused:
+        normalize_phone(raw, region)
+    # then the list keeps it (blocking it is harmless) and the lead is refused for its range
+    assert suppressed == e164
+    assert refused.value.message == f"'{raw}' is not a valid phone number (no such number range)."
+    assert PhoneNormalizer(region=region, allow_unallocated=True).normalize(raw) == e164
+    assert ValueNormalizer(region=region, allow_unallocated=True).normalize(raw) == NormalizedValue(Kind.PHONE, e164)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "why"),
+    [
+        ("07700 9001234", "GB", "not a possible phone number for its country"),
+        ("+1 202 555 01", "US", "not a possible phone number for its country"),
+        ("555-0143", "US", "only a local number: write it with its area code"),
+    ],
+)
+def test_an_impossible_or_local_only_number_is_refused_even_for_a_suppression(raw, region, why):
+    # given a number too long, too short, or without its area code
+    # when it is read for a suppression list
+    with pytest.raises(NormalizationError) as refused:
+        normalize_phone(raw, region, allow_unallocated=True)
+    # then it is refused: it is no whole number that anyone could have
+    assert refused.value.message == f"'{raw}' is {why}."
+
+
+@pytest.mark.parametrize("raw", ["1.9175550150E+10", "9.17555015E9", "2,02555014E+09", "1.9175550150e+10"])
+@pytest.mark.parametrize("allow_unallocated", [False, True], ids=["lead", "suppression"])
+def test_scientific_notation_is_refused_saying_what_excel_did_and_how_to_fix_the_export(raw, allow_unallocated):
+    # given a number a spreadsheet stored as a float (9.17555015E9 would even read as a wrong number)
+    # when it is read as a phone number, for a lead or a suppression list
+    with pytest.raises(NormalizationError) as refused:
+        normalize_phone(raw, "US", allow_unallocated=allow_unallocated)
+    # then the reason says what went wrong and how to export the column so its digits survive
+    assert refused.value.code == "scientific_notation"
+    assert refused.value.message == (
+        f"'{raw}' is a number in scientific notation: the spreadsheet stored the phone number as a "
+        "floating-point number and lost its last digits, so it cannot be read back. In Excel, format the "
+        "column as Text (or as a Number with 0 decimal places) before exporting, check the numbers, and "
+        "upload the file again."
+    )
+
+
+def test_a_scientific_notation_cell_is_taken_for_a_phone_number():
+    # given a cell of a column whose kind is not known
+    # when its kind is detected
+    # then it is a phone number (so it is refused with the phone's reason, not as no known kind)
+    assert detect_kind("1.9175550150E+10") is Kind.PHONE
+    with pytest.raises(NormalizationError) as refused:
+        normalize_value("1.9175550150E+10", kind=None, region="US")
+    assert refused.value.code == "scientific_notation"

@@ -338,7 +338,8 @@ def _dial_lookup(lead_id: int, e164: str, *, customer_id: int | None) -> tuple[b
     return (
         any(kind == "phone" for kind, _ in rows),
         [value for kind, value in rows if kind == "block"],
-        sorted(value for kind, value in rows if kind == "entry"),
+        # An entry matching two ways (an email domain that is also the website) comes back once per way.
+        sorted({value for kind, value in rows if kind == "entry"}),
     )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, PhoneNumber
 from campaigns.services.actors import Actor, actor_fields
 from campaigns.services.statuses import lead_statuses_recompute
+from leadops.db import ids_query
 from leadops.errors import LeadopsError
 
 
@@ -151,6 +152,13 @@ def _scope(
     return customer, (campaign if reach == Block.Reach.CAMPAIGN else None)
 
 
+# Lift the active ones of a selection and return their ids: the recompute that follows is named by them.
+_LIFT_SQL = (
+    "UPDATE campaigns_block SET lifted_at = %s, lifted_by_id = %s, lifted_by_job = %s, lift_reason = %s "
+    "WHERE lifted_at IS NULL AND id IN ({blocks}) RETURNING id"
+)
+
+
 def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str) -> int:
     """Lift the active ones of ``blocks``, recompute the leads they reached, and return how many were lifted.
 
@@ -160,14 +168,24 @@ def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str) -> int:
     if not reason:
         raise LeadopsError("Say why the block is lifted.", field="reason")
     now = timezone.now()
+    lifted_by = actor_fields(actor, user_field="lifted_by", job_field="lifted_by_job")
+    selection, selection_params = blocks.active().order_by().values("pk").query.sql_with_params()
     with transaction.atomic():
-        lifted = Block.objects.filter(pk__in=blocks.active().values("pk")).update(
-            lifted_at=now,
-            lift_reason=reason,
-            **actor_fields(actor, user_field="lifted_by", job_field="lifted_by_job"),
-        )
+        connection = transaction.get_connection()
+        with connection.cursor() as cursor:
+            # The lifted blocks are the ones this statement returns, never "the ones stamped ``now``": the
+            # embedded SQLite stores a timestamp in the text form of whoever wrote it, so equality misses rows.
+            cursor.execute(
+                _LIFT_SQL.format(blocks=selection),
+                [
+                    connection.ops.adapt_datetimefield_value(now),
+                    lifted_by["lifted_by"].pk if lifted_by["lifted_by"] is not None else None,
+                    lifted_by["lifted_by_job"],
+                    reason,
+                    *selection_params,
+                ],
+            )
+            lifted = [row[0] for row in cursor.fetchall()]
         if lifted:
-            # The blocks lifted by this statement are the ones stamped ``now``; any other block lifted in
-            # the same microsecond only widens the recompute, which is harmless.
-            lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(lifted_at=now)), now=now)
-    return lifted
+            lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(lifted))), now=now)
+    return len(lifted)

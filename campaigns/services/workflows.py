@@ -23,6 +23,7 @@ from campaigns.services.actors import Actor, actor_fields
 from campaigns.services.blocks import leads_reached_by
 from campaigns.services.statuses import lead_statuses_recompute
 from campaigns.services.undisqualify import Kept, UndisqualifyResult, why_actor_may_not_lift
+from leadops.db import id_list, ids_query
 from leadops.errors import LeadopsError
 
 # The reasons ops choose from when they disqualify a contact or an account. The unqualify reasons of a
@@ -111,36 +112,64 @@ def _blocks_create_many(
         "evidence_type__isnull": True,
     }
     now = timezone.now()
-    made_by = actor_fields(actor, user_field="actor", job_field="actor_job")
+    template = Block(
+        target=target,
+        source=source,
+        reason=reason,
+        reach=reach,
+        customer=customer,
+        campaign=campaign,
+        note=note,
+        note_shown=note_shown,
+        evidence_text=evidence_text,
+        created_at=now,
+        **actor_fields(actor, user_field="actor", job_field="actor_job"),
+    )
+    targets = sorted(set(target_ids))
     with transaction.atomic():
-        mine = Block.objects.active().filter(**same, **{f"{column}__in": target_ids})
-        before = mine.count()
-        Block.objects.bulk_create(
-            [
-                Block(
-                    target=target,
-                    source=source,
-                    reason=reason,
-                    reach=reach,
-                    customer=customer,
-                    campaign=campaign,
-                    note=note,
-                    note_shown=note_shown,
-                    evidence_text=evidence_text,
-                    created_at=now,
-                    **{column: target_id},
-                    **made_by,
-                )
-                for target_id in sorted(set(target_ids))
-            ],
-            ignore_conflicts=True,
-        )
-        created = mine.count() - before
+        created = _blocks_insert(template, column=column, target_ids=targets)
         changed = 0
         if created:
-            changed = lead_statuses_recompute(leads=leads_reached_by(mine.filter(created_at=now)), now=now)
+            changed = lead_statuses_recompute(
+                leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(created))), now=now
+            )
+        mine = Block.objects.active().filter(**same, **{f"{column}__in": ids_query(targets)})
         blocks = list(mine.select_related("actor", "customer", "campaign", "contact", "account", "phone"))
-    return BlocksMade(blocks=blocks, created=created, leads_changed=changed)
+    return BlocksMade(blocks=blocks, created=len(created), leads_changed=changed)
+
+
+def _blocks_insert(template: Block, *, column: str, target_ids: list[int]) -> list[int]:
+    """Insert one copy of ``template`` per id in ``target_ids`` as its ``column``, skipping a target that
+    already has such an active block, in one statement; return the ids of the blocks inserted.
+
+    The new blocks are the rows the INSERT returns, never "the ones stamped now": the embedded SQLite keeps a
+    timestamp in the text form of whoever wrote it, and the recompute by timestamp silently missed rows. The
+    other columns come from ``template`` as the ORM would write them, so a field added to ``Block`` is written
+    here too.
+    """
+    connection = transaction.get_connection()
+    columns, values, params = [], [], []
+    for model_field in Block._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(model_field.column))
+        if model_field.column == column:
+            values.append("t.target_id")
+        else:
+            values.append("%s")
+            params.append(model_field.get_db_prep_save(model_field.pre_save(template, add=True), connection))
+    if connection.vendor == "postgresql":
+        ids = "SELECT unnest(CAST(%s AS bigint[])) AS target_id"
+    else:
+        ids = "SELECT value AS target_id FROM json_each(%s)"
+    with connection.cursor() as cursor:
+        # ``WHERE TRUE``: SQLite would read ``ON CONFLICT`` as part of the SELECT's join otherwise.
+        cursor.execute(
+            f"INSERT INTO {Block._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(values)} "
+            f"FROM ({ids}) t WHERE TRUE ON CONFLICT DO NOTHING RETURNING id",
+            [*params, id_list(target_ids)],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def contacts_disqualify(

@@ -162,7 +162,8 @@ def _run_batch(*, customer_id: int, statements: list[str], params: dict[str, obj
     params = {
         **params,
         "customer": customer_id,
-        "now": now,
+        # As the ORM writes it: the embedded SQLite keeps a timestamp in the text form of whoever wrote it.
+        "now": connection.ops.adapt_datetimefield_value(now),
         "ct": ContentType.objects.get_for_model(Entry).pk,
         "source": Block.Source.SUPPRESSION,
         "reason": Block.Reason.SUPPRESSED,

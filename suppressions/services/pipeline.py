@@ -91,7 +91,9 @@ def read_values(
     except BaseException:
         table.close()
         raise
-    return plan, _values(table, plan, ValueNormalizer(region=region, allow_broad_domains=allow_broad_domains))
+    # A suppression keeps a possible but unallocated number: blocking it is harmless, dropping it is not.
+    normalizer = ValueNormalizer(region=region, allow_broad_domains=allow_broad_domains, allow_unallocated=True)
+    return plan, _values(table, plan, normalizer)
 
 
 def _values(table, plan: ColumnPlan, normalizer: ValueNormalizer) -> Iterator[ReadValue]:

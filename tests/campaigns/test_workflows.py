@@ -1,7 +1,11 @@
 """The ops workflows' services: Disqualify, Mark Phone DNC, Customer Do Not Call, Undisqualify of contacts
 and accounts. Each records blocks set-based, recomputes the leads they reach, and is harmless to repeat."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Account, Block, Contact, Lead, LeadStatus, PhoneNumber
 from campaigns.selectors import explain
@@ -254,3 +258,35 @@ def test_undisqualify_twice_lifts_nothing_the_second_time(ops_lead):
     # then
     assert (again.lifted, again.kept) == ([], [])
     assert statuses(scene.maria, scene.tom) == [E, E]
+
+
+# What a write just made is named by the ids its statement returned: the embedded SQLite keeps a timestamp in
+# the text form of whoever wrote it, so "the blocks stamped now" silently missed the new blocks of a CRM rule.
+_BY_TIMESTAMP = re.compile(r'WHERE .*"(created_at|lifted_at)" = (\'|%s)')
+
+
+def test_disqualify_recomputes_the_blocks_it_inserted_by_their_ids_not_their_timestamp(ops_user):
+    # given
+    scene = switchboard_scene()
+    contacts = Contact.objects.filter(pk__in=[scene.tom.contact_id, scene.grace.contact_id])
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        made = contacts_disqualify(contacts=contacts, reason=Block.Reason.COMPETITOR, actor=ops_user)
+    # then
+    assert (made.created, made.leads_changed) == (2, 3)
+    assert statuses(scene.tom, scene.grace, scene.tom_other, scene.maria) == [D, D, D, E]
+    assert not [query["sql"] for query in queries if _BY_TIMESTAMP.search(query["sql"])]
+
+
+def test_lifting_recomputes_the_blocks_it_lifted_by_their_ids_not_their_timestamp(ops_user):
+    # given
+    scene = switchboard_scene()
+    accounts = Account.objects.filter(pk=scene.account.pk)
+    accounts_disqualify(accounts=accounts, reason=Block.Reason.OTHER, actor=ops_user)
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        result = blocks_undisqualify(blocks=blocks_behind(accounts=accounts), actor=ops_user, reason="Mistake")
+    # then
+    assert len(result.lifted) == 1
+    assert statuses(scene.maria, scene.tom, scene.grace, scene.tom_other) == [E, E, E, E]
+    assert not [query["sql"] for query in queries if _BY_TIMESTAMP.search(query["sql"])]

@@ -66,6 +66,13 @@ def status(lead):
         ("lt", "1000", {"p": 10}, True),
         ("gt", "2026-01-01", {"p": "2026-06-30"}, True),
         ("lt", "2026-01-01", {"p": "2026-06-30"}, False),
+        # The same on both backends: a JSON null is not set, a boolean reads as its word, a float as a number.
+        ("is_set", "", {"p": None}, False),
+        ("equals", "true", {"p": True}, True),
+        ("not_in", "false", {"p": True}, True),
+        ("gt", "1000", {"p": 1500.5}, True),
+        ("lt", "1000", {"p": "999.5"}, True),
+        ("lt", "2026-01-01", {"p": "2025-12-31"}, True),
     ],
 )
 def test_each_operator(operator, value, properties, matches):

@@ -8,6 +8,7 @@ import pytest
 from campaigns.models import LeadStatus
 from suppressions.crm.models import CrmConnection, CrmEvent, CrmRecord
 from suppressions.crm.services.signing import sign_hubspot_v3, sign_leadops
+from suppressions.crm.views import MAX_BODY_BYTES
 from tests.campaigns.factories import LeadFactory
 from tests.crm.factories import CrmConnectionFactory, CrmRuleFactory
 
@@ -229,3 +230,52 @@ def test_uploading_the_same_records_file_twice_stores_nothing_new(admin_client):
             {"file": SimpleUploadedFile("c.csv", content), "object_type": "company"},
         )
     assert CrmEvent.objects.count() == 1
+
+
+def _batch_of_size(size: int) -> dict:
+    """Return a one-event batch whose JSON body is ``size`` bytes long."""
+    payload = {"events": [company("e1", name="Acme", properties={"notes": ""})]}
+    padding = size - len(json.dumps(payload).encode())
+    payload["events"][0]["properties"]["notes"] = "x" * padding
+    assert len(json.dumps(payload).encode()) == size
+    return payload
+
+
+@pytest.mark.parametrize("size", [3 * 1024 * 1024, MAX_BODY_BYTES], ids=["3 MB", "20 MB"])
+def test_a_body_up_to_the_documented_20_mb_is_accepted(post, size):
+    # given: a body over Django's default 2.5 MB in-memory limit, within the webhook's documented one
+    connection = CrmConnectionFactory()
+    # when
+    response = post(connection, _batch_of_size(size))
+    # then
+    assert response.status_code == 202
+    assert response.json() == {"stored": 1, "replayed": 0}
+    assert len(CrmRecord.objects.get().properties["notes"]) > 3_000_000
+
+
+def test_a_body_over_the_documented_limit_is_a_json_413_naming_it(post):
+    # given
+    connection = CrmConnectionFactory()
+    # when
+    response = post(connection, _batch_of_size(MAX_BODY_BYTES + 1))
+    # then
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == "too_large"
+    assert "20 MB" in error["message"]
+    assert CrmEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("timestamp", ["nan", "NaN", "inf", "-Infinity", "1e999"])
+def test_a_timestamp_that_is_not_a_finite_number_is_refused_with_a_json_error(post, timestamp):
+    # given: a body signed at a timestamp that no clock can compare (nan is never "more than 5 minutes away")
+    connection = CrmConnectionFactory()
+    # when
+    response = post(connection, {"events": [company("e1")]}, timestamp=timestamp)
+    # then
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert error["code"] == "bad_timestamp"
+    assert f"'{timestamp}'" in error["message"] and "finite" in error["message"]
+    assert CrmEvent.objects.count() == 0

@@ -7,19 +7,20 @@ open episodes that have no block yet. A few statements per rule, whatever the nu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Case, FloatField, Q, QuerySet, Value, When
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import Case, F, FloatField, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
 from campaigns.models import Block, Customer
 from campaigns.services import blocks_lift, lead_statuses_recompute, leads_reached_by
+from leadops.db import ids_query
 from suppressions.crm.models import CrmMatch, CrmRecord, CrmRule
 
 JOB = "crm.rules"
@@ -35,6 +36,41 @@ def _as_number(value: str) -> float | None:
         return float(Decimal(value.strip()))
     except (InvalidOperation, ValueError):
         return None
+
+
+def _property_text(column: str, name: str) -> tuple[str, list[object]]:
+    """Return SQL reading property ``name`` of the JSON ``column`` as text, and its parameters.
+
+    What PostgreSQL's ``->>`` gives, on either backend: a string is its text, a number its digits,
+    ``true``/``false`` those words, and a JSON ``null`` or a missing key is NULL.
+    """
+    if connection.vendor == "postgresql":
+        return f"({column} ->> %s)", [name]
+    path = "$." + json.dumps(name)
+    return (
+        f"(CASE json_type({column}, %s) WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+        f"ELSE CAST(json_extract({column}, %s) AS TEXT) END)",
+        [path, path],
+    )
+
+
+class PropertyText(Func):
+    """A record's property as text (``_property_text``), for the ORM.
+
+    Lookups on it are plain text lookups: Django's own key transform compares through JSON on SQLite, where
+    ``= ''`` and ``> '2026-01-01'`` fail as malformed JSON.
+    """
+
+    output_field = TextField()
+
+    def __init__(self, name: str) -> None:
+        super().__init__(F("properties"))
+        self.name = name
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        sql, property_params = _property_text(column, self.name)
+        return sql, [*params, *property_params]
 
 
 def rule_condition(rule: CrmRule) -> Q:
@@ -60,7 +96,7 @@ def rule_condition(rule: CrmRule) -> Q:
 
 def matching_records(rule: CrmRule, *, record_ids: Collection[int] | None = None) -> QuerySet[CrmRecord]:
     """Return the customer's live records of the rule's type that the rule matches."""
-    text = KeyTextTransform(rule.property, "properties")
+    text = PropertyText(rule.property)
     records = CrmRecord.objects.filter(
         customer_id=rule.customer_id, object_type=rule.object_type, is_deleted=False
     ).alias(
@@ -73,20 +109,15 @@ def matching_records(rule: CrmRule, *, record_ids: Collection[int] | None = None
     return records.filter(rule_condition(rule))
 
 
-def _property_sql(alias: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"COALESCE({alias}.properties ->> %s, '')"
-    return f"COALESCE(json_extract({alias}.properties, '$.\"' || %s || '\"'), '')"
-
-
 def _evidence_sql(rule: CrmRule) -> tuple[str, list[object]]:
     """Return SQL that words a match's evidence: ``HubSpot company "Acme" (id 7): lifecyclestage = customer``."""
+    value, value_params = _property_text("r.properties", rule.property)
     sql = (
         "conn.name || ' ' || r.object_type || ' \"' || r.name || '\" (id ' || r.external_id || '): ' "
-        f"|| %s || ' = ' || {_property_sql('r')} || ', synced ' || substr(CAST(r.last_seen_at AS TEXT), 1, 10) "
+        f"|| %s || ' = ' || COALESCE({value}, '') || ', synced ' || substr(CAST(r.last_seen_at AS TEXT), 1, 10) "
         "|| '; rule ''' || %s || ''''"
     )
-    return sql, [rule.property, rule.property, rule.name]
+    return sql, [rule.property, *value_params, rule.name]
 
 
 NULL_ID = "CAST(NULL AS BIGINT)"
@@ -97,10 +128,12 @@ _BLOCK_COLUMNS = (
 )
 
 
-def _insert_blocks(rule: CrmRule, *, now: datetime, match_type_id: int) -> int:
-    """Block the accounts or contacts of the rule's open episodes that have no block for that episode."""
+def _insert_blocks(rule: CrmRule, *, now: datetime, match_type_id: int) -> list[int]:
+    """Block the accounts or contacts of the rule's open episodes that have no block for that episode; return
+    the ids of the blocks made."""
     evidence, evidence_params = _evidence_sql(rule)
-    common = [rule.reason, rule.customer_id, JOB, now, match_type_id]
+    # The timestamp as the ORM writes it: the embedded SQLite keeps the text form of whoever wrote it.
+    common = [rule.reason, rule.customer_id, JOB, connection.ops.adapt_datetimefield_value(now), match_type_id]
     head = (
         f"INSERT INTO campaigns_block ({_BLOCK_COLUMNS}) SELECT DISTINCT {{target}}, {NULL_ID}, {{contact}}, "
         f"{{account}}, {NULL_ID}, 'crm_rule', %s, 'customer', %s, {NULL_ID}, {NULL_ID}, %s, %s, %s, m.id, "
@@ -144,12 +177,24 @@ def _insert_blocks(rule: CrmRule, *, now: datetime, match_type_id: int) -> int:
                 + not_blocked.format(target="'contact'", same="b.contact_id = c.id")
             )
             statements.append((sql, [*common, *evidence_params, rule.customer_id, rule.pk, match_type_id]))
-    created = 0
+    created: list[int] = []
     with connection.cursor() as cursor:
         for sql, params in statements:
-            cursor.execute(sql, params)
-            created += max(cursor.rowcount, 0)
+            cursor.execute(f"{sql} RETURNING id", params)
+            created += [row[0] for row in cursor.fetchall()]
     return created
+
+
+def _end_matches(matches: QuerySet[CrmMatch], *, now: datetime) -> list[int]:
+    """End the open ones of ``matches`` at ``now``; return the ids of the episodes this statement ended."""
+    selection, params = matches.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CrmMatch._meta.db_table} SET ended_at = %s WHERE ended_at IS NULL AND id IN ({selection}) "
+            "RETURNING id",
+            [connection.ops.adapt_datetimefield_value(now), *params],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def crm_rule_evaluate(*, rule: CrmRule, record_ids: Collection[int] | None = None) -> dict[str, int]:
@@ -166,7 +211,7 @@ def crm_rule_evaluate(*, rule: CrmRule, record_ids: Collection[int] | None = Non
             open_matches = open_matches.filter(record_id__in=record_ids)
         if rule.is_active:
             matching = matching_records(rule, record_ids=record_ids)
-            ended = open_matches.exclude(record_id__in=matching.values("pk")).update(ended_at=now)
+            ended = _end_matches(open_matches.exclude(record_id__in=matching.values("pk")), now=now)
             new_ids = list(
                 matching.exclude(
                     pk__in=CrmMatch.objects.filter(rule=rule, ended_at__isnull=True).values("record_id")
@@ -176,28 +221,22 @@ def crm_rule_evaluate(*, rule: CrmRule, record_ids: Collection[int] | None = Non
                 (CrmMatch(rule=rule, record_id=pk, matched_at=now) for pk in new_ids), batch_size=5000
             )
         else:
-            ended = open_matches.update(ended_at=now)
+            ended = _end_matches(open_matches, now=now)
             new_ids = []
         lifted = 0
+        # What this run wrote is named by the ids its statements returned, never by "stamped ``now``".
         if ended:
             lifted = blocks_lift(
                 blocks=Block.objects.filter(
-                    source=Block.Source.CRM_RULE,
-                    evidence_type=match_type,
-                    evidence_id__in=CrmMatch.objects.filter(rule=rule, ended_at=now).values("pk"),
+                    source=Block.Source.CRM_RULE, evidence_type=match_type, evidence_id__in=ids_query(ended)
                 ),
                 actor=JOB,
                 reason=f"The CRM record no longer matches rule '{rule.name}'.",
             )
-        created = _insert_blocks(rule, now=now, match_type_id=match_type.pk) if rule.is_active else 0
+        created = _insert_blocks(rule, now=now, match_type_id=match_type.pk) if rule.is_active else []
         if created:
-            lead_statuses_recompute(
-                leads=leads_reached_by(
-                    Block.objects.filter(source=Block.Source.CRM_RULE, evidence_type=match_type, created_at=now)
-                ),
-                now=now,
-            )
-    return {"opened": len(new_ids), "ended": ended, "blocked": created, "lifted": lifted}
+            lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(created))), now=now)
+    return {"opened": len(new_ids), "ended": len(ended), "blocked": len(created), "lifted": lifted}
 
 
 def crm_rules_evaluate(*, customer: Customer, record_ids: Collection[int] | None = None) -> dict[str, int]:

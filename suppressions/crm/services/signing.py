@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import time
 
 from leadops.errors import LeadopsError
@@ -24,6 +25,9 @@ class SignatureError(LeadopsError):
 
 
 def _fresh(timestamp_seconds: float, *, now: float | None) -> None:
+    # NaN is never "more than five minutes away" from anything: the comparison alone would let it through.
+    if not math.isfinite(timestamp_seconds):
+        raise SignatureError("The request timestamp is not a finite number: refused.", code="bad_timestamp")
     now = time.time() if now is None else now
     if abs(now - timestamp_seconds) > MAX_SKEW_SECONDS:
         raise SignatureError(
@@ -46,6 +50,11 @@ def verify_leadops(
         seconds = float(timestamp)
     except ValueError as exc:
         raise SignatureError("X-Leadops-Timestamp is not a number of seconds.", code="bad_timestamp") from exc
+    if not math.isfinite(seconds):
+        raise SignatureError(
+            f"X-Leadops-Timestamp must be a finite number of seconds since 1970 (got '{timestamp.strip()}').",
+            code="bad_timestamp",
+        )
     _fresh(seconds, now=now)
     expected = sign_leadops(secret=secret, timestamp=timestamp, body=body)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
