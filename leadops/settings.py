@@ -195,7 +195,7 @@ SUPPRESSIONS_HEARTBEAT_SECONDS = int(os.environ.get("SUPPRESSIONS_HEARTBEAT_SECO
 SUPPRESSIONS_HEARTBEAT_STALE_SECONDS = int(os.environ.get("SUPPRESSIONS_HEARTBEAT_STALE_SECONDS", "45"))
 # A suppression file up to this size is read in the web request, so it is in force when the customer is
 # told "received"; a larger one is read by a worker and holds its customer's calls until then.
-SUPPRESSIONS_SYNC_READ_MAX_BYTES = int(os.environ.get("SUPPRESSIONS_SYNC_READ_MAX_BYTES", str(2 * 1024 * 1024)))
+SUPPRESSIONS_SYNC_READ_MAX_BYTES = int(os.environ.get("SUPPRESSIONS_SYNC_READ_MAX_BYTES", str(1024 * 1024)))
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
