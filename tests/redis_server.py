@@ -62,11 +62,13 @@ class OwnRedis:
         return redis.Redis.from_url(self.url)
 
 
-@pytest.fixture
-def own_redis(tmp_path):
+def serve(directory: Path):
+    """Run a started ``OwnRedis`` for a fixture (``yield from serve(tmp_path)``); stop it afterwards."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    server = OwnRedis(tmp_path)
+    server = OwnRedis(directory)
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()

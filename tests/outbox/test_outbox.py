@@ -21,7 +21,7 @@ from leadops.outbox.models import Message
 from leadops.outbox.services import enqueue_on_commit, messages_send
 from suppressions.models import Upload
 from tests.campaigns.factories import CampaignFactory, CustomerFactory, UserFactory
-from tests.redis_server import own_redis  # noqa: F401  (a fixture)
+from tests.redis_server import serve
 from tests.suppressions.factories import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def broker(own_redis):  # noqa: F811
+def own_redis(tmp_path):
+    """A Redis of the test's own, to stop and restart (never the shared one)."""
+    yield from serve(tmp_path)
+
+
+@pytest.fixture
+def broker(own_redis):
     """Publish (not run in-process) to the test's own Redis."""
     eager, url = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
