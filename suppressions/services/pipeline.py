@@ -200,7 +200,7 @@ class _Heartbeat(threading.Thread):
     def stop(self) -> None:
         self.stopping = True
         self.wake.set()
-        self.join(timeout=10)
+        self.join(timeout=2)  # a beat waiting on a row lock ends by itself; never hold the reader up
 
     def run(self) -> None:
         beat = connections.create_connection("default")  # this thread's own connection, autocommitting
