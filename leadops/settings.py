@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "suppressions",
     "suppressions.crm",
     "campaigns.imports",
+    "leadops.outbox",
     "axes",
 ]
 
@@ -195,13 +196,25 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suppressions.tasks.rematch_all",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Every ten minutes: uploads left queued (Redis was down when they were enqueued) or stuck past the task
-    # time limit (a worker lost for good) are enqueued again; processing them twice is harmless.
+    # Every minute: uploads whose reader died (its heartbeat stopped: a worker killed, a machine lost) or
+    # whose message was lost are enqueued again; a claim on the upload keeps a second reader out.
     "suppressions-sweep-uploads": {
         "task": "suppressions.tasks.uploads_sweep",
-        "schedule": timedelta(minutes=10),
+        "schedule": timedelta(minutes=1),
+    },
+    # Every minute: tasks enqueued on commit while the broker was unreachable are published after all.
+    "outbox-send-pending": {
+        "task": "outbox.send_pending",
+        "schedule": timedelta(minutes=1),
     },
 }
+# An upload's processing writes a heartbeat this often; a claim whose heartbeat is older than the stale age
+# belongs to a dead reader, and the sweeper (every minute) runs the upload again.
+SUPPRESSIONS_HEARTBEAT_SECONDS = int(os.environ.get("SUPPRESSIONS_HEARTBEAT_SECONDS", "10"))
+SUPPRESSIONS_HEARTBEAT_STALE_SECONDS = int(os.environ.get("SUPPRESSIONS_HEARTBEAT_STALE_SECONDS", "45"))
+# A suppression file up to this size is read in the web request, so it is in force when the customer is
+# told "received"; a larger one is read by a worker and holds its customer's calls until then.
+SUPPRESSIONS_SYNC_READ_MAX_BYTES = int(os.environ.get("SUPPRESSIONS_SYNC_READ_MAX_BYTES", str(1024 * 1024)))
 
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

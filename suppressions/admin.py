@@ -224,7 +224,17 @@ class EntryAdmin(ImportExportMixin, admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:suppressions_entry_import"))
         default_storage.delete(pending["pending"])
-        self.message_user(request, f"{upload.original_name} is queued; this page shows its progress.")
+        if upload.status == Upload.Status.FAILED:
+            self.message_user(request, f"{upload.original_name} could not be read: {upload.error}", messages.ERROR)
+        elif upload.in_force:
+            self.message_user(request, f"{upload.original_name} is in force (read at once); matching runs in a worker.")
+        else:
+            self.message_user(
+                request,
+                f"{upload.original_name} is queued; until a worker has read it, {customer}'s calls wait. "
+                "This page shows its progress.",
+                messages.WARNING,
+            )
         return HttpResponseRedirect(reverse("admin:suppressions_upload_change", args=[upload.pk]))
 
 

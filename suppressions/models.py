@@ -62,6 +62,13 @@ class Upload(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
+    # Who is processing it now: one reader at a time holds the claim and beats (``heartbeat_at``) on a
+    # second connection while it works. A claim whose heartbeat stopped belongs to a dead reader; the
+    # sweeper enqueues the upload again and the next reader takes the claim over (``pipeline.upload_claim``).
+    claimed_by = models.CharField(max_length=120, blank=True, help_text="host:pid:token of the reader at work.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    claims = models.PositiveIntegerField(default=0, help_text="How many readers have taken it up.")
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -74,11 +81,23 @@ class Upload(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"], name="upload_status_created"),
             models.Index(fields=["customer", "created_at"], name="upload_customer_created"),
+            # Uploads not yet in force hold their customer's calls: the dial check and the pull probe this
+            # index on every call, and it holds only the few uploads waiting to be read (usually none).
+            models.Index(
+                fields=["customer", "created_at"],
+                condition=Q(status__in=["queued", "reading"]),
+                name="upload_pending_customer",
+            ),
         ]
         permissions = [("allow_broad_domains", "Can allow free-mail domains and public suffixes in an upload")]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def in_force(self) -> bool:
+        """Whether its entries are committed (they stop calls); until then it holds its customer's calls."""
+        return self.status not in PENDING_STATUSES
 
     @property
     def progress_percent(self) -> int:
@@ -100,6 +119,10 @@ class Upload(models.Model):
             f"{self.duplicate:,} duplicates, {self.rejected:,} rejected "
             f"({self.accepted:,} + {self.duplicate:,} + {self.rejected:,} = {self.values_read:,})."
         )
+
+
+# An upload in one of these states is not in force yet: its customer's calls wait until it is read or fails.
+PENDING_STATUSES = (Upload.Status.QUEUED, Upload.Status.READING)
 
 
 class EntryQuerySet(models.QuerySet):

@@ -24,7 +24,7 @@ from campaigns.models import Block, Contact, ContactEmail, ContactPhone, Custome
 from campaigns.selectors.explaining import CUSTOMER, OPS, Reason
 from leadops.db import prepared_cursor
 from leadops.normalizing import format_phone
-from suppressions.models import Entry, Upload
+from suppressions.models import PENDING_STATUSES, Entry, Upload
 
 
 class DomainSuffixes(Func):
@@ -350,4 +350,58 @@ def upload_preview(
         accepted=sum(row.outcome == "accepted" for row in rows),
         duplicate=sum(row.outcome == "duplicate" for row in rows),
         rejected=sum(row.outcome == "rejected" for row in rows),
+    )
+
+
+# --- Uploads not yet in force --------------------------------------------------------------------------
+# An upload still queued or being read holds its customer's calls: its entries are not committed, so no live
+# check can see them. The dial check's statement probes the partial index ``upload_pending_customer`` (only
+# the uploads waiting to be read) for the lead's customer; the pull filters on ``uploads_pending_exist``.
+PENDING_CODE = "suppression_upload_pending"
+
+
+def uploads_pending_exist(customer_id) -> Exists:
+    """Return an ``Exists``: the customer (an id or an expression) has an upload not yet in force.
+
+    Uncorrelated with the rows it filters when ``customer_id`` is (the pull's: a subquery on its campaign), so
+    PostgreSQL evaluates it once per statement, as a one-time filter over the partial index.
+    """
+    return Exists(Upload.objects.filter(customer_id=customer_id, status__in=PENDING_STATUSES))
+
+
+def upload_pending_reasons(
+    *, upload_ids: list[int] | None = None, customer_id: int | None = None, audience: str = OPS
+) -> list[Reason]:
+    """Return the reason that holds a customer's calls (its oldest upload not yet in force), or ``[]``.
+
+    Give the ids the dial check found, or the customer. One query (none for an empty list of ids).
+    """
+    if upload_ids is not None and not upload_ids:
+        return []
+    pending = Upload.objects.filter(status__in=PENDING_STATUSES).select_related("customer")
+    pending = pending.filter(pk__in=upload_ids) if upload_ids is not None else pending.filter(customer_id=customer_id)
+    upload = pending.order_by("created_at", "pk").first()
+    return (
+        []
+        if upload is None
+        else [Reason(code=PENDING_CODE, message=upload_pending_sentence(upload, audience=audience))]
+    )
+
+
+def upload_pending_sentence(upload: Upload, *, audience: str = OPS) -> str:
+    """Return "a suppression upload received at 14:02 UTC is still being loaded; calls … wait …"."""
+    received = timezone.localtime(upload.created_at)
+    at = (
+        received.strftime("%H:%M %Z")
+        if received.date() == timezone.localdate()
+        else received.strftime("%Y-%m-%d %H:%M %Z")
+    )
+    if audience == CUSTOMER:
+        return (
+            f"Your suppression upload {upload.original_name}, received at {at}, is still being loaded; "
+            "calls to your leads wait until it is in force."
+        )
+    return (
+        f"A suppression upload of {upload.customer} ({upload.original_name}), received at {at}, is still being "
+        "loaded; calls for this customer wait until it is in force."
     )

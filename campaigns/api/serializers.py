@@ -112,6 +112,13 @@ class PulledLeadSerializer(serializers.Serializer):
 
 class PullResponseSerializer(serializers.Serializer):
     leads = PulledLeadSerializer(many=True)
+    reasons = ReasonSerializer(
+        many=True,
+        help_text=(
+            "Why no lead came back when something holds the pull (code suppression_upload_pending: the customer's "
+            "suppression upload is still being loaded); empty when leads came back or the pool is simply dry."
+        ),
+    )
 
 
 class DialCheckQuerySerializer(serializers.Serializer):

@@ -49,6 +49,13 @@ def _reason(reason: Reason) -> dict[str, object]:
     return {"code": reason.code, "message": reason.message, "block_id": reason.block_id}
 
 
+def _pull_hold(campaign) -> list[dict[str, object]]:
+    """Why an empty pull is empty when it is not merely a dry pool: the customer's upload not yet in force."""
+    from suppressions.selectors import upload_pending_reasons
+
+    return [_reason(r) for r in upload_pending_reasons(customer_id=campaign.customer_id)]
+
+
 def _no_caller(username: str) -> LeadopsError:
     return LeadopsError(f"There is no caller '{username}'.", field="caller", code="unknown_caller")
 
@@ -144,7 +151,7 @@ class PullView(ApiView):
             for lead in leads
         ]
         # Already in the response's shape (``PullResponseSerializer`` documents it): rendered as it is.
-        return Response({"leads": body})
+        return Response({"leads": body, "reasons": [] if leads else _pull_hold(campaign)})
 
 
 class DialCheckView(ApiView):

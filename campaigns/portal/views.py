@@ -144,9 +144,28 @@ def _suppressions(request):
         except LeadopsError as exc:
             form.add_error("file" if exc.field in ("file", "") else None, exc.message)
         else:
-            messages.success(request, f"{upload.original_name} was received: its progress and report are below.")
+            _tell_received(request, upload)
             return redirect("portal:upload", upload_id=upload.pk)
     return _suppressions_page(request, form, status=400)
+
+
+def _tell_received(request, upload: Upload) -> None:
+    """Say whether the file is in force already (read in the request) or queued, holding the customer's calls."""
+    name = upload.original_name
+    if upload.status == Upload.Status.FAILED:
+        messages.error(request, f"{name} was received but could not be read, so nothing was added: {upload.error}")
+    elif upload.in_force:
+        messages.success(
+            request,
+            f"{name} was received and is in force: its {upload.accepted:,} new entries already stop calls to the "
+            "people on it. Matching it against your leads runs in the background; its report is below.",
+        )
+    else:
+        messages.warning(
+            request,
+            f"{name} was received and is queued: a file this large is loaded in the background. Until it is in "
+            "force, calls to your leads wait; its progress is below.",
+        )
 
 
 def _suppressions_page(request, form, *, status: int = 200, error: str = ""):

@@ -199,7 +199,7 @@ def explain(lead: Lead, number: str | None = None, *, audience: str = OPS) -> li
         return can_dial(lead, number, audience=audience).reasons
     lead = _lead_with_relations(lead)
     reasons = explain_many([lead], audience=audience)[lead.pk]
-    live = _live_suppressions(lead, audience=audience)
+    live = _live_suppressions(lead, audience=audience) + _pending_uploads(lead.customer_id, audience=audience)
     if live:
         # Matching has not run yet for these entries: they stop the lead all the same.
         no_number = [r for r in reasons if r.code == "no_number"]
@@ -268,13 +268,14 @@ def _dial_check(
     found = _dial_lookup(lead_id, e164, customer_id=customer_id)
     if found is None:
         return None
-    is_contacts, block_ids, entry_ids = found
-    if is_contacts and not block_ids and not entry_ids:
+    is_contacts, block_ids, entry_ids, pending_ids = found
+    if is_contacts and not block_ids and not entry_ids and not pending_ids:
         return DialCheck(allowed=True, number=e164)
     # A block's sentence reads what its own statement loads (``block_sentence`` needs no lead): the lead is
     # loaded only to name its contact when the number is not one of theirs.
     reasons = block_reasons(blocks_for_sentences(block_ids), lead=lead, audience=audience)
     reasons += _entry_reasons(entry_ids, audience=audience)
+    reasons += _pending_uploads(None, upload_ids=pending_ids, audience=audience)
     if not is_contacts:
         lead = lead or lead_with_relations(lead_id, customer_id=customer_id)
         if lead is None:
@@ -291,7 +292,9 @@ def _dial_check(
 # The dial check is the hot path: one hand-written statement finds the lead (within one customer's, for a
 # customer's key), whether the number is the contact's, the ids of the active blocks that reach the lead
 # or that number (the same rule as ``campaigns.services.statuses.block_reaches``), and the customer's
-# active suppression entries that match but have no block yet (``suppressions.selectors.live_entries_sql``).
+# active suppression entries that match but have no block yet (``suppressions.selectors.live_entries_sql``),
+# and the customer's suppression uploads not yet in force (queued or reading), which hold every call until
+# they are read: a probe of the partial index ``upload_pending_customer``, which holds only those uploads.
 # Rows are loaded only to word a refusal. The statement is prepared once per connection (``leadops.db``):
 # planning it cost PostgreSQL several times what running it does.
 _DIAL_SQL = """
@@ -321,12 +324,17 @@ FROM subject JOIN campaigns_block b ON b.lifted_at IS NULL
            AND b.phone_id = (SELECT id FROM dialled)))
 UNION ALL
 SELECT 'entry', live.id FROM ({live}) live
+UNION ALL
+SELECT 'pending', u.id
+FROM subject JOIN suppressions_upload u ON u.customer_id = subject.customer_id AND u.status IN ('queued', 'reading')
 """
 
 
-def _dial_lookup(lead_id: int, e164: str, *, customer_id: int | None) -> tuple[bool, list[int], list[int]] | None:
-    """Return whether the contact has the number, and the ids of the blocks and live entries that stop it;
-    None when there is no such lead (of ``customer_id``)."""
+def _dial_lookup(
+    lead_id: int, e164: str, *, customer_id: int | None
+) -> tuple[bool, list[int], list[int], list[int]] | None:
+    """Return whether the contact has the number, and the ids of the blocks, live entries and pending uploads
+    that stop it; None when there is no such lead (of ``customer_id``)."""
     from suppressions.selectors import live_entries_params, live_entries_sql  # suppressions builds on us
 
     params = {**live_entries_params(e164), "lead": lead_id, "scope": customer_id}
@@ -340,6 +348,7 @@ def _dial_lookup(lead_id: int, e164: str, *, customer_id: int | None) -> tuple[b
         [value for kind, value in rows if kind == "block"],
         # An entry matching two ways (an email domain that is also the website) comes back once per way.
         sorted({value for kind, value in rows if kind == "entry"}),
+        [value for kind, value in rows if kind == "pending"],
     )
 
 
@@ -369,6 +378,14 @@ def _live_suppressions(lead: Lead, *, audience: str) -> list[Reason]:
     from suppressions.selectors import live_suppression_reasons  # suppressions builds on this module
 
     return live_suppression_reasons(lead=lead, audience=audience)
+
+
+def _pending_uploads(customer_id: int | None, *, upload_ids: list[int] | None = None, audience: str) -> list[Reason]:
+    """Return the hold of the customer's suppression upload not yet in force (by customer or by the ids the
+    dial check found), or ``[]``."""
+    from suppressions.selectors import upload_pending_reasons  # suppressions builds on this module
+
+    return upload_pending_reasons(upload_ids=upload_ids, customer_id=customer_id, audience=audience)
 
 
 def block_reasons(blocks: list[Block], *, lead: Lead | None, audience: str = OPS) -> list[Reason]:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, QuerySet, Subquery
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.utils import timezone
@@ -47,11 +47,15 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
 
     A matched entry is a condition of the scan rather than a flag: no block reflects it until its rematch
     runs, so recomputing the lead would leave it Eligible, at the head of the pool, for every pull to trip on.
+    A suppression upload of the campaign's customer not yet in force holds the whole pull (no candidate at
+    all): one uncorrelated EXISTS on a partial index, evaluated once per statement.
     """
-    from suppressions.selectors import active_suppression_exists
+    from suppressions.selectors import active_suppression_exists, uploads_pending_exist
 
+    customer = Campaign.objects.filter(pk=campaign_id).values("customer_id")[:1]
     return (
         Lead.objects.filter(campaign_id=campaign_id, status=LeadStatus.ELIGIBLE)
+        .filter(~uploads_pending_exist(Subquery(customer)))
         .filter(~active_suppression_exists())
         .exclude(pk__in=skipped)
         .annotate(blocked=ExpressionWrapper(lead_is_disqualified(), output_field=BooleanField()))

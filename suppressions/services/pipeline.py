@@ -16,15 +16,21 @@ Invariants:
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import socket
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from campaigns.models import Block
@@ -42,6 +48,8 @@ _PROGRESS_EVERY = 50_000
 # Serialises the reading of uploads of one customer: two uploads racing on the same values would wait on
 # each other's index entries in opposite orders (a deadlock); this makes the second wait its turn.
 _CUSTOMER_LOCK_CLASS = 7301
+
+_UNFINISHED = (Upload.Status.QUEUED, Upload.Status.READING, Upload.Status.MATCHING)
 
 _KINDS: Mapping[str, Kind] = {kind.value: kind for kind in (Kind.PHONE, Kind.EMAIL, Kind.DOMAIN)}
 
@@ -160,28 +168,125 @@ def _copy_text(text: str) -> str:
     return text
 
 
-class _Progress:
-    """Publish rows read on a second, autocommitting connection: the upload's own transaction is invisible
-    to the admin until it commits, and a progress bar stuck at 0 % for a million rows helps nobody."""
+class _Heartbeat(threading.Thread):
+    """Beat for the reader's claim, and publish its progress, on a second, autocommitting connection.
 
-    def __init__(self, upload_id: int) -> None:
+    The upload's own transaction is invisible until it commits, so neither a progress bar nor a sweeper
+    could tell a reader at work from a dead one. This thread writes ``heartbeat_at`` every
+    ``SUPPRESSIONS_HEARTBEAT_SECONDS`` (and ``rows_done`` as soon as the reader reports it) for as long as
+    the process lives: a SIGKILLed worker stops beating, and its claim goes stale. PostgreSQL only: the
+    embedded SQLite has one writer at a time, so a second connection would wait for the reader.
+    """
+
+    def __init__(self, upload_id: int, token: str) -> None:
+        super().__init__(name=f"suppressions-heartbeat-{upload_id}", daemon=True)
         self.upload_id = upload_id
-        self.connection = connections.create_connection("default") if connection.vendor == "postgresql" else None
+        self.token = token
+        self.rows_done: int | None = None
+        self.wake = threading.Event()
+        self.stopping = False
+
+    @classmethod
+    def start_for(cls, upload_id: int, token: str) -> _Heartbeat | None:
+        if connection.vendor != "postgresql":
+            return None
+        heartbeat = cls(upload_id, token)
+        heartbeat.start()
+        return heartbeat
 
     def publish(self, rows_done: int) -> None:
-        if self.connection is None:
-            return
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE suppressions_upload SET rows_done = %s WHERE id = %s", [rows_done, self.upload_id]
-                )
-        except Exception:  # progress is a courtesy; never fail an upload over it
-            logger.warning("Could not publish the progress of upload %s", self.upload_id, exc_info=True)
+        """Report rows read (from the reader's thread); the next beat, at once, writes them."""
+        self.rows_done = rows_done
+        self.wake.set()
 
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
+        self.join(timeout=2)  # a beat waiting on a row lock ends by itself; never hold the reader up
+
+    def run(self) -> None:
+        beat = connections.create_connection("default")  # this thread's own connection, autocommitting
+        try:
+            while not self.stopping:
+                self._beat(beat)
+                self.wake.wait(settings.SUPPRESSIONS_HEARTBEAT_SECONDS)
+                self.wake.clear()
+        finally:
+            beat.close()
+
+    def _beat(self, beat) -> None:
+        try:
+            with beat.cursor() as cursor:
+                # rows_done only while reading: once the read commits (status "matching") its exact count stands.
+                cursor.execute(
+                    "UPDATE suppressions_upload SET heartbeat_at = %s, rows_done = CASE "
+                    "WHEN status = 'reading' AND CAST(%s AS integer) IS NOT NULL THEN %s ELSE rows_done END "
+                    "WHERE id = %s AND claimed_by = %s",
+                    [timezone.now(), self.rows_done, self.rows_done, self.upload_id, self.token],
+                )
+        except Exception:  # one missed beat is not a dead reader; many are, and the sweeper acts on that
+            logger.warning("Could not write the heartbeat of upload %s", self.upload_id, exc_info=True)
+
+
+def claim_token() -> str:
+    """Return a name for one reader: where it runs (host and process), and a random part no other shares."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
+
+
+_HOST = socket.gethostname()[:60]
+
+
+def upload_claim(*, upload_id: int, token: str, now=None) -> bool:
+    """Claim an unfinished upload for the reader ``token``; False when a live reader holds it or it is finished.
+
+    One conditional UPDATE: it takes an unclaimed upload, or one whose claim has not beaten for
+    ``SUPPRESSIONS_HEARTBEAT_STALE_SECONDS`` (its reader is dead). Two claims racing for one row are
+    serialised by its row lock and the loser's WHERE no longer matches, so only one reader ever runs.
+    A claim held by a process of this host that no longer exists (a pool child killed mid-task, whose task
+    the broker hands straight back) is taken over at once, without waiting for its heartbeat to go stale.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.SUPPRESSIONS_HEARTBEAT_STALE_SECONDS)
+    unfinished = Upload.objects.filter(pk=upload_id, status__in=_UNFINISHED)
+    take = {"claimed_by": token, "heartbeat_at": now, "claims": F("claims") + 1}
+    if unfinished.filter(Q(claimed_by="") | Q(heartbeat_at__lt=stale)).update(**take):
+        return True
+    holder = unfinished.values_list("claimed_by", flat=True).first()
+    if holder and _process_gone(holder):
+        # Compare and swap on the dead holder's token: of two readers taking it over, one wins.
+        return bool(unfinished.filter(claimed_by=holder).update(**take))
+    return False
+
+
+def _process_gone(token: str) -> bool:
+    """Whether the claim ``token`` names a process of this host that no longer exists."""
+    host, _, rest = token.partition(":")
+    pid = rest.partition(":")[0]
+    if host != _HOST or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, as another user
+        return False
+    return False
+
+
+def upload_release(*, upload_id: int, token: str) -> None:
+    """Give the claim up (only if ``token`` still holds it); a failure is logged: the claim then goes stale."""
+    try:
+        Upload.objects.filter(pk=upload_id, claimed_by=token).update(claimed_by="")
+    except Exception:
+        logger.exception("Could not release the claim on upload %s; it lapses when its heartbeat goes stale", upload_id)
+
+
+class _ClaimLost(Exception):
+    """Another reader took the claim over (this one's heartbeat went stale): its work must not commit."""
+
+
+class _CustomerBusy(Exception):
+    """Another upload of the customer is being read and the caller would rather not wait (the web request)."""
 
 
 def _estimate_rows(upload: Upload) -> int:
@@ -365,16 +470,36 @@ def _copy_unescape(text: str) -> str:
     return text.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r").replace("\\\\", "\\")
 
 
-def upload_read(*, upload_id: int) -> Upload:
+def upload_read(
+    *,
+    upload_id: int,
+    claim: str | None = None,
+    wait: bool = True,
+    on_rows: Callable[[int], None] | None = None,
+) -> Upload:
     """Read the upload's file into its customer's active list, all or nothing, and record the counts.
 
     Guarded: only a queued upload, or one whose reading was interrupted (its transaction rolled back), is
     read; a repeat call on an upload that was read returns it unchanged. A file that cannot be read
     marks the upload failed with the reason and changes no entry.
+
+    ``claim`` is the token of the claim the caller holds (``upload_claim``); without one this call claims
+    the upload itself, and returns it unchanged when a live reader holds it. The read commits only while
+    its claim holds. ``wait=False`` (the web request) does not wait behind another upload of the customer
+    being read: the upload is left queued for the worker instead.
     """
+    if claim is None:
+        token = claim_token()
+        if not upload_claim(upload_id=upload_id, token=token):
+            return Upload.objects.get(pk=upload_id)
+        try:
+            return upload_read(upload_id=upload_id, claim=token, wait=wait, on_rows=on_rows)
+        finally:
+            upload_release(upload_id=upload_id, token=token)
+
     with transaction.atomic():
         upload = Upload.objects.select_for_update().select_related("customer").get(pk=upload_id)
-        if upload.status not in (Upload.Status.QUEUED, Upload.Status.READING):
+        if upload.status not in (Upload.Status.QUEUED, Upload.Status.READING) or upload.claimed_by != claim:
             return upload
         upload.status = Upload.Status.READING
         upload.started_at = timezone.now()
@@ -382,12 +507,20 @@ def upload_read(*, upload_id: int) -> Upload:
         upload.rows_done = 0
         upload.save(update_fields=["status", "started_at", "rows_total", "rows_done"])
 
-    progress = _Progress(upload_id)
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CUSTOMER_LOCK_CLASS, upload.customer_id])
+                    if wait:
+                        cursor.execute(
+                            "SELECT pg_advisory_xact_lock(%s, %s)", [_CUSTOMER_LOCK_CLASS, upload.customer_id]
+                        )
+                    else:
+                        cursor.execute(
+                            "SELECT pg_try_advisory_xact_lock(%s, %s)", [_CUSTOMER_LOCK_CLASS, upload.customer_id]
+                        )
+                        if not cursor.fetchone()[0]:
+                            raise _CustomerBusy
             # Re-read under the lock: a duplicate delivery of the same task may have finished meanwhile.
             current = Upload.objects.filter(pk=upload_id).values_list("status", flat=True).get()
             if current != Upload.Status.READING:
@@ -400,9 +533,9 @@ def upload_read(*, upload_id: int) -> Upload:
                 columns=upload.column_mapping,
             )
             counts = stage_and_insert(
-                upload_id=upload.pk, customer_id=upload.customer_id, values=values, on_rows=progress.publish
+                upload_id=upload.pk, customer_id=upload.customer_id, values=values, on_rows=on_rows
             )
-            Upload.objects.filter(pk=upload_id).update(
+            committed = Upload.objects.filter(pk=upload_id, claimed_by=claim).update(
                 status=Upload.Status.MATCHING,
                 rows_total=counts.rows_read,
                 rows_done=counts.rows_read,
@@ -413,6 +546,17 @@ def upload_read(*, upload_id: int) -> Upload:
                 read_at=timezone.now(),
                 error="",
             )
+            if not committed:
+                raise _ClaimLost
+    except _CustomerBusy:
+        # Back in the queue, as if never picked up: the worker reads it after the customer's other upload.
+        Upload.objects.filter(pk=upload_id, claimed_by=claim, status=Upload.Status.READING).update(
+            status=Upload.Status.QUEUED, started_at=None, rows_total=0, heartbeat_at=None
+        )
+    except _ClaimLost:
+        logger.warning(
+            "Upload %s was claimed by another reader while %s read it; its read was undone", upload_id, claim
+        )
     except LeadopsError as exc:
         upload_fail(upload_id=upload_id, error=exc.message)
     except (OperationalError, InterfaceError):
@@ -422,8 +566,6 @@ def upload_read(*, upload_id: int) -> Upload:
     except Exception as exc:
         upload_fail(upload_id=upload_id, error=f"Unexpected error while reading: {exc.__class__.__name__}: {exc}")
         raise
-    finally:
-        progress.close()
     return Upload.objects.get(pk=upload_id)
 
 
@@ -442,20 +584,33 @@ def upload_fail(*, upload_id: int, error: str) -> None:
 
 
 def upload_process(*, upload_id: int) -> Upload:
-    """Read the upload, then match its new entries; each step is guarded so a re-run resumes where it stopped."""
+    """Read the upload, then match its new entries; each step is guarded so a re-run resumes where it stopped.
+
+    The whole run holds the upload's claim and beats for it (``_Heartbeat``): a second delivery of the
+    task while this one lives returns at once, and one after this reader died takes the claim over.
+    """
     from suppressions.services.matching import upload_match
 
-    upload = upload_read(upload_id=upload_id)
-    if upload.status != Upload.Status.MATCHING:
-        return upload
-    upload_match(upload=upload)
-    # Counted, not summed per run: a run killed half-way and its re-run must report the same number.
-    blocks = Block.objects.filter(
-        source=Block.Source.SUPPRESSION,
-        evidence_type=ContentType.objects.get_for_model(Entry),
-        evidence_id__in=Entry.objects.filter(upload_id=upload_id).values("pk"),
-    )
-    Upload.objects.filter(pk=upload_id, status=Upload.Status.MATCHING).update(
-        status=Upload.Status.DONE, blocks_created=blocks.count(), finished_at=timezone.now()
-    )
-    return Upload.objects.get(pk=upload_id)
+    token = claim_token()
+    if not upload_claim(upload_id=upload_id, token=token):
+        return Upload.objects.get(pk=upload_id)
+    heartbeat = _Heartbeat.start_for(upload_id, token)
+    try:
+        upload = upload_read(upload_id=upload_id, claim=token, on_rows=heartbeat.publish if heartbeat else None)
+        if upload.status != Upload.Status.MATCHING:
+            return upload
+        upload_match(upload=upload)
+        # Counted, not summed per run: a run killed half-way and its re-run must report the same number.
+        blocks = Block.objects.filter(
+            source=Block.Source.SUPPRESSION,
+            evidence_type=ContentType.objects.get_for_model(Entry),
+            evidence_id__in=Entry.objects.filter(upload_id=upload_id).values("pk"),
+        )
+        Upload.objects.filter(pk=upload_id, status=Upload.Status.MATCHING).update(
+            status=Upload.Status.DONE, blocks_created=blocks.count(), finished_at=timezone.now()
+        )
+        return Upload.objects.get(pk=upload_id)
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()
+        upload_release(upload_id=upload_id, token=token)

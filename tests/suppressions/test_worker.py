@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.db.models import Q
 
 from campaigns.models import Block, LeadStatus
 from leadops.celery import app
@@ -31,6 +32,7 @@ from tests.campaigns.factories import (
     LeadFactory,
     PhoneNumberFactory,
 )
+from tests.redis_server import serve
 from tests.suppressions.factories import csv_bytes
 
 REDIS_URL = os.environ.get("LEADOPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -56,20 +58,32 @@ def worker_queue():
 
 
 @pytest.fixture
-def start_worker(worker_queue):
-    """Start ``celery -A leadops worker`` (prefork, one child) on the test database; stop it afterwards."""
-    started: list[subprocess.Popen] = []
+def start_worker(worker_queue, tmp_path):
+    """Start ``celery -A leadops worker`` (prefork, one child) on the test database; stop it afterwards.
 
-    def start() -> subprocess.Popen:
-        env = {
+    By default on the shared Redis and the test's own queue. ``redis_url`` points it at a Redis of the test's
+    own (default queue), ``beat=True`` embeds beat (``-B``) with the sweeps every ``LEADOPS_TEST_SWEEP_SECONDS``,
+    and each worker is the leader of a process group of its own, so a test can kill all of it at once.
+    """
+    started: list[subprocess.Popen] = []
+    logs = []
+
+    def start(*, redis_url: str | None = None, beat: bool = False, env: dict[str, str] | None = None):
+        environment = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.suppressions.worker_settings",
             "DATABASE_URL": _database_url(),
-            "REDIS_URL": REDIS_URL,
+            "REDIS_URL": redis_url or REDIS_URL,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "LEADOPS_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("LEADOPS_TEST_WORKER_LOG_LEVEL", "WARNING"),
+            **(env or {}),
         }
+        queue = [] if redis_url else ["-Q", worker_queue]
+        embedded_beat = ["-B", "-s", str(tmp_path / f"beat-{len(started)}")] if beat else []
+        # The worker's log, for a failing test to read (``LEADOPS_TEST_WORKER_LOG``: a directory to keep it in).
+        log = open(Path(os.environ.get("LEADOPS_TEST_WORKER_LOG", tmp_path)) / f"worker-{len(started)}.log", "w")  # noqa: SIM115
+        logs.append(log)
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -78,8 +92,8 @@ def start_worker(worker_queue):
                 "-A",
                 "leadops",
                 "worker",
-                "-Q",
-                worker_queue,
+                *queue,
+                *embedded_beat,
                 "-c",
                 "1",
                 "--pool",
@@ -88,12 +102,13 @@ def start_worker(worker_queue):
                 "--without-mingle",
                 "--without-heartbeat",
                 "-l",
-                "WARNING",
+                environment["LOG_LEVEL"],
             ],
             cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         started.append(process)
         return process
@@ -105,7 +120,16 @@ def start_worker(worker_queue):
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    for log in logs:
+        log.close()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of the test's own, to stop and restart (never the shared one)."""
+    yield from serve(tmp_path)
 
 
 def _database_url() -> str:
@@ -115,13 +139,13 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-def _send(upload: Upload, queue: str) -> None:
+def _send(upload: Upload, queue: str | None, redis_url: str = REDIS_URL) -> None:
     """Enqueue the upload's processing on the real broker, as ``upload_create`` does on commit."""
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     try:
-        with app.connection_for_write(REDIS_URL) as broker:
-            tasks.upload_process.apply_async(args=[upload.pk], connection=broker, queue=queue)
+        with app.connection_for_write(redis_url) as broker:
+            tasks.upload_process.apply_async(args=[upload.pk], connection=broker, **({"queue": queue} if queue else {}))
     finally:
         app.conf.task_always_eager = eager
 
@@ -231,3 +255,141 @@ def test_worker_killed_mid_match_reruns_the_task_and_leaves_identical_blocks(wor
 
     upload_match(upload=done)
     assert _block_set() == blocks
+
+
+# --- A worker killed whole, and a broker that was down ----------------------------------------------------
+# Both run against a Redis of the test's own (default queue) with beat embedded in the worker and the sweeps
+# every second; readers beat every second and are dead after 4 silent seconds. Production: a beat every
+# 10 s, dead after 45 s, sweeps every minute, so a dead reader is re-run within 45 + 60 s of its death.
+FAST = {
+    "LEADOPS_TEST_SWEEP_SECONDS": "1",
+    "SUPPRESSIONS_HEARTBEAT_SECONDS": "1",
+    "SUPPRESSIONS_HEARTBEAT_STALE_SECONDS": "4",
+    "LEADOPS_TEST_MATCH_BATCH_SIZE": "200000",
+}
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _big_upload(customer, rows: int) -> Upload:
+    content = "phone\r\n" + "".join(f"+1303{2000000 + n}\r\n" for n in range(rows)) + "not a number\r\n"
+    return upload_create(
+        customer=customer,
+        file=ContentFile(content.encode(), name="big.csv"),
+        original_name="big.csv",
+        uploaded_by=None,
+        enqueue=False,
+    )
+
+
+def test_a_worker_killed_whole_while_reading_is_replaced_and_the_upload_is_read_exactly_once(start_worker, own_redis):
+    # given: a worker (with its beat) reading a large upload, progress published mid-read
+    rows = 600_000
+    customer = CustomerFactory(slug="worker-killed-whole")
+    upload = _big_upload(customer, rows)
+    worker = start_worker(redis_url=own_redis.url, beat=True, env=FAST)
+    _send(upload, None, own_redis.url)
+    under_way = _wait_for(
+        lambda: (
+            Upload.objects.filter(Q(status="reading", rows_done__gt=0) | ~Q(status="reading"), pk=upload.pk)
+            .exclude(status="queued")
+            .first()
+        ),
+        timeout=120,
+        what="the read to be under way",
+    )
+    assert under_way.status == Upload.Status.READING, under_way.error
+
+    # when: SIGKILL to the whole worker: master, pool child and beat
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    killed_at = time.monotonic()
+    _wait_for(lambda: not _group_alive(worker.pid), timeout=10, what="the worker's processes to die")
+    stranded = Upload.objects.get(pk=upload.pk)
+
+    # then: it was stopped mid-read, nothing of it committed, and its claim is left behind
+    assert stranded.status == Upload.Status.READING
+    assert 0 < stranded.rows_done < rows
+    assert stranded.claimed_by and stranded.claims == 1
+    assert not Upload.objects.get(pk=upload.pk).entries.exists()
+
+    # when: a new worker comes up (its message is stranded in the dead worker's unacked set for hours)
+    start_worker(redis_url=own_redis.url, beat=True, env=FAST)
+
+    # then: the sweep finds the silent claim, a new reader takes it over and reads the file once
+    retaken = _wait_for(
+        lambda: Upload.objects.filter(pk=upload.pk, claims__gte=2).first(), timeout=120, what="a new reader"
+    )
+    rerun_after = time.monotonic() - killed_at
+    done = _wait_for(
+        lambda: Upload.objects.filter(pk=upload.pk, status__in=["done", "failed"]).first(),
+        timeout=300,
+        what="the upload to finish",
+    )
+    finished_after = time.monotonic() - killed_at
+    assert done.status == Upload.Status.DONE, done.error
+    assert retaken.claims == done.claims == 2
+    assert (done.values_read, done.accepted, done.duplicate, done.rejected) == (rows + 1, rows, 0, 1)
+    assert done.entries.count() == rows
+    assert done.rejected_rows.count() == 1
+    assert done.claimed_by == ""
+    print(f"\nkilled reader re-run after {rerun_after:.1f} s, upload done {finished_after:.1f} s after the kill")
+
+
+def test_an_upload_made_while_the_broker_is_down_is_processed_once_it_is_back(start_worker, own_redis, settings):
+    # given: a worker with its beat, and a customer portal user; then Redis goes down
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.campaigns.factories import UserFactory
+
+    settings.SUPPRESSIONS_SYNC_READ_MAX_BYTES = 10  # a file for the worker
+    customer = CustomerFactory(slug="broker-down")
+    numbers = _leads_with_numbers(customer, 2)
+    client = Client()
+    client.force_login(UserFactory(username="bea", customer=customer, is_staff=False))
+    start_worker(redis_url=own_redis.url, beat=True, env=FAST)
+    eager, url = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, own_redis.url
+    try:
+        own_redis.stop()
+
+        # when: the customer uploads
+        response = client.post(
+            reverse("portal:suppressions"),
+            {"file": ContentFile(csv_bytes([["phone"], *[[n] for n in numbers]]), name="dnc.csv")},
+            follow=True,
+        )
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = eager, url
+
+    # then: received and queued, not an error; its task waits in the outbox
+    upload = Upload.objects.get(customer=customer)
+    assert response.status_code == 200
+    assert "was received and is queued" in " ".join(response.content.decode().split())
+    from leadops.outbox.models import Message
+
+    assert Message.objects.get(task="suppressions.tasks.upload_process", args=[upload.pk]).sent_at is None
+    time.sleep(3)
+    assert Upload.objects.get(pk=upload.pk).status == Upload.Status.QUEUED
+
+    # when: Redis is back
+    own_redis.start()
+    back_at = time.monotonic()
+
+    # then: the outbox sweep publishes it and the worker processes it
+    done = _wait_for(
+        lambda: Upload.objects.filter(pk=upload.pk, status__in=["done", "failed"]).first(),
+        timeout=180,
+        what="the upload after the broker came back",
+    )
+    assert done.status == Upload.Status.DONE, done.error
+    assert done.accepted == 2
+    assert set(customer_leads_statuses(customer)) == {LeadStatus.DISQUALIFIED}
+    print(f"\nupload done {time.monotonic() - back_at:.1f} s after the broker came back")

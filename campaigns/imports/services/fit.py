@@ -18,6 +18,7 @@ from django.utils import timezone
 from campaigns.imports.models import FitRule
 from campaigns.models import Block, Campaign, Lead
 from campaigns.services import blocks_lift, lead_statuses_recompute
+from leadops.outbox.services import enqueue_on_commit
 
 JOB = "fit_rules"
 CHUNK = 10_000
@@ -157,5 +158,4 @@ def fit_rules_changed(*, campaign: Campaign) -> None:
     """Re-evaluate the campaign's leads after the change commits (a Celery task)."""
     from campaigns.imports.tasks import campaign_fit_reevaluate
 
-    campaign_id = campaign.pk
-    transaction.on_commit(lambda: campaign_fit_reevaluate.delay(campaign_id))
+    enqueue_on_commit(campaign_fit_reevaluate, campaign.pk)

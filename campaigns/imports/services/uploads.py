@@ -13,6 +13,7 @@ from campaigns.imports.models import LeadImport
 from campaigns.imports.services.importing import explicit_mapping
 from campaigns.models import Campaign, User
 from leadops.errors import LeadopsError
+from leadops.outbox.services import enqueue_on_commit
 from leadops.storage import TABLE_SUFFIXES
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -87,5 +88,4 @@ def lead_import_confirm(*, lead_import: LeadImport) -> LeadImport:
 def lead_import_enqueue(*, lead_import: LeadImport) -> None:
     from campaigns.imports.tasks import lead_import_process
 
-    lead_import_id = lead_import.pk
-    transaction.on_commit(lambda: lead_import_process.delay(lead_import_id))
+    enqueue_on_commit(lead_import_process, lead_import.pk)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, normalize_domain, normalize_email, normalize_phone
+from leadops.outbox.services import enqueue_on_commit
 from suppressions.crm.models import CrmConnection, CrmEvent, CrmRecord, CrmRecordIdentifier, ObjectType
 
 ACTIONS = {"upsert", "delete"}
@@ -140,7 +141,7 @@ def crm_events_receive(*, connection: CrmConnection, events: list[dict]) -> Rece
         CrmEvent.objects.bulk_create(fresh.values(), ignore_conflicts=True, batch_size=CHUNK)
         CrmConnection.objects.filter(pk=connection.pk).update(last_event_at=now)
         if fresh:
-            transaction.on_commit(lambda: crm_connection_process.delay(connection.pk))
+            enqueue_on_commit(crm_connection_process, connection.pk)
     return ReceiveResult(stored=len(fresh), replayed=len(events) - len(fresh))
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from campaigns.models import Block, Customer
 from campaigns.services import blocks_lift, lead_statuses_recompute, leads_reached_by
 from leadops.db import ids_query
+from leadops.outbox.services import enqueue_on_commit
 from suppressions.crm.models import CrmMatch, CrmRecord, CrmRule
 
 JOB = "crm.rules"
@@ -284,5 +285,4 @@ def crm_rule_changed(*, rule: CrmRule) -> None:
     """Re-evaluate every record of the rule's customer after the change commits (a Celery task)."""
     from suppressions.crm.tasks import crm_customer_evaluate
 
-    customer_id = rule.customer_id
-    transaction.on_commit(lambda: crm_customer_evaluate.delay(customer_id))
+    enqueue_on_commit(crm_customer_evaluate, rule.customer_id)

@@ -46,7 +46,12 @@ class Command(BaseCommand):
         except (LeadopsError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         if enqueue:
-            self.stdout.write(f"Upload #{upload.pk} queued for a worker.")
+            if upload.status == Upload.Status.QUEUED:
+                self.stdout.write(
+                    f"Upload #{upload.pk} queued for a worker; its customer's calls wait until it is read."
+                )
+            else:  # small enough to read at once: in force now (or failed), matching left to the worker
+                self.stdout.write(f"Upload #{upload.pk} read, {upload.get_status_display().lower()}: {upload.report}")
             return
         upload = upload_process(upload_id=upload.pk)
         self.stdout.write(f"Upload #{upload.pk} ({upload.original_name}): {upload.get_status_display()}.")

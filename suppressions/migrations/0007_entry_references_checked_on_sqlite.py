@@ -4,6 +4,8 @@
 statement instead of once per row). SQLite has only row triggers, which cost nothing at the embedded demo's
 sizes: an entry must name an existing customer and, if any, an existing upload, and an upload with entries
 cannot be deleted. The messages are PostgreSQL's, so a caller reads the same refusal on either backend.
+SQLite drops a table's triggers when a migration rebuilds it (as 0006's new upload columns may): a later
+migration that alters either table makes them again.
 """
 
 from django.db import migrations
@@ -58,6 +60,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("suppressions", "0005_entry_upload_brin_index")]
+    dependencies = [("suppressions", "0006_upload_claim_and_pending_index")]
 
     operations = [migrations.RunPython(forwards, backwards)]
