@@ -56,10 +56,10 @@ test: $(STAMP) browser-deps lint check
 	@mkdir -p test-output
 	@echo "Running the suite on PostgreSQL (below) and, at the same time, on the embedded SQLite (shown after)."
 	@env -u DATABASE_URL -u REDIS_URL -u CELERY_TASK_ALWAYS_EAGER -u DJANGO_DEBUG \
-		$(PYTEST) -o django_debug_mode=true \
+		$(PYTEST) -o django_debug_mode=true --durations=12 \
 		> test-output/sqlite.log 2>&1 & lite=$$!; \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
-		$(PYTEST) --create-db; pg=$$?; \
+		$(PYTEST) --create-db --durations=12; pg=$$?; \
 	wait $$lite; sqlite=$$?; \
 	echo; echo "PostgreSQL run exited $$pg; the SQLite run exited $$sqlite (0 is a pass; 5 would mean no test ran)."; \
 	echo "======== the same suite on the embedded default (SQLite, DEBUG on, tasks in-process) ========"; \
