@@ -191,7 +191,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     # Nightly at 02:30 UTC, when no one uploads: rematch every active suppression entry of every customer
-    # (one task per customer, batches that each commit), catching anything an upload's own match missed.
+    # (one task per customer, batches that each commit), catching anything an upload's own match missed; then
+    # check every lead's stored status against its blocks and repair (and log) any drift (check_statuses).
     "suppressions-rematch-all": {
         "task": "suppressions.tasks.rematch_all",
         "schedule": crontab(hour=2, minute=30),

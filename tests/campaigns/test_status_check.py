@@ -101,3 +101,20 @@ def test_the_command_says_so_when_nothing_drifted(capsys):
     call_command("check_statuses")
     # then
     assert capsys.readouterr().out.strip() == "Checked 1 leads: every stored status matches its blocks."
+
+
+def test_the_nightly_rematch_checks_every_customers_statuses_and_logs_a_repair(caplog):
+    # given: a customer with no suppression entry at all, whose lead drifted
+    from suppressions import tasks
+
+    blocked = _disqualified_lead()
+    _drift(blocked, LeadStatus.ELIGIBLE)
+    # when: the nightly job (tasks run in-process here)
+    with caplog.at_level(logging.WARNING, logger="suppressions.tasks"):
+        customers = tasks.rematch_all.delay().get()
+    # then
+    assert customers == 1
+    blocked.refresh_from_db()
+    assert blocked.status == LeadStatus.DISQUALIFIED
+    assert f"Status check after the rematch of {blocked.customer}" in caplog.text
+    assert "1 stored eligible but disqualified); repaired 1." in caplog.text
