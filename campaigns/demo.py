@@ -59,6 +59,7 @@ from suppressions.services.uploads import upload_create
 
 OPS_USERNAME = "ops"
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
+PORTAL_URL = "http://127.0.0.1:8000/portal/"
 ATTEMPT_CAP_JOB = "dialer.attempt_cap"
 
 
@@ -124,27 +125,40 @@ LEAD_SOURCES = ("Conference list 2024", "ZoomInfo export", "Website form", "Part
 class DemoResult:
     created: bool
     password: str
+    # The first demo customer's portal login, so a newcomer sees what a customer sees.
+    portal_username: str = ""
+    portal_password: str = ""
     leads_by_campaign: list[tuple[str, str, dict[str, int]]] = field(default_factory=list)
     blocks_by_source: dict[str, int] = field(default_factory=dict)
 
 
 def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
-    """Build the demo with about ``leads`` leads, and give the ``ops`` superuser a new password.
+    """Build the demo with about ``leads`` leads, and give the ``ops`` superuser and the first customer's portal
+    user new passwords.
 
-    A repeat call finds the demo customers and only resets the password: nothing is duplicated.
+    A repeat call finds the demo customers and only resets the passwords: nothing is duplicated.
     """
-    password = secrets.token_urlsafe(12)
+    password, portal_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     with transaction.atomic():
         ops = _ops_user(password)
         created = not Customer.objects.filter(slug__in=[spec.slug for spec in CUSTOMERS]).exists()
         if created:
             _Builder(ops=ops, leads=leads, rng=random.Random(seed)).build()
+        portal_user = User.objects.get(username=_portal_username(CUSTOMERS[0]))
+        portal_user.set_password(portal_password)
+        portal_user.save(update_fields=["password"])
     return DemoResult(
         created=created,
         password=password,
+        portal_username=portal_user.username,
+        portal_password=portal_password,
         leads_by_campaign=_leads_by_campaign(),
         blocks_by_source=_blocks_by_source(),
     )
+
+
+def _portal_username(spec: CustomerSpec) -> str:
+    return f"{spec.slug}.portal"
 
 
 def _ops_user(password: str) -> User:
@@ -267,7 +281,7 @@ class _Builder:
             campaign_create(customer=customer, name=c.name, cooldown_hours=c.cooldown_hours, attempt_cap=c.attempt_cap)
             for c in spec.campaigns
         ]
-        portal_user = self._staffless_user(f"{spec.slug}.portal", customer=customer)
+        portal_user = self._staffless_user(_portal_username(spec), customer=customer)
         return _Tenant(spec=spec, customer=customer, campaigns=campaigns, portal_user=portal_user)
 
     def _featured(self, tenant: _Tenant, key: str, account: Account, name: str, title: str, phones) -> Contact:

@@ -73,6 +73,20 @@ def test_seed_demo_prints_the_summary_and_the_ops_login(small_demo):
     assert ops.check_password(password)
 
 
+def test_seed_demo_prints_a_customer_portal_login_that_works(small_demo, client):
+    # given
+    portal = small_demo.split("A customer's portal", 1)[1]
+    username = portal.split("username:", 1)[1].split()[0]
+    password = portal.split("password:", 1)[1].split()[0]
+    # when: signing in through the portal's own login page
+    signed_in = client.post("/portal/login/", {"username": username, "password": password})
+    response = client.get("/portal/")
+    # then: a customer's user, who sees its own portal
+    assert signed_in.status_code == 302
+    assert User.objects.get(username=username).customer.name == "Northwind Health"
+    assert response.status_code == 200 and "Northwind Health" in response.content.decode()
+
+
 def test_seed_demo_twice_adds_nothing_and_resets_the_password(small_demo):
     # given
     before = table_sizes()

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from campaigns.demo import ADMIN_URL, OPS_USERNAME, demo_seed
+from campaigns.demo import ADMIN_URL, OPS_USERNAME, PORTAL_URL, demo_seed
 from campaigns.models import LeadStatus
 
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if result.created:
             self.stdout.write(self.style.SUCCESS(f"Demo built in {elapsed:.1f}s."))
         else:
-            self.stdout.write("The demo is already there: nothing was added. The ops password was reset.")
+            self.stdout.write("The demo is already there: nothing was added. The passwords were reset.")
         statuses = [status for status, _ in LeadStatus.choices]
         self.stdout.write("\n" + f"{'customer':<20} {'campaign':<24}" + "".join(f"{s:>14}" for s in statuses))
         for customer, campaign, counts in result.leads_by_campaign:
@@ -31,4 +31,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{customer:<20} {campaign:<24}{row}")
         blocks = ", ".join(f"{source} {n}" for source, n in sorted(result.blocks_by_source.items()))
         self.stdout.write(f"\nActive blocks by source: {blocks}")
+        self.stdout.write(
+            f"\nA customer's portal, as its users see it: {PORTAL_URL}\n"
+            f"  username: {result.portal_username}\n  password: {result.portal_password}"
+        )
         self.stdout.write(f"\nLog in at {ADMIN_URL}\n  username: {OPS_USERNAME}\n  password: {result.password}")
