@@ -9,8 +9,6 @@ caller takes what it needs:
 - ``looks_like_header`` and ``plan_columns`` decide whether the first row is a header and which column
   holds what, from header spellings (``ColumnAliases``, data that other importers extend), from a
   caller's explicit mapping, or from the values themselves.
-- ``read_contact_values`` is the suppression reading: every phone number, email address and domain of
-  the file with its line number, including the Do-Not-Call registry's ``area_code,number`` form.
 
 Nothing here holds the whole file: text is decoded and parsed incrementally and XLSX sheets are read in
 openpyxl's read-only mode. Only the first ``SAMPLE_ROWS`` rows are buffered, to plan the columns.
@@ -586,53 +584,3 @@ def _area_code_pair(fields: Mapping[int, str], body: Sequence[Row]) -> tuple[int
     if not all(_LOCAL_NUMBER_VALUE.fullmatch(_cell(row, local)) for row in body if _cell(row, local)):
         return None  # the phone column already holds whole numbers; the area code column is redundant
     return area_codes[0], local
-
-
-# Suppression values ------------------------------------------------------------------------------------
-
-
-class ContactValue(NamedTuple):
-    """A value found in an upload: where, what it was read as, and as written.
-
-    ``kind`` is the column's kind, or for a column read value by value the kind the value looks like;
-    ``Kind.UNKNOWN`` with an empty ``raw`` marks a row with nothing in any mapped column.
-    """
-
-    line_number: int
-    kind: Kind
-    raw: str
-
-
-def read_contact_values(
-    source: str | os.PathLike[str] | IO[bytes],
-    *,
-    filename: str = "",
-    columns: Mapping[int | str, str] | None = None,
-    aliases: ColumnAliases = CONTACT_ALIASES,
-) -> Iterator[ContactValue]:
-    """Yield every phone number, email address and domain of an uploaded file, in file order.
-
-    ``columns`` maps column indexes or header names to ``Kind`` values (or ``AUTO``) when the uploader
-    chose them. Raise ``UnreadableFile`` if the file cannot be read or no column can be placed.
-    """
-    with open_table(source, filename=filename) as table:
-        plan = plan_columns(table.head(), aliases=aliases, explicit=columns)
-        rows = iter(table)
-        if plan.has_header:
-            next(rows, None)
-        for line_number, cells in rows:
-            found = False
-            for field_name, raw in plan.values(cells):
-                if field_name == AUTO:
-                    kind = detect_kind(raw)
-                elif field_name in _KINDS:
-                    kind = _KINDS[field_name]
-                else:
-                    continue
-                found = True
-                yield ContactValue(line_number, kind, raw)
-            if not found:
-                yield ContactValue(line_number, Kind.UNKNOWN, "")
-
-
-_KINDS: Final = {kind.value: kind for kind in (Kind.PHONE, Kind.EMAIL, Kind.DOMAIN)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import tracemalloc
 import zipfile
@@ -11,17 +10,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from leadops.normalizing import Kind
 from suppressions.reading import (
     AUTO,
     CONTACT_ALIASES,
     AliasFamily,
-    ContactValue,
     Row,
     UnreadableFile,
     open_table,
     plan_columns,
-    read_contact_values,
 )
 
 
@@ -402,59 +398,3 @@ def test_lead_import_can_add_its_own_alias_families() -> None:
     plan = plan_columns(rows, aliases=aliases)
     # then the new fields are mapped next to the phone
     assert plan.fields == {0: "first_name", 1: "title", 2: "phone"}
-
-
-# Contact values ----------------------------------------------------------------------------------------
-
-
-def test_dnc_registry_area_code_and_number_are_read_as_one_number(tmp_path: Path) -> None:
-    # given the national DNC registry's two-column download, without a header
-    path = write(tmp_path, "dnc.txt", b"202,5550143\n415,5550199\n")
-    # when its values are read
-    values = list(read_contact_values(path))
-    # then each row is one ten-digit number
-    assert values == [
-        ContactValue(1, Kind.PHONE, "2025550143"),
-        ContactValue(2, Kind.PHONE, "4155550199"),
-    ]
-
-
-def test_dnc_registry_form_with_a_header_is_combined_too(tmp_path: Path) -> None:
-    # given the two-column form with a header
-    path = write(tmp_path, "dnc.csv", b"area_code,number\n202,555-0143\n")
-    # when its values are read
-    values = list(read_contact_values(path))
-    # then the number is the area code and the local number
-    assert values == [ContactValue(2, Kind.PHONE, "202555-0143")]
-
-
-def test_contact_values_of_a_crm_export_keep_their_line_numbers(tmp_path: Path) -> None:
-    # given a semicolon export in Windows-1252 with a header and several kinds of column
-    text = "Name;Mobile Phone;E-mail Address;Company Domain\nJosé;(202) 555-0143;jose@acme.com;acme.com\n"
-    path = write(tmp_path, "crm.csv", text.encode("cp1252"))
-    # when its values are read
-    values = list(read_contact_values(path))
-    # then each mapped value comes with its kind and line
-    assert values == [
-        ContactValue(2, Kind.PHONE, "(202) 555-0143"),
-        ContactValue(2, Kind.EMAIL, "jose@acme.com"),
-        ContactValue(2, Kind.DOMAIN, "acme.com"),
-    ]
-
-
-def test_row_with_nothing_in_mapped_columns_is_reported_as_empty(tmp_path: Path) -> None:
-    # given an export where one contact has neither phone nor email
-    path = write_xlsx(tmp_path, [["Name", "Phone", "Email"], ["Jane", "2025550143", None], ["Rick", None, None]])
-    # when its values are read
-    values = list(read_contact_values(path))
-    # then the empty row is reported so that it can be rejected with its line number
-    assert values == [ContactValue(2, Kind.PHONE, "2025550143"), ContactValue(3, Kind.UNKNOWN, "")]
-
-
-def test_single_column_values_are_each_given_the_kind_they_look_like(tmp_path: Path) -> None:
-    # given a one-column upload from an open file
-    upload = io.BytesIO(b"2025550143\njane@example.com\nacme.com\nnot a value\n")
-    # when its values are read
-    values = list(read_contact_values(upload, filename="mixed.csv"))
-    # then each is typed by itself, unknown ones left for the caller to reject
-    assert [value.kind for value in values] == [Kind.PHONE, Kind.EMAIL, Kind.DOMAIN, Kind.UNKNOWN]
