@@ -37,7 +37,7 @@ from campaigns.models import Block
 from leadops.errors import LeadopsError
 from leadops.normalizing import Kind, NormalizationError, ValueNormalizer
 from suppressions.models import Entry, Upload
-from suppressions.reading import AREA_CODE, AUTO, ColumnPlan, open_table, plan_columns
+from suppressions.reading import AREA_CODE, AUTO, ColumnPlan, estimate_rows, open_table, plan_columns
 
 logger = logging.getLogger(__name__)
 
@@ -289,17 +289,6 @@ class _CustomerBusy(Exception):
     """Another upload of the customer is being read and the caller would rather not wait (the web request)."""
 
 
-def _estimate_rows(upload: Upload) -> int:
-    """Return about how many rows the file has (its line breaks), cheaply; 0 for a workbook."""
-    if upload.original_name.lower().endswith(".xlsx"):
-        return 0
-    count = 0
-    with upload.file.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            count += chunk.count(b"\n")
-    return count
-
-
 @dataclass
 class ReadCounts:
     rows_read: int = 0
@@ -503,7 +492,7 @@ def upload_read(
             return upload
         upload.status = Upload.Status.READING
         upload.started_at = timezone.now()
-        upload.rows_total = _estimate_rows(upload)
+        upload.rows_total = estimate_rows(upload.file, filename=upload.original_name)
         upload.rows_done = 0
         upload.save(update_fields=["status", "started_at", "rows_total", "rows_done"])
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.files import File
 
 from suppressions.reading import (
     AUTO,
@@ -16,6 +17,7 @@ from suppressions.reading import (
     AliasFamily,
     Row,
     UnreadableFile,
+    estimate_rows,
     open_table,
     plan_columns,
 )
@@ -398,3 +400,35 @@ def test_lead_import_can_add_its_own_alias_families() -> None:
     plan = plan_columns(rows, aliases=aliases)
     # then the new fields are mapped next to the phone
     assert plan.fields == {0: "first_name", 1: "title", 2: "phone"}
+
+
+# Row estimates -----------------------------------------------------------------------------------------
+
+
+def test_the_row_estimate_of_a_text_file_is_its_line_breaks(tmp_path: Path) -> None:
+    # given a CSV of a header and three rows, opened as a Django file (as uploads and lead imports are)
+    path = write(tmp_path, "rows.csv", b"phone\n2025550143\n2025550144\n2025550145\n")
+    # when its rows are estimated
+    with File(path.open("rb"), name="rows.csv") as file:
+        estimate = estimate_rows(file, filename="rows.csv")
+    # then every line counts, the header too
+    assert estimate == 4
+
+
+def test_a_workbook_has_no_row_estimate(tmp_path: Path) -> None:
+    # given an XLSX workbook, whose rows are compressed
+    path = write_xlsx(tmp_path, [["Phone"], ["2025550143"]])
+    # when its rows are estimated
+    with File(path.open("rb"), name="upload.xlsx") as file:
+        estimate = estimate_rows(file, filename="upload.xlsx")
+    # then there is no estimate: the reading counts them
+    assert estimate == 0
+
+
+def test_a_file_that_cannot_be_opened_has_no_row_estimate(tmp_path: Path) -> None:
+    # given a stored file that has gone from the disk
+    file = File(None, name=str(tmp_path / "gone.csv"))
+    # when its rows are estimated
+    estimate = estimate_rows(file, filename="gone.csv")
+    # then the estimate is 0 (the reading, which opens the file next, is what reports it)
+    assert estimate == 0

@@ -18,7 +18,6 @@ Matching (so that re-importing the same file creates nothing new):
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,7 +55,7 @@ from campaigns.services import contacts_scrub
 from campaigns.services.statuses import block_reaches
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, PhoneNormalizer, normalize_domain
-from suppressions.reading import ColumnPlan, UnreadableFile, open_table, plan_columns
+from suppressions.reading import ColumnPlan, UnreadableFile, estimate_rows, open_table, plan_columns
 from suppressions.services.matching import contacts_match
 
 logger = logging.getLogger(__name__)
@@ -435,14 +434,6 @@ def _batches(
         yield batch
 
 
-def _estimate_rows(lead_import: LeadImport) -> int:
-    try:
-        size = os.path.getsize(lead_import.file.path)
-    except (OSError, ValueError):
-        return 0
-    return max(1, size // 120)
-
-
 _COUNTS = ("rows_read", "junk", "leads_created", "leads_existing", "accounts_created", "contacts_created")
 
 
@@ -472,7 +463,7 @@ def _run(*, lead_import_id: int, batch_size: int) -> LeadImport:
     LeadImport.objects.filter(pk=lead_import.pk).update(
         status=LeadImport.Status.READING,
         started_at=lead_import.started_at or timezone.now(),
-        rows_total=max(_estimate_rows(lead_import), totals["rows_read"]),
+        rows_total=max(estimate_rows(lead_import.file, filename=lead_import.original_name), totals["rows_read"]),
         rows_done=totals["rows_read"],
         error="",
     )
