@@ -8,7 +8,8 @@ caller takes what it needs:
   for text, the row for XLSX) so that error reports can name it.
 - ``looks_like_header`` and ``plan_columns`` decide whether the first row is a header and which column
   holds what, from header spellings (``ColumnAliases``, data that other importers extend), from a
-  caller's explicit mapping, or from the values themselves.
+  caller's explicit mapping, or from the values themselves. ``explicit_columns`` reads a mapping as
+  people write it (``#2`` is the second column, other text a header) for every importer.
 - ``estimate_rows`` sizes a file's progress bar without reading it as a table.
 
 Nothing here holds the whole file: text is decoded and parsed incrementally and XLSX sheets are read in
@@ -26,7 +27,7 @@ import itertools
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any, Final, NamedTuple
@@ -505,6 +506,31 @@ def looks_like_header(cells: Sequence[str], *, aliases: ColumnAliases, following
 _AREA_CODE_VALUE: Final = re.compile(r"\d{3}")
 _LOCAL_NUMBER_VALUE: Final = re.compile(r"\d{3}[-. ]?\d{4}")
 _GUESS_SHARE: Final = 0.8
+
+
+COLUMN_NUMBER: Final = re.compile(r"#([1-9][0-9]*)")
+
+
+def column_key(column: str) -> int | str:
+    """Return one column of a mapping as ``plan_columns`` takes it: ``"#2"`` is the second column (index 1),
+    any other text the name of a header cell.
+
+    The one spelling of a column by position, for suppression uploads and lead imports alike: the ``#``
+    keeps a header that is itself a number (``"2024"``) a header.
+    """
+    column = str(column).strip()
+    if match := COLUMN_NUMBER.fullmatch(column):
+        return int(match.group(1)) - 1
+    return column
+
+
+def explicit_columns(mapping: Mapping[str, str] | None, *, skip: Collection[str] = ()) -> dict[int | str, str] | None:
+    """Return a stored column mapping (``{"#2": "phone", "Work email": "email"}``) as ``plan_columns`` takes
+    it, leaving out the columns mapped to one of ``skip``; None when nothing is mapped."""
+    if not mapping:
+        return None
+    columns = {column_key(column): value for column, value in mapping.items() if value not in skip}
+    return columns or None
 
 
 def plan_columns(

@@ -18,6 +18,7 @@ from suppressions.reading import (
     Row,
     UnreadableFile,
     estimate_rows,
+    explicit_columns,
     open_table,
     plan_columns,
 )
@@ -432,3 +433,24 @@ def test_a_file_that_cannot_be_opened_has_no_row_estimate(tmp_path: Path) -> Non
     estimate = estimate_rows(file, filename="gone.csv")
     # then the estimate is 0 (the reading, which opens the file next, is what reports it)
     assert estimate == 0
+
+
+# Column mappings ---------------------------------------------------------------------------------------
+
+
+def test_a_mapping_names_a_column_by_position_with_a_number_sign() -> None:
+    # given a mapping as people write it, for a suppression upload or a lead import
+    mapping = {"#2": "phone", "Work email": "email", "2024": "domain", "#1": "ignore"}
+    # when it is read for the planner, leaving out ignored columns
+    columns = explicit_columns(mapping, skip=("ignore",))
+    # then "#2" is the second column and any other text a header, a number too
+    assert columns == {1: "phone", "Work email": "email", "2024": "domain"}
+
+
+def test_a_mapping_of_only_ignored_columns_maps_nothing() -> None:
+    # given a mapping that ignores every column it names
+    mapping = {"#1": "ignore", "Notes": ""}
+    # when it is read
+    columns = explicit_columns(mapping, skip=("", "ignore"))
+    # then the planner guesses, as without a mapping
+    assert columns is None
