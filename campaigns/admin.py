@@ -63,12 +63,16 @@ from campaigns.selectors import block_sentence, explain
 from campaigns.selectors.account_details import account_details, leads_reasons
 from campaigns.services import (
     account_create,
+    account_update,
     campaign_create,
+    campaign_update,
     contact_create,
     contact_phone_add,
     contact_update,
     customer_create,
+    customer_update,
     lead_create,
+    lead_update,
 )
 from campaigns.services.calls import call_record, meeting_outcome_set
 from leadops.errors import LeadopsError
@@ -80,14 +84,16 @@ admin.site.site_title = "leadops"
 admin.site.index_title = "Back office"
 
 
-def adopt(instance: Model, saved: Model) -> None:
-    """Make the admin's unsaved ``instance`` the row a service saved, so the admin's redirect, log entry
-    and inlines refer to it."""
-    for name, value in saved.__dict__.items():
-        if name != "_state":
-            instance.__dict__[name] = value
-    instance._state.adding = False
-    instance._state.db = saved._state.db
+def take_over(obj: Model, saved: Model) -> None:
+    """Make the add form's ``obj`` the row the service ``saved``: its id, then every field as stored.
+
+    After ``save_model`` Django's ``ModelAdmin`` goes on with the object it passed in, not with what
+    ``save_model`` made: the inlines (built on ``form.instance``) save against it, the log entry and the
+    redirect of ``response_add`` name it. Giving it the saved row's primary key and reloading it with
+    ``refresh_from_db`` (Django's documented reload) is all they need; the service stays the one write.
+    """
+    obj.pk = saved.pk
+    obj.refresh_from_db()
 
 
 class ListAtScale:
@@ -158,9 +164,9 @@ class CustomerAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            customer_update(customer=obj, name=obj.name, phone_region=obj.phone_region, actor=request.user)
             return
-        adopt(obj, customer_create(name=obj.name, slug=obj.slug, phone_region=obj.phone_region))
+        take_over(obj, customer_create(name=obj.name, slug=obj.slug, phone_region=obj.phone_region))
 
 
 @admin.register(User)
@@ -253,7 +259,14 @@ class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            campaign_update(
+                campaign=obj,
+                name=obj.name,
+                status=obj.status,
+                cooldown_hours=obj.cooldown_hours,
+                attempt_cap=obj.attempt_cap,
+                actor=request.user,
+            )
             return
         campaign = campaign_create(
             customer=obj.customer,
@@ -262,7 +275,7 @@ class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
             cooldown_hours=obj.cooldown_hours,
             attempt_cap=obj.attempt_cap,
         )
-        adopt(obj, campaign)
+        take_over(obj, campaign)
 
 
 @admin.register(Disposition)
@@ -360,9 +373,9 @@ class AccountAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            account_update(account=obj, name=obj.name, actor=request.user)
             return
-        adopt(obj, account_create(customer=obj.customer, name=obj.name, domain=obj.domain))
+        take_over(obj, account_create(customer=obj.customer, name=obj.name, domain=obj.domain))
 
 
 class ContactPhoneInline(ReadOnlyInline):
@@ -442,7 +455,9 @@ class ContactAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
     def save_model(self, request, obj, form, change):
         if change:
             # Through the service: a new title is judged by the fit rules of the contact's campaigns.
-            contact_update(contact=obj, first_name=obj.first_name, last_name=obj.last_name, title=obj.title)
+            contact_update(
+                contact=obj, first_name=obj.first_name, last_name=obj.last_name, title=obj.title, actor=request.user
+            )
             return
         phone = form.cleaned_data.get("new_phone", "").strip()
         email = form.cleaned_data.get("new_email", "")
@@ -454,7 +469,7 @@ class ContactAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
             emails=[email] if email else [],
             phones=[(phone, form.cleaned_data["new_phone_kind"])] if phone else [],
         )
-        adopt(obj, contact)
+        take_over(obj, contact)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -780,10 +795,10 @@ class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, Ex
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            lead_update(lead=obj, priority=obj.priority, source=obj.source, actor=request.user)
             return
         lead = lead_create(campaign=obj.campaign, contact=obj.contact, priority=obj.priority, source=obj.source)
-        adopt(obj, lead)
+        take_over(obj, lead)
 
 
 # --- blocks ---------------------------------------------------------------------------------------
