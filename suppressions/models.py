@@ -43,7 +43,7 @@ class Upload(models.Model):
     column_mapping = models.JSONField(
         default=dict,
         blank=True,
-        help_text='Column header (or 1-based position) → kind ("phone", "email", "domain", "auto", "ignore").',
+        help_text='Column header, or "#2" for the second column → kind ("phone", "email", "domain", "auto", "ignore").',
     )
 
     rows_total = models.PositiveIntegerField(default=0, help_text="Estimated until reading ends, then exact.")

@@ -8,9 +8,9 @@ caller takes what it needs:
   for text, the row for XLSX) so that error reports can name it.
 - ``looks_like_header`` and ``plan_columns`` decide whether the first row is a header and which column
   holds what, from header spellings (``ColumnAliases``, data that other importers extend), from a
-  caller's explicit mapping, or from the values themselves.
-- ``read_contact_values`` is the suppression reading: every phone number, email address and domain of
-  the file with its line number, including the Do-Not-Call registry's ``area_code,number`` form.
+  caller's explicit mapping, or from the values themselves. ``explicit_columns`` reads a mapping as
+  people write it (``#2`` is the second column, other text a header) for every importer.
+- ``estimate_rows`` sizes a file's progress bar without reading it as a table.
 
 Nothing here holds the whole file: text is decoded and parsed incrementally and XLSX sheets are read in
 openpyxl's read-only mode. Only the first ``SAMPLE_ROWS`` rows are buffered, to plan the columns.
@@ -27,7 +27,7 @@ import itertools
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any, Final, NamedTuple
@@ -168,6 +168,24 @@ def open_table(source: str | os.PathLike[str] | IO[bytes], *, filename: str = ""
         for resource in owned:
             resource.close()
         raise
+
+
+def estimate_rows(file: Any, *, filename: str) -> int:
+    """Return about how many rows the table in ``file`` (a Django ``File``) has, cheaply: its line breaks.
+
+    A workbook is 0 (its rows are compressed; the reading counts them). The figure only sizes a progress
+    bar, so a file that cannot be opened is 0 too: the reading, which opens it next, says why it failed.
+    """
+    if filename.lower().endswith(".xlsx"):
+        return 0
+    count = 0
+    try:
+        with file.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                count += chunk.count(b"\n")
+    except (OSError, ValueError):
+        return 0
+    return count
 
 
 def _open_stream(stream: IO[bytes], *, filename: str, owned: Sequence[Any]) -> Table:
@@ -490,6 +508,31 @@ _LOCAL_NUMBER_VALUE: Final = re.compile(r"\d{3}[-. ]?\d{4}")
 _GUESS_SHARE: Final = 0.8
 
 
+COLUMN_NUMBER: Final = re.compile(r"#([1-9][0-9]*)")
+
+
+def column_key(column: str) -> int | str:
+    """Return one column of a mapping as ``plan_columns`` takes it: ``"#2"`` is the second column (index 1),
+    any other text the name of a header cell.
+
+    The one spelling of a column by position, for suppression uploads and lead imports alike: the ``#``
+    keeps a header that is itself a number (``"2024"``) a header.
+    """
+    column = str(column).strip()
+    if match := COLUMN_NUMBER.fullmatch(column):
+        return int(match.group(1)) - 1
+    return column
+
+
+def explicit_columns(mapping: Mapping[str, str] | None, *, skip: Collection[str] = ()) -> dict[int | str, str] | None:
+    """Return a stored column mapping (``{"#2": "phone", "Work email": "email"}``) as ``plan_columns`` takes
+    it, leaving out the columns mapped to one of ``skip``; None when nothing is mapped."""
+    if not mapping:
+        return None
+    columns = {column_key(column): value for column, value in mapping.items() if value not in skip}
+    return columns or None
+
+
 def plan_columns(
     head: Sequence[Row],
     *,
@@ -586,53 +629,3 @@ def _area_code_pair(fields: Mapping[int, str], body: Sequence[Row]) -> tuple[int
     if not all(_LOCAL_NUMBER_VALUE.fullmatch(_cell(row, local)) for row in body if _cell(row, local)):
         return None  # the phone column already holds whole numbers; the area code column is redundant
     return area_codes[0], local
-
-
-# Suppression values ------------------------------------------------------------------------------------
-
-
-class ContactValue(NamedTuple):
-    """A value found in an upload: where, what it was read as, and as written.
-
-    ``kind`` is the column's kind, or for a column read value by value the kind the value looks like;
-    ``Kind.UNKNOWN`` with an empty ``raw`` marks a row with nothing in any mapped column.
-    """
-
-    line_number: int
-    kind: Kind
-    raw: str
-
-
-def read_contact_values(
-    source: str | os.PathLike[str] | IO[bytes],
-    *,
-    filename: str = "",
-    columns: Mapping[int | str, str] | None = None,
-    aliases: ColumnAliases = CONTACT_ALIASES,
-) -> Iterator[ContactValue]:
-    """Yield every phone number, email address and domain of an uploaded file, in file order.
-
-    ``columns`` maps column indexes or header names to ``Kind`` values (or ``AUTO``) when the uploader
-    chose them. Raise ``UnreadableFile`` if the file cannot be read or no column can be placed.
-    """
-    with open_table(source, filename=filename) as table:
-        plan = plan_columns(table.head(), aliases=aliases, explicit=columns)
-        rows = iter(table)
-        if plan.has_header:
-            next(rows, None)
-        for line_number, cells in rows:
-            found = False
-            for field_name, raw in plan.values(cells):
-                if field_name == AUTO:
-                    kind = detect_kind(raw)
-                elif field_name in _KINDS:
-                    kind = _KINDS[field_name]
-                else:
-                    continue
-                found = True
-                yield ContactValue(line_number, kind, raw)
-            if not found:
-                yield ContactValue(line_number, Kind.UNKNOWN, "")
-
-
-_KINDS: Final = {kind.value: kind for kind in (Kind.PHONE, Kind.EMAIL, Kind.DOMAIN)}

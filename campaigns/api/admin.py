@@ -1,6 +1,6 @@
 """API keys in the admin: created (the full key is shown once), listed by prefix, revoked — never deleted.
 
-Django autodiscovers only ``campaigns/admin.py``, which imports this module.
+Django autodiscovers only ``campaigns/admin/`` (its ``__init__``), which imports this module.
 """
 
 from __future__ import annotations

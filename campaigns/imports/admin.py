@@ -29,7 +29,7 @@ from leadops.exporting import csv_download
 
 
 def parse_mapping(text: str) -> dict[str, str]:
-    """Read ``Header=field`` lines into a mapping; raise naming the line when one is malformed."""
+    """Read ``Header=field`` (or ``#2=field``) lines into a mapping; raise naming the line when one is malformed."""
     mapping: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -48,7 +48,10 @@ class LeadImportForm(forms.Form):
     mapping = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=f"Optional, one per line: Header=field. Fields: {', '.join(FIELDS)}, {IGNORE}.",
+        help_text=(
+            "Optional, one per line: Header=field, or #2=field for the second column (a file without a header). "
+            f"Fields: {', '.join(FIELDS)}, {IGNORE}."
+        ),
     )
 
     def clean_mapping(self):

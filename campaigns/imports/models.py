@@ -30,7 +30,9 @@ class LeadImport(models.Model):
     file = models.FileField(upload_to=import_path, max_length=255)
     source = models.CharField(max_length=120, blank=True, help_text="Lead source label for rows without one.")
     column_mapping = models.JSONField(
-        default=dict, blank=True, help_text='Column header → field ("first_name", "phone", … or "ignore").'
+        default=dict,
+        blank=True,
+        help_text='Column header, or "#2" for the second column → field ("first_name", "phone", … or "ignore").',
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_total = models.PositiveIntegerField(default=0, help_text="Estimated while reading, then exact.")

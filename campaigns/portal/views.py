@@ -44,7 +44,8 @@ from campaigns.portal.selectors import (
     rejected_rows_of,
     uploads_for,
 )
-from campaigns.services import BlockTarget, block_create, blocks_lift
+from campaigns.services import blocks_lift
+from campaigns.services.workflows import customer_dnc_mark
 from leadops.errors import LeadopsError
 from leadops.exporting import csv_download
 from leadops.normalizing import format_phone
@@ -406,18 +407,14 @@ def contact_detail(request, contact_id: int):
     )
 
 
-def _dnc_mark(request, *, target: BlockTarget, back: str):
+def _dnc_mark(request, *, selection: dict[str, object], back: str):
     form = DoNotCallForm(request.POST)
     if form.is_valid():
-        _, created = block_create(
-            target=target,
-            source=Block.Source.CUSTOMER_DNC,
-            reason=Block.Reason.DO_NOT_CALL,
-            reach=Block.Reach.CUSTOMER,
-            actor=request.user,
-            note=form.cleaned_data["note"],
+        # The customer's own instruction: the same service ops use when the customer tells them.
+        made = customer_dnc_mark(**selection, actor=request.user, note=form.cleaned_data["note"])
+        messages.success(
+            request, "Marked Do Not Call: its leads left your pools." if made.created else "Already marked."
         )
-        messages.success(request, "Marked Do Not Call: its leads left your pools." if created else "Already marked.")
     else:
         messages.error(request, "The note is too long.")
     return redirect(back)
@@ -443,7 +440,7 @@ def _dnc(request, kind: str, pk: int, *, lift: bool):
     back = reverse(f"portal:{kind}", args=[obj.pk])
     if lift:
         return _dnc_lift(request, marks=own_dnc_marks(customer).filter(target=target, **{kind: obj}), back=back)
-    return _dnc_mark(request, target=BlockTarget(**{kind: obj}), back=back)
+    return _dnc_mark(request, selection={f"{kind}s": model.objects.filter(pk=obj.pk)}, back=back)
 
 
 @customer_required

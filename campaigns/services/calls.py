@@ -88,11 +88,27 @@ def _cooldown(lead: Lead, now: datetime) -> dict[str, object]:
     return {"waiting_until": now + timedelta(hours=hours), "waiting_reason": Lead.WaitingReason.COOLDOWN}
 
 
+def _disposition_named(lead: Lead, code: str) -> Disposition:
+    """Return the disposition ``code`` of the lead's campaign (switched off or not: ``call_record`` says)."""
+    disposition = Disposition.objects.filter(campaign_id=lead.campaign_id, code=code).first()
+    if disposition is None:
+        raise _not_offered(lead, code)
+    return disposition
+
+
+def _not_offered(lead: Lead, code: str) -> LeadopsError:
+    return LeadopsError(
+        f"'{code}' is not a disposition of the campaign {lead.campaign}.",
+        field="disposition",
+        code="unknown_disposition",
+    )
+
+
 def call_record(
     *,
     lead: Lead,
     caller: User,
-    disposition: Disposition,
+    disposition: Disposition | str,
     number: str = "",
     notes: str = "",
     callback_at: datetime | None = None,
@@ -109,6 +125,8 @@ def call_record(
 
     A repeat with the same ``(caller, idempotency_key)`` returns the first call and changes nothing; the
     same key with another lead or disposition is refused (``conflict``). Without a key each call counts.
+    ``disposition`` is a ``Disposition`` or its code (the dialer's word for it); one the lead's campaign
+    does not offer, or has switched off, is refused (``unknown_disposition``).
     """
     now = now or timezone.now()
     idempotency_key = (idempotency_key or "").strip()
@@ -116,6 +134,8 @@ def call_record(
         raise LeadopsError("The Idempotency-Key is longer than 100 characters.", field="idempotency_key")
     if not caller.is_active or caller.customer_id is not None:
         raise LeadopsError(f"{caller.get_username()} is not one of the agency's callers.", field="caller")
+    if isinstance(disposition, str):
+        disposition = _disposition_named(lead, disposition)
     with transaction.atomic():
         if idempotency_key and (
             replay := _replayed_call(caller=caller, idempotency_key=idempotency_key, lead=lead, disposition=disposition)
@@ -128,11 +148,7 @@ def call_record(
         ):
             return replay, False
         if disposition.campaign_id != lead.campaign_id or not disposition.is_active:
-            raise LeadopsError(
-                f"'{disposition.code}' is not a disposition of the campaign {lead.campaign}.",
-                field="disposition",
-                code="unknown_disposition",
-            )
+            raise _not_offered(lead, disposition.code)
         phone = _dialled_phone(lead, number)
         if phone is None and disposition.effect in NUMBER_EFFECTS:
             raise LeadopsError(f"Say which number was dialled for '{disposition.label}'.", field="number")

@@ -6,9 +6,11 @@ Every service here that adds a contact, a number, an email or a lead scrubs it i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Model
 
 from campaigns.models import (
     Account,
@@ -20,10 +22,14 @@ from campaigns.models import (
     Disposition,
     Lead,
     PhoneNumber,
+    User,
 )
+from campaigns.services.actors import Actor
 from campaigns.services.scrubbing import contacts_scrub
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, normalize_domain, normalize_email, normalize_phone
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_DISPOSITIONS: list[tuple[str, str, str]] = [
     ("no_answer", "No answer", Disposition.Effect.NO_CONNECT),
@@ -44,6 +50,17 @@ def customer_create(*, name: str, slug: str, phone_region: str = "US") -> Custom
     customer = Customer(name=name, slug=slug, phone_region=phone_region.upper())
     customer.full_clean()
     customer.save()
+    return customer
+
+
+def customer_update(*, customer: Customer, name: str, phone_region: str, actor: Actor) -> Customer:
+    """Rename a tenant or change the region its national-format numbers are read with (numbers already
+    stored stay as they were read). The slug never changes: it names the tenant in URLs and uploads."""
+    with transaction.atomic():
+        customer.name, customer.phone_region = name, phone_region.upper()
+        customer.full_clean()
+        customer.save(update_fields=["name", "phone_region", "updated_at"])
+    _changed(customer, actor)
     return customer
 
 
@@ -73,6 +90,22 @@ def campaign_create(
     return campaign
 
 
+def campaign_update(
+    *, campaign: Campaign, name: str, status: str, cooldown_hours: int, attempt_cap: int, actor: Actor
+) -> Campaign:
+    """Change a campaign's name, status and calling rules; its customer never changes.
+
+    A new cooldown or attempt cap applies from the next call on (the pull reads the status as it is).
+    """
+    with transaction.atomic():
+        campaign.name, campaign.status = name, status
+        campaign.cooldown_hours, campaign.attempt_cap = cooldown_hours, attempt_cap
+        campaign.full_clean()
+        campaign.save(update_fields=["name", "status", "cooldown_hours", "attempt_cap", "updated_at"])
+    _changed(campaign, actor)
+    return campaign
+
+
 def account_create(*, customer: Customer, name: str, domain: str = "") -> Account:
     """Create an account; ``domain`` (a domain or URL) is stored as lower-case IDNA, the name space-squeezed."""
     try:
@@ -82,6 +115,16 @@ def account_create(*, customer: Customer, name: str, domain: str = "") -> Accoun
     account = Account(customer=customer, name=" ".join(name.split()), domain=normalized)
     account.full_clean()
     account.save()
+    return account
+
+
+def account_update(*, account: Account, name: str, actor: Actor) -> Account:
+    """Rename an account (space-squeezed, as ``account_create`` stores it); its domain and tenant stay."""
+    with transaction.atomic():
+        account.name = " ".join(name.split())
+        account.full_clean()
+        account.save(update_fields=["name", "updated_at"])
+    _changed(account, actor)
     return account
 
 
@@ -127,13 +170,14 @@ def contact_create(
     return contact
 
 
-def contact_update(*, contact: Contact, first_name: str, last_name: str, title: str) -> Contact:
+def contact_update(*, contact: Contact, first_name: str, last_name: str, title: str, actor: Actor) -> Contact:
     """Change a contact's names and title, and judge its leads again (a title can fail a fit rule)."""
     with transaction.atomic():
         contact.first_name, contact.last_name, contact.title = first_name, last_name, title
         contact.full_clean()
         contact.save()
         contacts_scrub(customer=contact.customer, contact_ids=[contact.pk])
+    _changed(contact, actor)
     return contact
 
 
@@ -187,3 +231,18 @@ def lead_create(*, campaign: Campaign, contact: Contact, priority: int = 0, sour
         contacts_scrub(customer=campaign.customer, contact_ids=[contact.pk], campaign=campaign)
         lead.refresh_from_db(fields=["status"])
     return lead
+
+
+def lead_update(*, lead: Lead, priority: int, source: str, actor: Actor) -> Lead:
+    """Change a lead's priority in the pool and its source label; its status stays the recompute's."""
+    with transaction.atomic():
+        lead.priority, lead.source = priority, source
+        lead.full_clean()
+        lead.save(update_fields=["priority", "source", "updated_at"])
+    _changed(lead, actor)
+    return lead
+
+
+def _changed(row: Model, actor: Actor) -> None:
+    who = actor.get_username() if isinstance(actor, User) else actor
+    logger.info("%s #%s changed by %s", row._meta.verbose_name, row.pk, who)

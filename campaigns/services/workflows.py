@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from campaigns.models import Account, Block, Campaign, Contact, Customer, PhoneNumber
+from campaigns.models import Account, Block, Campaign, Contact, Customer, PhoneNumber, User
 from campaigns.services.actors import Actor, actor_fields
 from campaigns.services.blocks import leads_reached_by
 from campaigns.services.statuses import lead_statuses_recompute
@@ -297,13 +297,16 @@ def customer_dnc_mark(
     """Record the customer's own Do Not Call instruction for ``contacts`` or ``accounts`` (one of the two).
 
     The block's source is "customer" and its reach the customer: the customer's portal will lift it, as
-    ops may on the customer's word. A repeat call changes nothing.
+    ops may on the customer's word. A customer's own user (the portal) marks only that customer's contacts
+    and accounts. A repeat call changes nothing.
     """
     if (contacts is None) == (accounts is None):
         raise LeadopsError("Mark either contacts or accounts Do Not Call.", field="selection")
     target, selection = (Block.Target.CONTACT, contacts) if contacts is not None else (Block.Target.ACCOUNT, accounts)
     rows = list(selection.order_by().values_list("pk", "customer_id"))
     customer, _ = _scope_for(customer_ids={c for _, c in rows}, reach=Block.Reach.CUSTOMER, campaign=None)
+    if isinstance(actor, User) and actor.customer_id is not None and actor.customer_id != customer.pk:
+        raise LeadopsError("You can mark only your own contacts and accounts Do Not Call.", field="selection")
     return _blocks_create_many(
         target=target,
         target_ids=[pk for pk, _ in rows],

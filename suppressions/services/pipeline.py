@@ -37,7 +37,7 @@ from campaigns.models import Block
 from leadops.errors import LeadopsError
 from leadops.normalizing import Kind, NormalizationError, ValueNormalizer
 from suppressions.models import Entry, Upload
-from suppressions.reading import AREA_CODE, AUTO, ColumnPlan, open_table, plan_columns
+from suppressions.reading import AREA_CODE, AUTO, ColumnPlan, estimate_rows, explicit_columns, open_table, plan_columns
 
 logger = logging.getLogger(__name__)
 
@@ -65,21 +65,6 @@ class ReadValue(NamedTuple):
     reason: str
 
 
-def explicit_columns(mapping: Mapping[str, str] | None) -> dict[int | str, str] | None:
-    """Return a stored column mapping as ``plan_columns`` takes it: ``"#2"`` is the second column."""
-    if not mapping:
-        return None
-    columns: dict[int | str, str] = {}
-    for column, kind in mapping.items():
-        if kind in ("", "ignore"):
-            continue
-        if column.startswith("#") and column[1:].isdigit():
-            columns[int(column[1:]) - 1] = kind
-        else:
-            columns[column] = kind
-    return columns or None
-
-
 def _column_name(plan: ColumnPlan, index: int) -> str:
     if plan.header and index < len(plan.header) and plan.header[index]:
         return plan.header[index]
@@ -95,7 +80,7 @@ def read_values(
     """
     table = open_table(source, filename=filename)
     try:
-        plan = plan_columns(table.head(), explicit=explicit_columns(columns))
+        plan = plan_columns(table.head(), explicit=explicit_columns(columns, skip=("", "ignore")))
     except BaseException:
         table.close()
         raise
@@ -287,17 +272,6 @@ class _ClaimLost(Exception):
 
 class _CustomerBusy(Exception):
     """Another upload of the customer is being read and the caller would rather not wait (the web request)."""
-
-
-def _estimate_rows(upload: Upload) -> int:
-    """Return about how many rows the file has (its line breaks), cheaply; 0 for a workbook."""
-    if upload.original_name.lower().endswith(".xlsx"):
-        return 0
-    count = 0
-    with upload.file.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            count += chunk.count(b"\n")
-    return count
 
 
 @dataclass
@@ -503,7 +477,7 @@ def upload_read(
             return upload
         upload.status = Upload.Status.READING
         upload.started_at = timezone.now()
-        upload.rows_total = _estimate_rows(upload)
+        upload.rows_total = estimate_rows(upload.file, filename=upload.original_name)
         upload.rows_done = 0
         upload.save(update_fields=["status", "started_at", "rows_total", "rows_done"])
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -271,3 +272,91 @@ def inline_management(prefix: str) -> dict[str, str]:
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": "1000",
     }
+
+
+# --- change forms save through the services --------------------------------------------------------
+
+
+def test_changing_a_customer_in_the_admin_saves_its_name_and_region_and_logs_it(admin_client):
+    # given
+    customer = CustomerFactory(phone_region="US")
+    # when
+    response = admin_client.post(url(Customer, "change", customer.pk), {"name": "Renamed", "phone_region": "GB"})
+    # then
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone_region) == ("Renamed", "GB")
+    assert LogEntry.objects.filter(object_id=str(customer.pk), action_flag=CHANGE).exists()
+
+
+def test_renaming_an_account_in_the_admin_stores_the_name_as_account_create_does(admin_client):
+    # given
+    account = AccountFactory(name="Acme")
+    # when it is renamed with stray spaces inside the name
+    response = admin_client.post(url(Account, "change", account.pk), {"name": "Acme   Robotics  Inc"})
+    # then account_update squeezed them, as account_create would have
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.name == "Acme Robotics Inc"
+
+
+def test_changing_a_campaign_in_the_admin_saves_its_calling_rules(admin_client):
+    # given
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, cooldown_hours=24, attempt_cap=6)
+    # when
+    response = admin_client.post(
+        url(Campaign, "change", campaign.pk),
+        {
+            "name": "Autumn",
+            "status": Campaign.Status.PAUSED,
+            "cooldown_hours": 48,
+            "attempt_cap": 3,
+            **inline_management("dispositions"),
+            **inline_management("fit_rules"),
+        },
+    )
+    # then
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.status, campaign.cooldown_hours, campaign.attempt_cap) == (
+        "Autumn",
+        Campaign.Status.PAUSED,
+        48,
+        3,
+    )
+
+
+def test_changing_a_leads_priority_in_the_admin_keeps_its_status_the_recomputes(admin_client):
+    # given a lead the recompute disqualified (no number)
+    lead = LeadFactory(with_phone=False)
+    status = Lead.objects.get(pk=lead.pk).status
+    # when its priority and source are changed
+    response = admin_client.post(
+        url(Lead, "change", lead.pk),
+        {"priority": 7, "source": "fair", **inline_management("calls"), **inline_management("meetings")},
+    )
+    # then they are saved and the status is untouched
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    lead.refresh_from_db()
+    assert (lead.priority, lead.source, lead.status) == (7, "fair", status)
+
+
+def test_an_admin_service_refusal_on_a_change_form_changes_nothing(admin_client):
+    # given
+    customer = CustomerFactory(name="Kept", phone_region="US")
+    # when a region the model refuses is posted
+    admin_client.post(url(Customer, "change", customer.pk), {"name": "Lost", "phone_region": "usa"})
+    # then nothing was stored
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone_region) == ("Kept", "US")
+
+
+def test_adding_a_customer_in_the_admin_logs_and_redirects_to_the_row_the_service_made(admin_client):
+    # when
+    response = admin_client.post(url(Customer, "add"), {"name": "Northwind", "slug": "northwind", "phone_region": "DE"})
+    # then the redirect and the log entry name the row customer_create made
+    customer = Customer.objects.get(slug="northwind")
+    assert response.status_code == 302
+    assert response["Location"] in (url(Customer, "changelist"), url(Customer, "change", customer.pk))
+    entry = LogEntry.objects.get(action_flag=ADDITION)
+    assert (entry.object_id, entry.object_repr) == (str(customer.pk), str(customer))

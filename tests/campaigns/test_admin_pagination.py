@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns.admin_pagination import BoundedCountPaginator
+from campaigns.admin.pagination import BoundedCountPaginator
 from campaigns.models import Lead, LeadStatus
 from tests.campaigns.factories import CampaignFactory, LeadFactory
 

@@ -9,7 +9,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from campaigns.admin_workflows import workflow_url
+from campaigns.admin.workflows import workflow_url
 from campaigns.models import (
     Account,
     Block,

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-import campaigns.api.admin  # noqa: F401  (until campaigns/admin.py imports it)
+import campaigns.api.admin  # noqa: F401  (campaigns/admin/ imports it too)
 from campaigns.models import ApiKey, Block, Call, Lead, LeadStatus
 from campaigns.selectors import CUSTOMER, explain
 from campaigns.services import BlockTarget, block_create
@@ -529,6 +529,29 @@ def test_a_call_the_api_cannot_accept_is_a_422_naming_the_field(client, agency_k
     error = response.json()["error"]
     assert error["field"] == field
     assert error["message"]
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize("retired", [False, True], ids=["unknown code", "switched-off disposition"])
+def test_a_disposition_the_campaign_does_not_offer_is_refused_by_the_service_in_the_apis_shape(
+    client, agency_key, retired
+):
+    # given a code the campaign does not offer: never had, or switched off
+    lead = DialerLeadFactory()
+    code = "no_answer" if retired else "sang_a_song"
+    if retired:
+        lead.campaign.dispositions.filter(code=code).update(is_active=False)
+    # when a call with it is recorded
+    response = post_call(client, agency_key, lead, CallerFactory(), disposition=code)
+    # then call_record's refusal is the answer, as the API's error body
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": {
+            "code": "unknown_disposition",
+            "message": f"'{code}' is not a disposition of the campaign {lead.campaign}.",
+            "field": "disposition",
+        }
+    }
     assert not Call.objects.exists()
 
 

@@ -19,7 +19,7 @@ from campaigns.services.workflows import (
     phone_numbers_mark_dnc,
 )
 from leadops.errors import LeadopsError
-from tests.campaigns.factories import ContactFactory, LeadFactory
+from tests.campaigns.factories import ContactFactory, CustomerFactory, LeadFactory, UserFactory
 from tests.campaigns.workflow_scenes import statuses, switchboard_scene
 
 pytestmark = pytest.mark.django_db
@@ -206,6 +206,33 @@ def test_customer_dnc_records_the_customers_own_instruction(ops_user):
     )
     assert statuses(scene.maria, scene.zoe) == [D, E]
     assert "own Do Not Call instruction" in explain(scene.maria)[0].message
+
+
+def test_customer_dnc_by_a_customers_own_user_reaches_only_that_customer():
+    # given a contact of one customer and the portal user of another
+    scene = switchboard_scene()
+    stranger = UserFactory(customer=CustomerFactory(), is_staff=False)
+    # when the stranger marks the contact Do Not Call
+    with pytest.raises(LeadopsError) as refused:
+        customer_dnc_mark(contacts=Contact.objects.filter(pk=scene.tom.contact_id), actor=stranger)
+    # then nothing is recorded and the lead stays in the pool
+    assert refused.value.field == "selection"
+    assert not Block.objects.filter(source=Block.Source.CUSTOMER_DNC).exists()
+    assert statuses(scene.tom) == [E]
+
+
+def test_customer_dnc_by_the_customers_own_user_is_recorded_as_theirs():
+    # given the portal user of the contact's own customer
+    scene = switchboard_scene()
+    contact = Contact.objects.get(pk=scene.tom.contact_id)
+    own = UserFactory(customer=contact.customer, is_staff=False)
+    # when they mark the contact Do Not Call, twice
+    first = customer_dnc_mark(contacts=Contact.objects.filter(pk=contact.pk), actor=own, note="asked")
+    again = customer_dnc_mark(contacts=Contact.objects.filter(pk=contact.pk), actor=own, note="asked")
+    # then one block is theirs and the repeat changes nothing
+    assert (first.created, again.created) == (1, 0)
+    assert (first.blocks[0].actor, first.blocks[0].note) == (own, "asked")
+    assert statuses(scene.tom) == [D]
 
 
 def test_customer_dnc_needs_contacts_or_accounts(ops_user):

@@ -1,8 +1,10 @@
 """Lead import: header aliases, merging, idempotent re-import, junk, scrub before the pool, fit rules."""
 
+import importlib
 import io
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 
 from campaigns.imports.columns import LEAD_ALIASES
@@ -403,3 +405,45 @@ def test_the_import_is_set_based_at_thousands_of_rows(run_import):
     # then
     assert large.captured_queries and len(large.captured_queries) <= len(small.captured_queries) + 5
     assert Lead.objects.count() == 2_010
+
+
+def test_a_mapping_names_a_column_by_position_as_a_suppression_upload_does(run_import):
+    # given a file without a header row, its columns mapped by position ("#3" is the third column)
+    campaign = CampaignFactory()
+    content = csv_bytes([["Ada", "Byron", "2025550143"], ["Grace", "Hopper", "2025550144"]])
+    # when it is imported
+    lead_import = run_import(campaign, content, mapping={"#1": "first_name", "#2": "last_name", "#3": "phone"})
+    # then every row is a lead, read from the columns the mapping names
+    assert lead_import.status == LeadImport.Status.DONE, lead_import.error
+    assert lead_import.leads_created == 2
+    assert sorted(Lead.objects.values_list("contact__first_name", "contact__last_name")) == [
+        ("Ada", "Byron"),
+        ("Grace", "Hopper"),
+    ]
+
+
+def test_a_header_that_is_a_number_is_a_header_name_in_a_mapping(run_import):
+    # given a file whose phone column is headed "2024" and a mapping that names that header
+    campaign = CampaignFactory()
+    content = csv_bytes([["First Name", "2024"], ["Ada", "2025550143"]])
+    # when it is imported
+    lead_import = run_import(campaign, content, mapping={"First Name": "first_name", "2024": "phone"})
+    # then "2024" is the header, not the 2024th column
+    assert lead_import.status == LeadImport.Status.DONE, lead_import.error
+    assert Lead.objects.get().contact.phones.get().phone.e164 == "+12025550143"
+
+
+def test_stored_mappings_by_bare_position_are_rewritten_with_the_number_sign():
+    # given imports stored before the one syntax: "2" named the second column
+    campaign = CampaignFactory()
+    stored = {"campaign": campaign, "original_name": "leads.csv", "file": "imports/leads.csv"}
+    old = LeadImport.objects.create(**stored, column_mapping={"2": "phone", "Vorname": "first_name", "2024": "ignore"})
+    untouched = LeadImport.objects.create(**stored, column_mapping={"#3": "email"})
+    migration = importlib.import_module("campaigns.imports.migrations.0002_column_mapping_number_sign")
+    # when the data migration runs (on the current models, which have the same column)
+    migration.numbers_get_a_sign(django_apps, None)
+    # then a bare number gains its "#", headers and new mappings stay as they were
+    old.refresh_from_db()
+    untouched.refresh_from_db()
+    assert old.column_mapping == {"#2": "phone", "Vorname": "first_name", "#2024": "ignore"}
+    assert untouched.column_mapping == {"#3": "email"}

@@ -157,6 +157,17 @@ def test_marking_a_contact_do_not_call_disqualifies_its_lead_with_the_note(porta
     assert "asked on the phone" in page
 
 
+def test_marking_a_contact_do_not_call_again_says_it_is_already_marked(portal_client, tenant_a):
+    # given the contact's own mark
+    url = reverse("portal:contact_dnc", args=[tenant_a.marked_contact.pk])
+    # when the customer marks it again
+    response = portal_client.post(url, {"note": "again"}, follow=True)
+    # then the page says so and no second mark is recorded
+    assert "Already marked." in response.content.decode()
+    marks = Block.objects.active().filter(contact=tenant_a.marked_contact, source=Block.Source.CUSTOMER_DNC)
+    assert list(marks) == [tenant_a.dnc_mark]
+
+
 def test_marking_an_account_do_not_call_disqualifies_the_leads_of_its_contacts(portal_client, tenant_a):
     # when
     portal_client.post(reverse("portal:account_dnc", args=[tenant_a.account.pk]), {"note": ""})

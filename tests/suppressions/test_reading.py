@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import tracemalloc
 import zipfile
@@ -10,18 +9,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.files import File
 
-from leadops.normalizing import Kind
 from suppressions.reading import (
     AUTO,
     CONTACT_ALIASES,
     AliasFamily,
-    ContactValue,
     Row,
     UnreadableFile,
+    estimate_rows,
+    explicit_columns,
     open_table,
     plan_columns,
-    read_contact_values,
 )
 
 
@@ -404,57 +403,54 @@ def test_lead_import_can_add_its_own_alias_families() -> None:
     assert plan.fields == {0: "first_name", 1: "title", 2: "phone"}
 
 
-# Contact values ----------------------------------------------------------------------------------------
+# Row estimates -----------------------------------------------------------------------------------------
 
 
-def test_dnc_registry_area_code_and_number_are_read_as_one_number(tmp_path: Path) -> None:
-    # given the national DNC registry's two-column download, without a header
-    path = write(tmp_path, "dnc.txt", b"202,5550143\n415,5550199\n")
-    # when its values are read
-    values = list(read_contact_values(path))
-    # then each row is one ten-digit number
-    assert values == [
-        ContactValue(1, Kind.PHONE, "2025550143"),
-        ContactValue(2, Kind.PHONE, "4155550199"),
-    ]
+def test_the_row_estimate_of_a_text_file_is_its_line_breaks(tmp_path: Path) -> None:
+    # given a CSV of a header and three rows, opened as a Django file (as uploads and lead imports are)
+    path = write(tmp_path, "rows.csv", b"phone\n2025550143\n2025550144\n2025550145\n")
+    # when its rows are estimated
+    with File(path.open("rb"), name="rows.csv") as file:
+        estimate = estimate_rows(file, filename="rows.csv")
+    # then every line counts, the header too
+    assert estimate == 4
 
 
-def test_dnc_registry_form_with_a_header_is_combined_too(tmp_path: Path) -> None:
-    # given the two-column form with a header
-    path = write(tmp_path, "dnc.csv", b"area_code,number\n202,555-0143\n")
-    # when its values are read
-    values = list(read_contact_values(path))
-    # then the number is the area code and the local number
-    assert values == [ContactValue(2, Kind.PHONE, "202555-0143")]
+def test_a_workbook_has_no_row_estimate(tmp_path: Path) -> None:
+    # given an XLSX workbook, whose rows are compressed
+    path = write_xlsx(tmp_path, [["Phone"], ["2025550143"]])
+    # when its rows are estimated
+    with File(path.open("rb"), name="upload.xlsx") as file:
+        estimate = estimate_rows(file, filename="upload.xlsx")
+    # then there is no estimate: the reading counts them
+    assert estimate == 0
 
 
-def test_contact_values_of_a_crm_export_keep_their_line_numbers(tmp_path: Path) -> None:
-    # given a semicolon export in Windows-1252 with a header and several kinds of column
-    text = "Name;Mobile Phone;E-mail Address;Company Domain\nJosé;(202) 555-0143;jose@acme.com;acme.com\n"
-    path = write(tmp_path, "crm.csv", text.encode("cp1252"))
-    # when its values are read
-    values = list(read_contact_values(path))
-    # then each mapped value comes with its kind and line
-    assert values == [
-        ContactValue(2, Kind.PHONE, "(202) 555-0143"),
-        ContactValue(2, Kind.EMAIL, "jose@acme.com"),
-        ContactValue(2, Kind.DOMAIN, "acme.com"),
-    ]
+def test_a_file_that_cannot_be_opened_has_no_row_estimate(tmp_path: Path) -> None:
+    # given a stored file that has gone from the disk
+    file = File(None, name=str(tmp_path / "gone.csv"))
+    # when its rows are estimated
+    estimate = estimate_rows(file, filename="gone.csv")
+    # then the estimate is 0 (the reading, which opens the file next, is what reports it)
+    assert estimate == 0
 
 
-def test_row_with_nothing_in_mapped_columns_is_reported_as_empty(tmp_path: Path) -> None:
-    # given an export where one contact has neither phone nor email
-    path = write_xlsx(tmp_path, [["Name", "Phone", "Email"], ["Jane", "2025550143", None], ["Rick", None, None]])
-    # when its values are read
-    values = list(read_contact_values(path))
-    # then the empty row is reported so that it can be rejected with its line number
-    assert values == [ContactValue(2, Kind.PHONE, "2025550143"), ContactValue(3, Kind.UNKNOWN, "")]
+# Column mappings ---------------------------------------------------------------------------------------
 
 
-def test_single_column_values_are_each_given_the_kind_they_look_like(tmp_path: Path) -> None:
-    # given a one-column upload from an open file
-    upload = io.BytesIO(b"2025550143\njane@example.com\nacme.com\nnot a value\n")
-    # when its values are read
-    values = list(read_contact_values(upload, filename="mixed.csv"))
-    # then each is typed by itself, unknown ones left for the caller to reject
-    assert [value.kind for value in values] == [Kind.PHONE, Kind.EMAIL, Kind.DOMAIN, Kind.UNKNOWN]
+def test_a_mapping_names_a_column_by_position_with_a_number_sign() -> None:
+    # given a mapping as people write it, for a suppression upload or a lead import
+    mapping = {"#2": "phone", "Work email": "email", "2024": "domain", "#1": "ignore"}
+    # when it is read for the planner, leaving out ignored columns
+    columns = explicit_columns(mapping, skip=("ignore",))
+    # then "#2" is the second column and any other text a header, a number too
+    assert columns == {1: "phone", "Work email": "email", "2024": "domain"}
+
+
+def test_a_mapping_of_only_ignored_columns_maps_nothing() -> None:
+    # given a mapping that ignores every column it names
+    mapping = {"#1": "ignore", "Notes": ""}
+    # when it is read
+    columns = explicit_columns(mapping, skip=("", "ignore"))
+    # then the planner guesses, as without a mapping
+    assert columns is None

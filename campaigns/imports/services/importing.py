@@ -18,7 +18,6 @@ Matching (so that re-importing the same file creates nothing new):
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,7 +55,14 @@ from campaigns.services import contacts_scrub
 from campaigns.services.statuses import block_reaches
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, PhoneNormalizer, normalize_domain
-from suppressions.reading import ColumnPlan, UnreadableFile, open_table, plan_columns
+from suppressions.reading import (
+    ColumnPlan,
+    UnreadableFile,
+    estimate_rows,
+    explicit_columns,
+    open_table,
+    plan_columns,
+)
 from suppressions.services.matching import contacts_match
 
 logger = logging.getLogger(__name__)
@@ -101,20 +107,16 @@ class ParsedRow:
 
 
 def explicit_mapping(mapping: Mapping[str, str] | None) -> dict[int | str, str] | None:
-    """Return a column mapping as the reader takes it, refusing unknown fields with a clear message."""
-    if not mapping:
-        return None
-    explicit: dict[int | str, str] = {}
-    for column, field_name in mapping.items():
+    """Return a column mapping as the reader takes it (``#2`` is the second column, other text a header:
+    ``suppressions.reading.explicit_columns``), refusing unknown fields with a clear message."""
+    for column, field_name in (mapping or {}).items():
         if field_name not in FIELDS and field_name != IGNORE:
             raise LeadopsError(
                 f"Column '{column}' is mapped to '{field_name}', which is not a lead field. "
                 f"Choose one of: {', '.join(FIELDS)}, or {IGNORE}.",
                 field="column_mapping",
             )
-        key: int | str = int(column) - 1 if str(column).isdigit() else column
-        explicit[key] = field_name
-    return explicit
+    return explicit_columns(mapping)
 
 
 def plan_lead_columns(head, *, mapping: Mapping[str, str] | None) -> tuple[ColumnPlan, list[str]]:
@@ -435,14 +437,6 @@ def _batches(
         yield batch
 
 
-def _estimate_rows(lead_import: LeadImport) -> int:
-    try:
-        size = os.path.getsize(lead_import.file.path)
-    except (OSError, ValueError):
-        return 0
-    return max(1, size // 120)
-
-
 _COUNTS = ("rows_read", "junk", "leads_created", "leads_existing", "accounts_created", "contacts_created")
 
 
@@ -472,7 +466,7 @@ def _run(*, lead_import_id: int, batch_size: int) -> LeadImport:
     LeadImport.objects.filter(pk=lead_import.pk).update(
         status=LeadImport.Status.READING,
         started_at=lead_import.started_at or timezone.now(),
-        rows_total=max(_estimate_rows(lead_import), totals["rows_read"]),
+        rows_total=max(estimate_rows(lead_import.file, filename=lead_import.original_name), totals["rows_read"]),
         rows_done=totals["rows_read"],
         error="",
     )

@@ -18,7 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--customer", required=True, help="the customer's slug")
-        parser.add_argument("--columns", default="", help='e.g. "Mobile=phone, Email=email, #3=domain"')
+        parser.add_argument(
+            "--columns", default="", help='e.g. "Mobile=phone, Email=email, #3=domain" (#3: the third column)'
+        )
         parser.add_argument("--allow-broad-domains", action="store_true", help="accept gmail.com, co.uk …")
         parser.add_argument(
             "--enqueue", action="store_true", help="hand the work to a Celery worker instead of doing it here"

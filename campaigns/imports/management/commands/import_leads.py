@@ -32,7 +32,7 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="HEADER=FIELD",
-            help="Map a column to a field (repeatable), e.g. --map 'Tel. (work)=phone'.",
+            help="Map a column to a field (repeatable): --map 'Tel. (work)=phone', or '#2=phone' for the 2nd column.",
         )
         parser.add_argument("file", type=Path, nargs="?")
 

@@ -25,7 +25,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from campaigns.admin_forms import (
+from campaigns.admin.forms import (
     CustomerDncForm,
     DisqualifyForm,
     PhoneDncForm,

@@ -1,0 +1,27 @@
+"""The ops back office: an adapter over the services and selectors, for every model of the domain core.
+
+* Rows that change lead statuses are created through the services (``customer_create``, ``lead_create``
+  …), never by a bare ``save()``; fields that only a service may change are read-only here.
+* Blocks are read-only: they are created by workflows and lifted with Undisqualify, never deleted. No
+  admin here offers deletion of anything that history hangs on (leads, contacts, accounts, numbers,
+  calls, meetings), so nothing ever cascades into blocks.
+* List pages stay fast at a million rows: ``list_select_related`` for every related column, and
+  ``BoundedCountPaginator`` instead of a full-table ``COUNT(*)`` per page load.
+
+Registration happens on import: one module per concern (``customers``, ``campaigns``, ``people``, ``leads``,
+``blocks``, ``calls``), the workflows as admin actions in ``workflows``, the add forms in ``forms``.
+"""
+
+from django.contrib import admin
+
+# Importing each module registers its admins. (Not ``import campaigns.api.admin``: that would bind the name
+# ``campaigns`` here to the project package, and ``from campaigns.admin import campaigns`` would find it.)
+from campaigns.admin import blocks, calls, campaigns, customers, leads, people  # noqa: F401
+from campaigns.admin.base import NOTHING_STOPS_THIS_LEAD
+from campaigns.api import admin as api_admin  # noqa: F401 - the API key admin
+
+admin.site.site_header = "leadops"
+admin.site.site_title = "leadops"
+admin.site.index_title = "Back office"
+
+__all__ = ["NOTHING_STOPS_THIS_LEAD"]

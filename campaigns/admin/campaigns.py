@@ -1,0 +1,130 @@
+"""Campaigns, their disposition catalogue and fit rules."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.html import format_html_join
+
+from campaigns.admin.base import (
+    KeepsHistory,
+    ListAtScale,
+    changelist_url,
+    take_over,
+)
+from campaigns.imports.models import FitRule
+from campaigns.imports.services import fit_rules_changed
+from campaigns.models import (
+    Campaign,
+    Customer,
+    Disposition,
+    Lead,
+)
+from campaigns.services import (
+    campaign_create,
+    campaign_update,
+)
+
+# --- campaigns ------------------------------------------------------------------------------------
+
+
+class DispositionInline(admin.TabularInline):
+    model = Disposition
+    extra = 0
+    can_delete = False
+    fields = ("sort_order", "code", "label", "effect", "is_active")
+    ordering = ("sort_order", "label")
+    verbose_name_plural = "Disposition catalogue (each disposition's effect on the lead is its 'effect')"
+
+
+class FitRuleInline(admin.TabularInline):
+    """The campaign's ideal customer profile; switch a rule off rather than delete it (it is evidence)."""
+
+    model = FitRule
+    extra = 0
+    fields = ("field", "operator", "values", "minimum", "maximum", "is_active")
+    can_delete = False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = ("name", "customer", "status", "cooldown_hours", "attempt_cap", "created_at")
+    list_filter = ("status", "customer")
+    list_select_related = ("customer",)
+    search_fields = ("name", "customer__name")
+    autocomplete_fields = ("customer",)
+    readonly_fields = ("leads_by_status",)
+
+    def get_fields(self, request, obj=None):
+        fields = ["customer", "name", "status", "cooldown_hours", "attempt_cap"]
+        return [*fields, "leads_by_status"] if obj is not None else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        # A campaign never moves to another customer: its leads, blocks and calls belong to that one.
+        return ("customer", "leads_by_status") if obj is not None else ()
+
+    def get_inlines(self, request, obj):
+        # A new campaign gets the default disposition catalogue from campaign_create; edit it afterwards.
+        return [DispositionInline, FitRuleInline] if obj is not None else []
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if any(formset.model is FitRule and formset.has_changed() for formset in formsets):
+            fit_rules_changed(campaign=form.instance)
+            messages.info(request, "The campaign's leads are being re-evaluated against its fit rules.")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "subtitle": "The default disposition catalogue (No answer, Busy, … Meeting booked) is created with "
+            "the campaign; edit it on the campaign's page afterwards.",
+        }
+        return super().add_view(request, form_url, extra_context)
+
+    @admin.display(description="Leads")
+    def leads_by_status(self, obj: Campaign) -> str:
+        counts = dict(Lead.objects.filter(campaign=obj).values_list("status").annotate(n=Count("pk")))
+        if not counts:
+            return "No leads yet."
+        return format_html_join(
+            ", ",
+            '<a href="{}">{} {}</a>',
+            (
+                (changelist_url(Lead, campaign__id__exact=obj.pk, status__exact=status), n, label)
+                for status, label in Lead._meta.get_field("status").choices
+                if (n := counts.get(status))
+            ),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            campaign_update(
+                campaign=obj,
+                name=obj.name,
+                status=obj.status,
+                cooldown_hours=obj.cooldown_hours,
+                attempt_cap=obj.attempt_cap,
+                actor=request.user,
+            )
+            return
+        campaign = campaign_create(
+            customer=obj.customer,
+            name=obj.name,
+            status=obj.status,
+            cooldown_hours=obj.cooldown_hours,
+            attempt_cap=obj.attempt_cap,
+        )
+        take_over(obj, campaign)
+
+
+@admin.register(Disposition)
+class DispositionAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = ("label", "code", "effect", "campaign", "customer", "is_active", "sort_order")
+    list_filter = ("effect", "is_active", "campaign__customer")
+    list_select_related = ("campaign__customer",)
+    search_fields = ("label", "code", "campaign__name")
+    autocomplete_fields = ("campaign",)
+
+    @admin.display(description="Customer", ordering="campaign__customer__name")
+    def customer(self, obj: Disposition) -> Customer:
+        return obj.campaign.customer

@@ -1,0 +1,299 @@
+"""Leads, with their calls and meetings, Record a call and Meeting outcome."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from import_export.admin import ExportMixin
+
+from campaigns.admin.base import (
+    NOTHING_STOPS_THIS_LEAD,
+    KeepsHistory,
+    ListAtScale,
+    MayLiftBlocks,
+    ReadOnlyInline,
+    changelist_url,
+    take_over,
+)
+from campaigns.admin.forms import LeadAddForm, MeetingOutcomeForm, RecordCallForm
+from campaigns.admin.workflows import (
+    WorkflowEntryMixin,
+    reopen_leads,
+    undisqualify_leads,
+    unqualify_leads,
+    workflow_url,
+)
+from campaigns.models import (
+    Account,
+    Block,
+    Call,
+    Lead,
+    Meeting,
+)
+from campaigns.resources import LeadExportResource
+from campaigns.selectors import explain
+from campaigns.selectors.account_details import leads_reasons
+from campaigns.services import (
+    lead_create,
+    lead_update,
+)
+from campaigns.services.calls import call_record, meeting_outcome_set
+from leadops.errors import LeadopsError
+
+# --- leads ----------------------------------------------------------------------------------------
+
+
+class CallInline(ReadOnlyInline):
+    model = Call
+    fields = ("created_at", "caller", "phone", "disposition", "effect", "notes", "callback_at")
+    readonly_fields = ("effect",)
+    verbose_name_plural = "Calls (kept for ever; record one with 'Record a call')"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("caller", "phone", "disposition")
+
+    @admin.display(description="Effect")
+    def effect(self, obj: Call) -> str:
+        return obj.disposition.get_effect_display()
+
+
+class MeetingInline(ReadOnlyInline):
+    model = Meeting
+    fields = ("created_at", "scheduled_for", "outcome", "outcome_set_at", "outcome_set_by")
+    verbose_name_plural = "Meetings (set an outcome with 'Meeting outcome')"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("outcome_set_by")
+
+
+class LeadChangeList(ChangeList):
+    """Reads every shown lead's reasons once per page (``explain_many``), not once per row."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        leads = list(self.result_list)
+        reasons = leads_reasons(leads)
+        for lead in leads:
+            lead.why_not_sentences = reasons[lead.pk]
+
+
+@admin.register(Lead)
+class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, ExportMixin, admin.ModelAdmin):
+    change_form_template = "admin/campaigns/lead/change_form.html"
+    # The export button (django-import-export) sits beside an "Import leads" link to the lead import.
+    change_list_template = "admin/campaigns/lead/change_list.html"
+    resource_classes = [LeadExportResource]
+    actions = [undisqualify_leads, unqualify_leads, reopen_leads]
+    inlines = [CallInline, MeetingInline]
+    list_display = (
+        "id",
+        "status",
+        "why_not_short",
+        "campaign",
+        "contact",
+        "account",
+        "priority",
+        "attempts",
+        "last_attempt_at",
+        "waiting_until",
+    )
+    list_display_links = ("id", "contact")
+    list_filter = ("status", "waiting_reason", "campaign", "customer")
+    list_select_related = ("campaign", "customer", "contact__account")
+    search_fields = ("^contact__last_name", "^contact__first_name", "^contact__account__name")
+    search_help_text = "Contact last or first name, account name, or a lead id."
+    autocomplete_fields = ("campaign", "contact")
+    readonly_fields = (
+        "why_not",
+        "customer",
+        "campaign",
+        "contact",
+        "account",
+        "status",
+        "waiting_until",
+        "waiting_reason",
+        "leased_to",
+        "attempts",
+        "last_attempt_at",
+        "created_at",
+        "blocks_link",
+    )
+    fieldsets = (
+        (None, {"fields": ("status", "why_not", "blocks_link")}),
+        ("Lead", {"fields": ("campaign", "customer", "contact", "account", "priority", "source", "created_at")}),
+        ("Calling", {"fields": ("waiting_until", "waiting_reason", "leased_to", "attempts", "last_attempt_at")}),
+    )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = LeadAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_changelist(self, request, **kwargs):
+        return LeadChangeList
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ((None, {"fields": ("campaign", "contact", "priority", "source")}),)
+        return self.fieldsets
+
+    @admin.display(description="Why not?")
+    def why_not_short(self, obj: Lead) -> str:
+        sentences = getattr(obj, "why_not_sentences", None)
+        if not sentences:
+            return "—"
+        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences))
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/record-call/", view(self.record_call_view), name="campaigns_lead_record_call"),
+            path(
+                "<path:object_id>/meeting-outcome/",
+                view(self.meeting_outcome_view),
+                name="campaigns_lead_meeting_outcome",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        lead = self.get_object(request, unquote(object_id))
+        if lead is not None:
+            here = reverse("admin:campaigns_lead_change", args=[lead.pk])
+            extra_context = {
+                **(extra_context or {}),
+                "workflow_links": [
+                    (reverse("admin:campaigns_lead_record_call", args=[lead.pk]), "Record a call"),
+                    (reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]), "Meeting outcome"),
+                    (workflow_url(Lead, "undisqualify_leads", [lead.pk], here), "Undisqualify"),
+                    (workflow_url(Lead, "unqualify_leads", [lead.pk], here), "Unqualify"),
+                    (workflow_url(Lead, "reopen_leads", [lead.pk], here), "Reopen"),
+                    (reverse("admin:campaigns_account_details", args=[lead.contact.account_id]), "Account details"),
+                ],
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _workflow_lead(self, request: HttpRequest, object_id: str, permission: str) -> Lead:
+        lead = self.get_object(request, unquote(object_id))
+        if lead is None:
+            raise Http404("No such lead.")
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        return lead
+
+    def _render(self, request, template: str, lead: Lead, title: str, form) -> TemplateResponse:
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "subtitle": None,
+                "opts": self.opts,
+                "original": lead,
+                "lead": lead,
+                "form": form,
+                "why_not": [r.message for r in explain(lead)],
+                "media": self.media + form.media,
+            },
+        )
+
+    def record_call_view(self, request: HttpRequest, object_id: str):
+        """Record a call on the lead with the dialer's own service, ``call_record``."""
+        lead = self._workflow_lead(request, object_id, "campaigns.add_call")
+        form = RecordCallForm(request.POST or None, lead=lead)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                call, _ = call_record(
+                    lead=lead,
+                    caller=request.user,
+                    disposition=data["disposition"],
+                    number=data["number"],
+                    notes=data["notes"],
+                    callback_at=data["callback_at"],
+                    actor=request.user,
+                )
+            except LeadopsError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self.log_change(request, lead, f"Recorded a call: {call.disposition.label}.")
+                lead.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"Recorded '{call.disposition.label}' ({call.disposition.get_effect_display()}). "
+                    f"The lead is now {lead.get_status_display()}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:campaigns_lead_change", args=[lead.pk]))
+        return self._render(
+            request, "admin/campaigns/lead/record_call.html", lead, f"Record a call: {lead.contact}", form
+        )
+
+    def meeting_outcome_view(self, request: HttpRequest, object_id: str):
+        """Set the outcome of one of the lead's meetings with ``meeting_outcome_set``."""
+        lead = self._workflow_lead(request, object_id, "campaigns.change_meeting")
+        form = MeetingOutcomeForm(request.POST or None, lead=lead)
+        if request.method == "POST" and form.is_valid():
+            try:
+                meeting = meeting_outcome_set(
+                    meeting=form.cleaned_data["meeting"], outcome=form.cleaned_data["outcome"], actor=request.user
+                )
+            except LeadopsError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.log_change(request, lead, f"Meeting #{meeting.pk} outcome: {meeting.get_outcome_display()}.")
+                lead.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"Meeting #{meeting.pk} is {meeting.get_outcome_display()}; the lead is now "
+                    f"{lead.get_status_display()}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:campaigns_lead_change", args=[lead.pk]))
+        return self._render(
+            request, "admin/campaigns/lead/meeting_outcome.html", lead, f"Meeting outcome: {lead.contact}", form
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The status and calling state are written only by the status recompute and the dialer services.
+        return self.readonly_fields if obj is not None else ()
+
+    @admin.display(description="Account", ordering="contact__account__name")
+    def account(self, obj: Lead) -> Account:
+        return obj.contact.account
+
+    @admin.display(description="Why not?")
+    def why_not(self, obj: Lead) -> str:
+        if obj.pk is None:
+            return "—"
+        reasons = explain(obj)
+        if not reasons:
+            return NOTHING_STOPS_THIS_LEAD
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r.message,) for r in reasons)))
+
+    @admin.display(description="Blocks")
+    def blocks_link(self, obj: Lead) -> str:
+        return format_html(
+            '<a href="{}">Blocks on this lead</a> · <a href="{}">on its contact</a> · <a href="{}">on its account</a>',
+            changelist_url(Block, lead__id__exact=obj.pk),
+            changelist_url(Block, contact__id__exact=obj.contact_id),
+            changelist_url(Block, account__id__exact=obj.contact.account_id),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            lead_update(lead=obj, priority=obj.priority, source=obj.source, actor=request.user)
+            return
+        lead = lead_create(campaign=obj.campaign, contact=obj.contact, priority=obj.priority, source=obj.source)
+        take_over(obj, lead)
