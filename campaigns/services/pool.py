@@ -20,8 +20,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from campaigns.models import Campaign, Lead, LeadStatus, User
+from campaigns.rules import lead_is_disqualified
 from campaigns.services.actors import Actor
-from campaigns.services.statuses import lead_is_disqualified, lead_statuses_recompute
+from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import Related, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
 
