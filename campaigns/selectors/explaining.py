@@ -316,7 +316,7 @@ def _dial_lookup(
 ) -> tuple[bool, list[int], list[int], list[int]] | None:
     """Return whether the contact has the number, and the ids of the blocks, live entries and pending uploads
     that stop it; None when there is no such lead (of ``customer_id``)."""
-    from suppressions.selectors import live_entries_params, live_entries_sql  # suppressions builds on us
+    from suppressions.rules import live_entries_params, live_entries_sql  # suppressions builds on us
 
     params = {**live_entries_params(e164), "lead": lead_id, "scope": customer_id}
     with prepared_cursor() as cursor:

@@ -51,7 +51,8 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
     A suppression upload of the campaign's customer not yet in force holds the whole pull (no candidate at
     all): one uncorrelated EXISTS on a partial index, evaluated once per statement.
     """
-    from suppressions.selectors import active_suppression_exists, uploads_pending_exist
+    from suppressions.rules import active_suppression_exists
+    from suppressions.selectors import uploads_pending_exist
 
     customer = Campaign.objects.filter(pk=campaign_id).values("customer_id")[:1]
     return (
