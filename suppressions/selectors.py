@@ -1,182 +1,27 @@
 """Reads over suppression lists, including the live check the pull and the dial check make.
 
-Live safety: an entry is in force the moment it commits, before its rematch has made any block. The
-live check skips a match of an entry that already has a block (active or lifted) with the entry as
-evidence on the target that way of matching blocks — the contact for a number, an email or an email
-domain, the account for its website: an active one is reported as a block already, and a lifted one is
-an exception ops made for that target, which the live check must respect just as the rematch does. An
-exception on the account never covers a contact's own email, nor one on the contact its account's website.
+Live safety: an entry is in force the moment it commits, before its rematch has made any block. When an
+entry matches a lead, and when a match is in force, is ``suppressions.rules``; here it is worded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.models import CharField, Exists, Func, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Concat
+from django.db.models import Exists, QuerySet
 from django.utils import timezone
 
-from campaigns.models import Block, Contact, ContactEmail, ContactPhone, Customer, Lead
+from campaigns.models import Customer, Lead
 from campaigns.selectors.explaining import CUSTOMER, OPS, Reason
 from leadops.db import prepared_cursor
 from leadops.normalizing import format_phone
 from suppressions.models import PENDING_STATUSES, Entry, Upload
 
+# The rule's readers (the pull, the dial check, tests) may import it from here.
+from suppressions.rules import active_suppression_exists, live_entries_params, live_entries_sql  # noqa: F401
 
-class DomainSuffixes(Func):
-    """Every suffix of a domain that is a domain, one per row: ``a.b.acme.com`` → ``a.b.acme.com``,
-    ``b.acme.com``, ``acme.com`` (``suppressions_domain_suffixes``, migration 0002).
-
-    So "is this domain, or a parent of it, suppressed?" is indexed equality, never ``LIKE``.
-    """
-
-    function = "suppressions_domain_suffixes"
-    template = "unnest(%(function)s(%(expressions)s))"
-    output_field = CharField()
-
-
-def _domain_matches(domains: QuerySet, field: str) -> Q:
-    """Return the condition on ``Entry`` that its value is one of ``domains``' ``field`` or a parent of it."""
-    if connection.vendor == "postgresql":
-        return Q(value__in=domains.annotate(suffix=DomainSuffixes(field)).values("suffix"))
-    # Other databases (the embedded SQLite demo): a suffix test that no index helps, fine at demo sizes.
-    return Q(
-        Exists(
-            domains.filter(
-                Q(**{field: OuterRef("value")})
-                | Q(**{f"{field}__endswith": Concat(Value("."), OuterRef("value"), output_field=CharField())})
-            )
-        )
-    )
-
-
-def _entry_ct_id() -> int:
-    return ContentType.objects.get_for_model(Entry).pk
-
-
-def _unblocked(entries: QuerySet[Entry], *, target: str, column: str, ref) -> QuerySet[Entry]:
-    """Keep the entries with no suppression block on that target having the entry as evidence."""
-    return entries.filter(
-        ~Exists(
-            Block.objects.filter(
-                evidence_type_id=_entry_ct_id(),
-                evidence_id=OuterRef("pk"),
-                source=Block.Source.SUPPRESSION,
-                target=target,
-                **{column: ref},
-            )
-        )
-    )
-
-
-def _outer(name: str, depth: int):
-    ref = OuterRef(name)
-    for _ in range(depth - 1):
-        ref = OuterRef(ref)
-    return ref
-
-
-def _matching_entries(*, lead: Callable[[str, int], object]) -> list[QuerySet[Entry]]:
-    """Return one Entry queryset per way an active entry can match a lead's contact or its account.
-
-    ``lead(field, depth)`` returns the lead's ``customer_id`` or ``contact_id`` as seen from a query
-    ``depth`` levels below the lead's own: a value, or a nested ``OuterRef``.
-    """
-    active = Entry.objects.filter(customer_id=lead("customer_id", 1), removed_at__isnull=True)
-    phones = ContactPhone.objects.filter(contact_id=lead("contact_id", 2))
-    emails = ContactEmail.objects.filter(contact_id=lead("contact_id", 2))
-    by_phone = active.filter(kind=Entry.Kind.PHONE, value__in=phones.values("phone__e164"))
-    by_email = active.filter(kind=Entry.Kind.EMAIL, value__in=emails.values("email"))
-    by_email_domain = active.filter(_domain_matches(emails, "domain"), kind=Entry.Kind.DOMAIN)
-    by_website = active.filter(
-        _domain_matches(
-            Contact.objects.filter(pk=lead("contact_id", 2)).exclude(account__domain=""), "account__domain"
-        ),
-        kind=Entry.Kind.DOMAIN,
-    )
-    contact_ref = lead("contact_id", 2)
-    account_ref = Subquery(Contact.objects.filter(pk=lead("contact_id", 3)).order_by().values("account_id")[:1])
-    return [
-        _unblocked(by_phone, target=Block.Target.CONTACT, column="contact_id", ref=contact_ref),
-        _unblocked(by_email, target=Block.Target.CONTACT, column="contact_id", ref=contact_ref),
-        _unblocked(by_email_domain, target=Block.Target.CONTACT, column="contact_id", ref=contact_ref),
-        _unblocked(by_website, target=Block.Target.ACCOUNT, column="account_id", ref=account_ref),
-    ]
-
-
-_LEAD_FIELDS = {"customer_id": "customer_id", "contact_id": "contact_id"}
-
-
-def active_suppression_exists() -> Exists:
-    """Return an ``Exists`` over ``Lead`` rows: an active entry of the lead's customer matches its contact.
-
-    Use it as ``Lead.objects.filter(~active_suppression_exists())``: the live counterpart of suppression
-    blocks, true from the moment an entry commits until its rematch has blocked the contact (and false
-    again for a contact ops excepted by lifting that entry's block).
-    """
-    parts = _matching_entries(lead=lambda field, depth: _outer(_LEAD_FIELDS[field], depth))
-    ids = [part.values("pk") for part in parts]
-    return Exists(ids[0].union(*ids[1:], all=True))
-
-
-# The dial check's live look-up, written by hand: it runs before every call, and building the equivalent
-# ORM union costs more than the database does. Same rule as ``_matching_entries``: an active entry of the
-# customer matching the contact's numbers (or the dialled one), emails or email domains, or its account's
-# website (a domain covers its subdomains), that has no suppression block (active or lifted) for it on the
-# target that way of matching blocks: the contact for a number, an email or an email domain, the account for
-# the website (``suppressions.services.matching`` makes the blocks the same way). A block lifted on the
-# account is an exception for its website only, never for a contact's own email, and the other way round.
-# It reads its lead from a relation named ``subject`` (columns ``customer_id``, ``contact_id``,
-# ``account_id``) that the statement around it defines.
-#
-# The lead's few values are listed first, each with the target it blocks, and each is looked up, by a
-# subquery of its own, in the active-entry index on (customer, kind, value), whatever the planner estimates:
-# a customer's list may hold millions of entries, and scanning them costs seconds.
-_LIVE_SQL = """
-SELECT probe.entry_id AS id FROM (
-    SELECT (
-        SELECT e.id FROM suppressions_entry e
-        WHERE e.customer_id = subject.customer_id AND e.kind = wanted.kind AND e.value = wanted.value
-          AND e.removed_at IS NULL
-    ) AS entry_id, wanted.target
-    FROM (
-        SELECT 'phone' AS kind, CAST(%(number)s AS varchar) AS value, 'contact' AS target
-        UNION SELECT 'phone', p.e164, 'contact'
-            FROM subject JOIN campaigns_contactphone cp ON cp.contact_id = subject.contact_id
-            JOIN campaigns_phonenumber p ON p.id = cp.phone_id
-        UNION SELECT 'email', ce.email, 'contact'
-            FROM subject JOIN campaigns_contactemail ce ON ce.contact_id = subject.contact_id
-        UNION SELECT 'domain', suffix, target FROM ({domain_suffixes}) suffixes
-    ) wanted CROSS JOIN subject
-) probe CROSS JOIN subject
-WHERE probe.entry_id IS NOT NULL
-  AND NOT EXISTS (
-        SELECT 1 FROM campaigns_block b
-        WHERE b.evidence_type_id = %(entry_type)s AND b.evidence_id = probe.entry_id AND b.source = 'suppression'
-          AND b.target = probe.target
-          AND ((probe.target = 'contact' AND b.contact_id = subject.contact_id)
-               OR (probe.target = 'account' AND b.account_id = subject.account_id)))
-"""
-# Every domain of the contact's emails (blocking the contact) and of its account's website (blocking the
-# account), with each parent domain but the TLD.
-_DOMAINS = """
-SELECT 'contact' AS target, ce.domain FROM subject JOIN campaigns_contactemail ce ON ce.contact_id = subject.contact_id
-UNION SELECT 'account', a.domain FROM subject JOIN campaigns_account a ON a.id = subject.account_id WHERE a.domain <> ''
-"""
-_DOMAIN_SUFFIXES = {
-    "postgresql": f"SELECT d.target, unnest(suppressions_domain_suffixes(d.domain)) AS suffix FROM ({_DOMAINS}) d",
-    # The embedded SQLite demo has no suffix function: the same suffixes, by a recursive query.
-    "sqlite": f"""WITH RECURSIVE suffix(target, suffix) AS (
-        {_DOMAINS}
-        UNION SELECT target, substr(suffix, instr(suffix, '.') + 1) FROM suffix
-        WHERE instr(substr(suffix, instr(suffix, '.') + 1), '.') > 0
-    ) SELECT target, suffix FROM suffix""",
-}
-# The live look-up for one lead given by its ids, on its own.
+# The live look-up for one lead given by its ids, on its own (``suppressions.rules.live_entries_sql``).
 _LIVE_FOR_LEAD_SQL = """
 WITH subject AS (
     SELECT CAST(%(customer)s AS bigint) AS customer_id, CAST(%(contact)s AS bigint) AS contact_id,
@@ -184,16 +29,6 @@ WITH subject AS (
 )
 {live} ORDER BY id
 """
-
-
-def live_entries_sql() -> str:
-    """Return the live look-up as SQL selecting entry ids of the lead in the relation ``subject``, with the
-    named parameters ``number`` (the dialled number, or NULL) and ``entry_type`` (``live_entries_params``)."""
-    return _LIVE_SQL.format(domain_suffixes=_DOMAIN_SUFFIXES.get(connection.vendor, _DOMAIN_SUFFIXES["sqlite"]))
-
-
-def live_entries_params(phone_e164: str | None) -> dict[str, object]:
-    return {"number": phone_e164, "entry_type": _entry_ct_id()}
 
 
 def live_suppression_reasons(*, lead: Lead, phone_e164: str | None = None, audience: str = OPS) -> list[Reason]:

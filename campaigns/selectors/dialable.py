@@ -1,8 +1,9 @@
 """Which of a set of leads' numbers may be dialled, in one or two queries whatever the number of leads.
 
 The pull hands a caller up to 50 leads at once; asking ``can_dial`` once per number would cost a few
-queries each. The rule is the same: a number is stopped by an active block on the number or on the
-contact's use of it, within the block's reach; the most serious one is named with the ``explain`` sentence.
+queries each. The rule is the same (``campaigns.rules``): a number is stopped by an active block on the
+number or on the contact's use of it, within the block's reach; the most serious one is named with the
+``explain`` sentence.
 """
 
 from __future__ import annotations
@@ -12,14 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from campaigns.models import Block, Lead
-from campaigns.selectors.explaining import (
-    OPS,
-    Reason,
-    block_rank,
-    block_reaches_lead,
-    block_reasons,
-    blocks_for_sentences,
-)
+from campaigns.rules import NUMBER_TARGETS, block_active_sql, block_on_sql, block_reaches_lead
+from campaigns.selectors.explaining import OPS, Reason, block_rank, block_reasons, blocks_for_sentences
 from leadops.db import id_list, in_ids, prepared_cursor
 
 
@@ -35,7 +30,7 @@ class NumberCheck:
 
 
 # Each number of the contacts (rows with a link id), and the active blocks on it or on that contact's use of
-# it (rows with a block id).
+# it (rows with a block id), whatever their reach: the reach depends on the lead, and is the rule's in Python.
 _NUMBERS_SQL = f"""
 SELECT cp.id, cp.contact_id, cp.phone_id, cp.kind, p.e164, NULL
 FROM campaigns_contactphone cp JOIN campaigns_phonenumber p ON p.id = cp.phone_id
@@ -43,8 +38,8 @@ WHERE {in_ids("cp.contact_id")}
 UNION ALL
 SELECT NULL, cp.contact_id, cp.phone_id, NULL, NULL, b.id
 FROM campaigns_contactphone cp JOIN campaigns_block b ON b.phone_id = cp.phone_id
-WHERE {in_ids("cp.contact_id")} AND b.lifted_at IS NULL
-  AND (b.target = 'phone' OR (b.target = 'contact_phone' AND b.contact_id = cp.contact_id))
+WHERE {in_ids("cp.contact_id")} AND {block_active_sql("b")}
+  AND {block_on_sql("b", NUMBER_TARGETS, contact="cp.contact_id", phone="cp.phone_id")}
 """
 
 

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Block, ContactPhone, Lead
+from campaigns.rules import (
+    In,
+    block_on_lead,
+    block_on_sql,
+    block_reaches,
+    block_reaches_lead,
+    block_reaches_sql,
+    blocks_on_any,
+    blocks_stopping_lead,
+    is_number_block,
+)
 from campaigns.selectors.loading import lead_with_relations
 from leadops.db import Related, can_be_an_id, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
@@ -77,74 +87,47 @@ def block_rank(block: Block) -> tuple[int, int, float]:
     return (SOURCE_RANK[block.source], REACH_RANK[block.reach], -block.created_at.timestamp())
 
 
-def block_reaches_lead(block: Block, lead: Lead) -> bool:
-    """The reach rule of ``campaigns.services.statuses.block_reaches``, for one block and one loaded lead."""
-    if block.reach == Block.Reach.PLATFORM:
-        return True
-    if block.reach == Block.Reach.CUSTOMER:
-        return block.customer_id == lead.customer_id
-    return block.campaign_id == lead.campaign_id
-
-
-def _targets(lead: Lead, block: Block, phone_ids: set[int]) -> bool:
-    match block.target:
-        case Block.Target.LEAD:
-            return block.lead_id == lead.pk
-        case Block.Target.CONTACT:
-            return block.contact_id == lead.contact_id
-        case Block.Target.ACCOUNT:
-            return block.account_id == lead.contact.account_id
-        case Block.Target.PHONE:
-            return block.phone_id in phone_ids
-    return block.contact_id == lead.contact_id and block.phone_id in phone_ids
-
-
 def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) -> dict[int, list[Block]]:
     """Return, per lead, the active blocks that reach it, its contact, its account or the given numbers.
 
     One query whatever the number of leads; ``phone_ids`` maps each lead to the numbers to consider.
     """
     all_phones = set().union(*phone_ids.values()) if phone_ids else set()
-    contact_ids = {lead.contact_id for lead in leads}
-    targets = (
-        Q(target=Block.Target.LEAD, lead_id__in=[lead.pk for lead in leads])
-        | Q(target=Block.Target.CONTACT, contact_id__in=contact_ids)
-        | Q(target=Block.Target.ACCOUNT, account_id__in={lead.contact.account_id for lead in leads})
-    )
+    subject = {
+        "lead": In([lead.pk for lead in leads]),
+        "contact": In({lead.contact_id for lead in leads}),
+        "account": In({lead.contact.account_id for lead in leads}),
+    }
     if all_phones:
-        targets |= Q(target=Block.Target.PHONE, phone_id__in=all_phones) | Q(
-            target=Block.Target.CONTACT_PHONE, contact_id__in=contact_ids, phone_id__in=all_phones
-        )
-    # Narrow in SQL to blocks that can reach one of these leads; ``block_reaches_lead`` then matches each to its lead.
-    reachable = (
-        Q(reach=Block.Reach.PLATFORM)
-        | Q(reach=Block.Reach.CUSTOMER, customer_id__in={lead.customer_id for lead in leads})
-        | Q(reach=Block.Reach.CAMPAIGN, campaign_id__in={lead.campaign_id for lead in leads})
+        subject["phone"] = In(all_phones)
+    # Narrow in SQL to blocks that can reach one of these leads; the rule then matches each to its lead.
+    reachable = block_reaches(
+        customer_ref=In({lead.customer_id for lead in leads}), campaign_ref=In({lead.campaign_id for lead in leads})
     )
     blocks = list(
-        Block.objects.active()
-        .filter(targets, reachable)
-        .select_related("actor", "customer", "campaign", "phone", "contact", "account", "lead__contact")
+        Block.objects.filter(blocks_on_any(**subject), reachable).select_related(
+            "actor", "customer", "campaign", "phone", "contact", "account", "lead__contact"
+        )
     )
     return {
         lead.pk: sorted(
-            (b for b in blocks if block_reaches_lead(b, lead) and _targets(lead, b, phone_ids.get(lead.pk, set()))),
+            (
+                b
+                for b in blocks
+                if block_reaches_lead(b, lead) and block_on_lead(b, lead, phone_ids.get(lead.pk, set()))
+            ),
             key=block_rank,
         )
         for lead in leads
     }
 
 
-def _is_number_block(block: Block) -> bool:
-    return block.target in (Block.Target.PHONE, Block.Target.CONTACT_PHONE)
-
-
 def blocks_stopping_many(leads: list[Lead]) -> dict[int, tuple[list[Block], list[ContactPhone]]]:
     """Return, per lead, the active blocks that stop it and its contact's numbers that are still dialable.
 
     Three queries whatever the number of leads (their relations must be loaded: contact, campaign,
-    customer). Number blocks stop a lead only when together they leave it no number to dial: a contact
-    with one DNC number and one clean number is not stopped, and its DNC number is not listed.
+    customer). Number blocks stop a lead only when together they leave it no number to dial
+    (``campaigns.rules.blocks_stopping_lead``).
     """
     links_by_contact: dict[int, list[ContactPhone]] = {}
     for link in ContactPhone.objects.filter(contact_id__in={lead.contact_id for lead in leads}).select_related("phone"):
@@ -153,14 +136,10 @@ def blocks_stopping_many(leads: list[Lead]) -> dict[int, tuple[list[Block], list
     blocks_by_lead = _active_blocks_many(leads, phone_ids=phone_ids)
     result = {}
     for lead in leads:
-        blocks = blocks_by_lead[lead.pk]
-        blocked_phone_ids = {b.phone_id for b in blocks if _is_number_block(b)}
-        dialable = [
-            link for link in links_by_contact.get(lead.contact_id, []) if link.phone_id not in blocked_phone_ids
-        ]
-        if dialable:
-            blocks = [b for b in blocks if not _is_number_block(b)]
-        result[lead.pk] = (blocks, dialable)
+        links = links_by_contact.get(lead.contact_id, [])
+        blocks, dialable = blocks_stopping_lead(blocks_by_lead[lead.pk], [link.phone_id for link in links])
+        still = set(dialable)
+        result[lead.pk] = (blocks, [link for link in links if link.phone_id in still])
     return result
 
 
@@ -181,7 +160,7 @@ def explain_many(leads: list[Lead], *, audience: str = OPS) -> dict[int, list[Re
     for lead in leads:
         blocks, dialable = stopping[lead.pk]
         found = block_reasons(blocks, lead=lead, audience=audience)
-        if not dialable and not any(_is_number_block(b) for b in blocks):
+        if not dialable and not any(is_number_block(b) for b in blocks):
             found.append(
                 Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
             )
@@ -291,8 +270,8 @@ def _dial_check(
 
 # The dial check is the hot path: one hand-written statement finds the lead (within one customer's, for a
 # customer's key), whether the number is the contact's, the ids of the active blocks that reach the lead
-# or that number (the same rule as ``campaigns.services.statuses.block_reaches``), and the customer's
-# active suppression entries that match but have no block yet (``suppressions.selectors.live_entries_sql``),
+# or that number (``campaigns.rules``' SQL), and the customer's
+# active suppression entries that match but have no block yet (``suppressions.rules.live_entries_sql``),
 # and the customer's suppression uploads not yet in force (queued or reading), which hold every call until
 # they are read: a probe of the partial index ``upload_pending_customer``, which holds only those uploads.
 # Rows are loaded only to word a refusal. The statement is prepared once per connection (``leadops.db``):
@@ -313,21 +292,23 @@ FROM subject JOIN campaigns_contactphone cp ON cp.contact_id = subject.contact_i
 JOIN dialled ON dialled.id = cp.phone_id
 UNION ALL
 SELECT 'block', b.id
-FROM subject JOIN campaigns_block b ON b.lifted_at IS NULL
-  AND (b.reach = 'platform' OR (b.reach = 'customer' AND b.customer_id = subject.customer_id)
-       OR (b.reach = 'campaign' AND b.campaign_id = subject.campaign_id))
-  AND ((b.target = 'lead' AND b.lead_id = subject.id)
-       OR (b.target = 'contact' AND b.contact_id = subject.contact_id)
-       OR (b.target = 'account' AND b.account_id = subject.account_id)
-       OR (b.target = 'phone' AND b.phone_id = (SELECT id FROM dialled))
-       OR (b.target = 'contact_phone' AND b.contact_id = subject.contact_id
-           AND b.phone_id = (SELECT id FROM dialled)))
+FROM subject JOIN campaigns_block b ON {reaches}
+  AND {on_subject}
 UNION ALL
-SELECT 'entry', live.id FROM ({live}) live
+SELECT 'entry', live.id FROM ({{live}}) live
 UNION ALL
 SELECT 'pending', u.id
 FROM subject JOIN suppressions_upload u ON u.customer_id = subject.customer_id AND u.status IN ('queued', 'reading')
-"""
+""".format(
+    reaches=block_reaches_sql("b", customer="subject.customer_id", campaign="subject.campaign_id"),
+    on_subject=block_on_sql(
+        "b",
+        lead="subject.id",
+        contact="subject.contact_id",
+        account="subject.account_id",
+        phone="(SELECT id FROM dialled)",
+    ),
+)
 
 
 def _dial_lookup(
@@ -335,7 +316,7 @@ def _dial_lookup(
 ) -> tuple[bool, list[int], list[int], list[int]] | None:
     """Return whether the contact has the number, and the ids of the blocks, live entries and pending uploads
     that stop it; None when there is no such lead (of ``customer_id``)."""
-    from suppressions.selectors import live_entries_params, live_entries_sql  # suppressions builds on us
+    from suppressions.rules import live_entries_params, live_entries_sql  # suppressions builds on us
 
     params = {**live_entries_params(e164), "lead": lead_id, "scope": customer_id}
     with prepared_cursor() as cursor:
@@ -488,7 +469,7 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OP
         who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
     if block.is_platform_dnc and block.target == Block.Target.PHONE:
         state = f"{subject} is on the platform Do-Not-Call list"
-    elif _is_number_block(block):
+    elif is_number_block(block):
         state = f"{subject} may not be dialled {_reach_words(block)} ({block.get_reason_display()})"
     else:
         state = f"{subject} is disqualified {_reach_words(block)} ({block.get_reason_display()})"

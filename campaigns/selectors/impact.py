@@ -3,7 +3,7 @@
 Nothing here writes. Every answer is a few set-based queries whatever the size of the selection: a
 switchboard shared by 5,000 contacts costs the same handful of statements as a direct line.
 
-Mark Phone DNC is predicted with the status rule of ``campaigns.services.statuses`` evaluated as if the
+Mark Phone DNC is predicted with the status rule of ``campaigns.rules`` evaluated as if the
 new number blocks existed: a lead leaves the pool when no number is left that no active block stops and
 that is not one of the numbers being marked (``dialable_phones(...).exclude(phone in marked)``). Only the
 numbers change, so every other part of the rule keeps its current answer.
@@ -28,7 +28,7 @@ from campaigns.models import (
     LeadStatus,
     PhoneNumber,
 )
-from campaigns.services.statuses import dialable_phones
+from campaigns.rules import dialable_phones
 
 CONTACTS_SHOWN_PER_NUMBER = 50
 NUMBERS_SHOWN = 20

@@ -13,7 +13,8 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, PhoneNumber
+from campaigns.models import Account, Block, Campaign, Contact, Customer, Lead, PhoneNumber
+from campaigns.rules import leads_reached_by
 from campaigns.services.actors import Actor, actor_fields
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import ids_query
@@ -49,32 +50,6 @@ class BlockTarget:
             if owner is not None:
                 return owner.customer
         return None
-
-
-def leads_reached_by(blocks: QuerySet[Block]) -> QuerySet[Lead]:
-    """Return every lead whose status may depend on one of ``blocks`` (a superset is harmless).
-
-    A UNION of one indexed lookup per target kind: an OR across them would scan every lead.
-    """
-    by_lead = Lead.objects.filter(pk__in=blocks.filter(target=Block.Target.LEAD).values("lead_id"))
-    by_contact = Lead.objects.filter(
-        contact_id__in=blocks.filter(target__in=[Block.Target.CONTACT, Block.Target.CONTACT_PHONE]).values("contact_id")
-    )
-    by_account = Lead.objects.filter(
-        contact__account_id__in=blocks.filter(target=Block.Target.ACCOUNT).values("account_id")
-    )
-    by_phone = Lead.objects.filter(
-        contact_id__in=ContactPhone.objects.filter(
-            phone_id__in=blocks.filter(target=Block.Target.PHONE).values("phone_id")
-        ).values("contact_id")
-    )
-    # SQLite refuses ORDER BY inside a compound statement, so each part drops Lead's default ordering.
-    ids = (
-        by_lead.order_by()
-        .values("pk")
-        .union(*(part.order_by().values("pk") for part in (by_contact, by_account, by_phone)), all=True)
-    )
-    return Lead.objects.filter(pk__in=ids)
 
 
 def block_create(

@@ -20,8 +20,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from campaigns.models import Campaign, Lead, LeadStatus, User
+from campaigns.rules import lead_is_disqualified
 from campaigns.services.actors import Actor
-from campaigns.services.statuses import lead_is_disqualified, lead_statuses_recompute
+from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import Related, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
 
@@ -50,7 +51,8 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
     A suppression upload of the campaign's customer not yet in force holds the whole pull (no candidate at
     all): one uncorrelated EXISTS on a partial index, evaluated once per statement.
     """
-    from suppressions.selectors import active_suppression_exists, uploads_pending_exist
+    from suppressions.rules import active_suppression_exists
+    from suppressions.selectors import uploads_pending_exist
 
     customer = Campaign.objects.filter(pk=campaign_id).values("customer_id")[:1]
     return (

@@ -2,8 +2,9 @@
 
 A lead is Disqualified when an active block reaches it, its contact or its account (respecting the
 block's reach), or when none of its numbers may be dialled; otherwise Waiting while ``waiting_until`` is
-in the future; otherwise Eligible. The rule is written once, as SQL expressions, so recomputing the
-status of 5,000 or 500,000 leads is one UPDATE, never a loop of ``save()`` calls.
+in the future; otherwise Eligible. When a block reaches a lead is ``campaigns.rules``; its ORM condition is
+compiled into one UPDATE, so recomputing the status of 5,000 or 500,000 leads is one statement, never a loop
+of ``save()`` calls.
 """
 
 from __future__ import annotations
@@ -13,52 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from campaigns.models import Block, ContactPhone, Lead, LeadStatus
+from campaigns.models import Lead, LeadStatus
 
-
-def block_reaches(*, customer_ref, campaign_ref) -> Q:
-    """Return the condition under which an active block reaches a lead of that customer and campaign."""
-    return Q(lifted_at__isnull=True) & (
-        Q(reach=Block.Reach.PLATFORM)
-        | Q(reach=Block.Reach.CUSTOMER, customer_id=customer_ref)
-        | Q(reach=Block.Reach.CAMPAIGN, campaign_id=campaign_ref)
-    )
-
-
-def dialable_phones(*, contact_ref, customer_ref, campaign_ref) -> QuerySet[ContactPhone]:
-    """Return the contact's numbers that no active block stops, for a lead of that customer and campaign."""
-    reaches = block_reaches(customer_ref=customer_ref, campaign_ref=campaign_ref)
-    number_blocked = Exists(Block.objects.filter(reaches, target=Block.Target.PHONE, phone_id=OuterRef("phone_id")))
-    use_blocked = Exists(
-        Block.objects.filter(
-            reaches,
-            target=Block.Target.CONTACT_PHONE,
-            contact_id=OuterRef("contact_id"),
-            phone_id=OuterRef("phone_id"),
-        )
-    )
-    return ContactPhone.objects.filter(contact_id=contact_ref).filter(~number_blocked, ~use_blocked)
-
-
-def lead_is_disqualified() -> Q:
-    """Return the SQL condition, over ``Lead`` rows, that the lead is Disqualified."""
-    reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
-    on_lead = Exists(Block.objects.filter(reaches, target=Block.Target.LEAD, lead_id=OuterRef("pk")))
-    on_contact = Exists(Block.objects.filter(reaches, target=Block.Target.CONTACT, contact_id=OuterRef("contact_id")))
-    on_account = Exists(
-        Block.objects.filter(reaches, target=Block.Target.ACCOUNT, account__contacts=OuterRef("contact_id"))
-    )
-    no_number = ~Exists(
-        dialable_phones(
-            contact_ref=OuterRef("contact_id"),
-            customer_ref=OuterRef(OuterRef("customer_id")),
-            campaign_ref=OuterRef(OuterRef("campaign_id")),
-        )
-    )
-    return Q(on_lead) | Q(on_contact) | Q(on_account) | Q(no_number)
+# ``block_reaches`` and ``dialable_phones`` are re-exported for the readers that import them from here.
+from campaigns.rules import block_reaches, dialable_phones, lead_is_disqualified  # noqa: F401
 
 
 def status_expression(*, now: datetime) -> Case:

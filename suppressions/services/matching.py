@@ -30,6 +30,7 @@ from campaigns.models import Block, Customer, Lead
 from campaigns.services import lead_statuses_recompute
 from leadops.db import id_list, in_ids
 from suppressions.models import Entry, Upload
+from suppressions.rules import OWNERS, WAYS, match_from_sql
 
 logger = logging.getLogger(__name__)
 
@@ -71,68 +72,22 @@ def _select_block(target: str, *, contact: str, account: str) -> str:
     )
 
 
-def _not_blocked(target: str, column: str, ref: str) -> str:
-    return (
-        "NOT EXISTS (SELECT 1 FROM campaigns_block b WHERE b.evidence_type_id = %(ct)s AND b.evidence_id = e.id "
-        f"AND b.source = %(source)s AND b.target = '{target}' AND b.{column} = {ref})"
-    )
-
-
-def _domain_join(domain_column: str) -> str:
-    """Return a join of ``e`` (domain entries) to rows whose ``domain_column`` equals or is under e.value."""
-    if connection.vendor == "postgresql":
-        # Each domain's suffixes (a.b.acme.com → b.acme.com → acme.com) joined by equality: a hash join.
-        # Written inline rather than calling suppressions_domain_suffixes(): about 5x faster per row.
-        return (
-            "CROSS JOIN LATERAL (SELECT array_to_string(p.labels[i:], '.') AS suffix "
-            f"FROM (SELECT string_to_array({domain_column}, '.') AS labels) AS p, "
-            "generate_series(1, array_length(p.labels, 1) - 1) AS i) AS s "
-            "JOIN suppressions_entry e ON e.value = s.suffix"
-        )
-    return f"JOIN suppressions_entry e ON (e.value = {domain_column} OR {domain_column} LIKE '%%.' || e.value)"
-
-
 def _statements(*, entries_where: str, contacts_where: str, accounts_where: str) -> dict[str, list[str]]:
-    """Return the SELECTs of missing blocks per entry kind: phone, email, and for domains two (contacts'
-    email domains, accounts' websites)."""
-    entry_filter = "e.customer_id = %(customer)s AND e.removed_at IS NULL AND e.kind = '{kind}' AND " + entries_where
+    """Return the SELECTs of missing blocks per entry kind, one per way of matching (``suppressions.rules.WAYS``):
+    phone, email, and for domains two (contacts' email domains, accounts' websites)."""
+    owners_where = {Block.Target.CONTACT: contacts_where, Block.Target.ACCOUNT: accounts_where}
+    statements: dict[str, list[str]] = {}
     # Each statement is the SELECT of the blocks to add; ``_run_batch`` stages it, then inserts it.
-    contact_select = _select_block(Block.Target.CONTACT, contact="c.id", account=_NO_ID)
-    phone = (
-        contact_select + " FROM suppressions_entry e"
-        " JOIN campaigns_phonenumber p ON p.e164 = e.value"
-        " JOIN campaigns_contactphone cp ON cp.phone_id = p.id"
-        " JOIN campaigns_contact c ON c.id = cp.contact_id"
-        " LEFT JOIN suppressions_upload u ON u.id = e.upload_id"
-        " WHERE " + entry_filter.format(kind=Entry.Kind.PHONE) + " AND c.customer_id = %(customer)s AND "
-        f"{contacts_where} AND {_not_blocked(Block.Target.CONTACT, 'contact_id', 'c.id')}"
-    )
-    email = (
-        contact_select + " FROM suppressions_entry e"
-        " JOIN campaigns_contactemail ce ON ce.email = e.value"
-        " JOIN campaigns_contact c ON c.id = ce.contact_id"
-        " LEFT JOIN suppressions_upload u ON u.id = e.upload_id"
-        " WHERE " + entry_filter.format(kind=Entry.Kind.EMAIL) + " AND c.customer_id = %(customer)s AND "
-        f"{contacts_where} AND {_not_blocked(Block.Target.CONTACT, 'contact_id', 'c.id')}"
-    )
-    email_domain = (
-        contact_select + " FROM campaigns_contact c"
-        " JOIN campaigns_contactemail ce ON ce.contact_id = c.id "
-        + _domain_join("ce.domain")
-        + " LEFT JOIN suppressions_upload u ON u.id = e.upload_id"
-        " WHERE " + entry_filter.format(kind=Entry.Kind.DOMAIN) + " AND c.customer_id = %(customer)s AND "
-        f"{contacts_where} AND {_not_blocked(Block.Target.CONTACT, 'contact_id', 'c.id')}"
-    )
-    website = (
-        _select_block(Block.Target.ACCOUNT, contact=_NO_ID, account="a.id")
-        + " FROM campaigns_account a "
-        + _domain_join("a.domain")
-        + " LEFT JOIN suppressions_upload u ON u.id = e.upload_id"
-        " WHERE " + entry_filter.format(kind=Entry.Kind.DOMAIN) + " AND a.customer_id = %(customer)s "
-        "AND a.domain <> '' AND "
-        f"{accounts_where} AND {_not_blocked(Block.Target.ACCOUNT, 'account_id', 'a.id')}"
-    )
-    return {Entry.Kind.PHONE: [phone], Entry.Kind.EMAIL: [email], Entry.Kind.DOMAIN: [email_domain, website]}
+    for way in WAYS:
+        owner = f"{OWNERS[way.target][1]}.id"
+        select = _select_block(
+            way.target,
+            contact=owner if way.target == Block.Target.CONTACT else _NO_ID,
+            account=owner if way.target == Block.Target.ACCOUNT else _NO_ID,
+        )
+        tail = match_from_sql(way, entries_where=entries_where, owners_where=owners_where[way.target])
+        statements.setdefault(way.kind, []).append(select + tail)
+    return statements
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,251 @@
+"""When an active block reaches a lead: the one place the rule is written.
+
+A block stops a lead when it is **active** (not lifted), its **reach** covers the lead (platform-wide; or its
+customer is the lead's; or its campaign is the lead's) and its **target** is the lead's: the lead itself, its
+contact, its contact's account, one of the contact's numbers, or the contact's use of one of its numbers. A
+lead is Disqualified when a block on the lead, its contact or its account stops it, or when number blocks
+leave it no number to dial.
+
+The two tables below say it once; everything else here is produced from them, for each reader:
+
+* ORM conditions: ``block_reaches`` and ``block_on`` (a ``Q`` over ``Block`` rows), ``dialable_phones`` and
+  ``lead_is_disqualified`` (the status rule, compiled into the recompute's UPDATE and the pull's lease
+  statement), and the inverse ``leads_reached_by`` (the leads a set of blocks may touch);
+* SQL fragments for the hand-written hot paths (the dial check, the pull's numbers): ``block_reaches_sql``
+  and ``block_on_sql``, given the aliases of the statement around them;
+* Python, for blocks already loaded (``explain``): ``block_reaches_lead``, ``block_on_lead`` and
+  ``blocks_stopping_lead``.
+
+``tests/campaigns/test_block_rule_agreement.py`` holds every reader to the same answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from campaigns.models import Block, ContactPhone, Lead
+
+# What a block's reach compares with the lead: nothing (platform-wide), or one of the lead's scope keys.
+REACH_KEYS: dict[str, str | None] = {
+    Block.Reach.PLATFORM: None,
+    Block.Reach.CUSTOMER: "customer",
+    Block.Reach.CAMPAIGN: "campaign",
+}
+# What a block's target compares with the lead: each key is one of the lead's subjects ("lead" is the lead
+# itself, "account" its contact's account, "phone" one of its contact's numbers). The first key names the
+# leads a block may touch (``leads_reached_by``).
+TARGET_KEYS: dict[str, tuple[str, ...]] = {
+    Block.Target.LEAD: ("lead",),
+    Block.Target.CONTACT: ("contact",),
+    Block.Target.ACCOUNT: ("account",),
+    Block.Target.PHONE: ("phone",),
+    Block.Target.CONTACT_PHONE: ("contact", "phone"),
+}
+# The block's column holding each key.
+COLUMNS = {
+    "customer": "customer_id",
+    "campaign": "campaign_id",
+    "lead": "lead_id",
+    "contact": "contact_id",
+    "account": "account_id",
+    "phone": "phone_id",
+}
+# Blocks on the lead, its contact or its account stop it; number blocks stop a number, and the lead only when
+# they leave it none.
+LEAD_TARGETS = (Block.Target.LEAD, Block.Target.CONTACT, Block.Target.ACCOUNT)
+NUMBER_TARGETS = (Block.Target.PHONE, Block.Target.CONTACT_PHONE)
+
+
+@dataclass(frozen=True)
+class In:
+    """An ORM value for a key: the block's column is one of ``values``."""
+
+    values: Any
+
+
+@dataclass(frozen=True)
+class Through:
+    """An ORM value for a key reached by another lookup of ``Block``: ``Through("account__contacts", ref)``."""
+
+    lookup: str
+    value: Any
+
+
+def _lookup(key: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, In):
+        return {f"{COLUMNS[key]}__in": value.values}
+    if isinstance(value, Through):
+        return {value.lookup: value.value}
+    return {COLUMNS[key]: value}
+
+
+# --- ORM ------------------------------------------------------------------------------------------------
+
+
+def block_reaches(*, customer_ref: Any, campaign_ref: Any) -> Q:
+    """Return the condition, over ``Block`` rows, that an active block reaches a lead of that customer and
+    campaign (values, ``OuterRef``s, or ``In(...)`` for leads of several)."""
+    scope = {"customer": customer_ref, "campaign": campaign_ref}
+    reach = Q()
+    for kind, key in REACH_KEYS.items():
+        reach |= Q(reach=kind, **(_lookup(key, scope[key]) if key else {}))
+    return Q(lifted_at__isnull=True) & reach
+
+
+def block_on(kind: str, **subject: Any) -> Q:
+    """Return the condition, over ``Block`` rows, that a block of target ``kind`` is on ``subject``: a value
+    (or ``OuterRef``, ``In``, ``Through``) for each key of the kind (``TARGET_KEYS``)."""
+    return Q(target=kind, **{name: v for key in TARGET_KEYS[kind] for name, v in _lookup(key, subject[key]).items()})
+
+
+def blocks_on_any(kinds: Iterable[str] = TARGET_KEYS, **subject: Any) -> Q:
+    """Return the condition that a block is on ``subject`` by any of ``kinds`` whose keys ``subject`` gives."""
+    condition = Q()
+    for kind in kinds:
+        if all(key in subject for key in TARGET_KEYS[kind]):
+            condition |= block_on(kind, **subject)
+    return condition
+
+
+def dialable_phones(*, contact_ref, customer_ref, campaign_ref) -> QuerySet[ContactPhone]:
+    """Return the contact's numbers that no active block stops, for a lead of that customer and campaign."""
+    reaches = block_reaches(customer_ref=customer_ref, campaign_ref=campaign_ref)
+    # One EXISTS per kind: each is one probe of its own index.
+    use = {"contact": OuterRef("contact_id"), "phone": OuterRef("phone_id")}
+    stopped = [~Exists(Block.objects.filter(reaches, block_on(kind, **use))) for kind in NUMBER_TARGETS]
+    return ContactPhone.objects.filter(contact_id=contact_ref).filter(*stopped)
+
+
+# How a lead (seen from a query on ``Block`` one level below it) names each of its subjects.
+_LEAD_SUBJECT = {
+    "lead": OuterRef("pk"),
+    "contact": OuterRef("contact_id"),
+    # From a lead, its account is its contact's: a join on the block's side, never on the lead's (the
+    # recompute is an UPDATE of leads, which refuses joins).
+    "account": Through("account__contacts", OuterRef("contact_id")),
+}
+
+
+def lead_is_disqualified() -> Q:
+    """Return the condition, over ``Lead`` rows, that the lead is Disqualified."""
+    reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
+    on_lead = [Q(Exists(Block.objects.filter(reaches, block_on(kind, **_LEAD_SUBJECT)))) for kind in LEAD_TARGETS]
+    no_number = ~Exists(
+        dialable_phones(
+            contact_ref=OuterRef("contact_id"),
+            customer_ref=OuterRef(OuterRef("customer_id")),
+            campaign_ref=OuterRef(OuterRef("campaign_id")),
+        )
+    )
+    return functools.reduce(operator.or_, [*on_lead, Q(no_number)])
+
+
+# The inverse: for each first key of a target, the leads whose subject it is, given the blocks' column.
+def _leads_by(key: str, values: QuerySet) -> QuerySet[Lead]:
+    match key:
+        case "lead":
+            return Lead.objects.filter(pk__in=values)
+        case "contact":
+            return Lead.objects.filter(contact_id__in=values)
+        case "account":
+            return Lead.objects.filter(contact__account_id__in=values)
+        case "phone":
+            return Lead.objects.filter(
+                contact_id__in=ContactPhone.objects.filter(phone_id__in=values).values("contact_id")
+            )
+    raise ValueError(f"No lead has a subject {key!r}.")
+
+
+def leads_reached_by(blocks: QuerySet[Block]) -> QuerySet[Lead]:
+    """Return every lead whose status may depend on one of ``blocks`` (a superset is harmless: reach and
+    lifting are not looked at).
+
+    A UNION of one indexed lookup per subject the targets name first: an OR across them would scan every lead.
+    """
+    kinds_by_key: dict[str, list[str]] = {}
+    for kind, keys in TARGET_KEYS.items():
+        kinds_by_key.setdefault(keys[0], []).append(kind)
+    parts = [
+        _leads_by(key, blocks.filter(target__in=kinds).values(COLUMNS[key])).order_by().values("pk")
+        for key, kinds in kinds_by_key.items()
+    ]
+    # SQLite refuses ORDER BY inside a compound statement, so each part drops Lead's default ordering.
+    return Lead.objects.filter(pk__in=parts[0].union(*parts[1:], all=True))
+
+
+# --- SQL ------------------------------------------------------------------------------------------------
+
+
+def block_active_sql(block: str) -> str:
+    """Return SQL: the block (table alias ``block``) is not lifted."""
+    return f"{block}.lifted_at IS NULL"
+
+
+def block_reaches_sql(block: str, *, customer: str, campaign: str) -> str:
+    """Return SQL: the active block ``block`` reaches a lead whose customer and campaign ids are the SQL
+    expressions ``customer`` and ``campaign``."""
+    scope = {"customer": customer, "campaign": campaign}
+    reach = " OR ".join(
+        f"({block}.reach = '{kind}'" + (f" AND {block}.{COLUMNS[key]} = {scope[key]})" if key else ")")
+        for kind, key in REACH_KEYS.items()
+    )
+    return f"{block_active_sql(block)} AND ({reach})"
+
+
+def block_on_sql(block: str, kinds: Iterable[str] = TARGET_KEYS, **subject: str) -> str:
+    """Return SQL: the block ``block`` is on ``subject`` by one of ``kinds``, each key of ``subject`` an SQL
+    expression (``contact="subject.contact_id"``); kinds whose keys ``subject`` lacks are left out."""
+    parts = [
+        " AND ".join(
+            [f"{block}.target = '{kind}'", *(f"{block}.{COLUMNS[key]} = {subject[key]}" for key in TARGET_KEYS[kind])]
+        )
+        for kind in kinds
+        if all(key in subject for key in TARGET_KEYS[kind])
+    ]
+    return "(" + " OR ".join(f"({part})" for part in parts) + ")"
+
+
+# --- Python, for loaded blocks --------------------------------------------------------------------------
+
+
+def block_reaches_lead(block: Block, lead: Lead) -> bool:
+    """Return whether the active ``block`` reaches ``lead`` (the rule of ``block_reaches``, for one loaded lead)."""
+    if block.lifted_at is not None:
+        return False
+    key = REACH_KEYS[block.reach]
+    scope = {"customer": lead.customer_id, "campaign": lead.campaign_id}
+    return key is None or getattr(block, COLUMNS[key]) == scope[key]
+
+
+def block_on_lead(block: Block, lead: Lead, phone_ids: Collection[int]) -> bool:
+    """Return whether ``block`` is on ``lead`` (its contact needs loading for the account), or on one of
+    ``phone_ids`` (the contact's numbers to consider)."""
+    subject = {
+        "lead": {lead.pk},
+        "contact": {lead.contact_id},
+        "account": {lead.contact.account_id},
+        "phone": phone_ids,
+    }
+    return all(getattr(block, COLUMNS[key]) in subject[key] for key in TARGET_KEYS[block.target])
+
+
+def is_number_block(block: Block) -> bool:
+    return block.target in NUMBER_TARGETS
+
+
+def blocks_stopping_lead(blocks: list[Block], phone_ids: Iterable[int]) -> tuple[list[Block], list[int]]:
+    """Given the active blocks that reach a lead and are on it or on its numbers, return those that stop it and
+    the ids of its numbers still dialable (``phone_ids`` in their order).
+
+    Number blocks stop the lead only when together they leave it no number to dial: a contact with one DNC
+    number and one clean number is not stopped, and its DNC number is not listed.
+    """
+    blocked = {block.phone_id for block in blocks if is_number_block(block)}
+    dialable = [pk for pk in phone_ids if pk not in blocked]
+    return ([b for b in blocks if not is_number_block(b)] if dialable else list(blocks)), dialable
