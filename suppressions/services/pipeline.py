@@ -580,8 +580,9 @@ def upload_process(*, upload_id: int) -> Upload:
             evidence_type=ContentType.objects.get_for_model(Entry),
             evidence_id__in=Entry.objects.filter(upload_id=upload_id).values("pk"),
         )
+        # Done and unclaimed in one statement: whoever sees it done never sees it still claimed.
         Upload.objects.filter(pk=upload_id, status=Upload.Status.MATCHING).update(
-            status=Upload.Status.DONE, blocks_created=blocks.count(), finished_at=timezone.now()
+            status=Upload.Status.DONE, blocks_created=blocks.count(), finished_at=timezone.now(), claimed_by=""
         )
         return Upload.objects.get(pk=upload_id)
     finally:
