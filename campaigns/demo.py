@@ -54,6 +54,7 @@ from leadops.errors import LeadopsError
 from leadops.normalizing import format_phone, normalize_phone
 from suppressions.crm.models import CrmConnection
 from suppressions.crm.services import crm_events_process, crm_events_receive, crm_rule_templates_add
+from suppressions.crm.services.connections import crm_connection_create
 from suppressions.services.pipeline import upload_process
 from suppressions.services.uploads import upload_create
 
@@ -648,8 +649,10 @@ class _Builder:
 
     def _crm_sync(self, t: _Tenant) -> None:
         """The customer's HubSpot says Severn Logistics is a customer: the standard rule disqualifies it."""
-        connection = CrmConnection.objects.create(customer=t.customer, name="HubSpot", kind=CrmConnection.Kind.HUBSPOT)
-        crm_rule_templates_add(customer=t.customer)
+        connection = crm_connection_create(
+            customer=t.customer, name="HubSpot", kind=CrmConnection.Kind.HUBSPOT, actor=self.ops
+        )
+        crm_rule_templates_add(customer=t.customer, actor=self.ops)
         existing = t.featured_accounts["existing"]
         company = {"action": "upsert", "object_type": "company"}
         crm_events_receive(

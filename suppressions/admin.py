@@ -32,7 +32,7 @@ from suppressions.admin_forms import RemoveForm, SuppressionConfirmForm, Suppres
 from suppressions.models import Entry, RejectedRow, Upload
 from suppressions.resources import EntryExportResource
 from suppressions.selectors import entries_visible_to, upload_preview, uploads_visible_to
-from suppressions.services import entries_remove, upload_create, upload_remove
+from suppressions.services import entries_remove, upload_create, uploads_remove
 
 _TOKEN_SALT = "suppressions.admin.import"
 _TOKEN_MAX_AGE = 60 * 60
@@ -294,10 +294,13 @@ class UploadAdmin(admin.ModelAdmin):
 
     @admin.action(description="Remove the entries of selected uploads (lifts their blocks)", permissions=["remove"])
     def remove_uploads(self, request, queryset):
-        def perform(reason: str) -> int:
-            return sum(upload_remove(upload=upload, actor=request.user, reason=reason) for upload in queryset)
-
-        return _remove_view(self, request, queryset, title="Remove uploads' entries", perform=perform)
+        return _remove_view(
+            self,
+            request,
+            queryset,
+            title="Remove uploads' entries",
+            perform=lambda reason: uploads_remove(uploads=queryset, actor=request.user, reason=reason),
+        )
 
     def get_urls(self):
         own = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Model, QuerySet
+from django.forms import BaseModelFormSet, ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -23,6 +24,22 @@ def take_over(obj: Model, saved: Model) -> None:
     """
     obj.pk = saved.pk
     obj.refresh_from_db()
+
+
+def formset_changes(formset: BaseModelFormSet) -> tuple[list[ModelForm], list[ModelForm]]:
+    """Return the forms of ``formset`` that add a row, and those that change one, as ``formset.save()`` would
+    find them (no inline here offers deletion)."""
+    added = [form for form in formset.extra_forms if form.has_changed()]
+    changed = [form for form in formset.initial_forms if form.instance.pk is not None and form.has_changed()]
+    return added, changed
+
+
+def formset_saved(formset: BaseModelFormSet, *, new: list[Model], changed: list[tuple[Model, ModelForm]]) -> None:
+    """Record on ``formset`` what the services saved for it, as ``formset.save()`` does: the admin's log entry
+    (``construct_change_message``) names the rows added and the fields changed from these."""
+    formset.new_objects = new
+    formset.changed_objects = [(obj, form.changed_data) for obj, form in changed]
+    formset.deleted_objects = []
 
 
 class ListAtScale:

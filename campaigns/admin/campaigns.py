@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count
 from django.utils.html import format_html_join
 
@@ -10,10 +11,12 @@ from campaigns.admin.base import (
     KeepsHistory,
     ListAtScale,
     changelist_url,
+    formset_changes,
+    formset_saved,
     take_over,
 )
 from campaigns.imports.models import FitRule
-from campaigns.imports.services import fit_rules_changed
+from campaigns.imports.services import FIT_RULE_FIELDS, FitRuleSpec, fit_rules_save
 from campaigns.models import (
     Campaign,
     Customer,
@@ -23,9 +26,14 @@ from campaigns.models import (
 from campaigns.services import (
     campaign_create,
     campaign_update,
+    disposition_create,
+    disposition_update,
 )
 
 # --- campaigns ------------------------------------------------------------------------------------
+
+
+DISPOSITION_FIELDS = ("code", "label", "effect", "is_active", "sort_order")
 
 
 class DispositionInline(admin.TabularInline):
@@ -42,8 +50,39 @@ class FitRuleInline(admin.TabularInline):
 
     model = FitRule
     extra = 0
-    fields = ("field", "operator", "values", "minimum", "maximum", "is_active")
+    fields = FIT_RULE_FIELDS
     can_delete = False
+
+
+def _dispositions_save(formset, *, campaign: Campaign, actor) -> None:
+    added, changed = formset_changes(formset)
+    new = [
+        disposition_create(
+            campaign=campaign, **{name: f.cleaned_data[name] for name in DISPOSITION_FIELDS}, actor=actor
+        )
+        for f in added
+    ]
+    for f in changed:
+        disposition_update(
+            disposition=f.instance, **{name: f.cleaned_data[name] for name in DISPOSITION_FIELDS}, actor=actor
+        )
+    formset_saved(formset, new=new, changed=[(f.instance, f) for f in changed])
+
+
+def _fit_rules_save(formset, *, campaign: Campaign, actor) -> bool:
+    """Save the inline's new and changed fit rules in one service call; return whether any was saved."""
+    added, changed = formset_changes(formset)
+    if not (added or changed):
+        formset_saved(formset, new=[], changed=[])
+        return False
+    saved = fit_rules_save(
+        campaign=campaign,
+        added=[FitRuleSpec.of(f.cleaned_data) for f in added],
+        changed={f.instance.pk: FitRuleSpec.of(f.cleaned_data) for f in changed},
+        actor=actor,
+    )
+    formset_saved(formset, new=saved[: len(added)], changed=[(f.instance, f) for f in changed])
+    return True
 
 
 @admin.register(Campaign)
@@ -67,11 +106,15 @@ class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
         # A new campaign gets the default disposition catalogue from campaign_create; edit it afterwards.
         return [DispositionInline, FitRuleInline] if obj is not None else []
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if any(formset.model is FitRule and formset.has_changed() for formset in formsets):
-            fit_rules_changed(campaign=form.instance)
-            messages.info(request, "The campaign's leads are being re-evaluated against its fit rules.")
+    def save_formset(self, request, form, formset, change):
+        """Save the disposition catalogue and the fit rules through their services, never the formset itself."""
+        if formset.model is Disposition:
+            _dispositions_save(formset, campaign=form.instance, actor=request.user)
+        elif formset.model is FitRule:
+            if _fit_rules_save(formset, campaign=form.instance, actor=request.user):
+                messages.info(request, "The campaign's leads are being re-evaluated against its fit rules.")
+        else:
+            raise ImproperlyConfigured(f"No service saves the {formset.model._meta.verbose_name} inline.")
 
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {
@@ -124,6 +167,18 @@ class DispositionAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
     list_select_related = ("campaign__customer",)
     search_fields = ("label", "code", "campaign__name")
     autocomplete_fields = ("campaign",)
+    fields = ("campaign", *DISPOSITION_FIELDS)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A disposition stays in its campaign's catalogue: the calls that recorded it are that campaign's.
+        return ("campaign",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in DISPOSITION_FIELDS}
+        if change:
+            disposition_update(disposition=obj, **fields, actor=request.user)
+            return
+        take_over(obj, disposition_create(campaign=form.cleaned_data["campaign"], **fields, actor=request.user))
 
     @admin.display(description="Customer", ordering="campaign__customer__name")
     def customer(self, obj: Disposition) -> Customer:

@@ -43,8 +43,8 @@ from campaigns.selectors.impact import (
     phone_dnc_impact,
     sharers_of_blocked_numbers,
 )
-from campaigns.services.calls import lead_reopen, lead_unqualify
-from campaigns.services.undisqualify import lead_undisqualify, why_actor_may_not_lift
+from campaigns.services.calls import leads_reopen, leads_unqualify
+from campaigns.services.undisqualify import leads_undisqualify, why_actor_may_not_lift
 from campaigns.services.workflows import (
     accounts_disqualify,
     blocks_undisqualify,
@@ -341,30 +341,34 @@ def undisqualify_leads(modeladmin, request, queryset):
     choices = [(item["block"].pk, item["sentence"]) for row in rows for item in row["blocks"]]
     form = UndisqualifyForm(flow.data, block_choices=list(dict(choices).items()))
     if flow.confirmed and form.is_valid():
-        chosen = set(form.cleaned_data["blocks"])
-        results = []
-        for lead in leads:
-            result = lead_undisqualify(
-                lead=lead, actor=request.user, reason=form.cleaned_data["reason"], block_ids=chosen
+        try:
+            results = leads_undisqualify(
+                leads=queryset,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                block_ids=set(form.cleaned_data["blocks"]),
             )
-            results.append({"lead": lead, "result": result})
-        flow.log(leads, f"Undisqualified: {form.cleaned_data['reason']}")
-        return flow.render(
-            "undisqualify_result",
-            title="Undisqualify: done",
-            results=[
-                {
-                    "lead": r["lead"],
-                    "status": LeadStatus(r["result"].status).label,
-                    "lifted": [block_sentence(b, lead=r["lead"]) for b in r["result"].lifted],
-                    "kept": [
-                        {"sentence": block_sentence(k.block, lead=r["lead"]) if k.block else "", "why": k.why}
-                        for k in r["result"].kept
-                    ],
-                }
-                for r in results
-            ],
-        )
+        except LeadopsError as exc:
+            form.add_error(None, exc.message)
+        else:
+            flow.log(leads, f"Undisqualified: {form.cleaned_data['reason']}")
+            return flow.render(
+                "undisqualify_result",
+                title="Undisqualify: done",
+                results=[
+                    {
+                        "lead": lead,
+                        "status": LeadStatus(result.status).label,
+                        "lifted": [block_sentence(b, lead=lead) for b in result.lifted],
+                        "kept": [
+                            {"sentence": block_sentence(k.block, lead=lead) if k.block else "", "why": k.why}
+                            for k in result.kept
+                        ],
+                    }
+                    for lead in leads
+                    if (result := results.get(lead.pk)) is not None
+                ],
+            )
     return flow.render("undisqualify_confirmation", title="Undisqualify leads", form=form, rows=rows)
 
 
@@ -444,26 +448,22 @@ def unqualify_leads(modeladmin, request, queryset):
         return refused
     form = UnqualifyForm(flow.data)
     if flow.confirmed and form.is_valid():
-        done, refused_leads = [], []
-        for lead in queryset.select_related("campaign"):
-            try:
-                lead_unqualify(
-                    lead=lead,
-                    reason=form.cleaned_data["reason"],
-                    actor=request.user,
-                    note=form.cleaned_data["note"],
-                    note_shown=form.cleaned_data["note_shown"],
-                )
-            except LeadopsError as exc:
-                refused_leads.append(f"{lead}: {exc.message}")
-            else:
-                done.append(lead)
         label = Block.Reason(form.cleaned_data["reason"]).label
-        flow.log(done, f"Unqualified ({label}).")
-        flow.message(f"Unqualified {_plural(len(done), 'lead')} ({label}).")
-        for text in refused_leads:
-            flow.message(text, messages.WARNING)
-        return flow.done()
+        try:
+            blocks = leads_unqualify(
+                leads=queryset,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                note_shown=form.cleaned_data["note_shown"],
+            )
+        except LeadopsError as exc:
+            # All or nothing: the service changed nothing; say why on the same page, the choices kept.
+            form.add_error(None, exc.message)
+        else:
+            flow.log(Lead.objects.filter(pk__in=[b.lead_id for b in blocks]), f"Unqualified ({label}).")
+            flow.message(f"Unqualified {_plural(len(blocks), 'lead')} ({label}).")
+            return flow.done()
     return flow.render(
         "unqualify_confirmation", title="Unqualify leads", form=form, impact=leads_in_pool_impact(queryset)
     )
@@ -477,16 +477,19 @@ def reopen_leads(modeladmin, request, queryset):
         return refused
     form = ReopenForm(flow.data)
     if flow.confirmed and form.is_valid():
-        reopened = [
-            lead for lead in queryset if lead_reopen(lead=lead, actor=request.user, reason=form.cleaned_data["reason"])
-        ]
-        flow.log(reopened, f"Reopened: {form.cleaned_data['reason']}")
-        nothing = len(flow.queryset) - len(reopened)
-        text = f"Reopened {_plural(len(reopened), 'lead')}."
-        if nothing:
-            text += f" {_plural(nothing, 'lead')} had nothing to reopen (Undisqualify lifts other blocks)."
-        flow.message(text)
-        return flow.done()
+        selected = queryset.count()
+        try:
+            reopened = leads_reopen(leads=queryset, actor=request.user, reason=form.cleaned_data["reason"])
+        except LeadopsError as exc:
+            form.add_error(None, exc.message)
+        else:
+            flow.log(Lead.objects.filter(pk__in=reopened.lead_ids), f"Reopened: {form.cleaned_data['reason']}")
+            nothing = selected - len(reopened.lead_ids)
+            text = f"Reopened {_plural(len(reopened.lead_ids), 'lead')}."
+            if nothing:
+                text += f" {_plural(nothing, 'lead')} had nothing to reopen (Undisqualify lifts other blocks)."
+            flow.message(text)
+            return flow.done()
     return flow.render("reopen_confirmation", title="Reopen leads", form=form)
 
 

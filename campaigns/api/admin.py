@@ -6,11 +6,12 @@ Django autodiscovers only ``campaigns/admin/`` (its ``__init__``), which imports
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from campaigns.models import ApiKey
-from campaigns.services.api_keys import api_key_create, api_key_revoke
+from campaigns.services.api_keys import api_key_create, api_key_rename, api_keys_revoke
 
 
 @admin.register(ApiKey)
@@ -32,7 +33,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
         if change:
-            obj.save(update_fields=["name"])
+            api_key_rename(api_key=obj, name=obj.name, actor=request.user)
             return
         api_key, key = api_key_create(name=obj.name, customer=obj.customer, actor=request.user)
         obj.pk = api_key.pk
@@ -44,9 +45,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected API keys", permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        revoked = 0
-        for api_key in queryset.filter(revoked_at__isnull=True):
-            api_key_revoke(api_key=api_key, actor=request.user)
-            self.log_change(request, api_key, "Revoked")
-            revoked += 1
-        self.message_user(request, f"Revoked {revoked} API key(s); requests with them now get 401.")
+        revoked = api_keys_revoke(api_keys=queryset, actor=request.user)
+        if revoked:
+            LogEntry.objects.log_actions(
+                user_id=request.user.pk,
+                queryset=ApiKey.objects.filter(pk__in=revoked),
+                action_flag=CHANGE,
+                change_message="Revoked",
+            )
+        self.message_user(request, f"Revoked {len(revoked)} API key(s); requests with them now get 401.")

@@ -17,7 +17,9 @@ from django.utils.html import format_html, format_html_join
 from campaigns.imports.columns import FIELDS, IGNORE
 from campaigns.imports.models import FitRule, LeadImport, LeadImportIssue
 from campaigns.imports.services import (
-    fit_rules_changed,
+    FIT_RULE_FIELDS,
+    FitRuleSpec,
+    fit_rules_save,
     lead_import_confirm,
     lead_import_create,
     lead_import_preview,
@@ -254,12 +256,22 @@ class FitRuleAdmin(admin.ModelAdmin):
     search_fields = ["campaign__name", "values"]
     autocomplete_fields = ["campaign"]
     list_select_related = ["campaign"]
+    fields = ["campaign", *FIT_RULE_FIELDS]
 
     def has_delete_permission(self, request, obj=None):
         # A rule is the evidence of its blocks: switch it off (its blocks are lifted) instead of deleting it.
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        # A rule stays its campaign's: it is the evidence of that campaign's fit blocks.
+        return ("campaign",) if obj is not None else ()
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        fit_rules_changed(campaign=obj.campaign)
+        spec = FitRuleSpec.of(form.cleaned_data)
+        if change:
+            fit_rules_save(campaign=obj.campaign, changed={obj.pk: spec}, actor=request.user)
+        else:
+            (rule,) = fit_rules_save(campaign=form.cleaned_data["campaign"], added=[spec], actor=request.user)
+            obj.pk = rule.pk
+            obj.refresh_from_db()
         messages.info(request, f"The leads of {obj.campaign} are being re-evaluated against its fit rules.")

@@ -23,3 +23,8 @@ def actor_may(actor: Actor, permission: str) -> bool:
     if isinstance(actor, User):
         return actor.is_active and actor.has_perm(permission)
     return True
+
+
+def actor_label(actor: Actor) -> str:
+    """Return who ``actor`` is in a log line: the user's username, or the job's name."""
+    return actor.get_username() if isinstance(actor, User) else actor

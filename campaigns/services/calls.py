@@ -6,11 +6,12 @@ two writes on one lead never interleave, and ends with the one status recompute.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.models import (
@@ -23,9 +24,12 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
-from campaigns.services.actors import Actor, actor_may
+from campaigns.rules import leads_reached_by
+from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
+from campaigns.services.inserting import rows_insert_select
 from campaigns.services.statuses import lead_statuses_recompute
+from leadops.db import id_list, ids_query, in_ids
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, format_phone, normalize_phone
 
@@ -300,13 +304,94 @@ def meeting_outcome_set(*, meeting: Meeting, outcome: str, actor: Actor, now: da
     return meeting
 
 
-def _unqualifications(lead: Lead):
-    """Return the active blocks that unqualify ``lead``: ops' unqualify reasons and the attempt cap."""
+def _lock_leads(leads: QuerySet[Lead]) -> list[Lead]:
+    """Lock the rows of ``leads`` in primary-key order (the order every selection-wide write takes them in)."""
+    return list(
+        Lead.objects.select_for_update(of=("self",))
+        .filter(pk__in=leads.order_by().values("pk"))
+        .select_related("campaign", "customer", "contact")
+        .order_by("pk")
+    )
+
+
+def _unqualifications(lead_ids: list[int]) -> QuerySet[Block]:
+    """Return the active blocks that unqualify these leads: ops' unqualify reasons and the attempt cap."""
     return Block.objects.active().filter(
         Q(source=Block.Source.OPS_DISQUALIFY, reason__in=UNQUALIFY_REASONS) | Q(source=Block.Source.UNREACHABLE),
         target=Block.Target.LEAD,
-        lead_id=lead.pk,
+        lead_id__in=ids_query(lead_ids),
     )
+
+
+def _named(leads: list[Lead], existing: dict[int, Block], *, shown: int = 5) -> str:
+    names = [f"{lead} ({lead.contact}, {lead.campaign}: {existing[lead.pk].get_reason_display()})" for lead in leads]
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def leads_unqualify(
+    *, leads: QuerySet[Lead], reason: str, actor: Actor, note: str = "", note_shown: bool = False
+) -> list[Block]:
+    """Take every lead of ``leads`` out of its campaign's pool as unqualified, for one of ``UNQUALIFY_REASONS``.
+
+    Return one block per lead, in lead order (target the lead, reach its campaign, source the Disqualify
+    workflow). All or nothing: a lead already unqualified for another reason refuses the whole selection
+    (``conflict``, naming it: reopen it first) and nothing changes. A lead unqualified with the same reason
+    keeps its block, so a repeat call changes nothing. One transaction of a few statements whatever the
+    number of leads: the blocks are one ``INSERT … SELECT`` and the statuses one recompute.
+    """
+    if reason not in UNQUALIFY_REASONS:
+        choices = ", ".join(str(Block.Reason(r).label) for r in UNQUALIFY_REASONS)
+        raise LeadopsError(f"Choose one of: {choices}.", field="reason")
+    now = timezone.now()
+    template = Block(
+        target=Block.Target.LEAD,
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=reason,
+        reach=Block.Reach.CAMPAIGN,
+        note=note or "",
+        note_shown=note_shown,
+        created_at=now,
+        **actor_fields(actor, user_field="actor", job_field="actor_job"),
+    )
+    template.full_clean(exclude=["lead", "customer", "campaign"], validate_constraints=False)
+    with transaction.atomic():
+        locked = _lock_leads(leads)
+        ids = [lead.pk for lead in locked]
+        # The one active Disqualify block a lead may have (the unique constraint's key for a lead target).
+        mine = Block.objects.active().filter(
+            target=Block.Target.LEAD,
+            source=Block.Source.OPS_DISQUALIFY,
+            reach=Block.Reach.CAMPAIGN,
+            evidence_type__isnull=True,
+            lead_id__in=ids_query(ids),
+        )
+        existing = {block.lead_id: block for block in mine}
+        refused = [lead for lead in locked if lead.pk in existing and existing[lead.pk].reason != reason]
+        if len(refused) == 1 and len(locked) == 1:
+            raise LeadopsError(
+                f"The lead is already unqualified ({existing[refused[0].pk].get_reason_display()}); reopen it first.",
+                field="reason",
+                code="conflict",
+            )
+        if refused:
+            raise LeadopsError(
+                f"{_named(refused, existing)} {'is' if len(refused) == 1 else 'are'} already unqualified for "
+                "another reason: reopen them first, or leave them out. Nothing was changed.",
+                field="reason",
+                code="conflict",
+            )
+        new = [pk for pk in ids if pk not in existing]
+        if new:
+            created = rows_insert_select(
+                template,
+                columns={"lead_id": "l.id", "customer_id": "l.customer_id", "campaign_id": "l.campaign_id"},
+                select_from=f"FROM {Lead._meta.db_table} l WHERE {in_ids('l.id')}",
+                params=[id_list(new)],
+            )
+            lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(created))), now=now)
+        by_lead = {block.lead_id: block for block in mine.filter(reason=reason)}
+    return [by_lead[pk] for pk in ids]
 
 
 def lead_unqualify(*, lead: Lead, reason: str, actor: Actor, note: str = "", note_shown: bool = False) -> Block:
@@ -314,33 +399,47 @@ def lead_unqualify(*, lead: Lead, reason: str, actor: Actor, note: str = "", not
 
     Return the block (target the lead, reach the campaign, source the Disqualify workflow). A repeat with
     the same reason returns the block already there; another reason while one is active is refused: reopen
-    the lead first.
+    the lead first. ``leads_unqualify`` for one lead.
     """
-    if reason not in UNQUALIFY_REASONS:
-        choices = ", ".join(str(Block.Reason(r).label) for r in UNQUALIFY_REASONS)
-        raise LeadopsError(f"Choose one of: {choices}.", field="reason")
+    blocks = leads_unqualify(
+        leads=Lead.objects.filter(pk=lead.pk), reason=reason, actor=actor, note=note, note_shown=note_shown
+    )
+    if not blocks:
+        raise Lead.DoesNotExist(f"Lead {lead.pk} no longer exists.")
+    return blocks[0]
+
+
+@dataclass(frozen=True)
+class Reopened:
+    """What ``leads_reopen`` did: the leads that had something to reopen, and how many blocks it lifted."""
+
+    lead_ids: list[int] = field(default_factory=list)
+    lifted: int = 0
+
+
+def leads_reopen(*, leads: QuerySet[Lead], actor: Actor, reason: str) -> Reopened:
+    """Lift what unqualified each lead of ``leads`` (ops' unqualify reasons and the attempt cap).
+
+    Reopening after the attempt cap starts the count of attempts again. Other blocks (a Do Not Call, a
+    suppression) stay: they are Undisqualify's. One transaction, the same few statements whatever the
+    number of leads; a failure leaves every lead as it was. A repeat finds nothing to lift and changes nothing.
+    """
+    if not actor_may(actor, REOPEN_PERMISSION):
+        raise LeadopsError("You do not have the permission to reopen leads.", code="permission_denied")
+    if not (reason or "").strip():
+        raise LeadopsError("Say why the leads are reopened.", field="reason")
     with transaction.atomic():
-        lead = _lock_lead(lead)
-        existing = _unqualifications(lead).filter(source=Block.Source.OPS_DISQUALIFY).first()
-        if existing is not None:
-            if existing.reason == reason:
-                return existing
-            raise LeadopsError(
-                f"The lead is already unqualified ({existing.get_reason_display()}); reopen it first.",
-                field="reason",
-                code="conflict",
-            )
-        block, _ = block_create(
-            target=BlockTarget(lead=lead),
-            source=Block.Source.OPS_DISQUALIFY,
-            reason=reason,
-            reach=Block.Reach.CAMPAIGN,
-            campaign=lead.campaign,
-            actor=actor,
-            note=note,
-            note_shown=note_shown,
+        ids = [lead.pk for lead in _lock_leads(leads)]
+        found = list(_unqualifications(ids).values_list("pk", "lead_id", "reason"))
+        if not found:
+            return Reopened()
+        lifted = blocks_lift(
+            blocks=Block.objects.filter(pk__in=ids_query([pk for pk, _, _ in found])), actor=actor, reason=reason
         )
-    return block
+        counting_again = sorted({lead_id for _, lead_id, why in found if why == Block.Reason.UNREACHABLE})
+        if counting_again:
+            Lead.objects.filter(pk__in=ids_query(counting_again)).update(attempts=0, updated_at=timezone.now())
+    return Reopened(lead_ids=sorted({lead_id for _, lead_id, _ in found}), lifted=lifted)
 
 
 def lead_reopen(*, lead: Lead, actor: Actor, reason: str) -> int:
@@ -348,14 +447,6 @@ def lead_reopen(*, lead: Lead, actor: Actor, reason: str) -> int:
 
     Reopening after the attempt cap starts the count of attempts again. Other blocks (a Do Not Call, a
     suppression) stay: they are Undisqualify's. A repeat finds nothing to lift and changes nothing.
+    ``leads_reopen`` for one lead.
     """
-    if not actor_may(actor, REOPEN_PERMISSION):
-        raise LeadopsError("You do not have the permission to reopen leads.", code="permission_denied")
-    with transaction.atomic():
-        lead = _lock_lead(lead)
-        blocks = _unqualifications(lead)
-        reset_attempts = blocks.filter(reason=Block.Reason.UNREACHABLE).exists()
-        lifted = blocks_lift(blocks=blocks, actor=actor, reason=reason)
-        if lifted and reset_attempts:
-            Lead.objects.filter(pk=lead.pk).update(attempts=0, updated_at=timezone.now())
-    return lifted
+    return leads_reopen(leads=Lead.objects.filter(pk=lead.pk), actor=actor, reason=reason).lifted

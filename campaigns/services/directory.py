@@ -22,9 +22,8 @@ from campaigns.models import (
     Disposition,
     Lead,
     PhoneNumber,
-    User,
 )
-from campaigns.services.actors import Actor
+from campaigns.services.actors import Actor, actor_label
 from campaigns.services.scrubbing import contacts_scrub
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, normalize_domain, normalize_email, normalize_phone
@@ -104,6 +103,45 @@ def campaign_update(
         campaign.save(update_fields=["name", "status", "cooldown_hours", "attempt_cap", "updated_at"])
     _changed(campaign, actor)
     return campaign
+
+
+def disposition_create(
+    *,
+    campaign: Campaign,
+    code: str,
+    label: str,
+    effect: str,
+    is_active: bool = True,
+    sort_order: int = 0,
+    actor: Actor,
+) -> Disposition:
+    """Add an outcome to ``campaign``'s disposition catalogue; ``code`` is the dialer's word for it, unique in
+    the campaign, and ``effect`` what recording it does to the lead."""
+    disposition = Disposition(
+        campaign=campaign, code=code, label=label, effect=effect, is_active=is_active, sort_order=sort_order
+    )
+    disposition.full_clean()
+    disposition.save()
+    _changed(disposition, actor)
+    return disposition
+
+
+def disposition_update(
+    *, disposition: Disposition, code: str, label: str, effect: str, is_active: bool, sort_order: int, actor: Actor
+) -> Disposition:
+    """Change a disposition of a catalogue (its campaign never changes: its calls are that campaign's).
+
+    Calls already recorded keep what their disposition did then; a new effect applies from the next call.
+    Switching it off keeps it on the calls that used it, and refuses it for new calls.
+    """
+    with transaction.atomic():
+        disposition = Disposition.objects.select_for_update().get(pk=disposition.pk)
+        disposition.code, disposition.label, disposition.effect = code, label, effect
+        disposition.is_active, disposition.sort_order = is_active, sort_order
+        disposition.full_clean()
+        disposition.save(update_fields=["code", "label", "effect", "is_active", "sort_order"])
+    _changed(disposition, actor)
+    return disposition
 
 
 def account_create(*, customer: Customer, name: str, domain: str = "") -> Account:
@@ -244,5 +282,4 @@ def lead_update(*, lead: Lead, priority: int, source: str, actor: Actor) -> Lead
 
 
 def _changed(row: Model, actor: Actor) -> None:
-    who = actor.get_username() if isinstance(actor, User) else actor
-    logger.info("%s #%s changed by %s", row._meta.verbose_name, row.pk, who)
+    logger.info("%s #%s changed by %s", row._meta.verbose_name, row.pk, actor_label(actor))

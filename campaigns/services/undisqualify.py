@@ -6,11 +6,14 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from campaigns.models import Block, Lead
+from campaigns.selectors.explaining import blocks_stopping_many, explain, explain_many
 from campaigns.services.actors import Actor, actor_may
 from campaigns.services.blocks import blocks_lift
 from campaigns.services.statuses import lead_statuses_recompute
+from leadops.db import ids_query
 from leadops.errors import LeadopsError
 
 LIFT_PERMISSION = "campaigns.lift_block"
@@ -42,45 +45,87 @@ def why_actor_may_not_lift(block: Block, *, actor: Actor) -> str:
     return ""
 
 
+def _undisqualify(
+    *, leads: QuerySet[Lead], actor: Actor, reason: str, block_ids: Collection[int] | None
+) -> tuple[list[Lead], dict[int, UndisqualifyResult]]:
+    """Lift, in the caller's transaction, the blocks behind ``leads`` that ``actor`` may lift; recompute them.
+
+    Return the leads (locked, in primary-key order, with their contact, campaign and customer) and each one's
+    result: what was lifted, which blocks were kept and why, and the status now.
+    """
+    if not (reason or "").strip():
+        raise LeadopsError("Say why the lead is undisqualified.", field="reason")
+    locked = list(
+        Lead.objects.select_for_update(of=("self",))
+        .filter(pk__in=leads.order_by().values("pk"))
+        .select_related("contact__account", "campaign", "customer")
+        .order_by("pk")
+    )
+    ids = [lead.pk for lead in locked]
+    wanted = set(block_ids) if block_ids is not None else None
+    results: dict[int, UndisqualifyResult] = {}
+    liftable: dict[int, list[int]] = {}
+    stopping = blocks_stopping_many(locked)
+    for lead in locked:
+        result = results[lead.pk] = UndisqualifyResult()
+        for block in stopping[lead.pk][0]:
+            if wanted is not None and block.pk not in wanted:
+                continue
+            why = why_actor_may_not_lift(block, actor=actor)
+            if why:
+                result.kept.append(Kept(block=block, why=why))
+            else:
+                liftable.setdefault(lead.pk, []).append(block.pk)
+    to_lift = sorted({pk for pks in liftable.values() for pk in pks})
+    if to_lift:
+        blocks_lift(blocks=Block.objects.filter(pk__in=ids_query(to_lift)), actor=actor, reason=reason)
+        lifted = {block.pk: block for block in Block.objects.filter(pk__in=ids_query(to_lift))}
+        for lead_id, pks in liftable.items():
+            results[lead_id].lifted = [lifted[pk] for pk in pks]
+    # Recompute even when nothing was lifted, so the status returned is the blocks' answer.
+    selection = Lead.objects.filter(pk__in=ids_query(ids))
+    lead_statuses_recompute(leads=selection)
+    for pk, status in selection.values_list("pk", "status"):
+        results[pk].status = status
+    return locked, results
+
+
+def leads_undisqualify(
+    *, leads: QuerySet[Lead], actor: Actor, reason: str, block_ids: Collection[int] | None = None
+) -> dict[int, UndisqualifyResult]:
+    """Lift the blocks behind each lead of ``leads`` that ``actor`` may lift, recompute, and report the rest.
+
+    Return each lead's result by its id. ``block_ids`` narrows the lift to some of the blocks (all when
+    omitted). A customer's suppression or CRM block is lifted for its target only, as an exception: the
+    customer's entry stays on its list, and rematching never re-creates a block someone lifted for the same
+    evidence. A lead that keeps no block is told what no lift can fix (no number to dial). One transaction:
+    the same few statements whatever the number of leads (one lift, one recompute), and a failure leaves
+    every block and lead as it was. A repeat call finds nothing left to lift and changes nothing.
+    """
+    with transaction.atomic():
+        locked, results = _undisqualify(leads=leads, actor=actor, reason=reason, block_ids=block_ids)
+        unexplained = [lead for lead in locked if not results[lead.pk].kept]
+        for lead_id, reasons in explain_many(unexplained).items():
+            results[lead_id].kept.extend(Kept(block=None, why=r.message) for r in reasons if r.block is None)
+    return results
+
+
 def lead_undisqualify(
     *, lead: Lead, actor: Actor, reason: str, block_ids: Collection[int] | None = None
 ) -> UndisqualifyResult:
     """Lift the blocks behind ``lead`` that ``actor`` may lift, recompute, and report the rest.
 
-    ``block_ids`` narrows the lift to some of the blocks (all when omitted). A customer's suppression or
-    CRM block is lifted for this target only, as an exception: the customer's entry stays on its list, and
-    rematching never re-creates a block someone lifted for the same evidence. A repeat call finds nothing
-    left to lift and changes nothing.
+    ``leads_undisqualify`` for one lead, with ``explain``'s whole answer for what no lift can fix: a
+    suppression entry whose matching has not run yet, an upload not yet in force, no number to dial. A
+    repeat call finds nothing left to lift and changes nothing.
     """
-    from campaigns.selectors.explaining import blocks_stopping, explain
-
-    if not (reason or "").strip():
-        raise LeadopsError("Say why the lead is undisqualified.", field="reason")
-    result = UndisqualifyResult()
     with transaction.atomic():
-        lead = (
-            Lead.objects.select_for_update(of=("self",))
-            .select_related("contact__account", "campaign", "customer")
-            .get(pk=lead.pk)
+        locked, results = _undisqualify(
+            leads=Lead.objects.filter(pk=lead.pk), actor=actor, reason=reason, block_ids=block_ids
         )
-        blocks, _ = blocks_stopping(lead)
-        if block_ids is not None:
-            wanted = set(block_ids)
-            blocks = [b for b in blocks if b.pk in wanted]
-        liftable: list[Block] = []
-        for block in blocks:
-            why = why_actor_may_not_lift(block, actor=actor)
-            if why:
-                result.kept.append(Kept(block=block, why=why))
-            else:
-                liftable.append(block)
-        if liftable:
-            blocks_lift(blocks=Block.objects.filter(pk__in=[b.pk for b in liftable]), actor=actor, reason=reason)
-            result.lifted = list(Block.objects.filter(pk__in=[b.pk for b in liftable]))
-        # Recompute even when nothing was lifted, so the status returned is the blocks' answer.
-        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk))
-        lead.refresh_from_db(fields=["status"])
-        result.status = lead.status
+        if not locked:
+            raise Lead.DoesNotExist(f"Lead {lead.pk} no longer exists.")
+        result = results[lead.pk]
         if not result.kept:
-            result.kept.extend(Kept(block=None, why=r.message) for r in explain(lead) if r.block is None)
+            result.kept.extend(Kept(block=None, why=r.message) for r in explain(locked[0]) if r.block is None)
     return result

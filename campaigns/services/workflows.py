@@ -21,6 +21,7 @@ from django.utils import timezone
 from campaigns.models import Account, Block, Campaign, Contact, Customer, PhoneNumber, User
 from campaigns.services.actors import Actor, actor_fields
 from campaigns.services.blocks import leads_reached_by
+from campaigns.services.inserting import rows_insert_select
 from campaigns.services.statuses import lead_statuses_recompute
 from campaigns.services.undisqualify import Kept, UndisqualifyResult, why_actor_may_not_lift
 from leadops.db import id_list, ids_query
@@ -140,36 +141,18 @@ def _blocks_create_many(
 
 def _blocks_insert(template: Block, *, column: str, target_ids: list[int]) -> list[int]:
     """Insert one copy of ``template`` per id in ``target_ids`` as its ``column``, skipping a target that
-    already has such an active block, in one statement; return the ids of the blocks inserted.
-
-    The new blocks are the rows the INSERT returns, never "the ones stamped now": the embedded SQLite keeps a
-    timestamp in the text form of whoever wrote it, and the recompute by timestamp silently missed rows. The
-    other columns come from ``template`` as the ORM would write them, so a field added to ``Block`` is written
-    here too.
-    """
-    connection = transaction.get_connection()
-    columns, values, params = [], [], []
-    for model_field in Block._meta.concrete_fields:
-        if model_field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(model_field.column))
-        if model_field.column == column:
-            values.append("t.target_id")
-        else:
-            values.append("%s")
-            params.append(model_field.get_db_prep_save(model_field.pre_save(template, add=True), connection))
-    if connection.vendor == "postgresql":
+    already has such an active block, in one statement; return the ids of the blocks inserted."""
+    if transaction.get_connection().vendor == "postgresql":
         ids = "SELECT unnest(CAST(%s AS bigint[])) AS target_id"
     else:
         ids = "SELECT value AS target_id FROM json_each(%s)"
-    with connection.cursor() as cursor:
-        # ``WHERE TRUE``: SQLite would read ``ON CONFLICT`` as part of the SELECT's join otherwise.
-        cursor.execute(
-            f"INSERT INTO {Block._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(values)} "
-            f"FROM ({ids}) t WHERE TRUE ON CONFLICT DO NOTHING RETURNING id",
-            [*params, id_list(target_ids)],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return rows_insert_select(
+        template,
+        columns={column: "t.target_id"},
+        select_from=f"FROM ({ids}) t WHERE TRUE",
+        params=[id_list(target_ids)],
+        skip_conflicts=True,
+    )
 
 
 def contacts_disqualify(

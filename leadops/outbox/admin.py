@@ -17,3 +17,7 @@ class MessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # An unsent message is work promised to a worker; the outbox sweep deletes the sent ones.
+        return False

@@ -16,7 +16,9 @@ database without row locks) does no harm.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Subquery
@@ -48,6 +50,20 @@ def enqueue_on_commit(task, *args) -> None:
         return
     message_id = Message.objects.create(task=task.name, args=list(args)).pk
     transaction.on_commit(lambda: messages_send(ids=[message_id]))
+
+
+def enqueue_each_on_commit(task, args_list: Iterable[Sequence]) -> None:
+    """``enqueue_on_commit`` for each argument list of ``args_list``, with one INSERT for all their messages
+    (and one publish after the commit), however many there are."""
+    args_list = [list(args) for args in args_list]
+    if not args_list:
+        return
+    if _app().conf.task_always_eager:
+        for args in args_list:
+            transaction.on_commit(partial(task.delay, *args))
+        return
+    ids = [message.pk for message in Message.objects.bulk_create(Message(task=task.name, args=a) for a in args_list)]
+    transaction.on_commit(lambda: messages_send(ids=ids))
 
 
 def messages_send(*, ids: list[int] | None = None, now=None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponseRedirect
@@ -12,16 +13,20 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
+from campaigns.models import Customer
 from leadops.errors import LeadopsError
 from suppressions.crm.models import CrmConnection, CrmEvent, CrmMatch, CrmRecord, CrmRule, ObjectType
-from suppressions.crm.services import crm_rule_templates_add
+from suppressions.crm.services.connections import crm_connection_create, crm_connection_update
 from suppressions.crm.services.files import crm_records_upload
-from suppressions.crm.services.rules import crm_rule_changed
+from suppressions.crm.services.rules import RULE_FIELDS, crm_rule_create, crm_rule_update, crm_rules_templates_add
 
 
 class CrmFileForm(forms.Form):
     file = forms.FileField(help_text="CSV, TSV or XLSX with a header row: Record ID, Name, Domain, Email, Phone, …")
     object_type = forms.ChoiceField(choices=ObjectType.choices, help_text="For rows without an 'Object type' column.")
+
+
+CONNECTION_SHOWN = ["last_event_at", "created_at", "webhook_path", "recent_failures", "matches_per_rule"]
 
 
 @admin.register(CrmConnection)
@@ -31,7 +36,37 @@ class CrmConnectionAdmin(admin.ModelAdmin):
     search_fields = ["name", "customer__name"]
     autocomplete_fields = ["customer"]
     list_select_related = ["customer"]
-    readonly_fields = ["last_event_at", "created_at", "webhook_path", "recent_failures", "matches_per_rule"]
+    fields = ["customer", "name", "kind", "secret", "is_active", *CONNECTION_SHOWN]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The records a connection brought are its customer's: the customer is chosen once.
+        return ["customer", *CONNECTION_SHOWN] if obj is not None else CONNECTION_SHOWN
+
+    def has_delete_permission(self, request, obj=None):
+        # Its events and records hang on it: switch a connection off (its webhook then answers 404) instead.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            crm_connection_update(
+                connection=obj,
+                name=data["name"],
+                kind=data["kind"],
+                secret=data["secret"],
+                is_active=data["is_active"],
+                actor=request.user,
+            )
+            return
+        connection = crm_connection_create(
+            customer=data["customer"],
+            name=data["name"],
+            kind=data["kind"],
+            is_active=data["is_active"],
+            actor=request.user,
+        )
+        obj.pk = connection.pk
+        obj.refresh_from_db()
 
     def get_urls(self):
         return [
@@ -135,21 +170,29 @@ class CrmRuleAdmin(admin.ModelAdmin):
         # Its matches are evidence of blocks: switch a rule off instead of deleting it.
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        # A rule stays its customer's: its matches are the evidence of that customer's blocks.
+        return ("customer",) if obj is not None else ()
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        crm_rule_changed(rule=obj)
+        fields = {name: form.cleaned_data[name] for name in RULE_FIELDS}
+        if change:
+            crm_rule_update(rule=obj, **fields, actor=request.user)
+        else:
+            rule = crm_rule_create(customer=form.cleaned_data["customer"], **fields, actor=request.user)
+            obj.pk = rule.pk
+            obj.refresh_from_db()
         messages.info(request, "The customer's CRM records are being re-evaluated against its rules.")
 
     @admin.action(description="Add the standard rules (existing customers, open deals) to these rules' customers")
     def add_templates(self, request, queryset):
-        added = 0
-        for customer_id in set(queryset.values_list("customer_id", flat=True)):
-            from campaigns.models import Customer
-
-            for rule in crm_rule_templates_add(customer=Customer.objects.get(pk=customer_id)):
-                crm_rule_changed(rule=rule)
-                added += 1
-        messages.success(request, f"Added {added} rule(s).")
+        customers = Customer.objects.filter(pk__in=queryset.order_by().values("customer_id"))
+        added = crm_rules_templates_add(customers=customers, actor=request.user)
+        if added:
+            LogEntry.objects.log_actions(
+                user_id=request.user.pk, queryset=added, action_flag=ADDITION, change_message="Added the standard rule."
+            )
+        messages.success(request, f"Added {len(added)} rule(s).")
 
 
 @admin.register(CrmRecord)

@@ -1,6 +1,6 @@
 """Writes over suppression lists: uploads, their reading, matching, removal."""
 
-from suppressions.services.entries import entries_remove, upload_remove
+from suppressions.services.entries import entries_remove, upload_remove, uploads_remove
 from suppressions.services.matching import (
     MATCH_JOB,
     MatchResult,
@@ -26,5 +26,6 @@ __all__ = [
     "upload_process",
     "upload_read",
     "upload_remove",
+    "uploads_remove",
     "uploads_sweep",
 ]

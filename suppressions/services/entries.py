@@ -50,14 +50,25 @@ def entries_remove(*, entries: QuerySet[Entry], actor: Actor, reason: str) -> in
     return len(ids)
 
 
-def upload_remove(*, upload: Upload, actor: Actor, reason: str) -> int:
-    """Remove every active entry the upload added and mark the upload removed; return how many entries.
+def uploads_remove(*, uploads: QuerySet[Upload], actor: Actor, reason: str) -> int:
+    """Remove every active entry the ``uploads`` added and mark those uploads removed; return how many entries.
 
-    A repeat call removes nothing more and keeps the first removal's stamp.
+    One transaction of the same few statements whatever the number of uploads (one removal of their entries,
+    one lift of their blocks, one recompute, one stamp of the uploads); a failure leaves the lists as they
+    were. A repeat call removes nothing more and keeps the first removal's stamp.
     """
+    selection = uploads.order_by().values("pk")
     with transaction.atomic():
-        removed = entries_remove(entries=Entry.objects.filter(upload=upload), actor=actor, reason=reason)
-        Upload.objects.filter(pk=upload.pk, removed_at__isnull=True).update(
+        removed = entries_remove(entries=Entry.objects.filter(upload__in=selection), actor=actor, reason=reason)
+        Upload.objects.filter(pk__in=selection, removed_at__isnull=True).update(
             removed_at=timezone.now(), removed_by=actor if not isinstance(actor, str) else None
         )
     return removed
+
+
+def upload_remove(*, upload: Upload, actor: Actor, reason: str) -> int:
+    """Remove every active entry the upload added and mark the upload removed; return how many entries.
+
+    ``uploads_remove`` for one upload. A repeat call removes nothing more and keeps the first removal's stamp.
+    """
+    return uploads_remove(uploads=Upload.objects.filter(pk=upload.pk), actor=actor, reason=reason)

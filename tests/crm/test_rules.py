@@ -119,7 +119,7 @@ def test_open_deal_disqualifies_the_account_of_its_company_domain():
     # given
     connection = CrmConnectionFactory()
     lead = LeadFactory(campaign__customer=connection.customer, contact__account__domain="initech.com")
-    crm_rule_templates_add(customer=connection.customer)
+    crm_rule_templates_add(customer=connection.customer, actor="tests")
     # when
     sync(
         connection,

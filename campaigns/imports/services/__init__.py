@@ -1,6 +1,12 @@
 """Writes of lead import and lead quality."""
 
-from campaigns.imports.services.fit import campaign_fit_evaluate, fit_rules_changed
+from campaigns.imports.services.fit import (
+    FIT_RULE_FIELDS,
+    FitRuleSpec,
+    campaign_fit_evaluate,
+    fit_rules_changed,
+    fit_rules_save,
+)
 from campaigns.imports.services.importing import (
     Preview,
     import_outcome,
@@ -16,9 +22,12 @@ from campaigns.imports.services.uploads import (
 )
 
 __all__ = [
+    "FIT_RULE_FIELDS",
+    "FitRuleSpec",
     "Preview",
     "campaign_fit_evaluate",
     "fit_rules_changed",
+    "fit_rules_save",
     "import_outcome",
     "lead_import_confirm",
     "lead_import_create",

@@ -8,7 +8,10 @@ recomputes their statuses. A fit block ops lifted by hand is not re-created for 
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -17,8 +20,12 @@ from django.utils import timezone
 
 from campaigns.imports.models import FitRule
 from campaigns.models import Block, Campaign, Lead
-from campaigns.services import blocks_lift, lead_statuses_recompute
+from campaigns.services import Actor, blocks_lift, lead_statuses_recompute
+from campaigns.services.actors import actor_label
+from leadops.errors import LeadopsError
 from leadops.outbox.services import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
 
 JOB = "fit_rules"
 CHUNK = 10_000
@@ -152,6 +159,64 @@ def _evaluate_chunk(
     if new:
         lead_statuses_recompute(leads=Lead.objects.filter(pk__in=[b.lead_id for b in new]), now=now)
     return len(new), lifted
+
+
+@dataclass(frozen=True)
+class FitRuleSpec:
+    """What a fit rule says: the lead's field it judges, how, against which values or bounds, and whether it is on."""
+
+    field: str
+    operator: str
+    values: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    is_active: bool = True
+
+    @classmethod
+    def of(cls, data: Mapping[str, object]) -> FitRuleSpec:
+        """Return the rule ``data`` describes (a form's cleaned data, say: other keys are left out)."""
+        return cls(**{name: data[name] for name in FIT_RULE_FIELDS})
+
+
+FIT_RULE_FIELDS = ("field", "operator", "values", "minimum", "maximum", "is_active")
+
+
+def fit_rules_save(
+    *,
+    campaign: Campaign,
+    added: Iterable[FitRuleSpec] = (),
+    changed: Mapping[int, FitRuleSpec] | None = None,
+    actor: Actor,
+) -> list[FitRule]:
+    """Add rules to ``campaign``'s fit rules and change some of its rules (by id); then, once the change commits,
+    re-evaluate the campaign's leads against them (once, however many rules changed). Return the rules added,
+    then the rules changed.
+
+    A rule stays its campaign's: it is the evidence of that campaign's fit blocks (switch it off, and the
+    re-evaluation lifts them). All or nothing: one rule that does not validate refuses the whole save.
+    """
+    changed = dict(changed or {})
+    saved: list[FitRule] = []
+    with transaction.atomic():
+        for spec in added:
+            rule = FitRule(campaign=campaign, **asdict(spec))
+            rule.full_clean()
+            rule.save()
+            saved.append(rule)
+        rules = {rule.pk: rule for rule in FitRule.objects.select_for_update().filter(pk__in=list(changed))}
+        for pk, spec in sorted(changed.items()):
+            rule = rules.get(pk)
+            if rule is None or rule.campaign_id != campaign.pk:
+                raise LeadopsError(f"Fit rule #{pk} is not a rule of the campaign {campaign}.", field="fit_rules")
+            for name, value in asdict(spec).items():
+                setattr(rule, name, value)
+            rule.full_clean()
+            rule.save(update_fields=list(asdict(spec)))
+            saved.append(rule)
+        if saved:
+            fit_rules_changed(campaign=campaign)
+    logger.info("%s fit rules of campaign #%s saved by %s", len(saved), campaign.pk, actor_label(actor))
+    return saved
 
 
 def fit_rules_changed(*, campaign: Campaign) -> None:

@@ -8,6 +8,7 @@ open episodes that have no block yet. A few statements per rule, whatever the nu
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -19,10 +20,14 @@ from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
 from campaigns.models import Block, Customer
-from campaigns.services import blocks_lift, lead_statuses_recompute, leads_reached_by
+from campaigns.services import Actor, blocks_lift, lead_statuses_recompute, leads_reached_by
+from campaigns.services.actors import actor_label
+from campaigns.services.inserting import rows_insert_select
 from leadops.db import ids_query
-from leadops.outbox.services import enqueue_on_commit
+from leadops.outbox.services import enqueue_each_on_commit
 from suppressions.crm.models import CrmMatch, CrmRecord, CrmRule
+
+logger = logging.getLogger(__name__)
 
 JOB = "crm.rules"
 _NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -271,18 +276,110 @@ RULE_TEMPLATES = [
 ]
 
 
-def crm_rule_templates_add(*, customer: Customer) -> list[CrmRule]:
-    """Add the standard rules (existing customers, open deals) to ``customer``; a repeat adds nothing."""
-    added = []
-    for template in RULE_TEMPLATES:
-        rule, created = CrmRule.objects.get_or_create(customer=customer, name=template["name"], defaults=template)
-        if created:
-            added.append(rule)
-    return added
+def crm_rules_templates_add(*, customers: QuerySet[Customer], actor: Actor) -> list[CrmRule]:
+    """Add the standard rules (existing customers, open deals) to each of ``customers`` that lacks them, and
+    re-evaluate those customers' records after the commit; return the rules added.
+
+    One ``INSERT … SELECT`` per standard rule whatever the number of customers, in one transaction. A rule of
+    the same name the customer already has is kept as it is, so a repeat call adds nothing.
+    """
+    now = timezone.now()
+    selection, params = customers.order_by().values("pk").query.sql_with_params()
+    added: list[int] = []
+    with transaction.atomic():
+        for template in RULE_TEMPLATES:
+            added += rows_insert_select(
+                CrmRule(created_at=now, updated_at=now, **template),
+                columns={"customer_id": "c.id"},
+                select_from=(
+                    f"FROM {Customer._meta.db_table} c WHERE c.id IN ({selection}) AND NOT EXISTS "
+                    f"(SELECT 1 FROM {CrmRule._meta.db_table} r WHERE r.customer_id = c.id AND r.name = %s)"
+                ),
+                params=[*params, template["name"]],
+                skip_conflicts=True,
+            )
+        rules = list(CrmRule.objects.filter(pk__in=ids_query(added)).order_by("customer_id", "pk"))
+        _customers_reevaluate(sorted({rule.customer_id for rule in rules}))
+    logger.info("%s standard CRM rules added by %s", len(rules), actor_label(actor))
+    return rules
+
+
+def crm_rule_templates_add(*, customer: Customer, actor: Actor) -> list[CrmRule]:
+    """Add the standard rules (existing customers, open deals) to ``customer``; a repeat adds nothing.
+
+    ``crm_rules_templates_add`` for one customer.
+    """
+    return crm_rules_templates_add(customers=Customer.objects.filter(pk=customer.pk), actor=actor)
+
+
+RULE_FIELDS = ("name", "object_type", "property", "operator", "value", "effect", "reason", "is_active")
+
+
+def crm_rule_create(
+    *,
+    customer: Customer,
+    name: str,
+    object_type: str,
+    property: str,
+    operator: str,
+    value: str = "",
+    effect: str = CrmRule.Effect.ACCOUNT,
+    reason: str = Block.Reason.EXISTING_CUSTOMER,
+    is_active: bool = True,
+    actor: Actor,
+) -> CrmRule:
+    """Add a rule to ``customer``'s CRM rules, and evaluate the customer's records against it after the commit."""
+    rule = CrmRule(
+        customer=customer,
+        name=name,
+        object_type=object_type,
+        property=property,
+        operator=operator,
+        value=value,
+        effect=effect,
+        reason=reason,
+        is_active=is_active,
+    )
+    with transaction.atomic():
+        rule.full_clean()
+        rule.save()
+        crm_rule_changed(rule=rule)
+    logger.info("CRM rule #%s added by %s", rule.pk, actor_label(actor))
+    return rule
+
+
+def crm_rule_update(
+    *,
+    rule: CrmRule,
+    name: str,
+    object_type: str,
+    property: str,
+    operator: str,
+    value: str,
+    effect: str,
+    reason: str,
+    is_active: bool,
+    actor: Actor,
+) -> CrmRule:
+    """Change a rule (its customer never changes: its matches are that customer's evidence), and re-evaluate the
+    customer's records after the commit: switching a rule off lifts its blocks, a new condition re-matches."""
+    with transaction.atomic():
+        rule = CrmRule.objects.select_for_update().get(pk=rule.pk)
+        rule.name, rule.object_type, rule.property, rule.operator = name, object_type, property, operator
+        rule.value, rule.effect, rule.reason, rule.is_active = value, effect, reason, is_active
+        rule.full_clean()
+        rule.save(update_fields=[*RULE_FIELDS, "updated_at"])
+        crm_rule_changed(rule=rule)
+    logger.info("CRM rule #%s changed by %s", rule.pk, actor_label(actor))
+    return rule
 
 
 def crm_rule_changed(*, rule: CrmRule) -> None:
     """Re-evaluate every record of the rule's customer after the change commits (a Celery task)."""
+    _customers_reevaluate([rule.customer_id])
+
+
+def _customers_reevaluate(customer_ids: list[int]) -> None:
     from suppressions.crm.tasks import crm_customer_evaluate
 
-    enqueue_on_commit(crm_customer_evaluate, rule.customer_id)
+    enqueue_each_on_commit(crm_customer_evaluate, [(pk,) for pk in customer_ids])
