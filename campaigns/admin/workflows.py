@@ -34,7 +34,7 @@ from campaigns.admin.forms import (
     UnqualifyForm,
 )
 from campaigns.models import Block, Contact, Lead, LeadStatus
-from campaigns.selectors.explaining import block_sentence, blocks_stopping, explain
+from campaigns.selectors.explaining import block_sentence, blocks_stopping_many, explain
 from campaigns.selectors.impact import (
     accounts_disqualify_impact,
     blocks_behind,
@@ -320,7 +320,7 @@ def undisqualify_leads(modeladmin, request, queryset):
         flow.message(f"Undisqualify at most {LEADS_UNDISQUALIFIED_AT_ONCE} leads at a time.", messages.WARNING)
         return flow.done()
     leads = list(queryset.select_related("contact__account", "campaign", "customer"))
-    stopping = {lead.pk: blocks_stopping(lead)[0] for lead in leads}
+    stopping = {pk: blocks for pk, (blocks, _) in blocks_stopping_many(leads).items()}
     sharers = sharers_of_blocked_numbers(Block.objects.filter(pk__in=[b.pk for bs in stopping.values() for b in bs]))
     rows = [
         {

@@ -375,9 +375,10 @@ def leads_unqualify(
                 code="conflict",
             )
         if refused:
+            it, is_ = ("it", "is") if len(refused) == 1 else ("them", "are")
             raise LeadopsError(
-                f"{_named(refused, existing)} {'is' if len(refused) == 1 else 'are'} already unqualified for "
-                "another reason: reopen them first, or leave them out. Nothing was changed.",
+                f"{_named(refused, existing)} {is_} already unqualified for another reason: reopen {it} first, "
+                f"or leave {it} out. Nothing was changed.",
                 field="reason",
                 code="conflict",
             )

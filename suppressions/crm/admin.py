@@ -184,7 +184,10 @@ class CrmRuleAdmin(admin.ModelAdmin):
             obj.refresh_from_db()
         messages.info(request, "The customer's CRM records are being re-evaluated against its rules.")
 
-    @admin.action(description="Add the standard rules (existing customers, open deals) to these rules' customers")
+    @admin.action(
+        description="Add the standard rules (existing customers, open deals) to these rules' customers",
+        permissions=["add"],
+    )
     def add_templates(self, request, queryset):
         customers = Customer.objects.filter(pk__in=queryset.order_by().values("customer_id"))
         added = crm_rules_templates_add(customers=customers, actor=request.user)

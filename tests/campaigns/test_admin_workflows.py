@@ -676,3 +676,79 @@ def test_account_details_lists_only_the_accounts_own_contacts(client, ops, scene
     html = client.get(details_url(scene.account)).content.decode()
     # then
     assert "Elsewhere" not in html
+
+
+# --- selection-wide actions: one service call, all or nothing ------------------------------------------
+
+
+def test_unqualify_several_leads_in_one_confirmed_step(client, ops, scene):
+    # given
+    ids = [scene.maria.pk, scene.tom.pk, scene.grace.pk]
+    # when
+    response = run_action(client, Lead, "unqualify_leads", ids, post="yes", reason=Block.Reason.WRONG_NUMBER)
+    # then
+    assert response.status_code == 302
+    assert statuses(scene.maria, scene.tom, scene.grace, scene.tom_other) == [D, D, D, E]
+    assert Block.objects.filter(source=Block.Source.OPS_DISQUALIFY, reason=Block.Reason.WRONG_NUMBER).count() == 3
+    assert LogEntry.objects.filter(user=ops, object_id__in=[str(i) for i in ids]).count() == 3
+
+
+def test_unqualify_refuses_the_whole_selection_and_says_which_lead_is_in_the_way(client, ops, scene):
+    # given: Tom is already unqualified for another reason
+    run_action(client, Lead, "unqualify_leads", [scene.tom.pk], post="yes", reason=Block.Reason.WRONG_NUMBER)
+    ids = [scene.maria.pk, scene.tom.pk, scene.grace.pk]
+    # when
+    response = run_action(client, Lead, "unqualify_leads", ids, post="yes", reason=Block.Reason.INVALID_NUMBER)
+    # then
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"Lead #{scene.tom.pk}" in html and "Nothing was changed." in html
+    assert statuses(scene.maria, scene.tom, scene.grace) == [E, D, E]
+    assert Block.objects.count() == 1
+
+
+def test_reopen_several_leads_and_say_how_many_had_nothing_to_reopen(client, ops, scene):
+    # given
+    run_action(
+        client, Lead, "unqualify_leads", [scene.maria.pk, scene.tom.pk], post="yes", reason=Block.Reason.UNREACHABLE
+    )
+    ids = [scene.maria.pk, scene.tom.pk, scene.grace.pk]
+    # when
+    response = client.post(
+        changelist(Lead),
+        {"action": "reopen_leads", "_selected_action": ids, "index": "0", "post": "yes", "reason": "New numbers"},
+        follow=True,
+    )
+    # then
+    html = response.content.decode()
+    assert "Reopened 2 leads. 1 lead had nothing to reopen" in html
+    assert statuses(scene.maria, scene.tom, scene.grace) == [E, E, E]
+    assert LogEntry.objects.filter(user=ops, change_message="Reopened: New numbers").count() == 2
+
+
+def test_undisqualify_several_leads_reports_each_one(client, ops, scene):
+    # given: the switchboard is DNC for the customer (ops may lift that), and Tom is disqualified too
+    phone_numbers_mark_dnc(
+        phones=PhoneNumber.objects.filter(pk=scene.board.pk),
+        reach=Block.Reach.CUSTOMER,
+        customer=scene.campaign.customer,
+        actor=ops,
+    )
+    block_create(
+        target=BlockTarget(contact=scene.tom.contact),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.OTHER,
+        reach=Block.Reach.CUSTOMER,
+        actor=ops,
+    )
+    ids = [scene.tom.pk, scene.grace.pk]
+    blocks = list(Block.objects.values_list("pk", flat=True))
+    # when
+    response = run_action(client, Lead, "undisqualify_leads", ids, post="yes", blocks=blocks, reason="Reviewed")
+    # then
+    assert response.status_code == 200
+    results = {row["lead"].pk: row for row in response.context["results"]}
+    assert set(results) == set(ids)
+    assert (len(results[scene.tom.pk]["lifted"]), len(results[scene.grace.pk]["lifted"])) == (2, 1)
+    assert statuses(scene.tom, scene.grace) == [E, E]
+    assert not Block.objects.active().exists()
