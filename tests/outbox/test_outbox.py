@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from leadops.celery import app
 from leadops.outbox.models import Message
-from leadops.outbox.services import enqueue_on_commit, messages_send
+from leadops.outbox.services import enqueue_each_on_commit, enqueue_on_commit, messages_send
 from suppressions.models import Upload
 from tests.campaigns.factories import CampaignFactory, CustomerFactory, UserFactory
 from tests.redis_server import serve
@@ -185,6 +185,40 @@ def test_eager_tasks_still_run_in_process_at_commit_and_write_no_row(django_capt
 
     # then
     assert ran == [customer.pk]
+    assert not Message.objects.exists()
+
+
+def test_several_tasks_are_written_in_one_statement_and_published_on_commit(
+    broker, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    # given
+    from suppressions.crm.tasks import crm_customer_evaluate
+
+    customers = [CustomerFactory() for _ in range(3)]
+    # when
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(1):
+        enqueue_each_on_commit(crm_customer_evaluate, [(c.pk,) for c in customers])
+    # then: one INSERT for the three messages; the publish after the commit sent them all
+    assert _published(broker) == sorted(("crm.evaluate_customer", [c.pk]) for c in customers)
+    assert not Message.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_several_eager_tasks_each_run_at_commit(django_capture_on_commit_callbacks):
+    # given: the embedded mode (tasks in-process)
+    assert app.conf.task_always_eager
+    ran = []
+
+    @app.task(name="tests.outbox.record_each")
+    def record(value):
+        ran.append(value)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_each_on_commit(record, [(1,), (2,)])
+        assert ran == []  # not before the commit
+
+    # then
+    assert ran == [1, 2]
     assert not Message.objects.exists()
 
 
