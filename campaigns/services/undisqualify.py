@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from campaigns.models import Block, Lead
+from campaigns.selectors.explaining import blocks_stopping, explain
 from campaigns.services.actors import Actor, actor_may
 from campaigns.services.blocks import blocks_lift
 from campaigns.services.statuses import lead_statuses_recompute
@@ -52,8 +53,6 @@ def lead_undisqualify(
     rematching never re-creates a block someone lifted for the same evidence. A repeat call finds nothing
     left to lift and changes nothing.
     """
-    from campaigns.selectors.explaining import blocks_stopping, explain
-
     if not (reason or "").strip():
         raise LeadopsError("Say why the lead is undisqualified.", field="reason")
     result = UndisqualifyResult()
