@@ -29,13 +29,13 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 
+from campaigns.dialer.dialable import lead_numbers
+from campaigns.dialer.pool import PULL_MAX, _candidates_query
 from campaigns.models import Block, Contact, Lead, LeadStatus
 from campaigns.selectors.account_details import account_details
-from campaigns.selectors.dialable import lead_numbers
 from campaigns.selectors.explaining import CUSTOMER, can_dial, explain, explain_many
 from campaigns.selectors.impact import blocks_behind
 from campaigns.services import BlockTarget, block_create, blocks_lift, lead_statuses_recompute
-from campaigns.services.pool import PULL_MAX, _candidates_query
 from campaigns.services.statuses import lead_statuses_check
 from tests.campaigns.factories import (
     AccountFactory,
