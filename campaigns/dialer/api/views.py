@@ -23,6 +23,7 @@ from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead,
 from campaigns.selectors.loading import caller_named, campaign_and_caller
 from campaigns.services.calls import call_record
 from leadops.errors import LeadopsError
+from suppressions.selectors import upload_pending_reasons
 
 IDEMPOTENCY_KEY_MAX = Call._meta.get_field("idempotency_key").max_length
 
@@ -51,8 +52,6 @@ def _reason(reason: Reason) -> dict[str, object]:
 
 def _pull_hold(campaign) -> list[dict[str, object]]:
     """Why an empty pull is empty when it is not merely a dry pool: the customer's upload not yet in force."""
-    from suppressions.selectors import upload_pending_reasons
-
     return [_reason(r) for r in upload_pending_reasons(customer_id=campaign.customer_id)]
 
 
