@@ -15,7 +15,7 @@ from leadops.db import prepared_cursor
 from leadops.normalizing import format_phone
 from suppressions.models import PENDING_STATUSES, Entry, Upload
 
-# The rule's readers (the pull, the dial check, tests) may import it from here.
+# The rule's readers (the pull, tests) may import it from here; the live checks below use it.
 from suppressions.rules import active_suppression_exists, live_entries_params, live_entries_sql  # noqa: F401
 
 # The live look-up for one lead given by its ids, on its own (``suppressions.rules.live_entries_sql``).
