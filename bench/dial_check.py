@@ -144,6 +144,13 @@ def baseline_statement(revision: str):
 
     explaining = module("campaigns/selectors/explaining.py", "baseline_explaining")
     selectors = module("suppressions/selectors.py", "baseline_suppressions_selectors")
+    if hasattr(explaining, "dial_check_statement"):
+        # The revision's live checks, registered in its explaining module as its apps would have.
+        for check in vars(selectors).values():
+            if type(check).__name__ == "LiveCheck":
+                explaining.live_check_register(check)
+        sql, params = explaining.dial_check_statement()
+        return sql, lambda lead_id, e164: params(lead_id, e164)
     sql = explaining._DIAL_SQL.format(live=selectors.live_entries_sql())
     return sql, lambda lead_id, e164: {**selectors.live_entries_params(e164), "lead": lead_id, "scope": None}
 
@@ -152,7 +159,8 @@ def current_statement():
     from campaigns.selectors import explaining
 
     if hasattr(explaining, "dial_check_statement"):
-        return explaining.dial_check_statement()
+        sql, params = explaining.dial_check_statement()
+        return sql, lambda lead_id, e164: params(lead_id, e164)
     from suppressions.selectors import live_entries_params, live_entries_sql
 
     sql = explaining._DIAL_SQL.format(live=live_entries_sql())

@@ -10,7 +10,9 @@ The two tables below say it once; everything else here is produced from them, fo
 
 * ORM conditions: ``block_reaches`` and ``block_on`` (a ``Q`` over ``Block`` rows), ``dialable_phones`` and
   ``lead_is_disqualified`` (the status rule, compiled into the recompute's UPDATE and the pull's lease
-  statement), and the inverse ``leads_reached_by`` (the leads a set of blocks may touch);
+  statement), ``lead_stopped_by`` (which blocks stop a lead: the portal's and a lead import's counts by
+  source), and the inverses ``leads_reached_by`` (the leads a set of blocks may touch) and
+  ``active_blocks_on`` (the blocks on a set of contacts, their accounts, leads and numbers: Undisqualify);
 * SQL fragments for the hand-written hot paths (the dial check, the pull's numbers): ``block_reaches_sql``
   and ``block_on_sql``, given the aliases of the statement around them;
 * Python, for blocks already loaded (``explain``): ``block_reaches_lead``, ``block_on_lead`` and
@@ -132,18 +134,45 @@ _LEAD_SUBJECT = {
 }
 
 
-def lead_is_disqualified() -> Q:
-    """Return the condition, over ``Lead`` rows, that the lead is Disqualified."""
-    reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
-    on_lead = [Q(Exists(Block.objects.filter(reaches, block_on(kind, **_LEAD_SUBJECT)))) for kind in LEAD_TARGETS]
-    no_number = ~Exists(
+# And each of the contact's numbers: a number block is on the lead's numbers when its number is the contact's.
+_LEAD_NUMBERS = {
+    "contact": OuterRef("contact_id"),
+    "phone": Through("phone__contact_links__contact_id", OuterRef("contact_id")),
+}
+
+
+def _no_number_left() -> Exists:
+    """Return ``NOT EXISTS``, over ``Lead`` rows: none of the contact's numbers is dialable for the lead."""
+    return ~Exists(
         dialable_phones(
             contact_ref=OuterRef("contact_id"),
             customer_ref=OuterRef(OuterRef("customer_id")),
             campaign_ref=OuterRef(OuterRef("campaign_id")),
         )
     )
-    return functools.reduce(operator.or_, [*on_lead, Q(no_number)])
+
+
+def lead_is_disqualified() -> Q:
+    """Return the condition, over ``Lead`` rows, that the lead is Disqualified."""
+    reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
+    on_lead = [Q(Exists(Block.objects.filter(reaches, block_on(kind, **_LEAD_SUBJECT)))) for kind in LEAD_TARGETS]
+    return functools.reduce(operator.or_, [*on_lead, Q(_no_number_left())])
+
+
+def lead_stopped_by(blocks: QuerySet[Block]) -> Q:
+    """Return the condition, over ``Lead`` rows, that one of ``blocks`` stops the lead: an active one that
+    reaches it is on the lead, its contact or its account, or is on one of its numbers while no number is left
+    to dial (as in the status rule, a number block stops a lead only with the others that leave it none).
+
+    ``blocks`` narrows the blocks asked (a source, the dates they were made); reach and lifting are applied
+    here. A Disqualified lead whose contact has no number at all is stopped by no block.
+    """
+    reaching = blocks.filter(block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id")))
+    on_lead = [Q(Exists(reaching.filter(block_on(kind, **_LEAD_SUBJECT)))) for kind in LEAD_TARGETS]
+    on_number = functools.reduce(
+        operator.or_, [Q(Exists(reaching.filter(block_on(kind, **_LEAD_NUMBERS)))) for kind in NUMBER_TARGETS]
+    )
+    return functools.reduce(operator.or_, [*on_lead, on_number & Q(_no_number_left())])
 
 
 # The inverse: for each first key of a target, the leads whose subject it is, given the blocks' column.
@@ -177,6 +206,21 @@ def leads_reached_by(blocks: QuerySet[Block]) -> QuerySet[Lead]:
     ]
     # SQLite refuses ORDER BY inside a compound statement, so each part drops Lead's default ordering.
     return Lead.objects.filter(pk__in=parts[0].union(*parts[1:], all=True))
+
+
+def active_blocks_on(**subject: Any) -> QuerySet[Block]:
+    """Return the active blocks on ``subject``: ``In(...)`` for each key (``TARGET_KEYS``) it gives, by every
+    target kind whose keys it gives, whatever their reach.
+
+    A UNION of one indexed lookup per kind, like ``leads_reached_by``: an OR across them would scan every block.
+    """
+    active = Block.objects.active().order_by()
+    parts = [
+        active.filter(block_on(kind, **subject)).values("pk")
+        for kind, keys in TARGET_KEYS.items()
+        if all(key in subject for key in keys)
+    ]
+    return Block.objects.filter(pk__in=parts[0].union(*parts[1:], all=True))
 
 
 # --- SQL ------------------------------------------------------------------------------------------------

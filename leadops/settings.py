@@ -68,7 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so that it sees every answer under /api/v1/, whoever made it: each is JSON in the API's error shape.
-    "campaigns.api.errors.ApiErrorsAsJson",
+    "campaigns.dialer.api.errors.ApiErrorsAsJson",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -31,8 +31,8 @@ from leadops.exporting import csv_download
 from suppressions.admin_forms import RemoveForm, SuppressionConfirmForm, SuppressionImportForm
 from suppressions.models import Entry, RejectedRow, Upload
 from suppressions.resources import EntryExportResource
-from suppressions.selectors import entries_visible_to, upload_preview, uploads_visible_to
-from suppressions.services import entries_remove, upload_create, uploads_remove
+from suppressions.selectors import entries_visible_to, uploads_visible_to
+from suppressions.services import entries_remove, upload_create, upload_preview, uploads_remove
 
 _TOKEN_SALT = "suppressions.admin.import"
 _TOKEN_MAX_AGE = 60 * 60

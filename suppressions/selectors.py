@@ -6,19 +6,16 @@ entry matches a lead, and when a match is in force, is ``suppressions.rules``; h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import islice
-
 from django.db.models import Exists, QuerySet
 from django.utils import timezone
 
-from campaigns.models import Customer, Lead
-from campaigns.selectors.explaining import CUSTOMER, OPS, Reason
+from campaigns.models import Lead
+from campaigns.selectors.explaining import CUSTOMER, OPS, LiveCheck, Reason
 from leadops.db import prepared_cursor
 from leadops.normalizing import format_phone
 from suppressions.models import PENDING_STATUSES, Entry, Upload
 
-# The rule's readers (the pull, the dial check, tests) may import it from here.
+# The rule's readers (the pull, tests) may import it from here; the live checks below use it.
 from suppressions.rules import active_suppression_exists, live_entries_params, live_entries_sql  # noqa: F401
 
 # The live look-up for one lead given by its ids, on its own (``suppressions.rules.live_entries_sql``).
@@ -97,97 +94,6 @@ def uploads_visible_to(user) -> QuerySet[Upload]:
     return _visible_to(user, Upload.objects.select_related("customer", "uploaded_by"))
 
 
-@dataclass(frozen=True)
-class PreviewRow:
-    line: int
-    column: str
-    raw: str
-    kind: str
-    value: str
-    outcome: str  # "accepted", "duplicate" or "rejected"
-    reason: str
-
-
-@dataclass(frozen=True)
-class UploadPreview:
-    """What an upload would do, from the first values of its file: shown before ops confirm it."""
-
-    has_header: bool
-    columns: list[tuple[str, str]]  # (column, what it is read as)
-    rows: list[PreviewRow]
-    sample_size: int
-    accepted: int
-    duplicate: int
-    rejected: int
-
-
-def upload_preview(
-    *,
-    customer: Customer,
-    path: str,
-    filename: str,
-    column_mapping: dict[str, str] | None = None,
-    allow_broad_domains: bool = False,
-    show: int = 20,
-    sample: int = 1_000,
-) -> UploadPreview:
-    """Read the first ``sample`` values of the file and say what would become of each (nothing is written).
-
-    Duplicates are counted against the sample itself and the customer's active list. Raise
-    ``LeadopsError`` (``UnreadableFile``) when the file cannot be read.
-    """
-    from suppressions.reading import AREA_CODE
-    from suppressions.services.pipeline import read_values
-
-    plan, values = read_values(
-        path,
-        filename=filename,
-        region=customer.phone_region,
-        allow_broad_domains=allow_broad_domains,
-        columns=column_mapping,
-    )
-    taken = list(islice(values, sample))
-    close = getattr(values, "close", None)
-    if close is not None:
-        close()
-    valid = {(item.kind, item.value) for item in taken if not item.reason}
-    on_list: set[tuple[str, str]] = set()
-    for kind in {kind for kind, _ in valid}:
-        wanted = [value for k, value in valid if k == kind]
-        on_list |= {
-            (kind, value)
-            for value in Entry.objects.active()
-            .filter(customer=customer, kind=kind, value__in=wanted)
-            .values_list("value", flat=True)
-        }
-    seen: set[tuple[str, str]] = set()
-    rows = []
-    for item in taken:
-        if item.reason:
-            outcome = "rejected"
-        elif (item.kind, item.value) in seen or (item.kind, item.value) in on_list:
-            outcome = "duplicate"
-        else:
-            outcome = "accepted"
-            seen.add((item.kind, item.value))
-        rows.append(PreviewRow(item.line, item.column, item.raw, item.kind, item.value, outcome, item.reason))
-    columns = [
-        (plan.header[index] if plan.has_header and index < len(plan.header) else f"#{index + 1}", field)
-        for index, field in plan.fields.items()
-    ]
-    if plan.area_code_pair is not None:
-        columns.append((f"#{plan.area_code_pair[0] + 1}", AREA_CODE))
-    return UploadPreview(
-        has_header=plan.has_header,
-        columns=columns,
-        rows=rows[:show],
-        sample_size=len(rows),
-        accepted=sum(row.outcome == "accepted" for row in rows),
-        duplicate=sum(row.outcome == "duplicate" for row in rows),
-        rejected=sum(row.outcome == "rejected" for row in rows),
-    )
-
-
 # --- Uploads not yet in force --------------------------------------------------------------------------
 # An upload still queued or being read holds its customer's calls: its entries are not committed, so no live
 # check can see them. The dial check's statement probes the partial index ``upload_pending_customer`` (only
@@ -240,3 +146,54 @@ def upload_pending_sentence(upload: Upload, *, audience: str = OPS) -> str:
         f"A suppression upload of {upload.customer} ({upload.original_name}), received at {at}, is still being "
         "loaded; calls for this customer wait until it is in force."
     )
+
+
+# --- What the core's ``explain`` and dial check ask (``SuppressionsConfig.ready`` registers them) ----------
+
+
+def _live_entries_dial_sql() -> str:
+    return f"SELECT 'entry', live.id FROM ({live_entries_sql()}) live"
+
+
+def _live_entries_of_lead(lead: Lead, *, audience: str) -> list[Reason]:
+    return live_suppression_reasons(lead=lead, audience=audience)
+
+
+# The probe of the partial index ``upload_pending_customer``, which holds only the uploads still queued or
+# being read (``PENDING_STATUSES``), for the lead's customer.
+def _uploads_pending_dial_sql() -> str:
+    statuses = ", ".join(f"'{status}'" for status in PENDING_STATUSES)
+    return (
+        "SELECT 'pending', u.id\n"
+        f"FROM subject JOIN suppressions_upload u ON u.customer_id = subject.customer_id AND u.status IN ({statuses})"
+    )
+
+
+def _uploads_pending_params(e164: str) -> dict[str, object]:
+    return {}
+
+
+def _uploads_pending_by_ids(ids: list[int], *, audience: str) -> list[Reason]:
+    return upload_pending_reasons(upload_ids=ids, audience=audience)
+
+
+def _uploads_pending_of_lead(lead: Lead, *, audience: str) -> list[Reason]:
+    return upload_pending_reasons(customer_id=lead.customer_id, audience=audience)
+
+
+# An active entry that matches the lead (or the dialled number) and has no block yet: in force at once.
+LIVE_ENTRIES = LiveCheck(
+    kind="entry",
+    dial_sql=_live_entries_dial_sql,
+    dial_params=live_entries_params,
+    reasons=entry_reasons,
+    lead_reasons=_live_entries_of_lead,
+)
+# An upload of the lead's customer not yet in force: every call waits until it is read.
+UPLOADS_PENDING = LiveCheck(
+    kind="pending",
+    dial_sql=_uploads_pending_dial_sql,
+    dial_params=_uploads_pending_params,
+    reasons=_uploads_pending_by_ids,
+    lead_reasons=_uploads_pending_of_lead,
+)

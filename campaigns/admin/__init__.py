@@ -14,11 +14,11 @@ Registration happens on import: one module per concern (``customers``, ``campaig
 
 from django.contrib import admin
 
-# Importing each module registers its admins. (Not ``import campaigns.api.admin``: that would bind the name
+# Importing each module registers its admins. (Not ``import campaigns.dialer.api.admin``: that would bind the name
 # ``campaigns`` here to the project package, and ``from campaigns.admin import campaigns`` would find it.)
 from campaigns.admin import blocks, calls, campaigns, customers, leads, people  # noqa: F401
 from campaigns.admin.base import NOTHING_STOPS_THIS_LEAD
-from campaigns.api import admin as api_admin  # noqa: F401 - the API key admin
+from campaigns.dialer.api import admin as api_admin  # noqa: F401 - the API key admin
 
 admin.site.site_header = "leadops"
 admin.site.site_title = "leadops"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -40,6 +40,7 @@ from campaigns.models import (
     Lead,
     PhoneNumber,
 )
+from campaigns.rules import NUMBER_TARGETS, blocks_on_any
 from campaigns.selectors import block_sentence
 from campaigns.selectors.account_details import account_details
 from campaigns.services import (
@@ -151,10 +152,7 @@ class ContactPhoneInline(ReadOnlyInline):
     def stopped_by(self, obj: ContactPhone) -> str:
         blocks = (
             Block.objects.active()
-            .filter(
-                Q(target=Block.Target.PHONE, phone_id=obj.phone_id)
-                | Q(target=Block.Target.CONTACT_PHONE, phone_id=obj.phone_id, contact_id=obj.contact_id)
-            )
+            .filter(blocks_on_any(NUMBER_TARGETS, contact=obj.contact_id, phone=obj.phone_id))
             .select_related("actor", "customer", "campaign", "phone", "contact")
         )
         sentences = [block_sentence(b) for b in blocks]

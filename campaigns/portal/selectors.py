@@ -17,8 +17,8 @@ from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Prefe
 from django.http import Http404
 
 from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, LeadStatus, User
+from campaigns.rules import lead_stopped_by
 from campaigns.selectors.explaining import CUSTOMER, explain_many
-from campaigns.services.statuses import block_reaches, dialable_phones
 from suppressions.models import Entry, RejectedRow, Upload
 
 # How each model the portal shows belongs to a customer. A model missing here cannot be read through
@@ -110,31 +110,17 @@ def campaign_pools(customer: Customer) -> list[CampaignPool]:
 def stopped_by(*, source: str | None = None, since: datetime | None = None, until: datetime | None = None) -> Q:
     """Return the condition, over ``Lead`` rows, that an active block of ``source`` (made in the dates) stops it.
 
-    Number blocks count only when the contact has no number left to dial, as in the status rule.
+    Number blocks count only when the contact has no number left to dial, as in the status rule
+    (``campaigns.rules.lead_stopped_by``).
     """
-    blocks = Block.objects.filter(
-        block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
-    )
+    blocks = Block.objects.all()
     if source:
         blocks = blocks.filter(source=source)
     if since:
         blocks = blocks.filter(created_at__gte=since)
     if until:
         blocks = blocks.filter(created_at__lt=until)
-    on_lead = Exists(blocks.filter(target=Block.Target.LEAD, lead_id=OuterRef("pk")))
-    on_contact = Exists(blocks.filter(target=Block.Target.CONTACT, contact_id=OuterRef("contact_id")))
-    on_account = Exists(blocks.filter(target=Block.Target.ACCOUNT, account__contacts=OuterRef("contact_id")))
-    on_number = Exists(
-        blocks.filter(target=Block.Target.PHONE, phone__contact_links__contact_id=OuterRef("contact_id"))
-    ) | Exists(blocks.filter(target=Block.Target.CONTACT_PHONE, contact_id=OuterRef("contact_id")))
-    no_number_left = ~Exists(
-        dialable_phones(
-            contact_ref=OuterRef("contact_id"),
-            customer_ref=OuterRef(OuterRef("customer_id")),
-            campaign_ref=OuterRef(OuterRef("campaign_id")),
-        )
-    )
-    return Q(on_lead) | Q(on_contact) | Q(on_account) | (Q(on_number) & Q(no_number_left))
+    return lead_stopped_by(blocks)
 
 
 def has_no_number() -> Q:

@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 
 from campaigns.models import Account, Block, ContactEmail, ContactPhone, Lead, LeadStatus
+from campaigns.rules import In, block_on, blocks_on_any
 from campaigns.selectors.explaining import block_rank, block_sentence, explain, explain_many
 
 CONTACTS_PER_PAGE = 25
@@ -136,11 +137,11 @@ def account_details(
     phone_ids = {link.phone_id for link in links}
     # Number blocks of other customers are none of this page's business; platform ones are everyone's.
     this_customer = Q(reach=Block.Reach.PLATFORM) | Q(customer_id=account.customer_id)
+    subject = {"lead": In([lead.pk for lead in leads]), "contact": In(contact_ids), "phone": In(phone_ids)}
     blocks = list(
         Block.objects.filter(
-            Q(target__in=[Block.Target.CONTACT, Block.Target.CONTACT_PHONE], contact_id__in=contact_ids)
-            | Q(target=Block.Target.LEAD, lead_id__in=[lead.pk for lead in leads])
-            | Q(Q(target=Block.Target.PHONE, phone_id__in=phone_ids) & this_customer)
+            blocks_on_any((Block.Target.LEAD, Block.Target.CONTACT, Block.Target.CONTACT_PHONE), **subject)
+            | (block_on(Block.Target.PHONE, **subject) & this_customer)
         ).select_related(*BLOCK_RELATIONS)
     )
 

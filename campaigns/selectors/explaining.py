@@ -1,11 +1,15 @@
 """Why can't we call this lead (or this number)? Every active block that stops it, as plain sentences.
 
 ``explain`` and ``can_dial`` read the blocks themselves, never only the stored status, so a Do Not Call
-is in force the moment it commits.
+is in force the moment it commits. What stops a lead before any block says so (a suppression entry not yet
+matched, an upload not yet in force) is a rule of a layer above this one: that layer registers a
+``LiveCheck`` (``live_check_register``, from its ``AppConfig.ready``), which both ask as well.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -72,6 +76,45 @@ class DialCheck:
     allowed: bool
     number: str
     reasons: list[Reason] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    """Something that stops a lead, or a number for it, before any block says so: a layer above the core
+    (``suppressions``) states it, and ``explain`` and the dial check ask it like the blocks.
+
+    * ``dial_sql()``: a ``SELECT`` of rows ``('<kind>', id)`` joined into the dial check's statement by
+      ``UNION ALL`` (asked once per process: its text must not change). It reads the relations ``subject``
+      (the lead: ``id``, ``contact_id``, ``account_id``, ``customer_id``, ``campaign_id``) and ``dialled``
+      (``id`` of the dialled number, if known), and the named parameters ``dial_params(e164)`` gives
+      (``number`` is the dialled E.164);
+    * ``reasons(ids, audience=...)``: the reasons for the ids of ``kind`` that statement found (no query for
+      none);
+    * ``lead_reasons(lead, audience=...)``: the reasons that stop ``lead`` itself (``explain`` without a number).
+    """
+
+    kind: str
+    dial_sql: Callable[[], str]
+    dial_params: Callable[[str], dict[str, object]]
+    reasons: Callable[..., list[Reason]]
+    lead_reasons: Callable[..., list[Reason]]
+
+
+_live_checks: list[LiveCheck] = []
+
+
+def live_check_register(check: LiveCheck) -> None:
+    """Add ``check`` to what ``explain`` and the dial check ask, after those already there; registering the same
+    check again changes nothing."""
+    if check not in _live_checks:
+        _live_checks.append(check)
+
+
+def _registered_checks() -> tuple[LiveCheck, ...]:
+    if not _live_checks:
+        # A wrong "yes" is the one failure to prevent: refuse rather than answer without the live checks.
+        raise RuntimeError("No live check is registered: is suppressions in INSTALLED_APPS?")
+    return tuple(_live_checks)
 
 
 def _lead_with_relations(lead: Lead) -> Lead:
@@ -178,9 +221,9 @@ def explain(lead: Lead, number: str | None = None, *, audience: str = OPS) -> li
         return can_dial(lead, number, audience=audience).reasons
     lead = _lead_with_relations(lead)
     reasons = explain_many([lead], audience=audience)[lead.pk]
-    live = _live_suppressions(lead, audience=audience) + _pending_uploads(lead.customer_id, audience=audience)
+    live = [reason for check in _registered_checks() for reason in check.lead_reasons(lead, audience=audience)]
     if live:
-        # Matching has not run yet for these entries: they stop the lead all the same.
+        # No block says so yet (matching has not run for these entries): they stop the lead all the same.
         no_number = [r for r in reasons if r.code == "no_number"]
         reasons = [r for r in reasons if r.code != "no_number"] + live + no_number
     return reasons
@@ -244,17 +287,18 @@ def _e164_without_region(number: str) -> str | None:
 def _dial_check(
     lead_id: int, e164: str, *, customer_id: int | None, lead: Lead | None, audience: str
 ) -> DialCheck | None:
-    found = _dial_lookup(lead_id, e164, customer_id=customer_id)
+    checks = _registered_checks()
+    found = _dial_lookup(lead_id, e164, customer_id=customer_id, checks=checks)
     if found is None:
         return None
-    is_contacts, block_ids, entry_ids, pending_ids = found
-    if is_contacts and not block_ids and not entry_ids and not pending_ids:
+    is_contacts, block_ids, live_ids = found
+    if is_contacts and not block_ids and not any(live_ids.values()):
         return DialCheck(allowed=True, number=e164)
     # A block's sentence reads what its own statement loads (``block_sentence`` needs no lead): the lead is
     # loaded only to name its contact when the number is not one of theirs.
     reasons = block_reasons(blocks_for_sentences(block_ids), lead=lead, audience=audience)
-    reasons += _entry_reasons(entry_ids, audience=audience)
-    reasons += _pending_uploads(None, upload_ids=pending_ids, audience=audience)
+    for check in checks:
+        reasons += check.reasons(live_ids[check.kind], audience=audience)
     if not is_contacts:
         lead = lead or lead_with_relations(lead_id, customer_id=customer_id)
         if lead is None:
@@ -270,10 +314,9 @@ def _dial_check(
 
 # The dial check is the hot path: one hand-written statement finds the lead (within one customer's, for a
 # customer's key), whether the number is the contact's, the ids of the active blocks that reach the lead
-# or that number (``campaigns.rules``' SQL), and the customer's
-# active suppression entries that match but have no block yet (``suppressions.rules.live_entries_sql``),
-# and the customer's suppression uploads not yet in force (queued or reading), which hold every call until
-# they are read: a probe of the partial index ``upload_pending_customer``, which holds only those uploads.
+# or that number (``campaigns.rules``' SQL), and the rows of each registered ``LiveCheck``: suppressions'
+# active entries that match but have no block yet (``suppressions.rules.live_entries_sql``), and the
+# customer's uploads not yet in force (queued or reading), which hold every call until they are read.
 # Rows are loaded only to word a refusal. The statement is prepared once per connection (``leadops.db``):
 # planning it cost PostgreSQL several times what running it does.
 _DIAL_SQL = """
@@ -294,11 +337,6 @@ UNION ALL
 SELECT 'block', b.id
 FROM subject JOIN campaigns_block b ON {reaches}
   AND {on_subject}
-UNION ALL
-SELECT 'entry', live.id FROM ({{live}}) live
-UNION ALL
-SELECT 'pending', u.id
-FROM subject JOIN suppressions_upload u ON u.customer_id = subject.customer_id AND u.status IN ('queued', 'reading')
 """.format(
     reaches=block_reaches_sql("b", customer="subject.customer_id", campaign="subject.campaign_id"),
     on_subject=block_on_sql(
@@ -311,32 +349,43 @@ FROM subject JOIN suppressions_upload u ON u.customer_id = subject.customer_id A
 )
 
 
-def _dial_lookup(
-    lead_id: int, e164: str, *, customer_id: int | None
-) -> tuple[bool, list[int], list[int], list[int]] | None:
-    """Return whether the contact has the number, and the ids of the blocks, live entries and pending uploads
-    that stop it; None when there is no such lead (of ``customer_id``)."""
-    from suppressions.rules import live_entries_params, live_entries_sql  # suppressions builds on us
+@functools.cache
+def _dial_sql(checks: tuple[LiveCheck, ...]) -> str:
+    return _DIAL_SQL + "".join(f"UNION ALL\n{check.dial_sql()}\n" for check in checks)
 
-    params = {**live_entries_params(e164), "lead": lead_id, "scope": customer_id}
+
+def _dial_params(
+    checks: tuple[LiveCheck, ...], lead_id: int, e164: str, customer_id: int | None = None
+) -> dict[str, object]:
+    params: dict[str, object] = {"number": e164}
+    for check in checks:
+        params.update(check.dial_params(e164))
+    return {**params, "lead": lead_id, "scope": customer_id}
+
+
+def dial_check_statement() -> tuple[str, Callable[..., dict[str, object]]]:
+    """Return the dial check's statement and ``params(lead_id, e164, customer_id=None)``, its parameters: the
+    statement as it runs, for plans, tests and benchmarks."""
+    checks = _registered_checks()
+    return _dial_sql(checks), functools.partial(_dial_params, checks)
+
+
+def _dial_lookup(
+    lead_id: int, e164: str, *, customer_id: int | None, checks: tuple[LiveCheck, ...]
+) -> tuple[bool, list[int], dict[str, list[int]]] | None:
+    """Return whether the contact has the number, the ids of the blocks that stop it, and per live check's kind
+    the ids it found; None when there is no such lead (of ``customer_id``)."""
     with prepared_cursor() as cursor:
-        cursor.execute(_DIAL_SQL.format(live=live_entries_sql()), params)
+        cursor.execute(_dial_sql(checks), _dial_params(checks, lead_id, e164, customer_id))
         rows = cursor.fetchall()
     if not any(kind == "lead" for kind, _ in rows):
         return None
     return (
         any(kind == "phone" for kind, _ in rows),
         [value for kind, value in rows if kind == "block"],
-        # An entry matching two ways (an email domain that is also the website) comes back once per way.
-        sorted({value for kind, value in rows if kind == "entry"}),
-        [value for kind, value in rows if kind == "pending"],
+        # A row may come back once per way it matched (an email domain that is also the website).
+        {check.kind: sorted({value for kind, value in rows if kind == check.kind}) for check in checks},
     )
-
-
-def _entry_reasons(entry_ids: list[int], *, audience: str) -> list[Reason]:
-    from suppressions.selectors import entry_reasons
-
-    return entry_reasons(entry_ids, audience=audience)
 
 
 # Everything a block's sentence reads, in one prepared statement (a refused dial check words its reasons).
@@ -352,21 +401,6 @@ def blocks_for_sentences(block_ids: list[int]) -> list[Block]:
         cursor.execute(_SENTENCE_BLOCKS_SQL, [id_list(block_ids)])
         blocks = [_SENTENCE_BLOCKS.load(row) for row in cursor.fetchall()]
     return sorted(blocks, key=block_rank)
-
-
-def _live_suppressions(lead: Lead, *, audience: str) -> list[Reason]:
-    """Return the customer's active suppression entries that match but have no block yet (live safety)."""
-    from suppressions.selectors import live_suppression_reasons  # suppressions builds on this module
-
-    return live_suppression_reasons(lead=lead, audience=audience)
-
-
-def _pending_uploads(customer_id: int | None, *, upload_ids: list[int] | None = None, audience: str) -> list[Reason]:
-    """Return the hold of the customer's suppression upload not yet in force (by customer or by the ids the
-    dial check found), or ``[]``."""
-    from suppressions.selectors import upload_pending_reasons  # suppressions builds on this module
-
-    return upload_pending_reasons(upload_ids=upload_ids, customer_id=customer_id, audience=audience)
 
 
 def block_reasons(blocks: list[Block], *, lead: Lead | None, audience: str = OPS) -> list[Reason]:

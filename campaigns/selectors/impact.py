@@ -28,7 +28,7 @@ from campaigns.models import (
     LeadStatus,
     PhoneNumber,
 )
-from campaigns.rules import dialable_phones
+from campaigns.rules import In, active_blocks_on, dialable_phones
 
 CONTACTS_SHOWN_PER_NUMBER = 50
 NUMBERS_SHOWN = 20
@@ -275,8 +275,8 @@ def blocks_behind(
     """Return the active blocks behind ``contacts`` (or every contact of ``accounts``): on the accounts, the
     contacts, their leads, their numbers and their use of a number.
 
-    A UNION of one indexed lookup per target kind, like ``leads_reached_by``. A number block stops every
-    contact sharing the number, so lifting it lifts it for them all; the confirmation page says so.
+    A UNION of one indexed lookup per target kind (``campaigns.rules.active_blocks_on``). A number block stops
+    every contact sharing the number, so lifting it lifts it for them all; the confirmation page says so.
     """
     if accounts is not None:
         account_ids = accounts.order_by().values("pk")
@@ -286,20 +286,12 @@ def blocks_behind(
         account_ids = Contact.objects.filter(pk__in=contact_ids).values("account_id")
     else:
         return Block.objects.none()
-    active = Block.objects.active().order_by()
-    parts = [
-        active.filter(target=Block.Target.ACCOUNT, account_id__in=account_ids),
-        active.filter(target__in=[Block.Target.CONTACT, Block.Target.CONTACT_PHONE], contact_id__in=contact_ids),
-        active.filter(
-            target=Block.Target.LEAD, lead_id__in=Lead.objects.filter(contact_id__in=contact_ids).values("pk")
-        ),
-        active.filter(
-            target=Block.Target.PHONE,
-            phone_id__in=ContactPhone.objects.filter(contact_id__in=contact_ids).values("phone_id"),
-        ),
-    ]
-    ids = parts[0].values("pk").union(*(part.values("pk") for part in parts[1:]), all=True)
-    return Block.objects.filter(pk__in=ids)
+    return active_blocks_on(
+        account=In(account_ids),
+        contact=In(contact_ids),
+        lead=In(Lead.objects.filter(contact_id__in=contact_ids).values("pk")),
+        phone=In(ContactPhone.objects.filter(contact_id__in=contact_ids).values("phone_id")),
+    )
 
 
 def sharers_of_blocked_numbers(blocks: QuerySet[Block]) -> dict[int, int]:

@@ -18,9 +18,7 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from campaigns.models import Lead, LeadStatus
-
-# ``block_reaches`` and ``dialable_phones`` are re-exported for the readers that import them from here.
-from campaigns.rules import block_reaches, dialable_phones, lead_is_disqualified  # noqa: F401
+from campaigns.rules import lead_is_disqualified
 
 
 def status_expression(*, now: datetime) -> Case:

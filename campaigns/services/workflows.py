@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from campaigns.models import Account, Block, Campaign, Contact, Customer, PhoneNumber, User
 from campaigns.services.actors import Actor, actor_fields
-from campaigns.services.blocks import leads_reached_by
+from campaigns.services.blocks import blocks_lift, leads_reached_by
 from campaigns.services.inserting import rows_insert_select
 from campaigns.services.statuses import lead_statuses_recompute
 from campaigns.services.undisqualify import Kept, UndisqualifyResult, why_actor_may_not_lift
@@ -311,8 +311,6 @@ def blocks_undisqualify(*, blocks: QuerySet[Block], actor: Actor, reason: str) -
     behind a contact or an account, see ``campaigns.selectors.impact.blocks_behind``). A platform-wide Do
     Not Call needs the 'lift platform DNC' permission. A repeat call finds nothing left and changes nothing.
     """
-    from campaigns.services.blocks import blocks_lift
-
     if not (reason or "").strip():
         raise LeadopsError("Say why the blocks are lifted.", field="reason")
     result = UndisqualifyResult()

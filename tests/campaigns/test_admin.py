@@ -29,8 +29,10 @@ from tests.campaigns.factories import (
     AccountFactory,
     CampaignFactory,
     ContactFactory,
+    ContactPhoneFactory,
     CustomerFactory,
     LeadFactory,
+    PhoneNumberFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +164,47 @@ def test_lead_change_page_says_when_nothing_stops_the_lead(admin_client):
     response = admin_client.get(url(Lead, "change", lead.pk))
     # then
     assert NOTHING_STOPS_THIS_LEAD in response.content.decode()
+
+
+def test_contact_change_page_says_which_of_its_numbers_are_blocked_and_by_what(admin_client):
+    # given: a switchboard on the DNC list, and a wrong number for this contact and another one for a colleague
+    switchboard, direct = PhoneNumberFactory(), PhoneNumberFactory()
+    contact, colleague = ContactFactory(), ContactFactory()
+    for person in (contact, colleague):
+        ContactPhoneFactory(contact=person, phone=switchboard)
+        ContactPhoneFactory(contact=person, phone=direct)
+    dnc = platform_dnc(switchboard)
+    mine = wrong_number(contact, direct)
+    theirs = wrong_number(colleague, direct)
+    # when
+    page = admin_client.get(url(Contact, "change", contact.pk)).content.decode()
+    # then
+    assert escape(block_sentence(dnc)) in page
+    assert escape(block_sentence(mine)) in page
+    assert escape(block_sentence(theirs)) not in page
+
+
+def platform_dnc(phone: PhoneNumber) -> Block:
+    block, _ = block_create(
+        target=BlockTarget(phone=phone),
+        source=Block.Source.OPS_PHONE_DNC,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.PLATFORM,
+        actor="tests",
+    )
+    return block
+
+
+def wrong_number(contact: Contact, phone: PhoneNumber) -> Block:
+    block, _ = block_create(
+        target=BlockTarget(contact=contact, phone=phone),
+        source=Block.Source.DISPOSITION,
+        reason=Block.Reason.WRONG_NUMBER,
+        reach=Block.Reach.CUSTOMER,
+        actor="tests",
+        customer=contact.customer,
+    )
+    return block
 
 
 def test_blocks_cannot_be_added_changed_or_deleted(admin_client):

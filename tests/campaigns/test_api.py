@@ -4,7 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-import campaigns.api.admin  # noqa: F401  (campaigns/admin/ imports it too)
+import campaigns.dialer.api.admin  # noqa: F401  (campaigns/admin/ imports it too)
 from campaigns.models import ApiKey, Block, Call, Lead, LeadStatus
 from campaigns.selectors import CUSTOMER, explain
 from campaigns.services import BlockTarget, block_create

@@ -1,5 +1,5 @@
 """Every answer under /api/v1/ is JSON, and every refusal is in the documented error shape
-(``campaigns/api/errors.py``): no route, a method a route does not take, a missing key, a plain view's
+(``campaigns/dialer/api/errors.py``): no route, a method a route does not take, a missing key, a plain view's
 refusal, the schema's own refusals."""
 
 import pytest

@@ -7,7 +7,12 @@ number of its own. The block is made and lifted through the services, which reco
 ``leads_reached_by`` names; then the stored status, the status check (the rule evaluated afresh),
 ``explain``, ``can_dial`` on each number, the pull's numbers (``lead_numbers``), the customer's portal
 sentences (``explain_many`` with ``audience=CUSTOMER``) and the pull's re-check of its candidates must agree
-with each other and with the expected answer, written out below in the words of the design.
+with each other and with the expected answer, written out below in the words of the design; and the readers
+of "which blocks are on this lead's people" (Undisqualify's ``blocks_behind``, the Account Details page) must
+list the block exactly when it is on them.
+
+A second matrix makes several blocks on one lead, some on one of its two numbers, and holds the answers to
+"which sources stop it" to one: ``explain``, the portal's counts by source and a lead import's report.
 
 How the matrix was chosen: reach and tenant go together (a platform-wide block belongs to no tenant; a
 customer-wide one to ours or the other customer; a campaign-wide one to our campaign, another campaign of
@@ -24,11 +29,13 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 
-from campaigns.models import Block, Lead, LeadStatus
-from campaigns.selectors.dialable import lead_numbers
+from campaigns.dialer.dialable import lead_numbers
+from campaigns.dialer.pool import PULL_MAX, _candidates_query
+from campaigns.models import Block, Contact, Lead, LeadStatus
+from campaigns.selectors.account_details import account_details
 from campaigns.selectors.explaining import CUSTOMER, can_dial, explain, explain_many
+from campaigns.selectors.impact import blocks_behind
 from campaigns.services import BlockTarget, block_create, blocks_lift, lead_statuses_recompute
-from campaigns.services.pool import PULL_MAX, _candidates_query
 from campaigns.services.statuses import lead_statuses_check
 from tests.campaigns.factories import (
     AccountFactory,
@@ -181,6 +188,32 @@ def _answers(lead: Lead) -> dict[str, object]:
     }
 
 
+def _on_subjects(block: Block, lead: Lead) -> bool:
+    """Return whether ``block`` is on ``lead``, its contact, its account, one of its numbers or the contact's use
+    of one, whatever its reach and lifting: the design's words."""
+    numbers = set(lead.contact.phones.values_list("phone_id", flat=True))
+    return {
+        Block.Target.LEAD: block.lead_id == lead.pk,
+        Block.Target.CONTACT: block.contact_id == lead.contact_id,
+        Block.Target.ACCOUNT: block.account_id == lead.contact.account_id,
+        Block.Target.PHONE: block.phone_id in numbers,
+        Block.Target.CONTACT_PHONE: block.contact_id == lead.contact_id and block.phone_id in numbers,
+    }[block.target]
+
+
+def _behind_answers(block: Block, lead: Lead) -> dict[str, bool]:
+    """Return whether Undisqualify's blocks behind the lead's contact, and its account's details page, list
+    ``block``."""
+    details = account_details(lead.contact.account)
+    shown = [row.block for row in details.account_blocks] + [
+        row.block for contact in details.contacts for row in contact.blocks
+    ]
+    return {
+        "blocks behind": block in blocks_behind(contacts=Contact.objects.filter(pk=lead.contact_id)),
+        "account details": block in shown,
+    }
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_every_reader_of_the_block_rule_agrees(case):
     # given
@@ -197,6 +230,14 @@ def test_every_reader_of_the_block_rule_agrees(case):
         itself, stopped, dialable = _expected(block, lead)
         answers = _answers(lead)
         allowed = {number: ok and not itself for number, ok in dialable.items()}
+        on = _on_subjects(block, lead)
+        # The account's page shows every block on its people, lifted too, but another customer's number blocks
+        # only when they are platform-wide.
+        ours = block.target != Block.Target.PHONE or block.customer_id in (None, lead.customer_id)
+        assert _behind_answers(block, lead) == {
+            "blocks behind": on and block.lifted_at is None,
+            "account details": on and ours,
+        }, f"lead of {lead.customer}"
         assert answers == {
             "stored status": stopped,
             "explain": stopped,
@@ -205,3 +246,119 @@ def test_every_reader_of_the_block_rule_agrees(case):
             "can_dial": allowed,
             "pull's numbers": dialable,
         }, f"lead of {lead.customer}"
+
+
+# --- Which sources stop a lead: the counts by source agree with ``explain`` -----------------------------
+# One lead of Acme's campaign Spring, whose contact has two numbers (A and B). Each case makes a few blocks,
+# one of which may be lifted, and names the sources that stop the lead, in the design's words: a block on the
+# lead, its contact or its account stops it; number blocks stop it only when together they leave no number.
+
+
+@dataclass(frozen=True)
+class Made:
+    target: str  # "lead", "contact", "account", "A", "B", "contact on A", "contact on B"
+    source: str
+    reach: str = Block.Reach.CUSTOMER
+    other_campaign: bool = False
+    lifted: bool = False
+
+
+SOURCE_CASES = {
+    "contact disqualified, one of two numbers on the DNC list": (
+        [Made("contact", Block.Source.OPS_DISQUALIFY), Made("A", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM)],
+        {Block.Source.OPS_DISQUALIFY},
+    ),
+    "one number on the DNC list, the other a wrong number": (
+        [
+            Made("A", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM),
+            Made("contact on B", Block.Source.DISPOSITION),
+        ],
+        {Block.Source.OPS_PHONE_DNC, Block.Source.DISPOSITION},
+    ),
+    "one number suppressed, the other clean": ([Made("B", Block.Source.SUPPRESSION)], set()),
+    "lead and account": (
+        [
+            Made("lead", Block.Source.MEETING_OUTCOME, Block.Reach.CAMPAIGN),
+            Made("account", Block.Source.CRM_RULE),
+        ],
+        {Block.Source.MEETING_OUTCOME, Block.Source.CRM_RULE},
+    ),
+    "another campaign's fit rule, both numbers on the DNC list": (
+        [
+            Made("contact", Block.Source.FIT_RULE, Block.Reach.CAMPAIGN, other_campaign=True),
+            Made("A", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM),
+            Made("B", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM),
+        ],
+        {Block.Source.OPS_PHONE_DNC},
+    ),
+    "a lifted Do Not Call mark, a suppressed account": (
+        [Made("contact", Block.Source.CUSTOMER_DNC, lifted=True), Made("account", Block.Source.SUPPRESSION)],
+        {Block.Source.SUPPRESSION},
+    ),
+    "a lifted wrong number leaves the other number's DNC alone": (
+        [
+            Made("contact on A", Block.Source.DISPOSITION, lifted=True),
+            Made("B", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM),
+            Made("contact", Block.Source.UNREACHABLE, Block.Reach.CAMPAIGN),
+        ],
+        {Block.Source.UNREACHABLE},
+    ),
+}
+
+
+def _sources_answers(lead: Lead) -> dict[str, set[str]]:
+    from campaigns.imports.models import ImportedLead, LeadImport
+    from campaigns.imports.services import import_outcome
+    from campaigns.portal.selectors import disqualifications_by_source
+
+    lead_import = LeadImport.objects.create(campaign=lead.campaign, original_name="leads.csv", file="leads.csv")
+    ImportedLead.objects.create(lead_import=lead_import, lead=lead, created=True)
+    return {
+        "explain": {reason.block.source for reason in explain(lead) if reason.block is not None},
+        "portal's counts": {count.code for count in disqualifications_by_source(lead.customer)},
+        "lead import's counts": set(import_outcome(lead_import=lead_import)["disqualified_by_source"]),
+    }
+
+
+@pytest.mark.parametrize("made, expected", SOURCE_CASES.values(), ids=SOURCE_CASES.keys())
+def test_every_count_by_source_names_the_sources_that_stop_the_lead(made, expected):
+    # given
+    acme = CustomerFactory(name="Acme")
+    spring = CampaignFactory(customer=acme, name="Spring")
+    autumn = CampaignFactory(customer=acme, name="Autumn")
+    lead = LeadFactory(campaign=spring, contact=ContactFactory(account=AccountFactory(customer=acme)), with_phone=False)
+    numbers = {"A": PhoneNumberFactory(), "B": PhoneNumberFactory()}
+    for number in numbers.values():
+        ContactPhoneFactory(contact=lead.contact, phone=number)
+    targets = {
+        "lead": BlockTarget(lead=lead),
+        "contact": BlockTarget(contact=lead.contact),
+        "account": BlockTarget(account=lead.contact.account),
+        "A": BlockTarget(phone=numbers["A"]),
+        "B": BlockTarget(phone=numbers["B"]),
+        "contact on A": BlockTarget(contact=lead.contact, phone=numbers["A"]),
+        "contact on B": BlockTarget(contact=lead.contact, phone=numbers["B"]),
+    }
+
+    # when
+    for block in made:
+        made_block, _ = block_create(
+            target=targets[block.target],
+            source=block.source,
+            reason=Block.Reason.OTHER,
+            reach=block.reach,
+            actor="tests",
+            customer=acme if block.reach != Block.Reach.PLATFORM else None,
+            campaign=(autumn if block.other_campaign else spring) if block.reach == Block.Reach.CAMPAIGN else None,
+        )
+        if block.lifted:
+            blocks_lift(blocks=Block.objects.filter(pk=made_block.pk), actor="tests", reason="The case says so.")
+    lead.refresh_from_db()
+
+    # then
+    assert (lead.status == LeadStatus.DISQUALIFIED) == bool(expected)
+    assert _sources_answers(lead) == {
+        "explain": expected,
+        "portal's counts": expected,
+        "lead import's counts": expected,
+    }

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from campaigns.dialer.pool import leads_pull
 from campaigns.models import Block, Call, Lead, LeadStatus, Meeting
 from campaigns.selectors import can_dial
 from campaigns.services.calls import call_record, lead_reopen, lead_unqualify, meeting_outcome_set
-from campaigns.services.pool import leads_pull
 from leadops.errors import LeadopsError
 from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, DialerLeadFactory, disposition
 from tests.campaigns.factories import ContactPhoneFactory, LeadFactory

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from campaigns.dialer.pool import lead_release, leads_pull
 from campaigns.models import Block, Call, Campaign, ContactPhone, Lead, LeadStatus
 from campaigns.services import BlockTarget, block_create, leads_wake_waiting
 from campaigns.services.calls import call_record
-from campaigns.services.pool import lead_release, leads_pull
 from leadops.errors import LeadopsError
 from suppressions.models import Entry
 from tests.campaigns.api_factories import (
@@ -113,7 +113,7 @@ def test_a_pull_that_fails_after_its_first_round_gives_its_leases_back(monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("campaigns.services.pool._lease_rounds", broken)
+    monkeypatch.setattr("campaigns.dialer.pool._lease_rounds", broken)
     # when
     with pytest.raises(RuntimeError, match="went away"):
         leads_pull(campaign=campaign, caller=CallerFactory(), count=2)

@@ -34,7 +34,7 @@ def test_the_prepared_lease_statement_walks_the_pool_index_whatever_its_paramete
     from django.db import transaction
     from django.utils import timezone
 
-    from campaigns.services.pool import _lease_sql
+    from campaigns.dialer.pool import _lease_sql
 
     lead = LeadFactory()
     with transaction.atomic():

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from campaigns.dialer.pool import leads_pull
 from campaigns.imports.models import FitRule
 from campaigns.models import Block, Contact, ContactPhone, Lead, LeadStatus
 from campaigns.services import contact_create, contact_email_add, contact_phone_add, lead_create
-from campaigns.services.pool import leads_pull
 from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory
 from tests.campaigns.factories import AccountFactory, ContactFactory, ContactPhoneFactory, LeadFactory
 from tests.suppressions.factories import EntryFactory

@@ -19,12 +19,12 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_filters.fields import DateRangeField
 
+from campaigns.dialer.pool import leads_pull
 from campaigns.models import Account, Block, Campaign, Contact, Disposition, Lead, LeadStatus, Meeting, PhoneNumber
 from campaigns.selectors.explaining import OPS, explain
 from campaigns.services import BlockTarget, block_create
 from campaigns.services.calls import call_record, lead_reopen, lead_unqualify, meeting_outcome_set
 from campaigns.services.directory import DEFAULT_DISPOSITIONS
-from campaigns.services.pool import leads_pull
 from campaigns.services.undisqualify import lead_undisqualify
 from campaigns.services.workflows import (
     accounts_disqualify,

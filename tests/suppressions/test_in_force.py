@@ -207,12 +207,11 @@ def test_a_small_unreadable_upload_fails_in_the_request_and_holds_nothing(
 @pytest.mark.postgres("reads PostgreSQL's plans")
 def test_the_hold_is_one_probe_of_the_partial_index_in_each_hot_statement(scene):
     # given: the dial check's and the pull's statements as they run
-    from campaigns.selectors.explaining import _DIAL_SQL
-    from campaigns.services.pool import _lease_sql
-    from suppressions.selectors import live_entries_params, live_entries_sql
+    from campaigns.dialer.pool import _lease_sql
+    from campaigns.selectors.explaining import dial_check_statement
 
-    dial = _DIAL_SQL.format(live=live_entries_sql())
-    params = {**live_entries_params(LISTED), "lead": scene["listed"].pk, "scope": None}
+    dial, dial_params = dial_check_statement()
+    params = dial_params(scene["listed"].pk, LISTED)
     lease = _lease_sql("default", scene["campaign"].pk, 5)
 
     # when

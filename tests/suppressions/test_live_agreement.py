@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from campaigns.dialer.pool import PULL_MAX, lead_release, leads_pull
 from campaigns.models import Account, LeadStatus
 from campaigns.selectors import can_dial, explain
 from campaigns.services import lead_undisqualify
-from campaigns.services.pool import PULL_MAX, lead_release, leads_pull
 from suppressions.models import Entry
 from suppressions.services import customer_rematch
 from tests.campaigns.factories import (

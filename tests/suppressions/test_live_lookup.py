@@ -6,8 +6,7 @@ import re
 import pytest
 from django.db import connection
 
-from campaigns.selectors.explaining import _DIAL_SQL
-from suppressions.selectors import live_entries_params, live_entries_sql
+from campaigns.selectors.explaining import dial_check_statement
 from tests.campaigns.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,8 +32,9 @@ def test_the_dial_checks_live_lookup_probes_the_entry_index_by_customer_kind_and
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
 
-    prepared = re.sub(r"%\((\w+)\)s", numbered, _DIAL_SQL.format(live=live_entries_sql())).replace("%%", "%")
-    params = {**live_entries_params("+12025550143"), "lead": lead.pk, "scope": None}
+    statement, dial_params = dial_check_statement()
+    prepared = re.sub(r"%\((\w+)\)s", numbered, statement).replace("%%", "%")
+    params = dial_params(lead.pk, "+12025550143")
     with connection.cursor() as cursor:
         cursor.execute(f"PREPARE dial_plan AS {prepared}")
         # when

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -51,8 +51,8 @@ from campaigns.models import (
     LeadStatus,
     PhoneNumber,
 )
+from campaigns.rules import lead_stopped_by
 from campaigns.services import contacts_scrub
-from campaigns.services.statuses import block_reaches
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, PhoneNormalizer, normalize_domain
 from suppressions.reading import (
@@ -570,17 +570,10 @@ def import_outcome(*, lead_import: LeadImport) -> dict[str, object]:
     leads = Lead.objects.filter(pk__in=ImportedLead.objects.filter(lead_import=lead_import).values("lead_id"))
     by_status = dict(leads.values_list("status").annotate(n=Count("pk")).order_by())
     disqualified = leads.filter(status=LeadStatus.DISQUALIFIED)
-    reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
-    stops = (
-        Q(target=Block.Target.LEAD, lead_id=OuterRef("pk"))
-        | Q(target__in=[Block.Target.CONTACT, Block.Target.CONTACT_PHONE], contact_id=OuterRef("contact_id"))
-        | Q(target=Block.Target.ACCOUNT, account__contacts=OuterRef("contact_id"))
-        | Q(target=Block.Target.PHONE, phone__contact_links__contact_id=OuterRef("contact_id"))
-    )
     by_source: dict[str, int] = {}
     if by_status.get(LeadStatus.DISQUALIFIED):
         for source in Block.Source.values:
-            count = disqualified.filter(Exists(Block.objects.filter(reaches, stops, source=source))).count()
+            count = disqualified.filter(lead_stopped_by(Block.objects.filter(source=source))).count()
             if count:
                 by_source[source] = count
         no_number = disqualified.filter(~Exists(ContactPhone.objects.filter(contact_id=OuterRef("contact_id"))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from campaigns.services.pool import PULL_MAX
+from campaigns.dialer.pool import PULL_MAX
 
 # What the request fields refuse, said so that the OpenAPI description states it (``tests/campaigns/
 # test_api_schema.py`` holds every request field's declared constraints to what the API refuses, both ways).

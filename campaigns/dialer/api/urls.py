@@ -1,8 +1,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from campaigns.api import views
-from campaigns.api.errors import api_exception_handler
+from campaigns.dialer.api import views
+from campaigns.dialer.api.errors import api_exception_handler
 
 
 class SchemaView(SpectacularAPIView):

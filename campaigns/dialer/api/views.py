@@ -12,17 +12,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from campaigns.api import serializers as s
-from campaigns.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
-from campaigns.api.errors import api_exception_handler
-from campaigns.api.scoping import lead_for_key
+from campaigns.dialer.api import serializers as s
+from campaigns.dialer.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
+from campaigns.dialer.api.errors import api_exception_handler
+from campaigns.dialer.api.scoping import lead_for_key
+from campaigns.dialer.dialable import lead_numbers
+from campaigns.dialer.pool import lead_release, leads_pull
 from campaigns.models import Call, Lead, User
-from campaigns.selectors.dialable import lead_numbers
 from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain
 from campaigns.selectors.loading import caller_named, campaign_and_caller
 from campaigns.services.calls import call_record
-from campaigns.services.pool import lead_release, leads_pull
 from leadops.errors import LeadopsError
+from suppressions.selectors import upload_pending_reasons
 
 IDEMPOTENCY_KEY_MAX = Call._meta.get_field("idempotency_key").max_length
 
@@ -51,8 +52,6 @@ def _reason(reason: Reason) -> dict[str, object]:
 
 def _pull_hold(campaign) -> list[dict[str, object]]:
     """Why an empty pull is empty when it is not merely a dry pool: the customer's upload not yet in force."""
-    from suppressions.selectors import upload_pending_reasons
-
     return [_reason(r) for r in upload_pending_reasons(customer_id=campaign.customer_id)]
 
 

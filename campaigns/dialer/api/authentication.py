@@ -126,7 +126,7 @@ class AgencyKeyForWrites(BasePermission):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "campaigns.api.authentication.ApiKeyAuthentication"
+    target_class = "campaigns.dialer.api.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
