@@ -23,6 +23,7 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
+from campaigns.selectors.callers import may_work_campaign
 from campaigns.services.actors import Actor, actor_may
 from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
 from campaigns.services.statuses import lead_statuses_recompute
@@ -44,7 +45,7 @@ UNQUALIFY_REASONS = (
     Block.Reason.NO_LONGER_INTERESTED,
 )
 
-REOPEN_PERMISSION = "campaigns.lift_block"
+REOPEN_PERMISSION = "campaigns.reopen_lead"
 
 
 def _lock_lead(lead: Lead | int) -> Lead:
@@ -66,6 +67,21 @@ def _dialled_phone(lead: Lead, number: str) -> PhoneNumber | None:
             f"{format_phone(e164)} is not one of {lead.contact}'s numbers.", field="number", code="unknown_number"
         )
     return link.phone
+
+
+def _check_may_call(lead: Lead, caller: User) -> None:
+    """A call is recorded by the caller holding the lead's lease, a caller approved for its campaign, or ops.
+
+    The lead row is locked: a revocation that gave the lease back has committed, or waits for this call.
+    """
+    if lead.leased_to_id == caller.pk or may_work_campaign(caller, lead.campaign_id):
+        return
+    raise LeadopsError(
+        f"{caller.get_username()} is not approved to call the campaign {lead.campaign} (#{lead.campaign_id}) "
+        f"and does not hold this lead's lease.",
+        field="caller",
+        code="caller_not_approved",
+    )
 
 
 def _replayed_call(*, caller: User, idempotency_key: str, lead: Lead, disposition: Disposition) -> Call | None:
@@ -149,6 +165,7 @@ def call_record(
             return replay, False
         if disposition.campaign_id != lead.campaign_id or not disposition.is_active:
             raise _not_offered(lead, disposition.code)
+        _check_may_call(lead, caller)
         phone = _dialled_phone(lead, number)
         if phone is None and disposition.effect in NUMBER_EFFECTS:
             raise LeadopsError(f"Say which number was dialled for '{disposition.label}'.", field="number")
