@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from campaigns.models import Campaign, CallerApproval, Lead, User
+from campaigns.models import CallerApproval, Campaign, Lead, User
 from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.errors import LeadopsError
