@@ -17,11 +17,12 @@ _CAMPAIGN = Related(Campaign, "ca", "customer")
 _CALLER = Related(User, "u")
 _IS_CALLER = "u.is_active AND u.customer_id IS NULL"
 _CALLER_SQL = f"{_CALLER.sql} WHERE u.username = %s AND {_IS_CALLER}"
-# The campaign a pull draws from and the caller it leases to.
+# The campaign a pull draws from and the agency user it would lease to, active or not: the pull refuses an
+# inactive one as not approved for the campaign (``campaigns.services.pool``).
 _CAMPAIGN_AND_CALLER_SQL = f"""
 SELECT {_CAMPAIGN.columns}, {_CALLER.columns}
 FROM {_CAMPAIGN.tables}
-LEFT JOIN campaigns_user u ON u.username = %(username)s AND {_IS_CALLER}
+LEFT JOIN campaigns_user u ON u.username = %(username)s AND u.customer_id IS NULL
 WHERE ca.id = CAST(%(id)s AS bigint) AND {_WITHIN.format(alias="ca")}
 """
 
@@ -47,8 +48,8 @@ def lead_with_relations(lead_id: int, *, customer_id: int | None = None) -> Lead
 def campaign_and_caller(
     campaign_id: int, username: str, *, customer_id: int | None = None
 ) -> tuple[Campaign, User | None] | None:
-    """Return the campaign with its customer and the agency's active user ``username`` (None when there is no
-    such caller), in one statement; None when there is no such campaign (of ``customer_id``)."""
+    """Return the campaign with its customer and the agency's user ``username``, active or not (None when the
+    agency has no such user), in one statement; None when there is no such campaign (of ``customer_id``)."""
     if not can_be_an_id(campaign_id):
         return None
     with prepared_cursor() as cursor:

@@ -63,28 +63,31 @@ def callers_approve(*, callers: Iterable[User], campaigns: Iterable[Campaign], a
     """Approve every caller for every campaign; a pair that already has an approval in force is left as it is.
 
     All or nothing: a customer's user or an inactive one among ``callers`` refuses the whole call, naming them.
+    A repeat changes nothing (every pair is ``already`` approved).
     """
     _check_may_approve(actor)
-    callers, campaigns = list(callers), list(campaigns)
-    if not callers or not campaigns:
+    caller_ids = sorted({caller.pk for caller in callers})
+    campaigns = list({campaign.pk: campaign for campaign in campaigns}.values())
+    if not caller_ids or not campaigns:
         raise LeadopsError("Choose at least one caller and one campaign.", field="callers")
-    refused = [why for why in map(why_not_a_caller, callers) if why]
-    if refused:
-        raise LeadopsError(" ".join(refused), field="callers")
     now = timezone.now()
     who = actor_fields(actor, user_field="approved_by", job_field="approved_by_job")
     with transaction.atomic():
-        # Lock the callers' rows so that two approvals of the same pair at once make one (the unique
-        # constraint would refuse the second anyway, with a less useful message).
-        list(User.objects.select_for_update().filter(pk__in=[c.pk for c in callers]).values_list("pk"))
+        # The callers as they are now, locked in pk order: two approvals of the same pair at once make one
+        # (the unique constraint would refuse the second anyway, with a less useful message), and a caller
+        # deactivated meanwhile is refused.
+        locked = list(User.objects.select_for_update().filter(pk__in=caller_ids).order_by("pk"))
+        refused = [why for why in map(why_not_a_caller, locked) if why]
+        if refused:
+            raise LeadopsError(" ".join(refused), field="callers")
         held = set(
             CallerApproval.objects.in_force()
-            .filter(caller__in=callers, campaign__in=campaigns)
+            .filter(caller_id__in=caller_ids, campaign__in=campaigns)
             .values_list("caller_id", "campaign_id")
         )
         wanted = [
             CallerApproval(caller=caller, campaign=campaign, approved_at=now, **who)
-            for caller in callers
+            for caller in locked
             for campaign in campaigns
             if (caller.pk, campaign.pk) not in held
         ]
@@ -98,6 +101,10 @@ def approvals_revoke(
     """End every approval of ``approvals`` still in force and give back the leases each caller holds in that
     approval's campaign; revoked ones are left as they are (a repeat changes nothing)."""
     _check_may_approve(actor)
+    reason = (reason or "").strip()
+    limit = CallerApproval._meta.get_field("revoke_reason").max_length
+    if len(reason) > limit:
+        raise LeadopsError(f"The reason is longer than {limit} characters.", field="reason")
     now = now or timezone.now()
     who = actor_fields(actor, user_field="revoked_by", job_field="revoked_by_job")
     with transaction.atomic():
@@ -107,7 +114,7 @@ def approvals_revoke(
         if not ending:
             return Revoked(revoked=0, released=0)
         CallerApproval.objects.filter(pk__in=[pk for pk, _, _ in ending]).update(
-            revoked_at=now, revoke_reason=(reason or "").strip()[:500], **who
+            revoked_at=now, revoke_reason=reason, **who
         )
         by_caller: dict[int, list[int]] = {}
         for _, caller_id, campaign_id in ending:

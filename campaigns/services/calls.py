@@ -142,7 +142,9 @@ def call_record(
     A repeat with the same ``(caller, idempotency_key)`` returns the first call and changes nothing; the
     same key with another lead or disposition is refused (``conflict``). Without a key each call counts.
     ``disposition`` is a ``Disposition`` or its code (the dialer's word for it); one the lead's campaign
-    does not offer, or has switched off, is refused (``unknown_disposition``).
+    does not offer, or has switched off, is refused (``unknown_disposition``). Only the caller holding the
+    lead's lease or one who may work its campaign (approved for it, or ops) records a call on it; anyone
+    else is refused (``caller_not_approved``).
     """
     now = now or timezone.now()
     idempotency_key = (idempotency_key or "").strip()
@@ -163,9 +165,9 @@ def call_record(
             replay := _replayed_call(caller=caller, idempotency_key=idempotency_key, lead=lead, disposition=disposition)
         ):
             return replay, False
+        _check_may_call(lead, caller)
         if disposition.campaign_id != lead.campaign_id or not disposition.is_active:
             raise _not_offered(lead, disposition.code)
-        _check_may_call(lead, caller)
         phone = _dialled_phone(lead, number)
         if phone is None and disposition.effect in NUMBER_EFFECTS:
             raise LeadopsError(f"Say which number was dialled for '{disposition.label}'.", field="number")

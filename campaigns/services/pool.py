@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from campaigns.models import CallerApproval, Campaign, Lead, LeadStatus, User
 from campaigns.rules import lead_is_disqualified
-from campaigns.selectors.callers import caller_is_approved
+from campaigns.selectors.callers import caller_is_approved, may_work_campaign
 from campaigns.services.actors import Actor
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import Related, id_list, in_ids, prepared_cursor
@@ -39,14 +39,23 @@ def lease_length() -> timedelta:
 
 
 def _check_caller(caller: User, campaign: Campaign) -> None:
-    if not caller.is_active or caller.customer_id is not None:
+    if caller.customer_id is not None:
         raise LeadopsError(f"{caller.get_username()} is not one of the agency's callers.", field="caller")
+    if not caller.is_active:
+        raise _not_approved(caller, campaign, why="is inactive and not approved")
+
+
+def _check_approved(caller: User, campaign: Campaign) -> None:
     if not caller_is_approved(caller=caller, campaign_id=campaign.pk):
-        raise LeadopsError(
-            f"{caller.get_username()} is not approved to call the campaign {campaign} (#{campaign.pk}).",
-            field="caller",
-            code="caller_not_approved",
-        )
+        raise _not_approved(caller, campaign, why="is not approved")
+
+
+def _not_approved(caller: User, campaign: Campaign, *, why: str) -> LeadopsError:
+    return LeadopsError(
+        f"{caller.get_username()} {why} to call the campaign {campaign} (#{campaign.pk}).",
+        field="caller",
+        code="caller_not_approved",
+    )
 
 
 def _approval_in_force(*, caller: User, campaign_id: int) -> QuerySet:
@@ -175,6 +184,9 @@ _PULLED_SQL = f"{_PULLED.sql} WHERE {in_ids('l.id')}"
 def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | None = None) -> list[Lead]:
     """Lease the next ``count`` eligible leads of ``campaign`` to ``caller`` and return them in pool order.
 
+    Refused (``caller_not_approved``) unless ``caller`` is active and an approval of theirs for ``campaign`` is
+    in force (``campaigns.services.callers``); the lease statement itself re-checks the approval under a lock.
+
     Invariants: only leads that no live block or active suppression entry stops are handed out (the
     blocked ones get their status recomputed, the suppressed ones wait for their rematch); a lead is never
     leased to two callers at once; each returned lead is Waiting (leased) until ``now`` +
@@ -185,6 +197,7 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
         raise LeadopsError(f"Pull between 1 and {PULL_MAX} leads.", field="count")
     _check_caller(caller, campaign)
     if campaign.status != Campaign.Status.ACTIVE:
+        _check_approved(caller, campaign)
         raise LeadopsError(f"The campaign {campaign} is {campaign.get_status_display().lower()}.", code="conflict")
     now = now or timezone.now()
     until = now + lease_length()
@@ -209,6 +222,10 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
             except BaseException:
                 _leases_give_back([pk for pk, _ in leased], caller=caller, until=until, now=now)
                 raise
+    if not leased:
+        # Without an approval in force the lease statement finds no candidate: say so, not "the pool is dry".
+        # Checked afterwards so that a pull that leases costs no statement more.
+        _check_approved(caller, campaign)
     missing = [pk for pk, lead in leased if lead is None]
     if missing:
         with prepared_cursor() as cursor:
@@ -252,15 +269,19 @@ def lead_release(*, lead: Lead, actor: Actor, caller: User | None = None, now: d
     """Return a leased lead to the pool at once and return it.
 
     With ``caller``, only that caller's lease is released (another caller's is refused: ``conflict``).
-    Releasing a lead that is not leased, e.g. a second time or after the lease expired, changes nothing.
+    Releasing a lead that is not leased, e.g. a second time or after the lease expired, changes nothing; for
+    a ``caller`` who may not work the lead's campaign (revoked, say) it is refused (``caller_not_approved``).
     """
     now = now or timezone.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
+        if caller is not None and lead.leased_to_id != caller.pk:
+            if lead.leased_to_id is not None:
+                raise LeadopsError("The lead is leased to another caller.", field="caller", code="conflict")
+            if not may_work_campaign(caller, lead.campaign_id):
+                raise _not_approved(caller, lead.campaign, why="is not approved")
         if lead.leased_to_id is None:
             return lead
-        if caller is not None and lead.leased_to_id != caller.pk:
-            raise LeadopsError("The lead is leased to another caller.", field="caller", code="conflict")
         Lead.objects.filter(pk=lead.pk).update(
             leased_to=None, waiting_until=None, waiting_reason=Lead.WaitingReason.NONE, updated_at=now
         )
