@@ -13,16 +13,16 @@ _WITHIN = "(CAST(%(customer)s AS bigint) IS NULL OR {alias}.customer_id = CAST(%
 
 _CAMPAIGN = Related(Campaign, "ca", "customer")
 
-# A caller is one of the agency's active users, never a customer's.
+# A caller is one of the agency's users, never a customer's; active or not: the services refuse an inactive
+# one as not approved for the campaign (``campaigns.services.pool``, ``campaigns.services.calls``).
 _CALLER = Related(User, "u")
-_IS_CALLER = "u.is_active AND u.customer_id IS NULL"
+_IS_CALLER = "u.customer_id IS NULL"
 _CALLER_SQL = f"{_CALLER.sql} WHERE u.username = %s AND {_IS_CALLER}"
-# The campaign a pull draws from and the agency user it would lease to, active or not: the pull refuses an
-# inactive one as not approved for the campaign (``campaigns.services.pool``).
+# The campaign a pull draws from and the caller it leases to.
 _CAMPAIGN_AND_CALLER_SQL = f"""
 SELECT {_CAMPAIGN.columns}, {_CALLER.columns}
 FROM {_CAMPAIGN.tables}
-LEFT JOIN campaigns_user u ON u.username = %(username)s AND u.customer_id IS NULL
+LEFT JOIN campaigns_user u ON u.username = %(username)s AND {_IS_CALLER}
 WHERE ca.id = CAST(%(id)s AS bigint) AND {_WITHIN.format(alias="ca")}
 """
 
@@ -62,7 +62,7 @@ def campaign_and_caller(
 
 
 def caller_named(username: str) -> User | None:
-    """Return the agency's active user ``username`` (callers are never a customer's users), or None."""
+    """Return the agency's user ``username``, active or not (callers are never a customer's users), or None."""
     with prepared_cursor() as cursor:
         cursor.execute(_CALLER_SQL, [username])
         row = cursor.fetchone()

@@ -76,9 +76,12 @@ def _check_may_call(lead: Lead, caller: User) -> None:
     """
     if lead.leased_to_id == caller.pk or may_work_campaign(caller, lead.campaign_id):
         return
-    raise LeadopsError(
-        f"{caller.get_username()} is not approved to call the campaign {lead.campaign} (#{lead.campaign_id}) "
-        f"and does not hold this lead's lease.",
+    raise _not_approved(lead, caller, why="is not approved", tail=" and does not hold this lead's lease")
+
+
+def _not_approved(lead: Lead, caller: User, *, why: str, tail: str = "") -> LeadopsError:
+    return LeadopsError(
+        f"{caller.get_username()} {why} to call the campaign {lead.campaign} (#{lead.campaign_id}){tail}.",
         field="caller",
         code="caller_not_approved",
     )
@@ -150,8 +153,10 @@ def call_record(
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > Call._meta.get_field("idempotency_key").max_length:
         raise LeadopsError("The Idempotency-Key is longer than 100 characters.", field="idempotency_key")
-    if not caller.is_active or caller.customer_id is not None:
+    if caller.customer_id is not None:
         raise LeadopsError(f"{caller.get_username()} is not one of the agency's callers.", field="caller")
+    if not caller.is_active:
+        raise _not_approved(lead, caller, why="is inactive and not approved")
     if isinstance(disposition, str):
         disposition = _disposition_named(lead, disposition)
     with transaction.atomic():

@@ -270,9 +270,12 @@ def lead_release(*, lead: Lead, actor: Actor, caller: User | None = None, now: d
 
     With ``caller``, only that caller's lease is released (another caller's is refused: ``conflict``).
     Releasing a lead that is not leased, e.g. a second time or after the lease expired, changes nothing; for
-    a ``caller`` who may not work the lead's campaign (revoked, say) it is refused (``caller_not_approved``).
+    a ``caller`` who may not work the lead's campaign (revoked, say) it is refused (``caller_not_approved``),
+    as it is for an inactive ``caller``.
     """
     now = now or timezone.now()
+    if caller is not None and not caller.is_active:
+        raise _not_approved(caller, lead.campaign, why="is inactive and not approved")
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
         if caller is not None and lead.leased_to_id != caller.pk:

@@ -130,3 +130,24 @@ def test_only_the_lease_holder_releases_a_lead(client, agency_key):
     assert by_ben.json()["status"] == "eligible"
     assert after_by_amy.status_code == 403
     assert after_by_amy.json()["error"]["code"] == "caller_not_approved"
+
+
+def test_a_deactivated_caller_is_refused_pulls_calls_and_releases(client, agency_key):
+    # given: Amy pulled a lead, then her user was deactivated (her approval still in force)
+    lead = DialerLeadFactory()
+    amy = CallerFactory(username="amy", approved_for=[lead.campaign])
+    pull(client, agency_key, lead.campaign, amy)
+    type(amy).objects.filter(pk=amy.pk).update(is_active=False)
+    # when
+    answers = [
+        pull(client, agency_key, lead.campaign, amy),
+        post_call(client, agency_key, lead, amy),
+        release(client, agency_key, lead, amy),
+    ]
+    # then
+    assert [a.status_code for a in answers] == [403, 403, 403]
+    assert {a.json()["error"]["message"] for a in answers} == {
+        f"amy is inactive and not approved to call the campaign {lead.campaign} (#{lead.campaign_id})."
+    }
+    lead.refresh_from_db()
+    assert (Call.objects.count(), lead.leased_to) == (0, amy)
