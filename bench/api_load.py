@@ -75,6 +75,7 @@ def populate(*, leads: int, entries: int) -> dict:
 
     from campaigns.models import Campaign, Customer, Lead, User
     from campaigns.services.api_keys import api_key_create
+    from campaigns.services.callers import callers_approve
     from campaigns.services.directory import campaign_create, customer_create
     from campaigns.services.statuses import lead_statuses_recompute, leads_wake_waiting
 
@@ -98,8 +99,11 @@ def populate(*, leads: int, entries: int) -> dict:
     leads_wake_waiting(now=timezone.now() + timedelta(days=1))
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE campaigns_lead")
-    for index in range(CALLERS):
-        User.objects.get_or_create(username=f"bench-caller-{index}", defaults={"is_staff": False})
+    callers = [
+        User.objects.get_or_create(username=f"bench-caller-{index}", defaults={"is_staff": False})[0]
+        for index in range(CALLERS)
+    ]
+    callers_approve(callers=callers, campaigns=[campaign], actor="bench")  # a repeat leaves them as they are
     _, key = api_key_create(name=f"bench {time.strftime('%Y-%m-%d %H:%M')}", customer=None, actor=None)
     # The dialer checks the leads it pulled: a random sample of the pool (about 1 % of it refused), and,
     # apart, only refused ones, whose reasons must be worded.

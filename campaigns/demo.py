@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count
@@ -50,6 +51,7 @@ from campaigns.services import (
     lead_create,
     lead_statuses_recompute,
 )
+from campaigns.services.callers import callers_approve
 from leadops.errors import LeadopsError
 from leadops.normalizing import format_phone, normalize_phone
 from suppressions.crm.models import CrmConnection
@@ -62,6 +64,23 @@ OPS_USERNAME = "ops"
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 PORTAL_URL = "http://127.0.0.1:8000/portal/"
 ATTEMPT_CAP_JOB = "dialer.attempt_cap"
+CALLERS_GROUP = "Callers"  # seeded by campaigns/migrations/0009
+
+
+@dataclass(frozen=True)
+class CallerSpec:
+    """One of the demo's approved callers: who they are and the campaigns (by name) they call."""
+
+    username: str
+    first_name: str
+    last_name: str
+    campaigns: tuple[str, ...]
+
+
+APPROVED_CALLERS = (
+    CallerSpec("caller.amy", "Amy", "Lee", ("Clinic outreach Q3", "Hospital IT refresh")),
+    CallerSpec("caller.ben", "Ben", "Okafor", ("Commercial solar",)),
+)
 
 
 @dataclass(frozen=True)
@@ -131,13 +150,16 @@ class DemoResult:
     portal_password: str = ""
     leads_by_campaign: list[tuple[str, str, dict[str, int]]] = field(default_factory=list)
     blocks_by_source: dict[str, int] = field(default_factory=dict)
+    # The approved callers' admin logins: (caller, password, the campaigns they are approved for).
+    callers: list[tuple[User, str, list[str]]] = field(default_factory=list)
 
 
 def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
-    """Build the demo with about ``leads`` leads, and give the ``ops`` superuser and the first customer's portal
-    user new passwords.
+    """Build the demo with about ``leads`` leads, and give the ``ops`` superuser, the first customer's portal
+    user and the approved callers new passwords.
 
-    A repeat call finds the demo customers and only resets the passwords: nothing is duplicated.
+    A repeat call finds the demo customers and only resets the passwords (and approves a demo caller an
+    older demo had not approved): nothing is duplicated.
     """
     password, portal_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     with transaction.atomic():
@@ -148,6 +170,7 @@ def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
         portal_user = User.objects.get(username=_portal_username(CUSTOMERS[0]))
         portal_user.set_password(portal_password)
         portal_user.save(update_fields=["password"])
+        callers = _approved_callers(ops)
     return DemoResult(
         created=created,
         password=password,
@@ -155,7 +178,35 @@ def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
         portal_password=portal_password,
         leads_by_campaign=_leads_by_campaign(),
         blocks_by_source=_blocks_by_source(),
+        callers=callers,
     )
+
+
+def _approved_callers(ops: User) -> list[tuple[User, str, list[str]]]:
+    """Make the demo's callers approved callers who sign in to the admin, each with a new password."""
+    group = Group.objects.filter(name=CALLERS_GROUP).first()
+    if group is None:
+        raise LeadopsError(f"The '{CALLERS_GROUP}' group is missing: run `manage.py migrate` first.")
+    found = []
+    for spec in APPROVED_CALLERS:
+        caller, _ = User.objects.get_or_create(
+            username=spec.username, defaults={"email": f"{spec.username}@example.com"}
+        )
+        caller.first_name, caller.last_name, caller.is_staff, caller.is_active = (
+            spec.first_name,
+            spec.last_name,
+            True,
+            True,
+        )
+        password = secrets.token_urlsafe(12)
+        caller.set_password(password)
+        caller.save(update_fields=["first_name", "last_name", "is_staff", "is_active", "password"])
+        caller.groups.add(group)
+        campaigns = list(Campaign.objects.filter(customer__in=_demo_customers(), name__in=spec.campaigns))
+        callers_approve(callers=[caller], campaigns=campaigns, actor=ops)
+        approved = {campaign.name for campaign in campaigns}
+        found.append((caller, password, [name for name in spec.campaigns if name in approved]))
+    return found
 
 
 def _portal_username(spec: CustomerSpec) -> str:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -71,6 +71,12 @@ class User(AbstractUser):
         permissions = [
             ("lift_platform_dnc", "Can lift a platform-wide Do-Not-Call the person asked for"),
             ("lift_block", "Can lift blocks (undisqualify)"),
+            (
+                "work_every_campaign",
+                "Can see and work every campaign's leads (agency ops); without it, only the approved campaigns'",
+            ),
+            ("approve_callers", "Can approve callers for campaigns and revoke their approvals"),
+            ("reopen_lead", "Can reopen a lead that Unqualify or the attempt cap closed"),
         ]
 
     @property
@@ -102,6 +108,66 @@ class Campaign(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CallerApprovalQuerySet(models.QuerySet):
+    def in_force(self) -> CallerApprovalQuerySet:
+        """The approvals not revoked (a revoked one is history, never deleted)."""
+        return self.filter(revoked_at__isnull=True)
+
+
+class CallerApproval(models.Model):
+    """An agency user approved to call one campaign's leads: who approved them and when, and, once revoked,
+    who revoked it and when. Approvals are history: revoking ends one; the database refuses to delete one.
+
+    A caller may pull a campaign's leads, record calls on them and work them in the admin only while an
+    approval of theirs for that campaign is in force (``campaigns.services.callers``).
+    """
+
+    caller = models.ForeignKey(User, on_delete=models.PROTECT, related_name="approvals")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="approvals")
+    approved_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approved_by_job = models.CharField(max_length=80, blank=True, help_text="The job that approved, if no person.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revoked_by_job = models.CharField(max_length=80, blank=True, help_text="The job that revoked, if no person.")
+    revoke_reason = models.CharField(max_length=500, blank=True)
+
+    objects = CallerApprovalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-approved_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caller", "campaign"],
+                condition=Q(revoked_at__isnull=True),
+                name="caller_approval_one_in_force_per_campaign",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=False) | ~Q(approved_by_job=""),
+                name="caller_approval_has_approver",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_by__isnull=True, revoked_by_job="")
+                | Q(revoked_at__isnull=False) & (Q(revoked_by__isnull=False) | ~Q(revoked_by_job="")),
+                name="caller_approval_revocation_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=F("approved_at")),
+                name="caller_approval_revoked_after_approved",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign"], condition=Q(revoked_at__isnull=True), name="caller_approval_campaign"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} for {self.campaign}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_at is None
 
 
 class Account(BaseModel):

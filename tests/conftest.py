@@ -7,18 +7,28 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+# What the "Ops" group holds beyond the model permissions (campaigns/migrations/0005 and 0009).
+OPS_EXTRA = [
+    "campaigns.lift_block",
+    "campaigns.work_every_campaign",
+    "campaigns.approve_callers",
+    "campaigns.reopen_lead",
+    "campaigns.view_callerapproval",
+]
+
+
 @pytest.fixture
 def ops_user(db):
     from tests.campaigns.factories import UserFactory
 
-    return UserFactory(username="olivia", permissions=["campaigns.lift_block"])
+    return UserFactory(username="olivia", permissions=OPS_EXTRA)
 
 
 @pytest.fixture
 def ops_lead(db):
     from tests.campaigns.factories import UserFactory
 
-    return UserFactory(username="lena", permissions=["campaigns.lift_block", "campaigns.lift_platform_dnc"])
+    return UserFactory(username="lena", permissions=[*OPS_EXTRA, "campaigns.lift_platform_dnc"])
 
 
 def pytest_configure(config):

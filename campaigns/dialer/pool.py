@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, QuerySet, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, QuerySet, Subquery
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.utils import timezone
 
-from campaigns.models import Campaign, Lead, LeadStatus, User
+from campaigns.models import CallerApproval, Campaign, Lead, LeadStatus, User
 from campaigns.rules import lead_is_disqualified
+from campaigns.selectors.callers import caller_is_approved, may_work_campaign
 from campaigns.services.actors import Actor
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import Related, id_list, in_ids, prepared_cursor
@@ -37,9 +38,28 @@ def lease_length() -> timedelta:
     return timedelta(minutes=getattr(settings, "LEADOPS_LEASE_MINUTES", 15))
 
 
-def _check_caller(caller: User) -> None:
-    if not caller.is_active or caller.customer_id is not None:
+def _check_caller(caller: User, campaign: Campaign) -> None:
+    if caller.customer_id is not None:
         raise LeadopsError(f"{caller.get_username()} is not one of the agency's callers.", field="caller")
+    if not caller.is_active:
+        raise _not_approved(caller, campaign, why="is inactive and not approved")
+
+
+def _check_approved(caller: User, campaign: Campaign) -> None:
+    if not caller_is_approved(caller=caller, campaign_id=campaign.pk):
+        raise _not_approved(caller, campaign, why="is not approved")
+
+
+def _not_approved(caller: User, campaign: Campaign, *, why: str) -> LeadopsError:
+    return LeadopsError(
+        f"{caller.get_username()} {why} to call the campaign {campaign} (#{campaign.pk}).",
+        field="caller",
+        code="caller_not_approved",
+    )
+
+
+def _approval_in_force(*, caller: User, campaign_id: int) -> QuerySet:
+    return CallerApproval.objects.in_force().filter(caller_id=caller.pk, campaign_id=campaign_id)
 
 
 def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> QuerySet:
@@ -68,10 +88,17 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
 
 
 # One statement per round: lock the candidates, re-check them, lease the fit ones, and return every candidate
-# with, for a leased one, the lead as leased with what the dialer is shown.
+# with, for a leased one, the lead as leased with what the dialer is shown. The caller's approval for the
+# campaign is read FOR SHARE in the same statement: a revocation (``campaigns.services.callers``) waits for
+# the pull and then gives back what it leased, and without an approval in force there is no candidate at all.
 _LEASED = Related(Lead, "l", "contact__account", table="leased")
 _LEASE_SQL = f"""
-WITH candidate AS ({{candidates}}),
+WITH approval AS (
+    SELECT a.id FROM campaigns_callerapproval a
+    WHERE a.campaign_id = %s AND a.caller_id = %s AND a.revoked_at IS NULL
+    FOR SHARE
+),
+candidate AS (SELECT c.* FROM ({{candidates}}) c WHERE EXISTS (SELECT 1 FROM approval)),
 leased AS (
     UPDATE campaigns_lead SET status = %s, waiting_reason = %s, waiting_until = %s, leased_to_id = %s, updated_at = %s
     FROM candidate WHERE campaigns_lead.id = candidate.pk AND NOT candidate.blocked
@@ -122,21 +149,29 @@ def _lease_round(
         with prepared_cursor(connection.alias) as cursor:
             cursor.execute(
                 _lease_sql(connection.alias, campaign_id, wanted),
-                (LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now),
+                (campaign_id, caller.pk, LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now),
             )
             rows = cursor.fetchall()
         return [(row[0], row[1], None if row[1] else _LEASED.load(row[2:])) for row in rows]
+    approval = _approval_in_force(caller=caller, campaign_id=campaign_id)
+    # PostgreSQL: a revocation waits for this transaction. SQLite has no row locks but writes one transaction
+    # at a time: the lease's UPDATE below re-reads the approval under the write lock.
+    if not list(approval.select_for_update().values_list("pk", flat=True)):
+        return []
     candidates = [
         (pk, blocked, None)
         for pk, blocked, *_ in _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=skipped)
     ]
-    Lead.objects.filter(pk__in=[pk for pk, blocked, _ in candidates if not blocked]).update(
+    fit = [pk for pk, blocked, _ in candidates if not blocked]
+    leased = Lead.objects.filter(Exists(approval), pk__in=fit).update(
         status=LeadStatus.WAITING,
         waiting_reason=Lead.WaitingReason.LEASED,
         waiting_until=until,
         leased_to=caller,
         updated_at=now,
     )
+    if leased != len(fit):  # the approval was revoked in between: nothing was leased
+        return []
     return candidates
 
 
@@ -149,6 +184,9 @@ _PULLED_SQL = f"{_PULLED.sql} WHERE {in_ids('l.id')}"
 def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | None = None) -> list[Lead]:
     """Lease the next ``count`` eligible leads of ``campaign`` to ``caller`` and return them in pool order.
 
+    Refused (``caller_not_approved``) unless ``caller`` is active and an approval of theirs for ``campaign`` is
+    in force (``campaigns.services.callers``); the lease statement itself re-checks the approval under a lock.
+
     Invariants: only leads that no live block or active suppression entry stops are handed out (the
     blocked ones get their status recomputed, the suppressed ones wait for their rematch); a lead is never
     leased to two callers at once; each returned lead is Waiting (leased) until ``now`` +
@@ -157,8 +195,9 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
     """
     if not 1 <= count <= PULL_MAX:
         raise LeadopsError(f"Pull between 1 and {PULL_MAX} leads.", field="count")
-    _check_caller(caller)
+    _check_caller(caller, campaign)
     if campaign.status != Campaign.Status.ACTIVE:
+        _check_approved(caller, campaign)
         raise LeadopsError(f"The campaign {campaign} is {campaign.get_status_display().lower()}.", code="conflict")
     now = now or timezone.now()
     until = now + lease_length()
@@ -183,6 +222,10 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
             except BaseException:
                 _leases_give_back([pk for pk, _ in leased], caller=caller, until=until, now=now)
                 raise
+    if not leased:
+        # Without an approval in force the lease statement finds no candidate: say so, not "the pool is dry".
+        # Checked afterwards so that a pull that leases costs no statement more.
+        _check_approved(caller, campaign)
     missing = [pk for pk, lead in leased if lead is None]
     if missing:
         with prepared_cursor() as cursor:
@@ -226,15 +269,22 @@ def lead_release(*, lead: Lead, actor: Actor, caller: User | None = None, now: d
     """Return a leased lead to the pool at once and return it.
 
     With ``caller``, only that caller's lease is released (another caller's is refused: ``conflict``).
-    Releasing a lead that is not leased, e.g. a second time or after the lease expired, changes nothing.
+    Releasing a lead that is not leased, e.g. a second time or after the lease expired, changes nothing; for
+    a ``caller`` who may not work the lead's campaign (revoked, say) it is refused (``caller_not_approved``),
+    as it is for an inactive ``caller``.
     """
     now = now or timezone.now()
+    if caller is not None and not caller.is_active:
+        raise _not_approved(caller, lead.campaign, why="is inactive and not approved")
     with transaction.atomic():
         lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead.pk)
+        if caller is not None and lead.leased_to_id != caller.pk:
+            if lead.leased_to_id is not None:
+                raise LeadopsError("The lead is leased to another caller.", field="caller", code="conflict")
+            if not may_work_campaign(caller, lead.campaign_id):
+                raise _not_approved(caller, lead.campaign, why="is not approved")
         if lead.leased_to_id is None:
             return lead
-        if caller is not None and lead.leased_to_id != caller.pk:
-            raise LeadopsError("The lead is leased to another caller.", field="caller", code="conflict")
         Lead.objects.filter(pk=lead.pk).update(
             leased_to=None, waiting_until=None, waiting_reason=Lead.WaitingReason.NONE, updated_at=now
         )

@@ -13,9 +13,10 @@ _WITHIN = "(CAST(%(customer)s AS bigint) IS NULL OR {alias}.customer_id = CAST(%
 
 _CAMPAIGN = Related(Campaign, "ca", "customer")
 
-# A caller is one of the agency's active users, never a customer's.
+# A caller is one of the agency's users, never a customer's; active or not: the services refuse an inactive
+# one as not approved for the campaign (``campaigns.dialer.pool``, ``campaigns.services.calls``).
 _CALLER = Related(User, "u")
-_IS_CALLER = "u.is_active AND u.customer_id IS NULL"
+_IS_CALLER = "u.customer_id IS NULL"
 _CALLER_SQL = f"{_CALLER.sql} WHERE u.username = %s AND {_IS_CALLER}"
 # The campaign a pull draws from and the caller it leases to.
 _CAMPAIGN_AND_CALLER_SQL = f"""
@@ -47,8 +48,8 @@ def lead_with_relations(lead_id: int, *, customer_id: int | None = None) -> Lead
 def campaign_and_caller(
     campaign_id: int, username: str, *, customer_id: int | None = None
 ) -> tuple[Campaign, User | None] | None:
-    """Return the campaign with its customer and the agency's active user ``username`` (None when there is no
-    such caller), in one statement; None when there is no such campaign (of ``customer_id``)."""
+    """Return the campaign with its customer and the agency's user ``username``, active or not (None when the
+    agency has no such user), in one statement; None when there is no such campaign (of ``customer_id``)."""
     if not can_be_an_id(campaign_id):
         return None
     with prepared_cursor() as cursor:
@@ -61,7 +62,7 @@ def campaign_and_caller(
 
 
 def caller_named(username: str) -> User | None:
-    """Return the agency's active user ``username`` (callers are never a customer's users), or None."""
+    """Return the agency's user ``username``, active or not (callers are never a customer's users), or None."""
     with prepared_cursor() as cursor:
         cursor.execute(_CALLER_SQL, [username])
         row = cursor.fetchone()

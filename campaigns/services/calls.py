@@ -25,6 +25,7 @@ from campaigns.models import (
     User,
 )
 from campaigns.rules import leads_reached_by
+from campaigns.selectors.callers import may_work_campaign
 from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
 from campaigns.services.inserting import rows_insert_select
@@ -48,7 +49,7 @@ UNQUALIFY_REASONS = (
     Block.Reason.NO_LONGER_INTERESTED,
 )
 
-REOPEN_PERMISSION = "campaigns.lift_block"
+REOPEN_PERMISSION = "campaigns.reopen_lead"
 
 
 def _lock_lead(lead: Lead | int) -> Lead:
@@ -70,6 +71,24 @@ def _dialled_phone(lead: Lead, number: str) -> PhoneNumber | None:
             f"{format_phone(e164)} is not one of {lead.contact}'s numbers.", field="number", code="unknown_number"
         )
     return link.phone
+
+
+def _check_may_call(lead: Lead, caller: User) -> None:
+    """A call is recorded by the caller holding the lead's lease, a caller approved for its campaign, or ops.
+
+    The lead row is locked: a revocation that gave the lease back has committed, or waits for this call.
+    """
+    if lead.leased_to_id == caller.pk or may_work_campaign(caller, lead.campaign_id):
+        return
+    raise _not_approved(lead, caller, why="is not approved", tail=" and does not hold this lead's lease")
+
+
+def _not_approved(lead: Lead, caller: User, *, why: str, tail: str = "") -> LeadopsError:
+    return LeadopsError(
+        f"{caller.get_username()} {why} to call the campaign {lead.campaign} (#{lead.campaign_id}){tail}.",
+        field="caller",
+        code="caller_not_approved",
+    )
 
 
 def _replayed_call(*, caller: User, idempotency_key: str, lead: Lead, disposition: Disposition) -> Call | None:
@@ -130,14 +149,18 @@ def call_record(
     A repeat with the same ``(caller, idempotency_key)`` returns the first call and changes nothing; the
     same key with another lead or disposition is refused (``conflict``). Without a key each call counts.
     ``disposition`` is a ``Disposition`` or its code (the dialer's word for it); one the lead's campaign
-    does not offer, or has switched off, is refused (``unknown_disposition``).
+    does not offer, or has switched off, is refused (``unknown_disposition``). Only the caller holding the
+    lead's lease or one who may work its campaign (approved for it, or ops) records a call on it; anyone
+    else is refused (``caller_not_approved``).
     """
     now = now or timezone.now()
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > Call._meta.get_field("idempotency_key").max_length:
         raise LeadopsError("The Idempotency-Key is longer than 100 characters.", field="idempotency_key")
-    if not caller.is_active or caller.customer_id is not None:
+    if caller.customer_id is not None:
         raise LeadopsError(f"{caller.get_username()} is not one of the agency's callers.", field="caller")
+    if not caller.is_active:
+        raise _not_approved(lead, caller, why="is inactive and not approved")
     if isinstance(disposition, str):
         disposition = _disposition_named(lead, disposition)
     with transaction.atomic():
@@ -151,6 +174,7 @@ def call_record(
             replay := _replayed_call(caller=caller, idempotency_key=idempotency_key, lead=lead, disposition=disposition)
         ):
             return replay, False
+        _check_may_call(lead, caller)
         if disposition.campaign_id != lead.campaign_id or not disposition.is_active:
             raise _not_offered(lead, disposition.code)
         phone = _dialled_phone(lead, number)

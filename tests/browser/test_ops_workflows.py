@@ -1,14 +1,11 @@
 """Ops click through Mark Phone DNC on a shared switchboard and Undisqualify, in a real browser."""
 
-import importlib
-
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from campaigns.models import Block, Lead, LeadStatus
-from tests.campaigns.factories import UserFactory
+from tests.campaigns.factories import UserFactory, staff_groups_create
 from tests.campaigns.workflow_scenes import switchboard_scene
 
 pytestmark = pytest.mark.browser
@@ -17,7 +14,7 @@ PASSWORD = "pw-for-tests-1"
 
 
 def member_of(group: str, username: str):
-    importlib.import_module("campaigns.migrations.0005_ops_groups").create_ops_groups(django_apps)
+    staff_groups_create()
     user = UserFactory(username=username)
     user.groups.add(Group.objects.get(name=group))
     return user

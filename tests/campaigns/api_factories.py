@@ -9,6 +9,7 @@ from django.utils import timezone
 from campaigns.models import (
     Account,
     ApiKey,
+    CallerApproval,
     Campaign,
     Contact,
     ContactPhone,
@@ -24,10 +25,18 @@ from tests.campaigns.factories import CampaignFactory, CustomerFactory, LeadFact
 
 
 class CallerFactory(UserFactory):
-    """An agency rep who works through the dialer: no customer, no admin."""
+    """An agency rep who works through the dialer: no customer, no admin; ``approved_for=[campaign, …]``
+    approves them for those campaigns (approved by a job, so no ops user is made)."""
 
     username = factory.Sequence(lambda n: f"caller{n}")
     is_staff = False
+
+    @factory.post_generation
+    def approved_for(self, create, campaigns, **kwargs):
+        if create and campaigns:
+            CallerApproval.objects.bulk_create(
+                CallerApproval(caller=self, campaign=campaign, approved_by_job="tests") for campaign in campaigns
+            )
 
 
 class DialerCampaignFactory(CampaignFactory):

@@ -1,9 +1,11 @@
 """Factories for the domain core. They build rows through the ORM directly: tests of services call the
 services themselves, and these only set the scene."""
 
+import importlib
 import itertools
 
 import factory
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Permission
 
 from campaigns.models import (
@@ -25,6 +27,13 @@ _numbers = itertools.count(100)
 def next_us_number() -> str:
     """Return a fresh valid Washington DC number in E.164."""
     return f"+1202{2_000_000 + next(_numbers)}"
+
+
+def staff_groups_create() -> None:
+    """Make the staff groups ("Ops", "Ops lead", "Callers") as the migrations do: the flush after a
+    transactional test empties them. Running it again adds nothing."""
+    for module, create in (("0005_ops_groups", "create_ops_groups"), ("0009_caller_approvals", "create_staff_groups")):
+        getattr(importlib.import_module(f"campaigns.migrations.{module}"), create)(django_apps)
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

@@ -1,10 +1,7 @@
 """The ops workflows in the admin: Account Details, each action's confirmation and result pages, the lead's
 Record a call and Meeting outcome pages, the disposition catalogue, groups and permissions."""
 
-import importlib
-
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -33,6 +30,7 @@ from tests.campaigns.factories import (
     CustomerFactory,
     LeadFactory,
     UserFactory,
+    staff_groups_create,
 )
 from tests.campaigns.workflow_scenes import statuses, switchboard_scene
 
@@ -43,7 +41,7 @@ ACCOUNT_DETAILS_MAX_QUERIES = 16
 
 
 def create_ops_groups():
-    importlib.import_module("campaigns.migrations.0005_ops_groups").create_ops_groups(django_apps)
+    staff_groups_create()
 
 
 def member_of(group: str, username: str):

@@ -20,6 +20,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Disposition, User
+from campaigns.services.callers import callers_approve
 from tests.campaigns.api_factories import DialerCampaignFactory, api_key_for, pool_create
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +136,8 @@ class World:
         if not isinstance(value, str) or field.name not in ("caller", "number", "disposition"):
             return value
         if field.name == "caller" and value.strip():
-            User.objects.get_or_create(username=value.strip(), defaults={"is_staff": False})
+            caller, _ = User.objects.get_or_create(username=value.strip(), defaults={"is_staff": False})
+            callers_approve(callers=[caller], campaigns=[self.campaign, lead.campaign], actor="tests")
         elif field.name == "disposition" and value.strip():
             Disposition.objects.get_or_create(
                 campaign=lead.campaign, code=value.strip(), defaults={"label": "Schema", "effect": "no_answer"}

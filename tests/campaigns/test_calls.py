@@ -4,15 +4,17 @@ unqualifying and reopening a lead."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from campaigns.dialer.pool import leads_pull
 from campaigns.models import Block, Call, Lead, LeadStatus, Meeting
 from campaigns.selectors import can_dial
 from campaigns.services.calls import call_record, lead_reopen, lead_unqualify, meeting_outcome_set
+from campaigns.services.undisqualify import lead_undisqualify
 from leadops.errors import LeadopsError
 from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, DialerLeadFactory, disposition
-from tests.campaigns.factories import ContactPhoneFactory, LeadFactory
+from tests.campaigns.factories import ContactPhoneFactory, LeadFactory, UserFactory, staff_groups_create
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,7 @@ def number_of(lead: Lead) -> str:
 
 
 def record(lead: Lead, code: str, *, caller=None, **kwargs) -> Call:
-    caller = caller or CallerFactory()
+    caller = caller or CallerFactory(approved_for=[lead.campaign])
     kwargs.setdefault("number", number_of(lead))
     call, _ = call_record(
         lead=lead, caller=caller, disposition=disposition(lead.campaign, code), actor=caller, **kwargs
@@ -231,7 +233,7 @@ def test_meeting_booked_creates_a_meeting_and_waits_for_the_outcome():
 def test_replaying_an_idempotency_key_returns_the_first_call_and_changes_nothing():
     # given
     lead = DialerLeadFactory()
-    caller = CallerFactory()
+    caller = CallerFactory(approved_for=[lead.campaign])
     first = record(lead, "no_answer", caller=caller, idempotency_key="k-1")
     # when
     again, created = call_record(
@@ -261,8 +263,8 @@ def test_the_same_key_of_another_caller_is_another_call():
 
 def test_an_idempotency_key_reused_for_another_lead_is_refused():
     # given
-    caller = CallerFactory()
     lead = DialerLeadFactory()
+    caller = CallerFactory(approved_for=[lead.campaign])
     record(lead, "no_answer", caller=caller, idempotency_key="k-1")
     other = DialerLeadFactory(campaign=lead.campaign)
     # when
@@ -275,7 +277,7 @@ def test_an_idempotency_key_reused_for_another_lead_is_refused():
 def test_recording_a_call_ends_the_lease():
     # given
     lead = DialerLeadFactory()
-    caller = CallerFactory()
+    caller = CallerFactory(approved_for=[lead.campaign])
     leads_pull(campaign=lead.campaign, caller=caller, count=1)
     # when
     record(lead, "no_answer", caller=caller)
@@ -287,7 +289,7 @@ def test_recording_a_call_ends_the_lease():
 def test_a_call_on_an_expired_lease_is_recorded():
     # given
     lead = DialerLeadFactory()
-    caller = CallerFactory()
+    caller = CallerFactory(approved_for=[lead.campaign])
     leads_pull(campaign=lead.campaign, caller=caller, count=1, now=timezone.now() - timedelta(hours=1))
     # when
     call = record(lead, "gatekeeper", caller=caller)
@@ -331,7 +333,7 @@ def test_the_number_may_be_written_in_national_format():
 def test_a_disposition_of_another_campaign_is_refused():
     # given
     lead = DialerLeadFactory()
-    caller = CallerFactory()
+    caller = CallerFactory(approved_for=[lead.campaign])
     elsewhere = disposition(DialerCampaignFactory(customer=lead.customer), "no_answer")
     # when
     with pytest.raises(LeadopsError) as refused:
@@ -522,12 +524,38 @@ def test_reopen_leaves_a_do_not_call_in_place(ops_user):
     assert lead.status == LeadStatus.DISQUALIFIED
 
 
-def test_reopen_needs_the_permission_to_lift_blocks():
-    # given
+def test_reopen_needs_the_permission_to_reopen_leads():
+    # given: a user who may lift blocks but not reopen leads
     lead = DialerLeadFactory()
     lead_unqualify(lead=lead, reason=Block.Reason.INVALID_NUMBER, actor="tests")
+    lifter = UserFactory(permissions=["campaigns.lift_block"])
     # when
     with pytest.raises(LeadopsError) as refused:
-        lead_reopen(lead=lead, actor=CallerFactory(), reason="Please")
+        lead_reopen(lead=lead, actor=lifter, reason="Please")
     # then
     assert refused.value.code == "permission_denied"
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.DISQUALIFIED
+
+
+def test_an_approved_caller_reopens_a_lead_but_cannot_undisqualify_one():
+    # given: a caller of the "Callers" group, approved for the campaign; one lead unqualified, one Do Not Call
+    unqualified = DialerLeadFactory()
+    lead_unqualify(lead=unqualified, reason=Block.Reason.INVALID_NUMBER, actor="tests")
+    do_not_call = DialerLeadFactory(campaign=unqualified.campaign)
+    record(do_not_call, "do_not_call")
+    staff_groups_create()
+    caller = CallerFactory(approved_for=[unqualified.campaign], is_staff=True)
+    caller.groups.add(Group.objects.get(name="Callers"))
+    # when
+    lifted = lead_reopen(lead=unqualified, actor=caller, reason="Called us back")
+    undisqualified = lead_undisqualify(lead=do_not_call, actor=caller, reason="Please")
+    # then
+    unqualified.refresh_from_db()
+    do_not_call.refresh_from_db()
+    assert lifted == 1
+    assert unqualified.status == LeadStatus.ELIGIBLE
+    assert (undisqualified.lifted, do_not_call.status) == ([], LeadStatus.DISQUALIFIED)
+    assert {kept.why for kept in undisqualified.kept} == {
+        "You do not have the permission to lift blocks (ask an Ops user)."
+    }

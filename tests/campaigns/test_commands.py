@@ -1,17 +1,20 @@
 """The management commands: seed_demo builds a demo once; explain_lead says why a lead may not be called."""
 
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.urls import reverse
 
 from campaigns.demo import ADMIN_URL
 from campaigns.management.commands.explain_lead import NOTHING_STOPS_THIS_LEAD
-from campaigns.models import Block, Call, Contact, Customer, Lead, LeadStatus, PhoneNumber, User
+from campaigns.models import Block, Call, CallerApproval, Contact, Customer, Lead, LeadStatus, PhoneNumber, User
 from campaigns.selectors import block_sentence
+from campaigns.selectors.callers import approved_campaigns
 from campaigns.services import BlockTarget, block_create, lead_statuses_check
-from tests.campaigns.factories import LeadFactory
+from tests.campaigns.factories import LeadFactory, staff_groups_create
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +31,17 @@ def table_sizes() -> dict[str, int]:
 
 @pytest.fixture
 def small_demo() -> str:
+    staff_groups_create()  # as migrate leaves them (a transactional test's flush empties them)
     return run("seed_demo", "--leads", "300")
+
+
+def approved_callers(output: str) -> dict[str, tuple[str, str]]:
+    """Return the approved callers' logins the demo printed: username -> (password, what they are approved for)."""
+    part = output.split("Approved callers sign in", 1)[1].split("\nLog in at", 1)[0]
+    found = {}
+    for heading, username, password in re.findall(r"\n  (.+)\n    username: (\S+)\n    password: (\S+)", part):
+        found[username] = (password, heading)
+    return found
 
 
 def test_seed_demo_makes_leads_in_every_status(small_demo):
@@ -87,6 +100,32 @@ def test_seed_demo_prints_a_customer_portal_login_that_works(small_demo, client)
     assert response.status_code == 200 and "Northwind Health" in response.content.decode()
 
 
+def test_seed_demo_prints_two_approved_callers_who_sign_in_to_the_admin(small_demo, client):
+    # given
+    logins = approved_callers(small_demo)
+    # then: two callers of the Callers group, one approved for two campaigns, each login working
+    assert {username: heading for username, (_, heading) in logins.items()} == {
+        "caller.amy": "Amy Lee, approved for Clinic outreach Q3 and Hospital IT refresh",
+        "caller.ben": "Ben Okafor, approved for Commercial solar",
+    }
+    for username, (password, _) in logins.items():
+        caller = User.objects.get(username=username)
+        assert caller.is_staff and not caller.is_superuser and caller.customer_id is None
+        assert list(caller.groups.values_list("name", flat=True)) == ["Callers"]
+        client.logout()
+        signed_in = client.post(reverse("admin:login"), {"username": username, "password": password, "next": "/admin/"})
+        assert signed_in.status_code == 302
+        assert client.get("/admin/").status_code == 200
+    approved = {
+        username: sorted(approved_campaigns(User.objects.get(username=username)).values_list("name", flat=True))
+        for username in logins
+    }
+    assert approved == {
+        "caller.amy": ["Clinic outreach Q3", "Hospital IT refresh"],
+        "caller.ben": ["Commercial solar"],
+    }
+
+
 def test_seed_demo_twice_adds_nothing_and_resets_the_password(small_demo):
     # given
     before = table_sizes()
@@ -96,6 +135,9 @@ def test_seed_demo_twice_adds_nothing_and_resets_the_password(small_demo):
     assert table_sizes() == before
     assert "already there" in output
     assert User.objects.get(username="ops").check_password(output.rsplit("password:", 1)[1].strip())
+    assert CallerApproval.objects.count() == 3
+    for username, (password, _) in approved_callers(output).items():
+        assert User.objects.get(username=username).check_password(password)
 
 
 def test_explain_lead_prints_each_reason():

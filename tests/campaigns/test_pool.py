@@ -42,7 +42,7 @@ def test_pull_orders_by_priority_then_least_recently_attempted_then_id():
     never_b = DialerLeadFactory(campaign=campaign, priority=5)
     never_a = DialerLeadFactory(campaign=campaign, priority=5)
     # when
-    pulled = leads_pull(campaign=campaign, caller=CallerFactory(), count=10)
+    pulled = leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=10)
     # then
     assert ids(pulled) == ids([never_b, never_a, long_ago, recently, low])
 
@@ -51,7 +51,7 @@ def test_pulled_leads_are_leased_to_the_caller_until_the_lease_ends(settings):
     # given
     settings.LEADOPS_LEASE_MINUTES = 7
     lead = DialerLeadFactory()
-    caller = CallerFactory()
+    caller = CallerFactory(approved_for=[lead.campaign])
     now = timezone.now()
     # when
     leads_pull(campaign=lead.campaign, caller=caller, count=1, now=now)
@@ -69,9 +69,9 @@ def test_a_second_pull_never_returns_leased_leads():
     # given
     campaign = DialerCampaignFactory()
     leads = [DialerLeadFactory(campaign=campaign) for _ in range(3)]
-    first = leads_pull(campaign=campaign, caller=CallerFactory(), count=2)
+    first = leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=2)
     # when
-    second = leads_pull(campaign=campaign, caller=CallerFactory(), count=2)
+    second = leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=2)
     # then
     assert sorted(ids(first) + ids(second)) == sorted(ids(leads))
 
@@ -80,10 +80,10 @@ def test_pull_returns_fewer_leads_when_the_pool_runs_dry():
     # given
     lead = DialerLeadFactory()
     # when
-    pulled = leads_pull(campaign=lead.campaign, caller=CallerFactory(), count=5)
+    pulled = leads_pull(campaign=lead.campaign, caller=CallerFactory(approved_for=[lead.campaign]), count=5)
     # then
     assert ids(pulled) == [lead.pk]
-    assert leads_pull(campaign=lead.campaign, caller=CallerFactory(), count=5) == []
+    assert leads_pull(campaign=lead.campaign, caller=CallerFactory(approved_for=[lead.campaign]), count=5) == []
 
 
 def test_a_lead_blocked_behind_its_stored_status_is_skipped_and_recomputed():
@@ -94,7 +94,7 @@ def test_a_lead_blocked_behind_its_stored_status_is_skipped_and_recomputed():
     BlockFactory(target=Block.Target.CONTACT, contact=blocked.contact)
     assert Lead.objects.get(pk=blocked.pk).status == LeadStatus.ELIGIBLE
     # when
-    pulled = leads_pull(campaign=campaign, caller=CallerFactory(), count=1)
+    pulled = leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=1)
     # then
     assert ids(pulled) == [clean.pk]
     blocked.refresh_from_db()
@@ -116,7 +116,7 @@ def test_a_pull_that_fails_after_its_first_round_gives_its_leases_back(monkeypat
     monkeypatch.setattr("campaigns.dialer.pool._lease_rounds", broken)
     # when
     with pytest.raises(RuntimeError, match="went away"):
-        leads_pull(campaign=campaign, caller=CallerFactory(), count=2)
+        leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=2)
     # then: nothing is leased, and the blocked lead's status is as it was
     first.refresh_from_db()
     assert (first.status, first.leased_to, first.waiting_until) == (LeadStatus.ELIGIBLE, None, None)
@@ -133,7 +133,7 @@ def test_a_lead_matching_a_suppression_entry_is_skipped_before_its_rematch_ran()
         customer=campaign.customer, kind=Entry.Kind.PHONE, value=suppressed.contact.phones.get().phone.e164
     )
     # when
-    first = leads_pull(campaign=campaign, caller=CallerFactory(), count=2)
+    first = leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=2)
     # then
     assert ids(first) == [clean.pk]
 
@@ -150,7 +150,7 @@ def test_blocked_leads_are_never_handed_out():
         actor="tests",
     )
     # when
-    pulled = leads_pull(campaign=campaign, caller=CallerFactory(), count=10)
+    pulled = leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=10)
     # then
     assert sorted(ids(pulled)) == sorted(ids(leads[1:]))
 
@@ -159,7 +159,7 @@ def test_pull_is_a_bounded_number_of_queries(django_assert_max_num_queries):
     # given
     campaign = DialerCampaignFactory()
     pool_create(campaign=campaign, size=30)
-    caller = CallerFactory()
+    caller = CallerFactory(approved_for=[campaign])
     # when
     with django_assert_max_num_queries(6):
         pulled = leads_pull(campaign=campaign, caller=caller, count=25)
@@ -173,7 +173,7 @@ def test_pull_refuses_a_count_outside_1_to_50(count):
     lead = DialerLeadFactory()
     # when
     with pytest.raises(LeadopsError) as refused:
-        leads_pull(campaign=lead.campaign, caller=CallerFactory(), count=count)
+        leads_pull(campaign=lead.campaign, caller=CallerFactory(approved_for=[lead.campaign]), count=count)
     # then
     assert refused.value.field == "count"
 
@@ -183,7 +183,7 @@ def test_pull_from_a_paused_campaign_is_refused():
     lead = DialerLeadFactory(campaign=DialerCampaignFactory(status=Campaign.Status.PAUSED))
     # when
     with pytest.raises(LeadopsError) as refused:
-        leads_pull(campaign=lead.campaign, caller=CallerFactory(), count=1)
+        leads_pull(campaign=lead.campaign, caller=CallerFactory(approved_for=[lead.campaign]), count=1)
     # then
     assert refused.value.code == "conflict"
 
@@ -191,7 +191,7 @@ def test_pull_from_a_paused_campaign_is_refused():
 def test_release_returns_a_leased_lead_to_the_pool():
     # given
     lead = DialerLeadFactory()
-    caller = CallerFactory()
+    caller = CallerFactory(approved_for=[lead.campaign])
     leads_pull(campaign=lead.campaign, caller=caller, count=1)
     # when
     released = lead_release(lead=lead, caller=caller, actor=caller)
@@ -202,14 +202,16 @@ def test_release_returns_a_leased_lead_to_the_pool():
         None,
         "",
     )
-    assert ids(leads_pull(campaign=lead.campaign, caller=CallerFactory(), count=1)) == [lead.pk]
+    assert ids(leads_pull(campaign=lead.campaign, caller=CallerFactory(approved_for=[lead.campaign]), count=1)) == [
+        lead.pk
+    ]
 
 
 def test_release_of_another_callers_lease_is_refused():
     # given
     lead = DialerLeadFactory()
-    leads_pull(campaign=lead.campaign, caller=CallerFactory(), count=1)
-    other = CallerFactory()
+    leads_pull(campaign=lead.campaign, caller=CallerFactory(approved_for=[lead.campaign]), count=1)
+    other = CallerFactory(approved_for=[lead.campaign])
     # when
     with pytest.raises(LeadopsError) as refused:
         lead_release(lead=lead, caller=other, actor=other)
@@ -220,7 +222,7 @@ def test_release_of_another_callers_lease_is_refused():
 def test_releasing_a_lead_that_is_not_leased_changes_nothing():
     # given
     lead = DialerLeadFactory()
-    caller = CallerFactory()
+    caller = CallerFactory(approved_for=[lead.campaign])
     call_record(
         lead=lead,
         caller=caller,
@@ -237,14 +239,21 @@ def test_releasing_a_lead_that_is_not_leased_changes_nothing():
 def test_an_expired_lease_returns_the_lead_to_the_pool_when_waiting_leads_wake():
     # given
     lead = DialerLeadFactory()
-    leads_pull(campaign=lead.campaign, caller=CallerFactory(), count=1, now=timezone.now() - timedelta(hours=1))
+    leads_pull(
+        campaign=lead.campaign,
+        caller=CallerFactory(approved_for=[lead.campaign]),
+        count=1,
+        now=timezone.now() - timedelta(hours=1),
+    )
     # when
     woken = leads_wake_waiting()
     # then
     lead.refresh_from_db()
     assert woken == 1
     assert (lead.status, lead.leased_to, lead.waiting_reason) == (LeadStatus.ELIGIBLE, None, "")
-    assert ids(leads_pull(campaign=lead.campaign, caller=CallerFactory(), count=1)) == [lead.pk]
+    assert ids(leads_pull(campaign=lead.campaign, caller=CallerFactory(approved_for=[lead.campaign]), count=1)) == [
+        lead.pk
+    ]
 
 
 # --- concurrency, on PostgreSQL -----------------------------------------------------------------
@@ -285,7 +294,7 @@ def test_sixteen_callers_emptying_a_pool_get_every_lead_exactly_once_and_no_bloc
         Entry(customer=campaign.customer, kind=Entry.Kind.PHONE, value=numbers[lead.contact_id])
         for lead in leads[7::100]
     )
-    callers = [CallerFactory() for _ in range(16)]
+    callers = [CallerFactory(approved_for=[campaign]) for _ in range(16)]
     handed: list[list[int]] = [[] for _ in callers]
 
     def pull_until_empty(index: int) -> None:
@@ -317,7 +326,7 @@ def test_no_pull_that_starts_after_a_suppression_commits_returns_a_lead_it_match
     leads = pool_create(campaign=campaign, size=1_500)
     targets = leads[500::3]
     numbers = dict(ContactPhone.objects.values_list("contact_id", "phone__e164"))
-    callers = [CallerFactory() for _ in range(8)]
+    callers = [CallerFactory(approved_for=[campaign]) for _ in range(8)]
     pulls: list[tuple[float, list[int]]] = []
     committed_at: list[float] = []
     pulling = threading.Event()
@@ -355,11 +364,11 @@ def test_no_pull_that_starts_after_a_suppression_commits_returns_a_lead_it_match
 def test_a_call_on_an_expired_lease_is_recorded_and_the_lead_is_never_leased_twice():
     # given a lead whose lease to Ann expired, went back to the pool, and was pulled by Bob
     lead = DialerLeadFactory()
-    ann, bob = CallerFactory(), CallerFactory()
+    ann, bob = CallerFactory(approved_for=[lead.campaign]), CallerFactory(approved_for=[lead.campaign])
     leads_pull(campaign=lead.campaign, caller=ann, count=1, now=timezone.now() - timedelta(hours=1))
     leads_wake_waiting()
     assert ids(leads_pull(campaign=lead.campaign, caller=bob, count=1)) == [lead.pk]
-    latecomers = [CallerFactory() for _ in range(6)]
+    latecomers = [CallerFactory(approved_for=[lead.campaign]) for _ in range(6)]
     handed: list[int] = []
 
     def race(index: int) -> None:

@@ -44,7 +44,7 @@ def test_a_lead_added_in_the_admin_whose_title_fails_a_fit_rule_is_disqualified_
     lead = Lead.objects.get(campaign=campaign, contact=intern)
     assert lead.status == LeadStatus.DISQUALIFIED
     assert Block.objects.get(lead=lead).source == Block.Source.FIT_RULE
-    assert leads_pull(campaign=campaign, caller=CallerFactory(), count=10) == []
+    assert leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=10) == []
 
 
 def test_a_contact_added_in_the_admin_is_matched_against_the_customers_suppressions(admin_client):

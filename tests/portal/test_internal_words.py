@@ -23,6 +23,7 @@ from campaigns.dialer.pool import leads_pull
 from campaigns.models import Account, Block, Campaign, Contact, Disposition, Lead, LeadStatus, Meeting, PhoneNumber
 from campaigns.selectors.explaining import OPS, explain
 from campaigns.services import BlockTarget, block_create
+from campaigns.services.callers import callers_approve
 from campaigns.services.calls import call_record, lead_reopen, lead_unqualify, meeting_outcome_set
 from campaigns.services.directory import DEFAULT_DISPOSITIONS
 from campaigns.services.undisqualify import lead_undisqualify
@@ -120,10 +121,14 @@ def scene(tenant_a, tenant_b, django_capture_on_commit_callbacks):
         role: UserFactory(
             username=username,
             is_staff=role not in CALLERS,
-            permissions=["campaigns.lift_block", "campaigns.lift_platform_dnc"] if role in LIFTERS else None,
+            permissions=["campaigns.lift_block", "campaigns.lift_platform_dnc", "campaigns.reopen_lead"]
+            if role in LIFTERS
+            else None,
         )
         for role, username in STAFF.items()
     }
+    callers_approve(callers=[staff["caller"]], campaigns=[a.campaign], actor="tests")
+    callers_approve(callers=[staff["other_customers_caller"]], campaigns=[tenant_b.campaign], actor="tests")
     lifter, caller = staff["lifter"], staff["caller"]
     leads: dict[str, Lead] = {}
 

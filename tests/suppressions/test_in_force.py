@@ -63,7 +63,7 @@ def scene(client):
         "other_campaign": other_campaign,
         "other_customers": _lead(other_campaign, "+12025550177"),
         "key": api_key_for()[1],
-        "caller": CallerFactory(),
+        "caller": CallerFactory(approved_for=[campaign, other_campaign]),
     }
 
 
@@ -219,7 +219,8 @@ def test_the_hold_is_one_probe_of_the_partial_index_in_each_hot_statement(scene)
         cursor.execute("SET enable_seqscan = off")  # tiny tables: ask what the planner does at scale
         cursor.execute("EXPLAIN " + dial, params)
         dial_plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("EXPLAIN " + lease, ["waiting", "leased", None, scene["caller"].pk, None])
+        caller = scene["caller"].pk
+        cursor.execute("EXPLAIN " + lease, [scene["campaign"].pk, caller, "waiting", "leased", None, caller, None])
         lease_plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")
 

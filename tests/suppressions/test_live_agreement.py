@@ -17,6 +17,7 @@ from campaigns.selectors import can_dial, explain
 from campaigns.services import lead_undisqualify
 from suppressions.models import Entry
 from suppressions.services import customer_rematch
+from tests.campaigns.api_factories import CallerFactory
 from tests.campaigns.factories import (
     AccountFactory,
     CampaignFactory,
@@ -25,7 +26,6 @@ from tests.campaigns.factories import (
     ContactPhoneFactory,
     LeadFactory,
     PhoneNumberFactory,
-    UserFactory,
 )
 from tests.suppressions.factories import EntryFactory
 
@@ -186,7 +186,7 @@ def _answers(lead, caller) -> dict[str, bool]:
 def test_dial_check_explain_pull_and_matching_agree_on_a_suppressed_lead(scene, customer, ops_user):
     # given
     lead = scene.build(customer, ops_user)
-    caller = UserFactory(username="carl")
+    caller = CallerFactory(username="carl", approved_for=[lead.campaign])
 
     # when
     live = _answers(lead, caller)

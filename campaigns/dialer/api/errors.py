@@ -14,6 +14,7 @@ from leadops.errors import LeadopsError
 LEADOPS_STATUS = {
     "conflict": status.HTTP_409_CONFLICT,
     "permission_denied": status.HTTP_403_FORBIDDEN,
+    "caller_not_approved": status.HTTP_403_FORBIDDEN,
     "not_found": status.HTTP_404_NOT_FOUND,
 }
 

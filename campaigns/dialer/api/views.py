@@ -32,7 +32,8 @@ ERRORS = {
     for code, text in {
         400: "The body is not JSON.",
         401: "Missing, wrong or revoked API key.",
-        403: "A customer's read-only key was used to change something.",
+        403: "A customer's read-only key was used to change something, or the caller is not approved for the "
+        "campaign (`caller_not_approved`).",
         404: "No such campaign or lead for this key.",
         409: "Conflicts with the lead's current state.",
         422: "A field is invalid; `field` names it.",

@@ -1,4 +1,4 @@
-"""Build the demo data set (or, if it is there already, only reset the ``ops`` password)."""
+"""Build the demo data set (or, if it is there already, only reset the passwords it prints)."""
 
 from __future__ import annotations
 
@@ -35,4 +35,10 @@ class Command(BaseCommand):
             f"\nA customer's portal, as its users see it: {PORTAL_URL}\n"
             f"  username: {result.portal_username}\n  password: {result.portal_password}"
         )
+        self.stdout.write(f"\nApproved callers sign in at {ADMIN_URL} too (the Callers group):")
+        for caller, password, campaigns in result.callers:
+            self.stdout.write(
+                f"  {caller.get_full_name()}, approved for {' and '.join(campaigns)}\n"
+                f"    username: {caller.username}\n    password: {password}"
+            )
         self.stdout.write(f"\nLog in at {ADMIN_URL}\n  username: {OPS_USERNAME}\n  password: {result.password}")
