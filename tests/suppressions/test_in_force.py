@@ -209,11 +209,12 @@ def test_the_hold_is_one_probe_of_the_partial_index_in_each_hot_statement(scene)
     # given: the dial check's and the pull's statements as they run
     from campaigns.selectors.explaining import _DIAL_SQL
     from campaigns.services.pool import _lease_sql
+    from suppressions.rules import entry_type_id
     from suppressions.selectors import live_entries_params, live_entries_sql
 
     dial = _DIAL_SQL.format(live=live_entries_sql())
     params = {**live_entries_params(LISTED), "lead": scene["listed"].pk, "scope": None}
-    lease = _lease_sql("default", scene["campaign"].pk, 5)
+    lease = _lease_sql("default", scene["campaign"].pk, 5, entry_type_id())
 
     # when
     with connection.cursor() as cursor:
