@@ -3,7 +3,7 @@
     .venv/bin/python bench/api_load.py --leads 200000        # quick
     .venv/bin/python bench/api_load.py                       # 1,000,000 leads
 
-1. Creates (or reuses) the database ``leadops_bench_api``, migrates it, and fills one campaign with
+1. Creates (or reuses) the database ``leadops_bench_api`` (``--database``), migrates it, and fills one campaign with
    ``--leads`` leads in a few set-based ``INSERT … SELECT generate_series`` statements; 1 % of the contacts
    carry a customer Do-Not-Call block, so pulls must skip them and dial-checks must explain them. The
    customer's suppression list holds ``--entries`` entries (1,000,000), which every check looks the lead up in.
@@ -417,6 +417,7 @@ def report(outcome: dict, *, leads: int, workers: int, client: str) -> bool:
 
 
 def main() -> None:
+    global DB_NAME  # ``--database``: read by the setup and the server's environment
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--entries", type=int, default=1_000_000, help="the customer's suppression list")
@@ -427,6 +428,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--server", default=SERVER, help="PostgreSQL server URL, without a database name")
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")
+    parser.add_argument("--database", default=DB_NAME, help=f"the bench database's name (default {DB_NAME})")
     parser.add_argument(
         "--http", dest="client_kind", choices=["raw", "httpx"], default="raw", help="the load client (default raw)"
     )
@@ -435,6 +437,7 @@ def main() -> None:
     if args.client:
         client_main(args.client)
         return
+    DB_NAME = args.database
 
     setup = setup_database(server=args.server, leads=args.leads, entries=args.entries, fresh=args.fresh)
     port = free_port()

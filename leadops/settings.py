@@ -120,6 +120,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "options", "-c jit=off -c plan_cache_mode=force_generic_plan"
     )
     DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
+    # psycopg's server_side_binding (Django's own cursors binding on the server, so that prepared_cursor
+    # could be Django's cursor) was tried and is not used. With prepare_threshold 0, migrate fails ("cannot
+    # insert multiple commands into a prepared statement": the schema editor sends several at once); with
+    # any threshold above 0 every ORM statement run that often on a connection is prepared and planned by
+    # force_generic_plan, which only the hot path's key look-ups are written for, and the hot path is no
+    # longer prepared from its first run. It bought nothing: the dial check's statement 0.18 ms median
+    # either way (bench/dial_check.py, DEBUG off, threshold 5), in-process pulls 1.36 ms against 1.33 ms
+    # and dial checks 0.30 ms either way (medians of nine rotated runs), while an upload of 300,000 rows
+    # (bench/suppressions.py) took 4.09 s against 3.59 s (medians of three; slower in each run).
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "campaigns.User"

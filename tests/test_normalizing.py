@@ -13,6 +13,7 @@ from leadops.normalizing import (
     NormalizedValue,
     PhoneNormalizer,
     ValueNormalizer,
+    _decisive_depths,
     _host_to_ascii,
     detect_kind,
     normalize_phone,
@@ -440,3 +441,31 @@ def test_a_scientific_notation_cell_is_taken_for_a_phone_number():
     with pytest.raises(NormalizationError) as refused:
         normalize_value("1.9175550150E+10", kind=None, region="US")
     assert refused.value.code == "scientific_notation"
+
+
+def test_the_range_analysis_reads_every_nanp_pattern_phonenumbers_has():
+    # given the NANP patterns of the installed phonenumbers metadata
+    # when the fast path's range table finds how many leading digits decide each area code
+    depths = _decisive_depths()
+    # then it understood every one of them (else every number would go to phonenumbers), and Barbados and
+    # Jamaica are decided by their seventh digit, as the Barbados test above sees phonenumbers decide them
+    assert depths is not None
+    assert depths["246"] == 7
+    assert depths["876"] == 7
+
+
+def test_the_range_analysis_finds_the_last_digit_a_pattern_tests_narrowly():
+    # given patterns that test the exchange's first digit, and for 212 also the next two digits
+    patterns = [r"2(?:0[2-9]|12)[2-9]\d{6}", r"212(?:5[0-4]|\d{2})\d{5}", r"[89]00\d{7}"]
+    # when the analysis reads them
+    depths = _decisive_depths(patterns)
+    # then each area code is decided by the digits up to its last narrow test; "any digit" decides nothing
+    assert depths == {**{f"20{digit}": 4 for digit in range(2, 10)}, "212": 5}
+
+
+@pytest.mark.parametrize("pattern", [r"^2\d{9}", r"(?=2)\d{10}", r"2\d{2}\s?\d{7}", r"\b2\d{9}"])
+def test_the_range_analysis_gives_up_on_syntax_it_does_not_model(pattern):
+    # given a pattern with an anchor, a look-ahead or an escape beyond digits
+    # when the analysis reads it
+    # then it knows nothing (the fast path then asks phonenumbers about every number)
+    assert _decisive_depths([r"2\d{9}", pattern]) is None

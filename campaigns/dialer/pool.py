@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, QuerySet, Subquery
-from django.db.models.signals import post_migrate
-from django.dispatch import receiver
 from django.utils import timezone
 
 from campaigns.models import CallerApproval, Campaign, Lead, LeadStatus, User
@@ -26,6 +24,8 @@ from campaigns.services.actors import Actor
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import Related, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
+from suppressions.rules import active_suppression_exists, entry_type_id
+from suppressions.selectors import uploads_pending_exist
 
 PULL_MAX = 50
 # Candidates that fail the re-check are skipped and the pull looks further; this bounds how far.
@@ -71,9 +71,6 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
     A suppression upload of the campaign's customer not yet in force holds the whole pull (no candidate at
     all): one uncorrelated EXISTS on a partial index, evaluated once per statement.
     """
-    from suppressions.rules import active_suppression_exists
-    from suppressions.selectors import uploads_pending_exist
-
     customer = Campaign.objects.filter(pk=campaign_id).values("customer_id")[:1]
     return (
         Lead.objects.filter(campaign_id=campaign_id, status=LeadStatus.ELIGIBLE)
@@ -111,27 +108,25 @@ ORDER BY candidate.priority DESC, candidate.last_attempt_at ASC NULLS FIRST, can
 
 
 @functools.lru_cache(maxsize=1024)
-def _lease_sql(alias: str, campaign_id: int, wanted: int) -> str:
+def _lease_sql(alias: str, campaign_id: int, wanted: int, entry_type: int) -> str:
     """Return the lease statement for a campaign and a count; its parameters are the lease's values.
 
-    Building and compiling the re-check's nested EXISTS costs the ORM ~25 ms a pull, ten times what the
-    statement costs PostgreSQL; the statement for a campaign and a count never changes, so it is compiled
-    once per process (its conditions must therefore never capture the current time) and prepared once per
-    connection. The ORM's values are written into it as literals: a generic plan then still sees the
-    pool's partial-index predicate (``status = 'eligible'``), and psycopg need not adapt some fifty
-    constants on every pull.
+    Building and compiling the re-check's nested EXISTS costs the ORM 16 to 42 ms (min and median of 30
+    compilations on this shared machine), as much as a whole pull's p95 at 8 clients (``bench/api_load.py``);
+    the statement for a campaign and a count never changes, so it is compiled once per process (its
+    conditions must therefore never capture the current time) and prepared once per connection. The ORM's
+    values are written into it as literals: a generic plan then still sees the pool's partial-index
+    predicate (``status = 'eligible'``), and psycopg need not adapt some fifty constants on every pull.
+
+    Of those literals only the suppression entry's content type id (``entry_type``) is an id a database
+    assigns: it is part of the key, so a statement compiled against one database (a test database flushed
+    and filled again, say) is never used against another. Django's own content type cache answers it.
     """
     connection = connections[alias]
     query = _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=[]).query
     with transaction.atomic(using=alias):  # Django compiles FOR UPDATE only inside one; nothing runs here
         candidates = connection.ops.compose_sql(*query.get_compiler(using=alias).as_sql())
     return _LEASE_SQL.format(candidates=candidates.replace("%", "%%"))
-
-
-@receiver(post_migrate)
-def _forget_compiled_candidates(**kwargs) -> None:
-    # Migrations and test flushes may renumber the content types the statement names.
-    _lease_sql.cache_clear()
 
 
 def _lease_round(
@@ -148,7 +143,7 @@ def _lease_round(
     if connection.vendor == "postgresql" and not skipped:
         with prepared_cursor(connection.alias) as cursor:
             cursor.execute(
-                _lease_sql(connection.alias, campaign_id, wanted),
+                _lease_sql(connection.alias, campaign_id, wanted, entry_type_id()),
                 (campaign_id, caller.pk, LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now),
             )
             rows = cursor.fetchall()

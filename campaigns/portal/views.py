@@ -13,10 +13,11 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from campaigns.models import Account, Block, Contact
 from campaigns.portal import exports
@@ -72,10 +73,6 @@ def customer_required(view):
 
 def _page(request, queryset, per_page: int = PER_PAGE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def _only(request, *methods: str):
-    return None if request.method in methods else HttpResponseNotAllowed(methods)
 
 
 # --- Home -------------------------------------------------------------------------------------------
@@ -191,8 +188,12 @@ def _suppressions_page(request, form, *, status: int = 200, error: str = ""):
 def upload_detail(request, upload_id: int):
     customer = request.customer
     upload = owned_or_404(uploads_for(customer), customer, upload_id)
-    if refused := _only(request, "GET", "HEAD"):
-        return refused
+    return _upload_detail(request, upload)
+
+
+@require_safe
+def _upload_detail(request, upload: Upload):
+    customer = request.customer
     return render(
         request,
         "portal/upload_detail.html",
@@ -239,8 +240,11 @@ def upload_remove_view(request, upload_id: int):
     """Remove every entry an upload added (lifting their blocks), after asking why."""
     customer = request.customer
     upload = owned_or_404(Upload, customer, upload_id)
-    if refused := _only(request, "GET", "POST"):
-        return refused
+    return _upload_remove(request, upload)
+
+
+@require_http_methods(["GET", "POST"])
+def _upload_remove(request, upload: Upload):
     form = LiftForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         removed = upload_remove(upload=upload, actor=request.user, reason=form.cleaned_data["reason"])
@@ -259,12 +263,11 @@ def upload_remove_view(request, upload_id: int):
 
 
 @customer_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def entries(request):
     """The active suppression list, searchable and filterable; the chosen entries can be removed."""
     customer = request.customer
     active = active_entries_for(customer)
-    if refused := _only(request, "GET", "HEAD", "POST"):
-        return refused
     remove_form = EntriesRemoveForm(request.POST or None, entries=active)
     if request.method == "POST" and remove_form.is_valid():
         removed = entries_remove(
@@ -294,8 +297,11 @@ def entries(request):
 def entry_remove(request, entry_id: int):
     customer = request.customer
     entry = owned_or_404(active_entries_for(customer), customer, entry_id)
-    if refused := _only(request, "GET", "POST"):
-        return refused
+    return _entry_remove(request, entry)
+
+
+@require_http_methods(["GET", "POST"])
+def _entry_remove(request, entry: Entry):
     form = LiftForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         entries_remove(
@@ -346,8 +352,12 @@ def accounts_csv(request):
 def account_detail(request, account_id: int):
     customer = request.customer
     account = owned_or_404(accounts_for(customer), customer, account_id)
-    if refused := _only(request, "GET", "HEAD"):
-        return refused
+    return _account_detail(request, account)
+
+
+@require_safe
+def _account_detail(request, account: Account):
+    customer = request.customer
     contacts = contacts_for(customer).filter(account=account)
     page = _page(request, contacts)
     return render(
@@ -387,8 +397,12 @@ def contacts_csv(request):
 def contact_detail(request, contact_id: int):
     customer = request.customer
     contact = owned_or_404(contacts_for(customer), customer, contact_id)
-    if refused := _only(request, "GET", "HEAD"):
-        return refused
+    return _contact_detail(request, contact)
+
+
+@require_safe
+def _contact_detail(request, contact: Contact):
+    customer = request.customer
     leads = list(leads_of_contacts(customer, [contact]))
     reasons = lead_reasons(leads, customer=customer)
     return render(
@@ -407,6 +421,7 @@ def contact_detail(request, contact_id: int):
     )
 
 
+@require_POST
 def _dnc_mark(request, *, selection: dict[str, object], back: str):
     form = DoNotCallForm(request.POST)
     if form.is_valid():
@@ -420,6 +435,7 @@ def _dnc_mark(request, *, selection: dict[str, object], back: str):
     return redirect(back)
 
 
+@require_POST
 def _dnc_lift(request, *, marks, back: str):
     form = LiftForm(request.POST)
     if form.is_valid():
@@ -435,8 +451,6 @@ def _dnc(request, kind: str, pk: int, *, lift: bool):
     customer = request.customer
     model, target = {"account": (Account, Block.Target.ACCOUNT), "contact": (Contact, Block.Target.CONTACT)}[kind]
     obj = owned_or_404(model, customer, pk)
-    if refused := _only(request, "POST"):
-        return refused
     back = reverse(f"portal:{kind}", args=[obj.pk])
     if lift:
         return _dnc_lift(request, marks=own_dnc_marks(customer).filter(target=target, **{kind: obj}), back=back)

@@ -394,3 +394,43 @@ def test_a_call_on_an_expired_lease_is_recorded_and_the_lead_is_never_leased_twi
         Lead.WaitingReason.COOLDOWN,
         None,
     )
+
+
+def _lead_excepted_from_a_suppression(campaign_pk: int) -> tuple[Campaign, Lead]:
+    """A campaign (with the given id) whose one lead matches an entry whose block ops lifted: it may be called."""
+    from campaigns.services import blocks_lift
+    from suppressions.services.matching import customer_rematch
+    from tests.campaigns.factories import UserFactory
+
+    campaign = DialerCampaignFactory(pk=campaign_pk)
+    lead = DialerLeadFactory(campaign=campaign)
+    entry = Entry.objects.create(
+        customer=campaign.customer, kind=Entry.Kind.PHONE, value=lead.contact.phones.get().phone.e164
+    )
+    customer_rematch(customer=campaign.customer)
+    blocks_lift(
+        blocks=Block.objects.filter(evidence_id=entry.pk, source=Block.Source.SUPPRESSION),
+        actor=UserFactory(permissions=["campaigns.lift_block"]),
+        reason="The customer confirmed this person may be called.",
+    )
+    return campaign, lead
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_pull_after_a_flush_renumbered_the_content_types_reads_the_new_ones():
+    # given: a pull compiled its statement for a campaign; then the database was flushed and filled again, as
+    # between tests, and the suppression entry's content type got a new id
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+
+    campaign, lead = _lead_excepted_from_a_suppression(campaign_pk=4242)
+    assert ids(leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=1)) == [lead.pk]
+    entry_type = ContentType.objects.get_for_model(Entry).pk
+    call_command("flush", interactive=False, reset_sequences=False, verbosity=0)
+    assert ContentType.objects.get_for_model(Entry).pk != entry_type
+    campaign, lead = _lead_excepted_from_a_suppression(campaign_pk=4242)
+    # when the same campaign is pulled from again
+    pulled = leads_pull(campaign=campaign, caller=CallerFactory(approved_for=[campaign]), count=1)
+    # then the lifted block is seen for what it is (a statement naming the old id would hold the lead back)
+    assert ids(pulled) == [lead.pk]

@@ -38,10 +38,11 @@ def test_the_prepared_lease_statement_walks_the_pool_index_whatever_its_paramete
     from django.utils import timezone
 
     from campaigns.dialer.pool import _lease_sql
+    from suppressions.rules import entry_type_id
 
     lead = LeadFactory()
     with transaction.atomic():
-        sql = _lease_sql(connection.alias, lead.campaign_id, 10)
+        sql = _lease_sql(connection.alias, lead.campaign_id, 10, entry_type_id())
     numbered = iter(range(1, 1000))
     prepared = re.sub(r"(?<!%)%s", lambda _: f"${next(numbered)}", sql).replace("%%", "%")
     now = timezone.now()

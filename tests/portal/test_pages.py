@@ -306,3 +306,35 @@ def test_set_based_reasons_read_exactly_like_explain(portal_client, tenant_a):
     assert rows
     for lead, reasons in rows:
         assert reasons == [reason.message for reason in explain(lead, audience=CUSTOMER)]
+
+
+@pytest.mark.parametrize(
+    ("name", "attribute", "method", "allowed"),
+    [
+        ("portal:upload", "upload", "post", "GET, HEAD"),
+        ("portal:account", "account", "post", "GET, HEAD"),
+        ("portal:contact", "contact", "delete", "GET, HEAD"),
+        ("portal:upload_remove", "upload", "put", "GET, POST"),
+        ("portal:entry_remove", "entry", "delete", "GET, POST"),
+        ("portal:contact_dnc", "contact", "get", "POST"),
+        ("portal:account_dnc_lift", "account", "get", "POST"),
+    ],
+)
+def test_a_method_a_page_does_not_take_is_refused_with_the_methods_it_does(
+    portal_client, tenant_a, name, attribute, method, allowed
+):
+    # given one of the customer's own objects
+    url = reverse(name, args=[getattr(tenant_a, attribute).pk])
+    # when the page is asked with a method it does not take
+    response = getattr(portal_client, method)(url)
+    # then 405, naming the methods it does take (another customer's id is a 404 first: test_isolation)
+    assert response.status_code == 405
+    assert response["Allow"] == allowed
+
+
+def test_the_suppression_list_refuses_a_method_it_does_not_take(portal_client):
+    # when
+    response = portal_client.put(reverse("portal:entries"))
+    # then
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, POST"

@@ -209,10 +209,11 @@ def test_the_hold_is_one_probe_of_the_partial_index_in_each_hot_statement(scene)
     # given: the dial check's and the pull's statements as they run
     from campaigns.dialer.pool import _lease_sql
     from campaigns.selectors.explaining import dial_check_statement
+    from suppressions.rules import entry_type_id
 
     dial, dial_params = dial_check_statement()
     params = dial_params(scene["listed"].pk, LISTED)
-    lease = _lease_sql("default", scene["campaign"].pk, 5)
+    lease = _lease_sql("default", scene["campaign"].pk, 5, entry_type_id())
 
     # when
     with connection.cursor() as cursor:

@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 from leadops.normalizing import PhoneNormalizer
@@ -290,3 +292,46 @@ def test_the_database_refuses_to_delete_an_upload_with_entries(customer):
     # when / then
     with pytest.raises(IntegrityError, match="cannot be deleted"), transaction.atomic(), connection.cursor() as c:
         c.execute("DELETE FROM suppressions_upload WHERE id = %s", [entry.upload_id])
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["read", "failed"])
+def test_an_upload_hands_the_gil_over_quickly_while_it_reads_and_puts_the_interval_back(
+    upload_file, monkeypatch, fails
+):
+    # given the interpreter's interval before the upload, and a reader that notes the interval it runs under
+    before = sys.getswitchinterval()
+    real_normalize = PhoneNormalizer.normalize
+    seen = []
+
+    def noting_normalize(self, raw):
+        seen.append(sys.getswitchinterval())
+        if fails and len(seen) == 3:
+            raise RuntimeError("disk on fire")
+        return real_normalize(self, raw)
+
+    monkeypatch.setattr(PhoneNormalizer, "normalize", noting_normalize)
+    content = csv_bytes([["phone"]] + [[f"20255501{n:02d}"] for n in range(10, 20)])
+    # when the upload is read (or fails)
+    if fails:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            upload_file(content)
+    else:
+        upload_file(content)
+    # then it read under the short interval, and the process has its own interval back
+    assert seen and set(seen) == {pipeline._QuickGilHandover.INTERVAL}
+    assert sys.getswitchinterval() == before
+
+
+def test_uploads_read_side_by_side_put_the_interval_back_only_when_the_last_one_ends():
+    # given two uploads being read in parallel threads, the first to start ending first
+    handover = pipeline._QuickGilHandover()
+    before = sys.getswitchinterval()
+    first, second = handover.held(), handover.held()
+    first.__enter__()
+    second.__enter__()
+    # when the first ends
+    first.__exit__(None, None, None)
+    # then the second still reads under the short interval, and the process's interval is back after it
+    assert sys.getswitchinterval() == handover.INTERVAL
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
