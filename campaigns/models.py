@@ -288,11 +288,23 @@ class LeadStatus(models.TextChoices):
     DISQUALIFIED = "disqualified", "Disqualified"
 
 
+class LeadStage(models.TextChoices):
+    """Where a lead is in its outreach, independent of its status (``campaigns.rules.lead_stage_expression``)."""
+
+    NEW = "new", "New"
+    ATTEMPTED = "attempted", "Attempted"
+    CONNECTED = "connected", "Connected"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+    QUALIFIED = "qualified", "Qualified"
+    UNQUALIFIED = "unqualified", "Unqualified"
+
+
 class Lead(BaseModel):
     """One contact inside one campaign's pool.
 
-    ``status`` is stored so that pulling is one index scan; ``campaigns.services.statuses`` is the only
-    code that writes it. The blocks themselves remain the authoritative answer.
+    ``status`` is stored so that pulling is one index scan, and ``stage`` so that lists filter on it;
+    ``campaigns.services.statuses`` is the only code that writes either. The blocks, calls and meetings
+    themselves remain the authoritative answer.
     """
 
     class WaitingReason(models.TextChoices):
@@ -313,6 +325,7 @@ class Lead(BaseModel):
     attempts = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=120, blank=True, help_text="Where the lead came from (list, vendor…).")
+    stage = models.CharField(max_length=14, choices=LeadStage.choices, default=LeadStage.NEW, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -327,6 +340,7 @@ class Lead(BaseModel):
             # The pull's index ("next eligible leads of a campaign by priority, least recently attempted
             # first") is created by migration 0002: SQLite cannot write NULLS FIRST in an index.
             models.Index(fields=["campaign", "status"], name="lead_campaign_status"),
+            models.Index(fields=["campaign", "stage"], name="lead_campaign_stage"),
             models.Index(fields=["contact"], name="lead_contact"),
             models.Index(fields=["waiting_until"], condition=Q(status="waiting"), name="lead_waiting_until"),
         ]

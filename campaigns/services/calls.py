@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from campaigns.models import (
@@ -24,7 +24,7 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
-from campaigns.rules import leads_reached_by
+from campaigns.rules import UNQUALIFY_REASONS, leads_reached_by, unqualifies_lead
 from campaigns.selectors.callers import may_work_campaign
 from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
@@ -42,12 +42,6 @@ NUMBER_EFFECTS = frozenset(
     {Disposition.Effect.DO_NOT_CALL, Disposition.Effect.WRONG_NUMBER, Disposition.Effect.INVALID_NUMBER}
 )
 
-UNQUALIFY_REASONS = (
-    Block.Reason.INVALID_NUMBER,
-    Block.Reason.UNREACHABLE,
-    Block.Reason.WRONG_NUMBER,
-    Block.Reason.NO_LONGER_INTERESTED,
-)
 
 REOPEN_PERMISSION = "campaigns.reopen_lead"
 
@@ -201,7 +195,7 @@ def call_record(
                 raise
             return Call.objects.get(caller=caller, idempotency_key=idempotency_key), False
         _apply_effect(lead=lead, call=call, actor=actor, now=now)
-        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now)
+        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now, stages=True)
     return call, True
 
 
@@ -324,7 +318,7 @@ def meeting_outcome_set(*, meeting: Meeting, outcome: str, actor: Actor, now: da
             Lead.objects.filter(pk=lead.pk).update(
                 waiting_until=None, waiting_reason=Lead.WaitingReason.NONE, updated_at=now
             )
-        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now)
+        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now, stages=True)
     return meeting
 
 
@@ -341,7 +335,7 @@ def _lock_leads(leads: QuerySet[Lead]) -> list[Lead]:
 def _unqualifications(lead_ids: list[int]) -> QuerySet[Block]:
     """Return the active blocks that unqualify these leads: ops' unqualify reasons and the attempt cap."""
     return Block.objects.active().filter(
-        Q(source=Block.Source.OPS_DISQUALIFY, reason__in=UNQUALIFY_REASONS) | Q(source=Block.Source.UNREACHABLE),
+        unqualifies_lead(),
         target=Block.Target.LEAD,
         lead_id__in=ids_query(lead_ids),
     )
@@ -414,7 +408,9 @@ def leads_unqualify(
                 select_from=f"FROM {Lead._meta.db_table} l WHERE {in_ids('l.id')}",
                 params=[id_list(new)],
             )
-            lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(created))), now=now)
+            lead_statuses_recompute(
+                leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(created))), now=now, stages=True
+            )
         by_lead = {block.lead_id: block for block in mine.filter(reason=reason)}
     return [by_lead[pk] for pk in ids]
 
