@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -481,6 +482,24 @@ def _how_to_lift(block: Block) -> str:
     return "Ops may lift it with Undisqualify."
 
 
+def day_words(moment: datetime) -> str:
+    """Return a date as people say it in a sentence: ``3 Dec``."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b}"
+
+
+def qualified_sentence(block: Block, *, lead: Lead | None = None, audience: str = OPS) -> str:
+    """Return the sentence of a qualification (a success, never "disqualified"): ``Outreach finished: qualified
+    on 3 Dec (meeting on 29 Nov).``, then whose lead it is and, for ops, who qualified it."""
+    meeting = f" ({block.evidence_text})" if block.evidence_text.startswith("meeting on ") else ""
+    finished = f"Outreach finished: qualified on {day_words(block.created_at)}{meeting}."
+    subject = _subject(block, lead=lead)
+    if audience == CUSTOMER:
+        return f"{finished} {subject} became an opportunity."
+    who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
+    return f"{finished} {subject} was qualified by {who}."
+
+
 def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OPS) -> str:
     """Return one plain sentence: what is stopped, by whom, when, through what, and how to lift it.
 
@@ -491,6 +510,8 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OP
     words it quotes are written by the system, never typed by ops: a disposition's label, an upload's name
     and line, a CRM or fit rule, a meeting's outcome.
     """
+    if block.source == Block.Source.MEETING_OUTCOME and block.reason == Block.Reason.QUALIFIED:
+        return qualified_sentence(block, lead=lead, audience=audience)
     subject = _subject(block, lead=lead)
     when = timezone.localtime(block.created_at).strftime("%Y-%m-%d")
     if audience == CUSTOMER:

@@ -26,6 +26,7 @@ from campaigns.models import (
 )
 from campaigns.rules import UNQUALIFY_REASONS, leads_reached_by, unqualifies_lead
 from campaigns.selectors.callers import may_work_campaign
+from campaigns.selectors.explaining import day_words
 from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
 from campaigns.services.inserting import rows_insert_select
@@ -312,7 +313,11 @@ def meeting_outcome_set(*, meeting: Meeting, outcome: str, actor: Actor, now: da
                 campaign=lead.campaign,
                 actor=actor,
                 evidence=meeting,
-                evidence_text=f"meeting #{meeting.pk}: {label}",
+                evidence_text=(
+                    f"meeting on {day_words(meeting.scheduled_for or meeting.created_at)}"
+                    if outcome == Meeting.Outcome.QUALIFIED
+                    else f"meeting #{meeting.pk}: {label}"
+                ),
             )
         if lead.waiting_reason == Lead.WaitingReason.MEETING:
             Lead.objects.filter(pk=lead.pk).update(
