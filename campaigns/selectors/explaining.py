@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from campaigns.models import Block, ContactPhone, Lead
 from campaigns.rules import (
+    UNQUALIFY_REASONS,
     In,
     block_on_lead,
     block_on_sql,
@@ -28,6 +29,7 @@ from campaigns.rules import (
     is_number_block,
 )
 from campaigns.selectors.loading import lead_with_relations
+from campaigns.selectors.unqualifying import unqualify_reason_words
 from leadops.db import Related, can_be_an_id, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, format_phone, normalize_phone
@@ -446,6 +448,8 @@ def _through(block: Block) -> str:
         case Block.Source.DISPOSITION:
             label = block.evidence_text or block.get_reason_display()
             return f"after a '{label}' call disposition"
+        case Block.Source.OPS_DISQUALIFY if block.target == Block.Target.LEAD and block.reason in UNQUALIFY_REASONS:
+            return f"with Unqualify ({unqualify_reason_words(block.reason)})"
         case Block.Source.OPS_DISQUALIFY:
             return "with the Disqualify workflow"
         case Block.Source.OPS_PHONE_DNC:
