@@ -210,7 +210,7 @@ def qualified_evidence_text(meeting: Meeting | None) -> str:
 
 def _lock(opportunity: Opportunity) -> Opportunity:
     return (
-        Opportunity.objects.select_for_update()
+        Opportunity.objects.select_for_update(of=("self",))
         .select_related("consideration_stage", "lost_reason")
         .get(pk=opportunity.pk)
     )
