@@ -240,3 +240,39 @@ def test_a_qualified_lead_reads_outreach_finished_for_ops_and_the_customer(lead,
     assert for_customer[0].startswith("Outreach finished: qualified on 3 Dec (meeting on 29 Nov).")
     assert "olivia" not in for_customer[0]
     assert not any("disqualified" in m.lower() for m in for_ops + for_customer)
+
+
+def test_existing_customer_offers_a_crm_company_marked_as_a_customer_and_names_it(lead, ops):
+    # given
+    from suppressions.crm.models import CrmMatch, CrmRecord
+    from tests.crm.factories import CrmConnectionFactory, CrmRuleFactory
+
+    lead.contact.account.domain = "acme.example"
+    lead.contact.account.save()
+    connection = CrmConnectionFactory(customer=lead.customer, name="HubSpot")
+    rule = CrmRuleFactory(customer=lead.customer, reason=Block.Reason.EXISTING_CUSTOMER)
+    records = [
+        CrmRecord.objects.create(
+            connection=connection,
+            customer=lead.customer,
+            object_type="company",
+            external_id=str(n),
+            name=name,
+            domain=domain,
+        )
+        for n, (name, domain) in enumerate([("Acme Inc", "acme.example"), ("Acme prospect", "eu.acme.example")])
+    ]
+    CrmMatch.objects.create(rule=rule, record=records[0])
+    # when
+    crm = [m for m in existing_matches(lead) if m.record.__class__ is CrmRecord]
+    opportunity = lead_qualify(
+        lead=lead, actor=ops, consideration_stage=stage(lead), project=project(lead), existing=crm[0]
+    )
+    # then
+    assert [m.record for m in crm] == [records[0]]
+    assert (opportunity.matched, opportunity.account, opportunity.existing_customer) == (
+        records[0],
+        lead.contact.account,
+        True,
+    )
+    assert "HubSpot" in opportunity.matched_text
