@@ -136,3 +136,10 @@ def test_the_purge_page_says_how_many_then_purges_on_confirmation(client, ops):
     assert "1 contact judged junk, with 0 leads" in confirmation
     assert purged.status_code == 302
     assert PurgeLog.objects.get().contacts == 1
+
+
+def test_account_details_shows_each_leads_stage_bar(client, ops, lead):
+    # when
+    page = client.get(reverse("admin:campaigns_account_details", args=[lead.contact.account_id])).content.decode()
+    # then
+    assert 'class="lead-stage-bar" data-stage="new"' in page and qualify_url(lead) in page
