@@ -288,11 +288,23 @@ class LeadStatus(models.TextChoices):
     DISQUALIFIED = "disqualified", "Disqualified"
 
 
+class LeadStage(models.TextChoices):
+    """Where a lead is in its outreach, independent of its status (``campaigns.rules.lead_stage_expression``)."""
+
+    NEW = "new", "New"
+    ATTEMPTED = "attempted", "Attempted"
+    CONNECTED = "connected", "Connected"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+    QUALIFIED = "qualified", "Qualified"
+    UNQUALIFIED = "unqualified", "Unqualified"
+
+
 class Lead(BaseModel):
     """One contact inside one campaign's pool.
 
-    ``status`` is stored so that pulling is one index scan; ``campaigns.services.statuses`` is the only
-    code that writes it. The blocks themselves remain the authoritative answer.
+    ``status`` is stored so that pulling is one index scan, and ``stage`` so that lists filter on it;
+    ``campaigns.services.statuses`` is the only code that writes either. The blocks, calls and meetings
+    themselves remain the authoritative answer.
     """
 
     class WaitingReason(models.TextChoices):
@@ -313,6 +325,7 @@ class Lead(BaseModel):
     attempts = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=120, blank=True, help_text="Where the lead came from (list, vendor…).")
+    stage = models.CharField(max_length=14, choices=LeadStage.choices, default=LeadStage.NEW, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -327,6 +340,7 @@ class Lead(BaseModel):
             # The pull's index ("next eligible leads of a campaign by priority, least recently attempted
             # first") is created by migration 0002: SQLite cannot write NULLS FIRST in an index.
             models.Index(fields=["campaign", "status"], name="lead_campaign_status"),
+            models.Index(fields=["campaign", "stage"], name="lead_campaign_stage"),
             models.Index(fields=["contact"], name="lead_contact"),
             models.Index(fields=["waiting_until"], condition=Q(status="waiting"), name="lead_waiting_until"),
         ]
@@ -694,3 +708,147 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Project(BaseModel):
+    """One of a customer's projects or units a qualified lead may be interested in (the customer's catalogue)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    campaigns = models.ManyToManyField(
+        Campaign,
+        blank=True,
+        related_name="projects",
+        help_text="The campaigns that offer it; none means every campaign of the customer.",
+    )
+
+    class Meta:
+        ordering = ["customer__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["customer", "name"], name="project_name_unique_per_customer")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LostReason(models.Model):
+    """Why a qualified lead is a lost opportunity (a list per customer); some need a note to say more."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="lost_reasons")
+    label = models.CharField(max_length=120)
+    needs_note = models.BooleanField(default=False, help_text="The person choosing it must say more in a note.")
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["customer", "sort_order", "label"]
+        constraints = [models.UniqueConstraint(fields=["customer", "label"], name="lost_reason_unique_per_customer")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ConsiderationStage(models.Model):
+    """How far a qualified lead is in buying (a list per campaign: Awareness, Consideration, Decision…)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="consideration_stages")
+    label = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["campaign", "sort_order", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "label"], name="consideration_stage_unique_per_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Opportunity(BaseModel):
+    """What a qualified lead became: on the account, for a project (or lost, with its reason), at a stage.
+
+    ``existing_customer`` says the prospect's company already buys from the customer; ``matched`` is the
+    record it was merged into (an ``Account``, or a CRM record marked as a customer). Every change after
+    qualifying is an ``OpportunityEvent``; ``campaigns.services.opportunities`` is the one code that writes.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="opportunities")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="opportunities")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="opportunities")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="opportunities")
+    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="opportunity")
+    meeting = models.ForeignKey(Meeting, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    calls = models.ManyToManyField(Call, blank=True, related_name="+", help_text="The calls it came from.")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities")
+    consideration_stage = models.ForeignKey(ConsiderationStage, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=4, choices=State.choices, default=State.OPEN)
+    lost_reason = models.ForeignKey(LostReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lost_note = models.TextField(blank=True)
+    existing_customer = models.BooleanField(default=False)
+    matched_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    matched_id = models.PositiveBigIntegerField(null=True, blank=True)
+    matched = GenericForeignKey("matched_type", "matched_id")
+    matched_text = models.CharField(max_length=300, blank=True, help_text="The existing record, in words.")
+    qualified_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    qualified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-qualified_at", "-id"]
+        verbose_name_plural = "opportunities"
+        constraints = [
+            # Lost means a reason; open or won means a project it is about.
+            models.CheckConstraint(
+                condition=Q(state="lost", lost_reason__isnull=False)
+                | Q(~Q(state="lost"), lost_reason__isnull=True, project__isnull=False),
+                name="opportunity_lost_has_reason_else_project",
+            ),
+            models.CheckConstraint(
+                condition=Q(existing_customer=True) | Q(matched_type__isnull=True, matched_id__isnull=True),
+                name="opportunity_match_only_for_existing_customer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "state"], name="opportunity_customer_state"),
+            models.Index(fields=["account"], name="opportunity_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Opportunity #{self.pk} ({self.account})"
+
+
+class OpportunityEvent(models.Model):
+    """One change of an opportunity: who, when, from what to what. History: never edited."""
+
+    class Kind(models.TextChoices):
+        QUALIFIED = "qualified", "Qualified"
+        STAGE = "stage", "Consideration stage changed"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_job = models.CharField(max_length=80, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["opportunity", "at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor__isnull=False, actor_job="") | Q(actor__isnull=True) & ~Q(actor_job=""),
+                name="opportunity_event_has_one_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.from_value} → {self.to_value}"

@@ -29,9 +29,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 
-from campaigns.models import Block, ContactPhone, Lead
+from campaigns.models import Block, Call, ContactPhone, Disposition, Lead, LeadStage, Meeting
 
 # What a block's reach compares with the lead: nothing (platform-wide), or one of the lead's scope keys.
 REACH_KEYS: dict[str, str | None] = {
@@ -293,3 +293,47 @@ def blocks_stopping_lead(blocks: list[Block], phone_ids: Iterable[int]) -> tuple
     blocked = {block.phone_id for block in blocks if is_number_block(block)}
     dialable = [pk for pk in phone_ids if pk not in blocked]
     return ([b for b in blocks if not is_number_block(b)] if dialable else list(blocks)), dialable
+
+
+# What each reason Unqualify offers means (the seed's definitions): the form shows them, the sentences say them.
+UNQUALIFY_DEFINITIONS: dict[str, str] = {
+    Block.Reason.INVALID_NUMBER: "The number was invalid when it was called.",
+    Block.Reason.UNREACHABLE: "Several attempts, and the lead still could not be reached.",
+    Block.Reason.WRONG_NUMBER: "The call connected, but the number belongs to someone unrelated.",
+    Block.Reason.NO_LONGER_INTERESTED: "The call connected, and the lead insisted on opting out of any communication.",
+}
+UNQUALIFY_REASONS = tuple(UNQUALIFY_DEFINITIONS)
+
+
+def unqualifies_lead() -> Q:
+    """The blocks (on a lead) that unqualify it and that Reopen lifts: ops' unqualify reasons, the attempt cap."""
+    return Q(source=Block.Source.OPS_DISQUALIFY, reason__in=UNQUALIFY_REASONS) | Q(source=Block.Source.UNREACHABLE)
+
+
+def qualifies_lead() -> Q:
+    """The blocks (on a lead) that say it was qualified: the meeting-outcome block Qualify and a meeting write."""
+    return Q(source=Block.Source.MEETING_OUTCOME, reason=Block.Reason.QUALIFIED)
+
+
+def lead_stage_expression() -> Case:
+    """Return the stage of a lead (in an UPDATE or annotation over ``Lead``) from what happened to it.
+
+    Qualified while a block on the lead says so; Unqualified while an unqualification (or a meeting's Not
+    qualified) stands; else Meeting booked when a meeting of it did not end in a no-show; Connected when a
+    call on it connected; Attempted when it was called; else New. Lifting the block (Reopen, Undisqualify)
+    steps the stage back to what the calls and meetings say.
+    """
+    on_lead = Block.objects.filter(lifted_at__isnull=True, target=Block.Target.LEAD, lead=OuterRef("pk"))
+    calls = Call.objects.filter(lead=OuterRef("pk"))
+    unqualified = unqualifies_lead() | Q(source=Block.Source.MEETING_OUTCOME, reason=Block.Reason.NOT_QUALIFIED)
+    return Case(
+        When(Exists(on_lead.filter(qualifies_lead())), then=Value(LeadStage.QUALIFIED)),
+        When(Exists(on_lead.filter(unqualified)), then=Value(LeadStage.UNQUALIFIED)),
+        When(
+            Exists(Meeting.objects.filter(lead=OuterRef("pk")).exclude(outcome=Meeting.Outcome.NO_SHOW)),
+            then=Value(LeadStage.MEETING_BOOKED),
+        ),
+        When(Exists(calls.exclude(disposition__effect=Disposition.Effect.NO_CONNECT)), then=Value(LeadStage.CONNECTED)),
+        When(Exists(calls), then=Value(LeadStage.ATTEMPTED)),
+        default=Value(LeadStage.NEW),
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 
 from campaigns.models import Account, Contact, ContactPhone, Lead
+from campaigns.selectors.unqualifying import reopen_words, unqualify_choices
 from leadops.normalizing import NormalizationError, normalize_domain, normalize_email, normalize_phone
 
 
@@ -206,14 +207,15 @@ class UnqualifyForm(WorkflowForm):
     note_shown = note_shown_field()
 
     def __init__(self, *args, **kwargs):
-        from campaigns.models import Block
-        from campaigns.services.calls import UNQUALIFY_REASONS
-
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "—")] + [(r, Block.Reason(r).label) for r in UNQUALIFY_REASONS]
+        self.fields["reason"].choices = [("", "—"), *unqualify_choices()]
 
 
 class ReopenForm(WorkflowForm):
+    @property
+    def what_it_does(self) -> str:
+        return reopen_words()
+
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), label="Why", help_text=NEVER_SHOWN_HELP
     )

@@ -13,6 +13,9 @@ class ImportsConfig(AppConfig):
         # The core's services scrub every lead, contact, number and email they add; the suppression
         # matching and fit rules live here, above the core, so they plug into its scrub.
         from campaigns.imports.services.importing import scrub_step
+        from campaigns.imports.services.purging import contacts_junk_judge
         from campaigns.services import scrub_step_register
 
         scrub_step_register(scrub_step)
+        # A contact added by hand is judged junk by the same rules as an import's row.
+        scrub_step_register(contacts_junk_judge)

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import Campaign, Lead, User
+from campaigns.models import Campaign, Contact, Lead, User
 from leadops.storage import random_upload_name
 
 
@@ -163,3 +163,44 @@ class FitRule(models.Model):
                 return f"{name} is at most {self.maximum}"
             return f"{name} is between {self.minimum} and {self.maximum}"
         return f"{self.get_field_display().lower()} {self.get_operator_display()} {', '.join(self.value_list())}"
+
+
+class ContactJunk(models.Model):
+    """The junk judgement of a contact added one at a time (by hand in the admin): the same rules as an import's
+    rows (``campaigns.imports.junk``). Not a block: a junk contact has no number to dial, so its leads are
+    already out of the pool; the judgement is what lets ``junk_purge`` delete it. Judged again on every change
+    (the scrub): a contact that gains a real number or name loses it."""
+
+    contact = models.OneToOneField(Contact, on_delete=models.CASCADE, related_name="junk")
+    rules = models.CharField(max_length=200)
+    judged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-judged_at", "-id"]
+        verbose_name_plural = "contact junk judgements"
+
+    def __str__(self) -> str:
+        return f"{self.contact}: {self.rules}"
+
+
+class PurgeLog(models.Model):
+    """One junk purge: who ran it, when, and how many of each it deleted."""
+
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_job = models.CharField(max_length=80, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    junk_rows = models.PositiveIntegerField(default=0)
+    contacts = models.PositiveIntegerField(default=0)
+    leads = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor__isnull=False, actor_job="") | Q(actor__isnull=True) & ~Q(actor_job=""),
+                name="purge_log_has_one_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Purge of {self.at:%Y-%m-%d %H:%M}: {self.junk_rows} rows, {self.contacts} contacts, {self.leads} leads"

@@ -43,7 +43,7 @@ SOURCE_LABELS: dict[str, str] = {
     Block.Source.CUSTOMER_DNC: "Your Do Not Call marks",
     Block.Source.SUPPRESSION: "Your suppression lists",
     Block.Source.CRM_RULE: "Your CRM rules",
-    Block.Source.MEETING_OUTCOME: "Meeting outcome",
+    Block.Source.MEETING_OUTCOME: "Outreach finished after a meeting (qualified or not)",
     Block.Source.UNREACHABLE: "Unreachable (attempt cap)",
     Block.Source.FIT_RULE: "Campaign fit rules",
 }

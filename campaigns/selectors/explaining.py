@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.utils import timezone
 
 from campaigns.models import Block, ContactPhone, Lead
 from campaigns.rules import (
+    UNQUALIFY_REASONS,
     In,
     block_on_lead,
     block_on_sql,
@@ -27,6 +29,7 @@ from campaigns.rules import (
     is_number_block,
 )
 from campaigns.selectors.loading import lead_with_relations
+from campaigns.selectors.unqualifying import unqualify_reason_words
 from leadops.db import Related, can_be_an_id, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, format_phone, normalize_phone
@@ -445,6 +448,8 @@ def _through(block: Block) -> str:
         case Block.Source.DISPOSITION:
             label = block.evidence_text or block.get_reason_display()
             return f"after a '{label}' call disposition"
+        case Block.Source.OPS_DISQUALIFY if block.target == Block.Target.LEAD and block.reason in UNQUALIFY_REASONS:
+            return f"with Unqualify ({unqualify_reason_words(block.reason)})"
         case Block.Source.OPS_DISQUALIFY:
             return "with the Disqualify workflow"
         case Block.Source.OPS_PHONE_DNC:
@@ -481,6 +486,24 @@ def _how_to_lift(block: Block) -> str:
     return "Ops may lift it with Undisqualify."
 
 
+def day_words(moment: datetime) -> str:
+    """Return a date as people say it in a sentence: ``3 Dec``."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b}"
+
+
+def qualified_sentence(block: Block, *, lead: Lead | None = None, audience: str = OPS) -> str:
+    """Return the sentence of a qualification (a success, never "disqualified"): ``Outreach finished: qualified
+    on 3 Dec (meeting on 29 Nov).``, then whose lead it is and, for ops, who qualified it."""
+    meeting = f" ({block.evidence_text})" if block.evidence_text.startswith("meeting on ") else ""
+    finished = f"Outreach finished: qualified on {day_words(block.created_at)}{meeting}."
+    subject = _subject(block, lead=lead)
+    if audience == CUSTOMER:
+        return f"{finished} {subject} became an opportunity."
+    who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
+    return f"{finished} {subject} was qualified by {who}."
+
+
 def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OPS) -> str:
     """Return one plain sentence: what is stopped, by whom, when, through what, and how to lift it.
 
@@ -491,6 +514,8 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OP
     words it quotes are written by the system, never typed by ops: a disposition's label, an upload's name
     and line, a CRM or fit rule, a meeting's outcome.
     """
+    if block.source == Block.Source.MEETING_OUTCOME and block.reason == Block.Reason.QUALIFIED:
+        return qualified_sentence(block, lead=lead, audience=audience)
     subject = _subject(block, lead=lead)
     when = timezone.localtime(block.created_at).strftime("%Y-%m-%d")
     if audience == CUSTOMER:

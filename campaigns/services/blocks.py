@@ -105,7 +105,10 @@ def block_create(
         except IntegrityError:
             # A concurrent transaction recorded the same block first: theirs is the one.
             return Block.objects.active().get(**fields), False
-        lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(pk=block.pk)))
+        # A block on a lead can move its stage (an unqualification, a qualification); other blocks cannot.
+        lead_statuses_recompute(
+            leads=leads_reached_by(Block.objects.filter(pk=block.pk)), stages=block.target == Block.Target.LEAD
+        )
     return block, True
 
 
@@ -130,7 +133,7 @@ def _scope(
 # Lift the active ones of a selection and return their ids: the recompute that follows is named by them.
 _LIFT_SQL = (
     "UPDATE campaigns_block SET lifted_at = %s, lifted_by_id = %s, lifted_by_job = %s, lift_reason = %s "
-    "WHERE lifted_at IS NULL AND id IN ({blocks}) RETURNING id"
+    "WHERE lifted_at IS NULL AND id IN ({blocks}) RETURNING id, target"
 )
 
 
@@ -160,7 +163,12 @@ def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str) -> int:
                     *selection_params,
                 ],
             )
-            lifted = [row[0] for row in cursor.fetchall()]
+            rows = cursor.fetchall()
+        lifted = [pk for pk, _ in rows]
         if lifted:
-            lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(lifted))), now=now)
+            lead_statuses_recompute(
+                leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(lifted))),
+                now=now,
+                stages=any(target == Block.Target.LEAD for _, target in rows),
+            )
     return len(lifted)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from campaigns.models import (
@@ -24,8 +24,9 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
-from campaigns.rules import leads_reached_by
+from campaigns.rules import UNQUALIFY_REASONS, leads_reached_by, unqualifies_lead
 from campaigns.selectors.callers import may_work_campaign
+from campaigns.selectors.explaining import day_words
 from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
 from campaigns.services.inserting import rows_insert_select
@@ -42,12 +43,6 @@ NUMBER_EFFECTS = frozenset(
     {Disposition.Effect.DO_NOT_CALL, Disposition.Effect.WRONG_NUMBER, Disposition.Effect.INVALID_NUMBER}
 )
 
-UNQUALIFY_REASONS = (
-    Block.Reason.INVALID_NUMBER,
-    Block.Reason.UNREACHABLE,
-    Block.Reason.WRONG_NUMBER,
-    Block.Reason.NO_LONGER_INTERESTED,
-)
 
 REOPEN_PERMISSION = "campaigns.reopen_lead"
 
@@ -201,7 +196,7 @@ def call_record(
                 raise
             return Call.objects.get(caller=caller, idempotency_key=idempotency_key), False
         _apply_effect(lead=lead, call=call, actor=actor, now=now)
-        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now)
+        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now, stages=True)
     return call, True
 
 
@@ -318,13 +313,17 @@ def meeting_outcome_set(*, meeting: Meeting, outcome: str, actor: Actor, now: da
                 campaign=lead.campaign,
                 actor=actor,
                 evidence=meeting,
-                evidence_text=f"meeting #{meeting.pk}: {label}",
+                evidence_text=(
+                    f"meeting on {day_words(meeting.scheduled_for or meeting.created_at)}"
+                    if outcome == Meeting.Outcome.QUALIFIED
+                    else f"meeting #{meeting.pk}: {label}"
+                ),
             )
         if lead.waiting_reason == Lead.WaitingReason.MEETING:
             Lead.objects.filter(pk=lead.pk).update(
                 waiting_until=None, waiting_reason=Lead.WaitingReason.NONE, updated_at=now
             )
-        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now)
+        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now, stages=True)
     return meeting
 
 
@@ -341,7 +340,7 @@ def _lock_leads(leads: QuerySet[Lead]) -> list[Lead]:
 def _unqualifications(lead_ids: list[int]) -> QuerySet[Block]:
     """Return the active blocks that unqualify these leads: ops' unqualify reasons and the attempt cap."""
     return Block.objects.active().filter(
-        Q(source=Block.Source.OPS_DISQUALIFY, reason__in=UNQUALIFY_REASONS) | Q(source=Block.Source.UNREACHABLE),
+        unqualifies_lead(),
         target=Block.Target.LEAD,
         lead_id__in=ids_query(lead_ids),
     )
@@ -414,7 +413,9 @@ def leads_unqualify(
                 select_from=f"FROM {Lead._meta.db_table} l WHERE {in_ids('l.id')}",
                 params=[id_list(new)],
             )
-            lead_statuses_recompute(leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(created))), now=now)
+            lead_statuses_recompute(
+                leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(created))), now=now, stages=True
+            )
         by_lead = {block.lead_id: block for block in mine.filter(reason=reason)}
     return [by_lead[pk] for pk in ids]
 

@@ -24,6 +24,7 @@ from campaigns.models import (
     PhoneNumber,
 )
 from campaigns.services.actors import Actor, actor_label
+from campaigns.services.catalogues import consideration_stages_seed, lost_reasons_seed
 from campaigns.services.scrubbing import contacts_scrub
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, normalize_domain, normalize_email, normalize_phone
@@ -45,10 +46,12 @@ DEFAULT_DISPOSITIONS: list[tuple[str, str, str]] = [
 
 
 def customer_create(*, name: str, slug: str, phone_region: str = "US") -> Customer:
-    """Create a tenant; its ``phone_region`` reads national-format numbers."""
-    customer = Customer(name=name, slug=slug, phone_region=phone_region.upper())
-    customer.full_clean()
-    customer.save()
+    """Create a tenant, with the default lost reasons; its ``phone_region`` reads national-format numbers."""
+    with transaction.atomic():
+        customer = Customer(name=name, slug=slug, phone_region=phone_region.upper())
+        customer.full_clean()
+        customer.save()
+        lost_reasons_seed(customers=Customer.objects.filter(pk=customer.pk))
     return customer
 
 
@@ -71,7 +74,7 @@ def campaign_create(
     cooldown_hours: int = 24,
     attempt_cap: int = 6,
 ) -> Campaign:
-    """Create a campaign with the default disposition catalogue."""
+    """Create a campaign with the default disposition catalogue and consideration stages."""
     with transaction.atomic():
         campaign = Campaign(
             customer=customer,
@@ -86,6 +89,7 @@ def campaign_create(
             Disposition(campaign=campaign, code=code, label=label, effect=effect, sort_order=index)
             for index, (code, label, effect) in enumerate(DEFAULT_DISPOSITIONS)
         )
+        consideration_stages_seed(campaigns=Campaign.objects.filter(pk=campaign.pk))
     return campaign
 
 

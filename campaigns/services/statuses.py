@@ -1,10 +1,15 @@
-"""The one code path that writes ``Lead.status``.
+"""The one code path that writes ``Lead.status`` and ``Lead.stage``.
 
 A lead is Disqualified when an active block reaches it, its contact or its account (respecting the
 block's reach), or when none of its numbers may be dialled; otherwise Waiting while ``waiting_until`` is
 in the future; otherwise Eligible. When a block reaches a lead is ``campaigns.rules``; its ORM condition is
 compiled into one UPDATE, so recomputing the status of 5,000 or 500,000 leads is one statement, never a loop
 of ``save()`` calls.
+
+The stage (``campaigns.rules.lead_stage_expression``) rides along in the same UPDATE when the caller says
+what it did can move it: a call, a meeting outcome, an unqualification or qualification, or a block on a lead
+created or lifted. Bulk recomputes after suppressions, CRM rules or numbers change leave it alone: nothing
+they write moves a stage.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from campaigns.models import Lead, LeadStatus
-from campaigns.rules import lead_is_disqualified
+from campaigns.rules import lead_is_disqualified, lead_stage_expression
 
 
 def status_expression(*, now: datetime) -> Case:
@@ -29,18 +34,26 @@ def status_expression(*, now: datetime) -> Case:
     )
 
 
-def lead_statuses_recompute(*, leads: QuerySet[Lead], now: datetime | None = None) -> int:
-    """Recompute the stored status of ``leads`` from the blocks; return how many leads changed status.
+def lead_statuses_recompute(*, leads: QuerySet[Lead], now: datetime | None = None, stages: bool = False) -> int:
+    """Recompute the stored status of ``leads`` from the blocks (and, with ``stages``, their stage from the
+    blocks, calls and meetings); return how many leads changed.
 
-    One UPDATE statement whatever the number of leads, rewriting only the rows whose status differs; it
-    runs in the caller's transaction. Running it twice changes nothing the second time.
+    One UPDATE statement whatever the number of leads, rewriting only the rows whose status (or stage)
+    differs; it runs in the caller's transaction. Running it twice changes nothing the second time.
     """
     now = now or timezone.now()
     expression = status_expression(now=now)
+    if not stages:
+        return (
+            Lead.objects.filter(pk__in=leads.values("pk"))
+            .exclude(status=expression)
+            .update(status=expression, updated_at=now)
+        )
+    stage = lead_stage_expression()
     return (
         Lead.objects.filter(pk__in=leads.values("pk"))
-        .exclude(status=expression)
-        .update(status=expression, updated_at=now)
+        .exclude(Q(status=expression) & Q(stage=stage))
+        .update(status=expression, stage=stage, updated_at=now)
     )
 
 
