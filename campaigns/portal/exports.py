@@ -7,7 +7,7 @@ from itertools import islice
 
 from django.utils import timezone
 
-from campaigns.models import Account, Contact, Customer, Lead
+from campaigns.models import Account, Contact, Customer, Lead, Opportunity
 from campaigns.portal.selectors import lead_reasons
 from leadops.normalizing import format_phone
 from suppressions.models import Entry, RejectedRow
@@ -79,3 +79,28 @@ def disqualified_rows(leads: Iterable[Lead], *, customer: Customer) -> Iterator[
 
 
 DISQUALIFIED_HEADER = ["campaign", "contact", "account", "since", "why"]
+
+
+def opportunity_state_words(opportunity: Opportunity) -> str:
+    """Return the opportunity's state as the customer reads it: ``Open``, ``Won``, ``Lost: Price``."""
+    if opportunity.state == Opportunity.State.LOST:
+        return f"Lost: {opportunity.lost_reason}"
+    return opportunity.get_state_display()
+
+
+def opportunity_rows(opportunities: Iterable[Opportunity]) -> Iterator[list[object]]:
+    """Yield one row per opportunity: what it is about, never who at the agency qualified it or their notes."""
+    for opportunity in opportunities:
+        yield [
+            opportunity.account.name,
+            opportunity.contact.full_name,
+            opportunity.campaign.name,
+            opportunity.project.name if opportunity.project_id else "",
+            opportunity.consideration_stage.label,
+            opportunity_state_words(opportunity),
+            "existing customer" if opportunity.existing_customer else "new customer",
+            _when(opportunity.qualified_at),
+        ]
+
+
+OPPORTUNITY_HEADER = ["account", "contact", "campaign", "project", "stage", "state", "customer", "qualified"]

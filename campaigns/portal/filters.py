@@ -9,7 +9,17 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from campaigns.models import Account, Campaign, Contact, ContactEmail, ContactPhone, Lead
+from campaigns.models import (
+    Account,
+    Campaign,
+    ConsiderationStage,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Lead,
+    Opportunity,
+    Project,
+)
 from campaigns.portal.selectors import NO_NUMBER, NO_NUMBER_LABEL, SOURCE_LABELS, has_no_number, owned, stopped_by
 from suppressions.models import Entry, Upload
 
@@ -30,6 +40,15 @@ def _own_campaigns(request):
 
 def _own_accounts(request):
     return owned(Account, _customer(request)).order_by("name", "id")
+
+
+def _own_projects(request):
+    return owned(Project, _customer(request)).order_by("name", "id")
+
+
+def _own_stage_labels(request) -> list[tuple[str, str]]:
+    labels = owned(ConsiderationStage, _customer(request)).order_by("label").values_list("label", flat=True)
+    return [(label, label) for label in dict.fromkeys(labels)]
 
 
 class _DateRange(django_filters.DateFromToRangeFilter):
@@ -168,3 +187,33 @@ def _day_after(day) -> datetime | None:
     if day is None:
         return None
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+class OpportunityFilter(django_filters.FilterSet):
+    """Filter opportunities by consideration stage (by its name, whichever campaign), state, campaign, project."""
+
+    q = django_filters.CharFilter(label="Search", method="search", widget=forms.TextInput(attrs={"type": "search"}))
+    state = django_filters.ChoiceFilter(choices=Opportunity.State.choices, empty_label="Open, won or lost")
+    stage = django_filters.ChoiceFilter(
+        field_name="consideration_stage__label", label="Stage", empty_label="Any stage", choices=[]
+    )
+    campaign = django_filters.ModelChoiceFilter(queryset=_own_campaigns, empty_label="Any campaign")
+    project = django_filters.ModelChoiceFilter(queryset=_own_projects, empty_label="Any project")
+
+    class Meta:
+        model = Opportunity
+        fields = ["q", "state", "stage", "campaign", "project"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        self.filters["stage"].extra["choices"] = _own_stage_labels(request)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(contact__first_name__icontains=value)
+            | Q(contact__last_name__icontains=value)
+            | Q(account__name__icontains=value)
+        )

@@ -16,7 +16,21 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.http import Http404
 
-from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, LeadStatus, User
+from campaigns.models import (
+    Account,
+    Block,
+    Campaign,
+    ConsiderationStage,
+    Contact,
+    ContactPhone,
+    Customer,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    OpportunityEvent,
+    Project,
+    User,
+)
 from campaigns.rules import lead_stopped_by
 from campaigns.selectors.explaining import CUSTOMER, explain_many
 from suppressions.models import Entry, RejectedRow, Upload
@@ -33,6 +47,10 @@ SCOPE_FIELDS: dict[type[Model], str] = {
     Entry: "customer_id",
     RejectedRow: "upload__customer_id",
     User: "customer_id",
+    Opportunity: "customer_id",
+    OpportunityEvent: "opportunity__customer_id",
+    Project: "customer_id",
+    ConsiderationStage: "campaign__customer_id",
 }
 
 # What each block source is called on the customer's side.
@@ -238,3 +256,18 @@ def active_entries_for(customer: Customer) -> QuerySet[Entry]:
 
 def rejected_rows_of(upload: Upload, customer: Customer) -> QuerySet[RejectedRow]:
     return owned(RejectedRow, customer).filter(upload=upload).order_by("line", "id")
+
+
+# --- Opportunities ----------------------------------------------------------------------------------------
+
+
+def opportunities_for(customer: Customer) -> QuerySet[Opportunity]:
+    """Return the customer's opportunities, most recently qualified first, with what a row shows."""
+    return owned(Opportunity, customer).select_related(
+        "account", "contact", "campaign", "project", "consideration_stage", "lost_reason"
+    )
+
+
+def opportunity_history(opportunity: Opportunity, customer: Customer) -> QuerySet[OpportunityEvent]:
+    """Return what happened to one of the customer's opportunities, oldest first (who did it is not shown)."""
+    return owned(OpportunityEvent, customer).filter(opportunity=opportunity).order_by("at", "id")

@@ -77,4 +77,8 @@ urlpatterns = [
     # Why leads left the pool.
     path("leads/disqualified/", views.disqualified, name="disqualified"),
     path("leads/disqualified.csv", views.disqualified_csv, name="disqualified_csv"),
+    # What qualified leads became.
+    path("opportunities/", views.opportunities, name="opportunities"),
+    path("opportunities.csv", views.opportunities_csv, name="opportunities_csv"),
+    path("opportunities/<int:opportunity_id>/", views.opportunity_detail, name="opportunity"),
 ]

@@ -21,7 +21,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from campaigns.models import Account, Block, Contact
 from campaigns.portal import exports
-from campaigns.portal.filters import AccountFilter, ContactFilter, DisqualifiedLeadFilter, EntryFilter
+from campaigns.portal.filters import (
+    AccountFilter,
+    ContactFilter,
+    DisqualifiedLeadFilter,
+    EntryFilter,
+    OpportunityFilter,
+)
 from campaigns.portal.forms import (
     DoNotCallForm,
     EntriesRemoveForm,
@@ -40,6 +46,8 @@ from campaigns.portal.selectors import (
     disqualified_leads,
     lead_reasons,
     leads_of_contacts,
+    opportunities_for,
+    opportunity_history,
     own_dnc_marks,
     owned_or_404,
     rejected_rows_of,
@@ -369,6 +377,7 @@ def _account_detail(request, account: Account):
             "marks": own_dnc_marks(customer)
             .filter(target=Block.Target.ACCOUNT, account=account)
             .select_related("actor"),
+            "opportunities": opportunities_for(customer).filter(account=account),
             "mark_form": DoNotCallForm(),
             "lift_form": LiftForm(),
             "nav": "accounts",
@@ -507,3 +516,45 @@ def disqualified_csv(request):
     filterset = DisqualifiedLeadFilter(request.GET or None, queryset=disqualified_leads(customer), request=request)
     rows = exports.disqualified_rows(filterset.qs.iterator(chunk_size=2_000), customer=customer)
     return csv_download("disqualified-leads.csv", exports.DISQUALIFIED_HEADER, rows)
+
+
+# --- Opportunities ---------------------------------------------------------------------------------------
+
+
+@customer_required
+def opportunities(request):
+    """What qualified leads became, filterable by stage, state, campaign and project."""
+    filterset = OpportunityFilter(request.GET or None, queryset=opportunities_for(request.customer), request=request)
+    return render(
+        request,
+        "portal/opportunities.html",
+        {"filter": filterset, "opportunities": _page(request, filterset.qs), "nav": "opportunities"},
+    )
+
+
+@customer_required
+def opportunities_csv(request):
+    filterset = OpportunityFilter(request.GET or None, queryset=opportunities_for(request.customer), request=request)
+    rows = exports.opportunity_rows(filterset.qs.iterator(chunk_size=2_000))
+    return csv_download("opportunities.csv", exports.OPPORTUNITY_HEADER, rows)
+
+
+@customer_required
+def opportunity_detail(request, opportunity_id: int):
+    customer = request.customer
+    opportunity = owned_or_404(opportunities_for(customer), customer, opportunity_id)
+    return _opportunity_detail(request, opportunity)
+
+
+@require_safe
+def _opportunity_detail(request, opportunity):
+    return render(
+        request,
+        "portal/opportunity_detail.html",
+        {
+            "opportunity": opportunity,
+            "state": exports.opportunity_state_words(opportunity),
+            "history": opportunity_history(opportunity, request.customer),
+            "nav": "opportunities",
+        },
+    )

@@ -10,8 +10,21 @@ from dataclasses import dataclass, field
 import pytest
 from django.core.files.base import ContentFile
 
-from campaigns.models import Account, Block, Campaign, Contact, Customer, Lead, PhoneNumber, User
+from campaigns.models import (
+    Account,
+    Block,
+    Campaign,
+    ConsiderationStage,
+    Contact,
+    Customer,
+    Lead,
+    LostReason,
+    PhoneNumber,
+    User,
+)
 from campaigns.services import BlockTarget, block_create
+from campaigns.services.catalogues import consideration_stages_seed, lost_reasons_seed, project_create
+from campaigns.services.opportunities import lead_qualify
 from suppressions.models import Entry, RejectedRow, Upload
 from suppressions.services import upload_create
 from tests.campaigns.factories import (
@@ -174,3 +187,23 @@ def portal_client(client, tenant_a):
     """A test client signed in as customer A's user (``force_login`` bypasses django-axes)."""
     client.force_login(tenant_a.user)
     return client
+
+
+def qualify(
+    lead: Lead, *, actor: User, project: str = "", lost: str = "", stage: str = "Consideration", note: str = ""
+):
+    """Qualify ``lead`` through the service: open for a new ``project`` of its customer, or lost for ``lost``."""
+    lost_reasons_seed(customers=Customer.objects.filter(pk=lead.customer_id))
+    consideration_stages_seed(campaigns=Campaign.objects.filter(pk=lead.campaign_id))
+    return lead_qualify(
+        lead=lead,
+        actor=actor,
+        consideration_stage=ConsiderationStage.objects.get(campaign_id=lead.campaign_id, label=stage),
+        project=project_create(customer=lead.customer, name=project, actor="tests") if project else None,
+        lost_reason=LostReason.objects.get(customer_id=lead.customer_id, label=lost) if lost else None,
+        lost_note=note,
+    )
+
+
+def ops_user(username: str) -> User:
+    return UserFactory(username=username, permissions=["campaigns.work_every_campaign"])

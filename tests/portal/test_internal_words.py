@@ -20,12 +20,26 @@ from django.utils.http import urlsafe_base64_encode
 from django_filters.fields import DateRangeField
 
 from campaigns.dialer.pool import leads_pull
-from campaigns.models import Account, Block, Campaign, Contact, Disposition, Lead, LeadStatus, Meeting, PhoneNumber
+from campaigns.models import (
+    Account,
+    Block,
+    Campaign,
+    ConsiderationStage,
+    Contact,
+    Disposition,
+    Lead,
+    LeadStatus,
+    LostReason,
+    Meeting,
+    Opportunity,
+    PhoneNumber,
+)
 from campaigns.selectors.explaining import OPS, explain
 from campaigns.services import BlockTarget, block_create
 from campaigns.services.callers import callers_approve
 from campaigns.services.calls import call_record, lead_reopen, lead_unqualify, meeting_outcome_set
 from campaigns.services.directory import DEFAULT_DISPOSITIONS
+from campaigns.services.opportunities import opportunity_lost, opportunity_stage_set, opportunity_won
 from campaigns.services.undisqualify import lead_undisqualify
 from campaigns.services.workflows import (
     accounts_disqualify,
@@ -44,7 +58,7 @@ from tests.campaigns.factories import (
     PhoneNumberFactory,
     UserFactory,
 )
-from tests.portal.conftest import run_upload
+from tests.portal.conftest import qualify, run_upload
 from tests.portal.test_isolation import b_strings
 from tests.portal.walking import content, portal_patterns, urls_of
 from tests.suppressions.factories import csv_bytes
@@ -63,6 +77,8 @@ STAFF = {
     "remover": "staffer-newt",
     "outcome": "staffer-ibex",
     "other_customers_caller": "caller-zeta-yak",
+    "qualifier": "staffer-capybara",
+    "follower": "staffer-narwhal",
 }
 # What ops wrote for each other.
 INTERNAL = {
@@ -80,6 +96,9 @@ INTERNAL = {
     "other_customers_call_notes": "internal call notes of another customer ibis",
     "other_customers_block_note": "internal note of another customer gnu",
     "entry_removed": "internal remove reason newt",
+    "lost_note": "internal lost note wapiti",
+    "won_note": "internal won note quoll",
+    "relost_note": "internal lost again note saiga",
 }
 # A note ops chose to show, and one the customer's own user wrote (the tenant's own mark): both may appear.
 SHOWN = "We stopped calling the front desk at your request of 3 May"
@@ -91,6 +110,7 @@ POST_ONLY = {"account_dnc", "account_dnc_lift", "contact_dnc", "contact_dnc_lift
 
 CALLERS = {"caller", "other_customers_caller"}
 LIFTERS = {"lifter"}
+QUALIFIERS = {"qualifier", "follower"}
 
 
 def _lead(tenant, first: str, *, account: Account | None = None, number: str | None = None) -> Lead:
@@ -123,6 +143,8 @@ def scene(tenant_a, tenant_b, django_capture_on_commit_callbacks):
             is_staff=role not in CALLERS,
             permissions=["campaigns.lift_block", "campaigns.lift_platform_dnc", "campaigns.reopen_lead"]
             if role in LIFTERS
+            else ["campaigns.work_every_campaign"]
+            if role in QUALIFIERS
             else None,
         )
         for role, username in STAFF.items()
@@ -258,6 +280,26 @@ def scene(tenant_a, tenant_b, django_capture_on_commit_callbacks):
         evidence_text=f"Do not call, {tenant_b.campaign}, {tenant_b.contact}",
         note=INTERNAL["other_customers_block_note"],
     )
+    # Qualify: one open then won (followed up with notes), one lost with a note by the approved caller, one
+    # lost then lost again for another reason.
+    leads["won"] = _lead(a, "Opal")
+    won = qualify(leads["won"], actor=staff["qualifier"], project="Tower A")
+    opportunity_stage_set(
+        opportunity=won,
+        consideration_stage=ConsiderationStage.objects.get(campaign=a.campaign, label="Decision"),
+        actor=staff["follower"],
+    )
+    opportunity_won(opportunity=won, actor=staff["follower"], note=INTERNAL["won_note"])
+    leads["lost"] = _lead(a, "Lou")
+    qualify(leads["lost"], actor=caller, lost="Other", note=INTERNAL["lost_note"])
+    leads["relost"] = _lead(a, "Rel")
+    relost = qualify(leads["relost"], actor=staff["qualifier"], lost="Price")
+    opportunity_lost(
+        opportunity=relost,
+        lost_reason=LostReason.objects.get(customer=a.customer, label="Other"),
+        actor=staff["follower"],
+        note=INTERNAL["relost_note"],
+    )
     for lead in leads.values():
         lead.refresh_from_db()
     return leads
@@ -297,6 +339,11 @@ def test_the_scene_holds_every_internal_word_where_ops_read_it(tenant_a, scene):
     assert scene["harbor"].status == scene["shared"].status == scene["shared_noted"].status == LeadStatus.DISQUALIFIED
     assert Block.objects.filter(lift_reason=INTERNAL["lift"]).exists()
     assert Upload.objects.filter(uploaded_by__username=STAFF["uploader"]).exists()
+    opportunities = Opportunity.objects.filter(customer=tenant_a.customer)
+    assert {o.qualified_by.username for o in opportunities} == {STAFF["qualifier"], STAFF["caller"]}
+    assert set(opportunities.values_list("lost_note", flat=True)) >= {INTERNAL["lost_note"], INTERNAL["relost_note"]}
+    notes = set(opportunities.values_list("events__note", flat=True))
+    assert {INTERNAL["won_note"], INTERNAL["relost_note"]} <= notes
 
 
 def _a_ids(tenant_a) -> dict:
@@ -306,6 +353,7 @@ def _a_ids(tenant_a) -> dict:
         "entry_id": lambda: list(Entry.objects.active().filter(customer=customer).values_list("pk", flat=True)),
         "account_id": lambda: list(Account.objects.filter(customer=customer).values_list("pk", flat=True)),
         "contact_id": lambda: list(Contact.objects.filter(customer=customer).values_list("pk", flat=True)),
+        "opportunity_id": lambda: list(Opportunity.objects.filter(customer=customer).values_list("pk", flat=True)),
         "uidb64": lambda: [urlsafe_base64_encode(force_bytes(tenant_a.user.pk))],
         "token": lambda: ["bogus-token-1234"],
     }
@@ -375,6 +423,10 @@ def test_no_portal_page_filter_or_export_shows_an_internal_note_or_a_staff_name(
     assert SHOWN in every_page
     assert CUSTOMERS_OWN in every_page
     assert "the agency" in every_page
+    # the opportunities, their follow-up and the lost reasons were read (without who or their notes)
+    assert "Qualified by the agency on" in every_page
+    assert "Tower A" in every_page and "Lost: Other" in every_page and "Won" in every_page
+    assert "Lost: Price" in every_page
 
 
 def _names() -> set[str]:

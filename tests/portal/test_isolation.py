@@ -13,11 +13,12 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from campaigns.models import Block, Lead, LeadStatus
+from campaigns.models import Block, Lead, LeadStatus, Opportunity
 from campaigns.services import BlockTarget, block_create
 from leadops.normalizing import format_phone
 from suppressions.models import Entry
 from tests.campaigns.factories import ContactFactory, ContactPhoneFactory, LeadFactory, PhoneNumberFactory, UserFactory
+from tests.portal.conftest import ops_user, qualify
 from tests.portal.walking import content, portal_patterns, urls_of
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,7 @@ B_IDS = {
     "entry_id": lambda b: [b.entry.pk],
     "account_id": lambda b: [b.account.pk, b.marked_account.pk],
     "contact_id": lambda b: [b.contact.pk, b.marked_contact.pk, b.suppressed_lead.contact_id],
+    "opportunity_id": lambda b: list(Opportunity.objects.filter(customer=b.customer).values_list("pk", flat=True)),
     # Password reset links: B's user with a token that is not valid (a valid token is the credential itself).
     "uidb64": lambda b: [urlsafe_base64_encode(force_bytes(b.user.pk))],
     "token": lambda b: ["bogus-token-1234"],
@@ -64,21 +66,37 @@ def platform_dnc_from_b(tenant_a, tenant_b):
     return lead
 
 
+# What B's opportunities are about: none of it may show to A.
+B_OPPORTUNITY_WORDS = ["Zorbatron Tower"]
+
+
+@pytest.fixture
+def opportunities_of_b(tenant_b):
+    """Two of B's leads qualified by ops: one open for B's project, one lost."""
+    ops = ops_user("zed-ops-globex")
+    qualify(tenant_b.lead, actor=ops, project=B_OPPORTUNITY_WORDS[0], stage="Decision")
+    qualify(tenant_b.marked_contact.leads.get(), actor=ops, lost="Other", note="zeta lost note")
+    assert Opportunity.objects.filter(customer=tenant_b.customer).count() == 2
+
+
 def _b_state(b) -> dict:
     return {
         "active_entries": sorted(Entry.objects.active().filter(customer=b.customer).values_list("pk", flat=True)),
         "active_blocks": sorted(Block.objects.active().filter(customer=b.customer).values_list("pk", flat=True)),
         "statuses": sorted(Lead.objects.filter(customer=b.customer).values_list("pk", "status")),
         "upload_removed": b.upload.__class__.objects.get(pk=b.upload.pk).removed_at,
+        "opportunities": sorted(
+            Opportunity.objects.filter(customer=b.customer).values_list("pk", "state", "consideration_stage_id")
+        ),
     }
 
 
 def test_every_portal_url_with_customer_b_ids_is_not_found_for_customer_a(
-    client, tenant_a, tenant_b, platform_dnc_from_b
+    client, tenant_a, tenant_b, platform_dnc_from_b, opportunities_of_b
 ):
     # given
     before = _b_state(tenant_b)
-    secrets = [*b_strings(tenant_b), "zed-caller-globex"]
+    secrets = [*b_strings(tenant_b), "zed-caller-globex", "zed-ops-globex", "zeta lost note", *B_OPPORTUNITY_WORDS]
     post_data = {
         "reason": "walker",
         "note": "walker",
@@ -115,14 +133,16 @@ def test_every_portal_url_with_customer_b_ids_is_not_found_for_customer_a(
     assert _b_state(tenant_b) == before
 
 
-def test_list_pages_ignore_customer_b_ids_in_their_filters(client, tenant_a, tenant_b):
+def test_list_pages_ignore_customer_b_ids_in_their_filters(client, tenant_a, tenant_b, opportunities_of_b):
     # given
     client.force_login(tenant_a.user)
-    secrets = b_strings(tenant_b)
+    secrets = [*b_strings(tenant_b), *B_OPPORTUNITY_WORDS]
     query = {
         "upload": tenant_b.upload.pk,
         "campaign": tenant_b.campaign.pk,
         "account": tenant_b.account.pk,
+        "project": Opportunity.objects.filter(customer=tenant_b.customer).exclude(project=None).get().project_id,
+        "stage": "Decision",
         "source": Block.Source.SUPPRESSION,
     }
 
