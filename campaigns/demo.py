@@ -29,16 +29,19 @@ from campaigns.models import (
     Block,
     Call,
     Campaign,
+    ConsiderationStage,
     Contact,
     ContactEmail,
     ContactPhone,
     Customer,
     Disposition,
     Lead,
+    LostReason,
     Meeting,
     PhoneNumber,
     User,
 )
+from campaigns.selectors.opportunities import existing_matches
 from campaigns.services import (
     BlockTarget,
     account_create,
@@ -52,6 +55,8 @@ from campaigns.services import (
     lead_statuses_recompute,
 )
 from campaigns.services.callers import callers_approve
+from campaigns.services.catalogues import project_create
+from campaigns.services.opportunities import lead_qualify
 from leadops.errors import LeadopsError
 from leadops.normalizing import format_phone, normalize_phone
 from suppressions.crm.models import CrmConnection
@@ -313,6 +318,7 @@ class _Builder:
         lead_statuses_recompute(leads=Lead.objects.filter(customer__in=[t.customer for t in tenants]), now=self.now)
         self._stories_us(tenants[0])
         self._stories_gb(tenants[1])
+        self._existing_customer_opportunity(tenants[1])
         for tenant in tenants:
             self._rule_blocks(tenant)
 
@@ -585,24 +591,58 @@ class _Builder:
             actor=t.portal_user,
             note="He sits on our board; do not prospect him",
         )
-        meeting_call = self._call(leads["henry"], "meeting_booked", None, self.now - timedelta(days=9))
-        meeting = Meeting.objects.create(
+        # Henry's meeting went well: ops qualified him into an open opportunity for the patient portal.
+        henry = self._meeting(leads["henry"], days_ago=2)
+        portal = project_create(customer=t.customer, name="Patient portal", actor=self.ops)
+        project_create(customer=t.customer, name="Telehealth suite", campaigns=t.campaigns[:1], actor=self.ops)
+        lead_qualify(
             lead=leads["henry"],
-            booked_by_call=meeting_call,
-            scheduled_for=self.now - timedelta(days=2),
-            outcome=Meeting.Outcome.QUALIFIED,
-            outcome_set_at=self.now - timedelta(days=1),
-            outcome_set_by=self.ops,
-        )
-        block_create(
-            target=BlockTarget(lead=leads["henry"]),
-            source=Block.Source.MEETING_OUTCOME,
-            reason=Block.Reason.QUALIFIED,
-            reach=Block.Reach.CAMPAIGN,
-            campaign=leads["henry"].campaign,
             actor=self.ops,
-            evidence=meeting,
-            evidence_text=f"meeting on {meeting.scheduled_for:%Y-%m-%d} qualified",
+            consideration_stage=self._stage(leads["henry"], "Decision"),
+            project=portal,
+            meeting=henry,
+        )
+        # Emma's meeting found the budget spent for this year: a lost opportunity, for Timing.
+        emma = self._meeting(leads["emma"], days_ago=3)
+        lead_qualify(
+            lead=leads["emma"],
+            actor=self.ops,
+            consideration_stage=self._stage(leads["emma"], "Consideration"),
+            lost_reason=LostReason.objects.get(customer=t.customer, label="Timing"),
+            meeting=emma,
+        )
+
+    def _meeting(self, lead: Lead, *, days_ago: int) -> Meeting:
+        call = self._call(lead, "meeting_booked", None, self.now - timedelta(days=days_ago + 7))
+        return Meeting.objects.create(lead=lead, booked_by_call=call, scheduled_for=self.now - timedelta(days=days_ago))
+
+    def _stage(self, lead: Lead, label: str) -> ConsiderationStage:
+        return ConsiderationStage.objects.get(campaign_id=lead.campaign_id, label=label)
+
+    def _existing_customer_opportunity(self, t: _Tenant) -> None:
+        """A depot of Severn Logistics (a customer, says the CRM) is qualified as that existing customer."""
+        severn = t.featured_accounts["existing"]
+        depot = account_create(
+            customer=t.customer, name="Severn Logistics Avonmouth", domain="avonmouth.severn-logistics.example"
+        )
+        contact = contact_create(
+            account=depot,
+            first_name="Ruth",
+            last_name="Price",
+            title="Depot Manager",
+            emails=["ruth.price@avonmouth.severn-logistics.example"],
+            phones=[("0117 496 0765", ContactPhone.Kind.OFFICE)],
+        )
+        lead = lead_create(campaign=t.campaigns[0], contact=contact, source="Featured")
+        meeting = self._meeting(lead, days_ago=1)
+        [match] = [m for m in existing_matches(lead) if m.record == severn]
+        lead_qualify(
+            lead=lead,
+            actor=self.ops,
+            consideration_stage=self._stage(lead, "Awareness"),
+            existing=match,
+            project=project_create(customer=t.customer, name="Rooftop solar", actor=self.ops),
+            meeting=meeting,
         )
 
     def _stories_gb(self, t: _Tenant) -> None:

@@ -10,7 +10,19 @@ from django.urls import reverse
 
 from campaigns.demo import ADMIN_URL
 from campaigns.management.commands.explain_lead import NOTHING_STOPS_THIS_LEAD
-from campaigns.models import Block, Call, CallerApproval, Contact, Customer, Lead, LeadStatus, PhoneNumber, User
+from campaigns.models import (
+    Block,
+    Call,
+    CallerApproval,
+    Contact,
+    Customer,
+    Lead,
+    LeadStage,
+    LeadStatus,
+    Opportunity,
+    PhoneNumber,
+    User,
+)
 from campaigns.selectors import block_sentence
 from campaigns.selectors.callers import approved_campaigns
 from campaigns.services import BlockTarget, block_create, lead_statuses_check
@@ -66,6 +78,20 @@ def test_every_stored_status_of_the_demo_agrees_with_its_blocks(small_demo):
     # then: on either backend, no lead shows Eligible while a block stops it (or the other way round)
     assert drift.drifted == 0, drift.summary()
     assert drift.checked == Lead.objects.count()
+
+
+def test_seed_demo_makes_open_and_lost_opportunities_and_an_existing_customer_one(small_demo):
+    # given / when
+    opportunities = Opportunity.objects.select_related("contact", "account", "project", "lost_reason", "lead")
+    rows = {o.contact.full_name: o for o in opportunities}
+    # then: each made by the qualify service, so each ended outreach with a Qualified stage and its meeting
+    assert set(rows) == {"Henry Clark", "Emma Wilson", "Ruth Price"}
+    assert (rows["Henry Clark"].state, rows["Henry Clark"].project.name) == (Opportunity.State.OPEN, "Patient portal")
+    assert (rows["Emma Wilson"].state, rows["Emma Wilson"].lost_reason.label) == (Opportunity.State.LOST, "Timing")
+    ruth = rows["Ruth Price"]
+    assert ruth.existing_customer and ruth.account.name == "Severn Logistics"
+    assert {o.lead.stage for o in rows.values()} == {LeadStage.QUALIFIED}
+    assert all(o.meeting_id and o.events.filter(kind="qualified").exists() for o in rows.values())
 
 
 def test_seed_demo_shares_switchboards_between_contacts(small_demo):
