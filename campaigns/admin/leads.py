@@ -253,6 +253,11 @@ class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, Ex
                 form.add_error(None, exc.message)
             else:
                 self.log_change(request, lead, f"Meeting #{meeting.pk} outcome: {meeting.get_outcome_display()}.")
+                if meeting.outcome == Meeting.Outcome.QUALIFIED and not hasattr(lead, "opportunity"):
+                    # Qualified leads into the qualify form: what the meeting became is the opportunity.
+                    self.message_user(request, f"Meeting #{meeting.pk} is Qualified: say what it became.")
+                    qualify = reverse("admin:campaigns_opportunity_qualify", args=[lead.pk])
+                    return HttpResponseRedirect(f"{qualify}?meeting={meeting.pk}")
                 lead.refresh_from_db()
                 self.message_user(
                     request,

@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from campaigns.admin.base import KeepsHistory, ListAtScale, ReadOnlyInline
 from campaigns.imports.models import PurgeLog
 from campaigns.imports.services.purging import junk_purge, junk_purge_preview
-from campaigns.models import ConsiderationStage, Lead, LostReason, Opportunity, OpportunityEvent, Project
+from campaigns.models import ConsiderationStage, Lead, LostReason, Meeting, Opportunity, OpportunityEvent, Project
 from campaigns.selectors.callers import may_work_campaign, sees_every_campaign
 from campaigns.selectors.opportunities import (
     consideration_stages_offered,
@@ -43,9 +43,12 @@ class QualifyForm(forms.Form):
     project = forms.ModelChoiceField(queryset=Project.objects.none(), required=False, label="Project or unit")
     lost_reason = forms.ModelChoiceField(queryset=LostReason.objects.none(), required=False)
     lost_note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+    # The meeting it comes from, when the form was reached from that meeting's outcome (else the latest).
+    meeting = forms.ModelChoiceField(queryset=Meeting.objects.none(), required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, lead: Lead, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = lead.meetings.all()
         self.matches = {m.key: m for m in existing_matches(lead)}
         self.fields["customer"].choices = [(NEW_CUSTOMER, "New customer")] + [
             (key, f"Existing customer: {match}") for key, match in self.matches.items()
@@ -170,7 +173,7 @@ class OpportunityAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
         lead = get_object_or_404(Lead.objects.select_related("contact__account", "campaign", "customer"), pk=lead_id)
         if not may_work_campaign(request.user, lead.campaign_id):
             raise PermissionDenied
-        form = QualifyForm(request.POST or None, lead=lead)
+        form = QualifyForm(request.POST or None, lead=lead, initial={"meeting": request.GET.get("meeting")})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             lost = data["interest"] == "lost"
@@ -183,6 +186,7 @@ class OpportunityAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
                     project=None if lost else data["project"],
                     lost_reason=data["lost_reason"] if lost else None,
                     lost_note=data["lost_note"] if lost else "",
+                    meeting=data["meeting"],
                 )
             except LeadopsError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)

@@ -6,10 +6,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from campaigns.imports.models import PurgeLog
-from campaigns.models import ConsiderationStage, Customer, Lead, LeadStage, Opportunity
+from campaigns.models import Block, Call, ConsiderationStage, Customer, Lead, LeadStage, Meeting, Opportunity
 from campaigns.services import contact_create
 from campaigns.services.catalogues import consideration_stages_seed, lost_reasons_seed, project_create
-from tests.campaigns.api_factories import CallerFactory, DialerLeadFactory
+from tests.campaigns.api_factories import CallerFactory, DialerLeadFactory, disposition
 from tests.campaigns.factories import AccountFactory, UserFactory, staff_groups_create
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +86,77 @@ def test_a_caller_not_approved_for_the_campaign_may_not_open_the_qualify_form(cl
     client.force_login(CallerFactory(is_staff=True))
     # when / then
     assert client.get(qualify_url(lead)).status_code == 403
+
+
+def _meetings(lead: Lead, count: int) -> list[Meeting]:
+    caller = CallerFactory(approved_for=[lead.campaign])
+    call = Call.objects.create(lead=lead, caller=caller, disposition=disposition(lead.campaign, "meeting_booked"))
+    return [Meeting.objects.create(lead=lead, booked_by_call=call) for _ in range(count)]
+
+
+def test_a_meeting_outcome_set_to_qualified_leads_into_the_qualify_form_for_that_meeting(client, ops, lead):
+    # given: two meetings; the older one is the one that went well
+    older, _newer = _meetings(lead, 2)
+    stage = ConsiderationStage.objects.get(campaign=lead.campaign, label="Decision")
+    # when
+    response = client.post(
+        reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]),
+        {"meeting": older.pk, "outcome": Meeting.Outcome.QUALIFIED},
+    )
+    form = client.get(response["Location"])
+    qualified_response = client.post(
+        response["Location"],
+        {
+            "customer": "new",
+            "consideration_stage": stage.pk,
+            "interest": "project",
+            "project": lead.customer.projects.get().pk,
+            "meeting": older.pk,
+        },
+    )
+    # then: outreach ended on the outcome, and the opportunity comes from that meeting, in place of its block
+    assert response.status_code == 302
+    assert response["Location"] == f"{qualify_url(lead)}?meeting={older.pk}"
+    assert f'name="meeting" value="{older.pk}"' in form.content.decode()
+    assert qualified_response.status_code == 302
+    opportunity = Opportunity.objects.get()
+    assert opportunity.meeting == older
+    [active] = Block.objects.active().filter(lead=lead)
+    assert active.evidence == opportunity and active.reason == Block.Reason.QUALIFIED
+
+
+def test_a_meeting_outcome_other_than_qualified_goes_back_to_the_lead(client, ops, lead):
+    # given
+    [meeting] = _meetings(lead, 1)
+    # when
+    response = client.post(
+        reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]),
+        {"meeting": meeting.pk, "outcome": Meeting.Outcome.NOT_QUALIFIED},
+    )
+    # then
+    assert response["Location"] == reverse("admin:campaigns_lead_change", args=[lead.pk])
+
+
+def test_the_qualify_form_refuses_a_meeting_of_another_lead(client, ops, lead):
+    # given
+    other = DialerLeadFactory(campaign=lead.campaign)
+    [meeting] = _meetings(other, 1)
+    stage = ConsiderationStage.objects.get(campaign=lead.campaign, label="Decision")
+    # when
+    response = client.post(
+        qualify_url(lead),
+        {
+            "customer": "new",
+            "consideration_stage": stage.pk,
+            "interest": "project",
+            "project": lead.customer.projects.get().pk,
+            "meeting": meeting.pk,
+        },
+    )
+    # then
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not Opportunity.objects.exists()
 
 
 def qualified(lead: Lead, ops) -> Opportunity:
