@@ -315,7 +315,10 @@ class _Builder:
         # bulk-inserted people; then one recompute at the demo's clock for every lead, as their history is dated.
         for tenant in tenants:
             contacts_scrub(customer=tenant.customer, contact_ids={lead.contact_id for lead in tenant.bulk_leads})
-        lead_statuses_recompute(leads=Lead.objects.filter(customer__in=[t.customer for t in tenants]), now=self.now)
+        # The stage too: the bulk-inserted calls moved it (the status check finds a stage left at New).
+        lead_statuses_recompute(
+            leads=Lead.objects.filter(customer__in=[t.customer for t in tenants]), now=self.now, stages=True
+        )
         self._stories_us(tenants[0])
         self._stories_gb(tenants[1])
         self._existing_customer_opportunity(tenants[1])
@@ -536,13 +539,16 @@ class _Builder:
     # --- stories: one block of every source, made as the workflows would --------------------------
 
     def _call(self, lead: Lead, code: str, phone: PhoneNumber | None, when: datetime) -> Call:
-        return Call.objects.create(
+        call = Call.objects.create(
             lead=lead,
             caller=self.callers[0],
             phone=phone,
             disposition=Disposition.objects.get(campaign_id=lead.campaign_id, code=code),
             created_at=when,
         )
+        # A dated call written directly moves the lead's stage as ``call_record`` would.
+        lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=self.now, stages=True)
+        return call
 
     def _stories_us(self, t: _Tenant) -> None:
         f, leads = t.featured, t.featured_leads

@@ -74,24 +74,33 @@ def leads_wake_waiting(*, now: datetime | None = None) -> int:
 
 @dataclass(frozen=True)
 class StatusDrift:
-    """What a status check found: leads whose stored status differed from the blocks' answer."""
+    """What a status check found: leads whose stored status (or stage) differed from the rules' answer."""
 
     checked: int
     # (stored, computed) → how many leads, e.g. ("eligible", "disqualified"): 3
     changes: dict[tuple[str, str], int] = field(default_factory=dict)
     repaired: int = 0
     lead_ids: tuple[int, ...] = ()  # the first few drifted leads, to look at
+    # The same for the stage, e.g. ("new", "attempted"): 2
+    stage_changes: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def drifted(self) -> int:
-        return sum(self.changes.values())
+        """Return how many stored values drifted: a lead whose status and stage both drifted counts twice."""
+        return sum(self.changes.values()) + sum(self.stage_changes.values())
 
     def summary(self) -> str:
         """Return one line: how many leads were checked, and each kind of drift found (and repaired)."""
         if not self.drifted:
-            return f"Checked {self.checked:,} leads: every stored status matches its blocks."
+            return (
+                f"Checked {self.checked:,} leads: every stored status matches its blocks, and every stage its history."
+            )
         kinds = ", ".join(
-            f"{count:,} stored {stored} but {computed}" for (stored, computed), count in sorted(self.changes.items())
+            [f"{count:,} stored {stored} but {computed}" for (stored, computed), count in sorted(self.changes.items())]
+            + [
+                f"{count:,} at the stage {stored} but {computed}"
+                for (stored, computed), count in sorted(self.stage_changes.items())
+            ]
         )
         repaired = f"; repaired {self.repaired:,}" if self.repaired else "; reported only, not repaired"
         return f"Checked {self.checked:,} leads: {self.drifted:,} drifted ({kinds}){repaired}."
@@ -104,8 +113,9 @@ _SAMPLE = 20
 def lead_statuses_check(
     *, leads: QuerySet[Lead] | None = None, repair: bool, batch_size: int = STATUS_CHECK_BATCH
 ) -> StatusDrift:
-    """Compare every stored status of ``leads`` (all leads by default) with the blocks' answer; with ``repair``,
-    rewrite the ones that differ. Return what was found.
+    """Compare every stored status and stage of ``leads`` (all leads by default) with the rules' answers (the
+    blocks; the calls and meetings for the stage); with ``repair``, rewrite the ones that differ. Return what
+    was found.
 
     Leads whose waiting time has run out are first woken, as the minute job would: that is the normal path,
     not drift. Then, batch by batch of ids (each batch one transaction, so a million leads never hold one
@@ -117,6 +127,7 @@ def lead_statuses_check(
     leads_wake_waiting(now=now)
     scope = Lead.objects.all() if leads is None else Lead.objects.filter(pk__in=leads.values("pk"))
     changes: Counter[tuple[str, str], int] = Counter()
+    stage_changes: Counter[tuple[str, str], int] = Counter()
     sample: list[int] = []
     checked = repaired = 0
     last_id = 0
@@ -129,16 +140,27 @@ def lead_statuses_check(
             checked += len(ids)
             batch = Lead.objects.filter(pk__in=ids)
             drifted = (
-                batch.annotate(computed=status_expression(now=now))
-                .exclude(status=F("computed"))
+                batch.annotate(computed=status_expression(now=now), computed_stage=lead_stage_expression())
+                .exclude(Q(status=F("computed")) & Q(stage=F("computed_stage")))
                 .order_by()
-                .values_list("pk", "status", "computed")
+                .values_list("pk", "status", "computed", "stage", "computed_stage")
             )
             found = list(drifted)
-            for pk, stored, computed in found:
-                changes[(stored, computed)] += 1
+            for pk, stored, computed, stage, computed_stage in found:
+                if stored != computed:
+                    changes[(stored, computed)] += 1
+                if stage != computed_stage:
+                    stage_changes[(stage, computed_stage)] += 1
                 if len(sample) < _SAMPLE:
                     sample.append(pk)
             if found and repair:
-                repaired += lead_statuses_recompute(leads=Lead.objects.filter(pk__in=[pk for pk, *_ in found]), now=now)
-    return StatusDrift(checked=checked, changes=dict(changes), repaired=repaired, lead_ids=tuple(sample))
+                repaired += lead_statuses_recompute(
+                    leads=Lead.objects.filter(pk__in=[pk for pk, *_ in found]), now=now, stages=True
+                )
+    return StatusDrift(
+        checked=checked,
+        changes=dict(changes),
+        repaired=repaired,
+        lead_ids=tuple(sample),
+        stage_changes=dict(stage_changes),
+    )

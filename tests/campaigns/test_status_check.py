@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from campaigns.models import Block, Lead, LeadStatus
+from campaigns.models import Block, Lead, LeadStage, LeadStatus
 from campaigns.services import BlockTarget, block_create, lead_statuses_check
+from campaigns.services.calls import lead_unqualify
 from tests.campaigns.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +101,10 @@ def test_the_command_says_so_when_nothing_drifted(capsys):
     # when
     call_command("check_statuses")
     # then
-    assert capsys.readouterr().out.strip() == "Checked 1 leads: every stored status matches its blocks."
+    assert (
+        capsys.readouterr().out.strip()
+        == "Checked 1 leads: every stored status matches its blocks, and every stage its history."
+    )
 
 
 def test_the_nightly_rematch_checks_every_customers_statuses_and_logs_a_repair(caplog):
@@ -118,3 +122,25 @@ def test_the_nightly_rematch_checks_every_customers_statuses_and_logs_a_repair(c
     assert blocked.status == LeadStatus.DISQUALIFIED
     assert f"Status check after the rematch of {blocked.customer}" in caplog.text
     assert "1 stored eligible but disqualified); repaired 1." in caplog.text
+
+
+def test_a_stored_stage_that_disagrees_with_the_lead_history_is_found_and_repaired(capsys):
+    # given: a lead unqualified (stage Unqualified) whose stage was written back to New by a bypassing write,
+    # and a lead stored Qualified with nothing behind it
+    unqualified, clean = LeadFactory(), LeadFactory()
+    lead_unqualify(lead=unqualified, reason=Block.Reason.WRONG_NUMBER, actor="tests", note="")
+    unqualified.refresh_from_db()
+    assert unqualified.stage == LeadStage.UNQUALIFIED
+    Lead.objects.filter(pk=unqualified.pk).update(stage=LeadStage.NEW)
+    Lead.objects.filter(pk=clean.pk).update(stage=LeadStage.QUALIFIED)
+    # when
+    report = lead_statuses_check(repair=False)
+    call_command("check_statuses")
+    # then: reported, then repaired, and found no more
+    assert report.stage_changes == {(LeadStage.NEW, LeadStage.UNQUALIFIED): 1, (LeadStage.QUALIFIED, LeadStage.NEW): 1}
+    assert report.changes == {} and report.drifted == 2
+    assert "1 at the stage new but unqualified, 1 at the stage qualified but new" in report.summary()
+    assert "repaired 2." in capsys.readouterr().out
+    unqualified.refresh_from_db(), clean.refresh_from_db()
+    assert (unqualified.stage, clean.stage) == (LeadStage.UNQUALIFIED, LeadStage.NEW)
+    assert lead_statuses_check(repair=True).drifted == 0

@@ -1,5 +1,5 @@
 """``python manage.py check_statuses [--customer SLUG] [--report-only]``: find, and repair, stored statuses that
-differ from what the blocks say."""
+differ from what the blocks say, and stored stages that differ from the leads' calls, meetings and blocks."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ logger = logging.getLogger("campaigns.statuses")
 
 class Command(BaseCommand):
     help = (
-        "Compare every lead's stored status with the one its blocks give, print what differs, and repair it "
-        "(the blocks are the truth; the stored status is what the pull reads)."
+        "Compare every lead's stored status with the one its blocks give, and its stored stage with the one its "
+        "calls, meetings and blocks give; print what differs, and repair it (the history is the truth; the "
+        "stored status is what the pull reads, the stored stage what lists filter on)."
     )
 
     def add_arguments(self, parser):
