@@ -11,6 +11,7 @@ from campaigns.management.commands.explain_lead import NOTHING_STOPS_THIS_LEAD
 from campaigns.models import Block, Call, Contact, Customer, Lead, LeadStatus, PhoneNumber, User
 from campaigns.selectors import block_sentence
 from campaigns.services import BlockTarget, block_create, lead_statuses_check
+from tests.built_once import built_once
 from tests.campaigns.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +27,18 @@ def table_sizes() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (Customer, Contact, PhoneNumber, Lead, Block, Call)}
 
 
+@pytest.fixture(scope="module")
+def _small_demo(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
+    """The demo, seeded once for the module's tests (each in a savepoint of its own: see tests.built_once)."""
+    with built_once(
+        django_db_blocker, tmp_path_factory.mktemp("media"), lambda _: run("seed_demo", "--leads", "300")
+    ) as output:
+        yield output
+
+
 @pytest.fixture
-def small_demo() -> str:
-    return run("seed_demo", "--leads", "300")
+def small_demo(_small_demo, db) -> str:
+    return _small_demo
 
 
 def test_seed_demo_makes_leads_in_every_status(small_demo):
