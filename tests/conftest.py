@@ -23,7 +23,6 @@ def ops_lead(db):
 
 def pytest_configure(config):
     _sqlite_flush_like_truncate()
-    _postgresql_flush_by_delete()
     config.addinivalue_line(
         "markers",
         "postgres(reason): needs PostgreSQL (row locks and real concurrency, plans, COPY, LISTEN/NOTIFY); "
@@ -76,52 +75,4 @@ def _sqlite_flush_like_truncate():
         ]
 
     sql_flush.keeps_triggers = True
-    DatabaseOperations.sql_flush = sql_flush
-
-
-# A table larger than this is still emptied by TRUNCATE: deleting it would leave its dead rows to the next tests.
-_FLUSH_DELETES_UP_TO_BYTES = 1024 * 1024
-
-
-def _postgresql_flush_by_delete():
-    """Let the flush between transactional tests empty the tables on PostgreSQL with DELETE, not TRUNCATE.
-
-    TRUNCATE gives each of the ~40 tables and every index a new file and syncs each new index to disk: 0.1 s
-    per flush on a quiet disk, 0.2 to 1.3 s while other databases write (measured on the 2-core test machine),
-    after every transactional test; DELETE of the few rows such a test leaves takes 10 to 50 ms. As under
-    TRUNCATE, which fires no row trigger, the guards (blocks are never deleted, an upload with entries is kept)
-    are off for the flush's own transaction; the deferred foreign keys are checked before they are switched on
-    again. When a table is larger than ``_FLUSH_DELETES_UP_TO_BYTES`` (a test loaded 300,000 entries), the
-    flush is Django's own TRUNCATE.
-    """
-    import django.db.backends.postgresql.base  # noqa: F401  (imports its operations in the order it needs)
-    from django.db.backends.postgresql.operations import DatabaseOperations
-
-    original = DatabaseOperations.sql_flush
-    if getattr(original, "deletes", False):
-        return
-
-    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-        truncate = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        if not tables or reset_sequences or allow_cascade:
-            return truncate
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.relname, pg_relation_size(c.oid), "
-                "EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) "
-                "FROM pg_class c WHERE c.relkind = 'r' AND c.relname = ANY(%s) AND pg_table_is_visible(c.oid)",
-                [list(tables)],
-            )
-            found = cursor.fetchall()
-        if len(found) != len(set(tables)) or any(size > _FLUSH_DELETES_UP_TO_BYTES for _, size, _ in found):
-            return truncate
-        guarded = [self.quote_name(name) for name, _, has_triggers in found if has_triggers]
-        return [
-            *(f"ALTER TABLE {table} DISABLE TRIGGER USER" for table in guarded),
-            *(f"DELETE FROM {self.quote_name(table)}" for table in tables),
-            "SET CONSTRAINTS ALL IMMEDIATE",
-            *(f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in guarded),
-        ]
-
-    sql_flush.deletes = True
     DatabaseOperations.sql_flush = sql_flush
