@@ -14,6 +14,7 @@ from campaigns.models import Account, Block, Campaign, Contact, Customer, Lead, 
 from campaigns.services import BlockTarget, block_create
 from suppressions.models import Entry, RejectedRow, Upload
 from suppressions.services import upload_create
+from tests.built_once import built_once
 from tests.campaigns.factories import (
     AccountFactory,
     CampaignFactory,
@@ -170,6 +171,21 @@ def tenant_a(db, django_capture_on_commit_callbacks):
 @pytest.fixture
 def tenant_b(db, django_capture_on_commit_callbacks):
     return make_tenant(django_capture_on_commit_callbacks, **TENANT_B)
+
+
+@pytest.fixture(scope="module")
+def tenant_a_built_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Customer A's scene, built once for a module that asks for it (``tests.built_once``).
+
+    A module whose tests are all non-transactional uses it by overriding ``tenant_a``::
+
+        @pytest.fixture
+        def tenant_a(tenant_a_built_once, db):
+            return copy.deepcopy(tenant_a_built_once)
+    """
+    media = tmp_path_factory.mktemp("media")
+    with built_once(django_db_blocker, media, lambda capture: make_tenant(capture, **TENANT_A)) as tenant:
+        yield tenant
 
 
 @pytest.fixture
