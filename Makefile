@@ -51,7 +51,10 @@ check: $(STAMP)
 ## test: lint, Django checks, then the whole suite on both ways to run, at once (one core each): against
 ## PostgreSQL and Redis (shown as it runs), and on the embedded default, SQLite with DEBUG on and tasks
 ## in-process (its log, test-output/sqlite.log, is shown after). Tests marked `postgres` skip on SQLite, saying why.
+## The property tests of leadops.normalizing (pure functions: no database, no setting) run once, in the SQLite
+## run: the PostgreSQL run has the PostgreSQL-only tests to run besides, and would otherwise finish last.
 PYTEST := $(BIN)/pytest -p no:cacheprovider
+BACKEND_FREE := tests/test_normalizing.py
 test: $(STAMP) browser-deps lint check
 	@mkdir -p test-output
 	@echo "Running the suite on PostgreSQL (below) and, at the same time, on the embedded SQLite (shown after)."
@@ -59,7 +62,7 @@ test: $(STAMP) browser-deps lint check
 		$(PYTEST) -o django_debug_mode=true --durations=12 \
 		> test-output/sqlite.log 2>&1 & lite=$$!; \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
-		$(PYTEST) --create-db --durations=12; pg=$$?; \
+		$(PYTEST) --create-db --durations=12 --ignore=$(BACKEND_FREE); pg=$$?; \
 	wait $$lite; sqlite=$$?; \
 	echo; echo "PostgreSQL run exited $$pg; the SQLite run exited $$sqlite (0 is a pass; 5 would mean no test ran)."; \
 	echo "======== the same suite on the embedded default (SQLite, DEBUG on, tasks in-process) ========"; \

@@ -23,6 +23,7 @@ would multiply the cases by 9 for nothing, so each case takes the next source.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ from campaigns.selectors.explaining import CUSTOMER, can_dial, explain, explain_
 from campaigns.selectors.impact import blocks_behind
 from campaigns.services import BlockTarget, block_create, blocks_lift, lead_statuses_recompute
 from campaigns.services.statuses import lead_statuses_check
+from tests.built_once import built_once
 from tests.campaigns.factories import (
     AccountFactory,
     CampaignFactory,
@@ -214,10 +216,28 @@ def _behind_answers(block: Block, lead: Lead) -> dict[str, bool]:
     }
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_every_reader_of_the_block_rule_agrees(case):
-    # given
-    scene = _scene(case.shared)
+@pytest.fixture(scope="module")
+def built_scene(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """The scene with the number shared or not (``request.param``), built once for every case that uses it."""
+    with built_once(django_db_blocker, tmp_path_factory.mktemp("media"), lambda _: _scene(request.param)) as scene:
+        yield scene
+
+
+@pytest.fixture
+def scene(built_scene, db) -> Scene:
+    return copy.deepcopy(built_scene)
+
+
+# The cases that share a scene run one after the other (pytest groups them by the module-scoped scene).
+@pytest.mark.parametrize(
+    ("built_scene", "case"),
+    [(case.shared, case) for case in CASES],
+    ids=[str(case) for case in CASES],
+    indirect=["built_scene"],
+    scope="module",
+)
+def test_every_reader_of_the_block_rule_agrees(case, scene):
+    # given: the scene of ``case.shared``
 
     # when
     block = _make_block(case, scene)

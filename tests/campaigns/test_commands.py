@@ -26,6 +26,7 @@ from campaigns.models import (
 from campaigns.selectors import block_sentence
 from campaigns.selectors.callers import approved_campaigns
 from campaigns.services import BlockTarget, block_create, lead_statuses_check
+from tests.built_once import built_once
 from tests.campaigns.factories import LeadFactory, staff_groups_create
 
 pytestmark = pytest.mark.django_db
@@ -41,10 +42,21 @@ def table_sizes() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (Customer, Contact, PhoneNumber, Lead, Block, Call)}
 
 
-@pytest.fixture
-def small_demo() -> str:
+def _seed_small_demo() -> str:
     staff_groups_create()  # as migrate leaves them (a transactional test's flush empties them)
     return run("seed_demo", "--leads", "300")
+
+
+@pytest.fixture(scope="module")
+def _small_demo(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
+    """The demo, seeded once for the module's tests (each in a savepoint of its own: see tests.built_once)."""
+    with built_once(django_db_blocker, tmp_path_factory.mktemp("media"), lambda _: _seed_small_demo()) as output:
+        yield output
+
+
+@pytest.fixture
+def small_demo(_small_demo, db) -> str:
+    return _small_demo
 
 
 def approved_callers(output: str) -> dict[str, tuple[str, str]]:

@@ -323,8 +323,8 @@ def test_sixteen_callers_emptying_a_pool_get_every_lead_exactly_once_and_no_bloc
 def test_no_pull_that_starts_after_a_suppression_commits_returns_a_lead_it_matches():
     # given
     campaign = DialerCampaignFactory()
-    leads = pool_create(campaign=campaign, size=1_500)
-    targets = leads[500::3]
+    leads = pool_create(campaign=campaign, size=750)
+    targets = leads[250::3]
     numbers = dict(ContactPhone.objects.values_list("contact_id", "phone__e164"))
     callers = [CallerFactory(approved_for=[campaign]) for _ in range(8)]
     pulls: list[tuple[float, list[int]]] = []

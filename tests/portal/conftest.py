@@ -27,6 +27,7 @@ from campaigns.services.catalogues import consideration_stages_seed, lost_reason
 from campaigns.services.opportunities import lead_qualify
 from suppressions.models import Entry, RejectedRow, Upload
 from suppressions.services import upload_create
+from tests.built_once import built_once
 from tests.campaigns.factories import (
     AccountFactory,
     CampaignFactory,
@@ -134,52 +135,70 @@ def make_tenant(capture, *, slug: str, words: dict[str, str], numbers: list[str]
     )
 
 
+# Customer A's and customer B's scenes: the arguments of ``make_tenant`` after ``capture``.
+TENANT_A = {
+    "slug": "acme",
+    "words": {
+        "customer": "Acme Corp",
+        "user": "alice-acme",
+        "campaign": "Spring Outreach",
+        "account": "Anvil Works",
+        "domain": "anvil-works.example",
+        "first": "Ada",
+        "last": "Lovelace",
+        "marked_account": "Arrow Freight",
+        "marked_first": "Alan",
+        "suppressed_first": "Amy",
+        "note": "asked Acme by email",
+        "upload": "acme-dnc.csv",
+        "rejected": "not-a-number-acme",
+    },
+    "numbers": ["+12022001001", "+12022001002", "+12022001003"],
+}
+TENANT_B = {
+    "slug": "globex",
+    "words": {
+        "customer": "Globex Zeta",
+        "user": "zed-globex",
+        "campaign": "Zephyr Campaign",
+        "account": "Quuxberg Holdings",
+        "domain": "quuxberg.example",
+        "first": "Quincy",
+        "last": "Zimmerwald",
+        "marked_account": "Xylophon GmbH",
+        "marked_first": "Xaver",
+        "suppressed_first": "Yolanda",
+        "note": "zeta secret note",
+        "upload": "globex-zeta-list.csv",
+        "rejected": "zeta-garbage-value",
+    },
+    "numbers": ["+13105559871", "+13105559872", "+13105559873"],
+}
+
+
 @pytest.fixture
 def tenant_a(db, django_capture_on_commit_callbacks):
-    return make_tenant(
-        django_capture_on_commit_callbacks,
-        slug="acme",
-        words={
-            "customer": "Acme Corp",
-            "user": "alice-acme",
-            "campaign": "Spring Outreach",
-            "account": "Anvil Works",
-            "domain": "anvil-works.example",
-            "first": "Ada",
-            "last": "Lovelace",
-            "marked_account": "Arrow Freight",
-            "marked_first": "Alan",
-            "suppressed_first": "Amy",
-            "note": "asked Acme by email",
-            "upload": "acme-dnc.csv",
-            "rejected": "not-a-number-acme",
-        },
-        numbers=["+12022001001", "+12022001002", "+12022001003"],
-    )
+    return make_tenant(django_capture_on_commit_callbacks, **TENANT_A)
 
 
 @pytest.fixture
 def tenant_b(db, django_capture_on_commit_callbacks):
-    return make_tenant(
-        django_capture_on_commit_callbacks,
-        slug="globex",
-        words={
-            "customer": "Globex Zeta",
-            "user": "zed-globex",
-            "campaign": "Zephyr Campaign",
-            "account": "Quuxberg Holdings",
-            "domain": "quuxberg.example",
-            "first": "Quincy",
-            "last": "Zimmerwald",
-            "marked_account": "Xylophon GmbH",
-            "marked_first": "Xaver",
-            "suppressed_first": "Yolanda",
-            "note": "zeta secret note",
-            "upload": "globex-zeta-list.csv",
-            "rejected": "zeta-garbage-value",
-        },
-        numbers=["+13105559871", "+13105559872", "+13105559873"],
-    )
+    return make_tenant(django_capture_on_commit_callbacks, **TENANT_B)
+
+
+@pytest.fixture(scope="module")
+def tenant_a_built_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Customer A's scene, built once for a module that asks for it (``tests.built_once``).
+
+    A module whose tests are all non-transactional uses it by overriding ``tenant_a``::
+
+        @pytest.fixture
+        def tenant_a(tenant_a_built_once, db):
+            return copy.deepcopy(tenant_a_built_once)
+    """
+    media = tmp_path_factory.mktemp("media")
+    with built_once(django_db_blocker, media, lambda capture: make_tenant(capture, **TENANT_A)) as tenant:
+        yield tenant
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Signing in to the portal: customers only, throttled by django-axes, and the admin stays for staff."""
 
+import copy
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -8,6 +10,13 @@ from tests.campaigns.factories import UserFactory
 from tests.portal.conftest import customer_user
 
 pytestmark = pytest.mark.django_db
+
+
+# Customer A's scene is built once for the module; each test gets its own copy (see tests.built_once).
+@pytest.fixture
+def tenant_a(tenant_a_built_once, db):
+    return copy.deepcopy(tenant_a_built_once)
+
 
 PASSWORD = "pw-for-tests-1"  # UserFactory's
 

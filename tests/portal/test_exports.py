@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 
@@ -14,6 +15,13 @@ from campaigns.models import Contact, ContactEmail, ContactPhone, PhoneNumber
 from leadops.exporting import INCOMPLETE, csv_download
 
 pytestmark = pytest.mark.django_db
+
+
+# Customer A's scene is built once for the module; each test gets its own copy (see tests.built_once).
+@pytest.fixture
+def tenant_a(tenant_a_built_once, db):
+    return copy.deepcopy(tenant_a_built_once)
+
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,6 +9,7 @@ both are checked to appear, so the walk is known to read the places a note would
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 import pytest
@@ -49,6 +50,7 @@ from campaigns.services.workflows import (
 )
 from suppressions.models import Entry, Upload
 from suppressions.services import entries_remove
+from tests.built_once import built_once
 from tests.campaigns.api_factories import api_key_for
 from tests.campaigns.factories import (
     AccountFactory,
@@ -58,7 +60,7 @@ from tests.campaigns.factories import (
     PhoneNumberFactory,
     UserFactory,
 )
-from tests.portal.conftest import qualify, run_upload
+from tests.portal.conftest import TENANT_A, TENANT_B, make_tenant, qualify, run_upload
 from tests.portal.test_isolation import b_strings
 from tests.portal.walking import content, portal_patterns, urls_of
 from tests.suppressions.factories import csv_bytes
@@ -131,8 +133,34 @@ def _contacts(lead: Lead):
     return Contact.objects.filter(pk=lead.contact_id)
 
 
+@pytest.fixture(scope="module")
+def _built(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The two tenants and the scene, built once for the module's three tests (each sees a fresh copy)."""
+
+    def build(capture):
+        a, b = make_tenant(capture, **TENANT_A), make_tenant(capture, **TENANT_B)
+        return a, b, _scene(a, b, capture)
+
+    with built_once(django_db_blocker, tmp_path_factory.mktemp("media"), build) as built:
+        yield built
+
+
 @pytest.fixture
-def scene(tenant_a, tenant_b, django_capture_on_commit_callbacks):
+def tenant_a(_built, db):
+    return copy.deepcopy(_built[0])
+
+
+@pytest.fixture
+def tenant_b(_built, db):
+    return copy.deepcopy(_built[1])
+
+
+@pytest.fixture
+def scene(_built, db):
+    return copy.deepcopy(_built[2])
+
+
+def _scene(tenant_a, tenant_b, capture) -> dict[str, Lead]:
     """Everything ops and callers do to customer A's leads, and a platform DNC made in customer B's campaign."""
     a = tenant_a
     _with_dispositions(a.campaign)
@@ -246,7 +274,7 @@ def scene(tenant_a, tenant_b, django_capture_on_commit_callbacks):
     # Ops upload a suppression list for A, and remove one of its entries with a reason.
     leads["uploaded"] = _lead(a, "Upa", number="+12024001006")
     staff_upload = run_upload(
-        django_capture_on_commit_callbacks,
+        capture,
         customer=a.customer,
         user=staff["uploader"],
         content=csv_bytes([["phone"], ["+12024001006"], ["+12024001099"]]),

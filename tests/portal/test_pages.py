@@ -1,5 +1,7 @@
 """Every portal page and form, through the Django test client, as a customer's user."""
 
+import copy
+
 import pytest
 from django.urls import reverse
 
@@ -7,6 +9,12 @@ from campaigns.models import Block, LeadStatus
 from suppressions.models import Entry
 
 pytestmark = pytest.mark.django_db
+
+
+# Customer A's scene is built once for the module; each test gets its own copy (see tests.built_once).
+@pytest.fixture
+def tenant_a(tenant_a_built_once, db):
+    return copy.deepcopy(tenant_a_built_once)
 
 
 def test_home_shows_pool_counts_by_status_and_the_chart_of_reasons(portal_client, tenant_a):

@@ -1,5 +1,6 @@
 """Uploading a suppression file in the portal: the same pipeline as the admin, with the portal's checks."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,12 @@ from suppressions.models import Entry, Upload
 from tests.suppressions.factories import csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
+
+
+# Customer A's scene is built once for the module; each test gets its own copy (see tests.built_once).
+@pytest.fixture
+def tenant_a(tenant_a_built_once, db):
+    return copy.deepcopy(tenant_a_built_once)
 
 
 def _post(client, content: bytes, name: str = "numbers.csv", content_type: str = "text/csv"):

@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.db.models import Q
 
-from campaigns.models import Block, LeadStatus
+from campaigns.models import Block, Contact, ContactPhone, Lead, LeadStatus, PhoneNumber
 from leadops.celery import app
 from suppressions import tasks
 from suppressions.models import Upload
@@ -30,7 +30,6 @@ from tests.campaigns.factories import (
     ContactPhoneFactory,
     CustomerFactory,
     LeadFactory,
-    PhoneNumberFactory,
 )
 from tests.redis_server import serve
 from tests.suppressions.factories import csv_bytes
@@ -66,6 +65,7 @@ def start_worker(worker_queue, tmp_path):
     and each worker is the leader of a process group of its own, so a test can kill all of it at once.
     """
     started: list[subprocess.Popen] = []
+    on_own_broker: set[int] = set()
     logs = []
 
     def start(*, redis_url: str | None = None, beat: bool = False, env: dict[str, str] | None = None):
@@ -111,11 +111,18 @@ def start_worker(worker_queue, tmp_path):
             start_new_session=True,
         )
         started.append(process)
+        if redis_url:
+            on_own_broker.add(process.pid)
         return process
 
     yield start
     for process in started:
-        if process.poll() is None:
+        if process.poll() is None and process.pid in on_own_broker:
+            # Its broker, the test's own Redis, is gone with the test: nothing is left to shut down cleanly (a warm
+            # shutdown would wait seconds for that broker), so the whole group goes at once, beat included.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        elif process.poll() is None:
             process.terminate()
             try:
                 process.wait(timeout=15)
@@ -166,15 +173,18 @@ def _pool_children(worker: subprocess.Popen) -> list[int]:
 
 
 def _leads_with_numbers(customer, count: int) -> list[str]:
+    """Make ``count`` Eligible leads of ``customer``, each contact with a number of its own; return the numbers."""
     campaign = CampaignFactory(customer=customer)
     account = AccountFactory(customer=customer)
-    numbers = []
-    for n in range(count):
-        number = f"+1202555{n:04d}"
-        contact = ContactFactory(account=account)
-        ContactPhoneFactory(contact=contact, phone=PhoneNumberFactory(e164=number))
-        LeadFactory(campaign=campaign, contact=contact)
-        numbers.append(number)
+    numbers = [f"+1202555{n:04d}" for n in range(count)]
+    contacts = Contact.objects.bulk_create(ContactFactory.build(account=account, customer=customer) for _ in numbers)
+    phones = PhoneNumber.objects.bulk_create(PhoneNumber(e164=number) for number in numbers)
+    ContactPhone.objects.bulk_create(
+        ContactPhoneFactory.build(contact=contact, phone=phone) for contact, phone in zip(contacts, phones, strict=True)
+    )
+    Lead.objects.bulk_create(
+        LeadFactory.build(campaign=campaign, contact=contact, customer=customer) for contact in contacts
+    )
     return numbers
 
 
@@ -226,9 +236,9 @@ def customer_leads_statuses(customer):
 def test_worker_killed_mid_match_reruns_the_task_and_leaves_identical_blocks(worker_queue, start_worker):
     # given
     customer = CustomerFactory(slug="worker-kill")
-    numbers = _leads_with_numbers(customer, 400)
+    numbers = _leads_with_numbers(customer, 200)
     upload = _upload(customer, numbers)
-    worker = start_worker()
+    worker = start_worker(env={"LEADOPS_TEST_MATCH_BATCH_SIZE": "5"})  # 40 batches, each its own transaction
     _send(upload, worker_queue)
     _wait_for(lambda: Block.objects.filter(source=Block.Source.SUPPRESSION).count() >= 20, what="first batches")
 
@@ -290,7 +300,7 @@ def _big_upload(customer, rows: int) -> Upload:
 
 def test_a_worker_killed_whole_while_reading_is_replaced_and_the_upload_is_read_exactly_once(start_worker, own_redis):
     # given: a worker (with its beat) reading a large upload, progress published mid-read
-    rows = 600_000
+    rows = 300_000
     customer = CustomerFactory(slug="worker-killed-whole")
     upload = _big_upload(customer, rows)
     worker = start_worker(redis_url=own_redis.url, beat=True, env=FAST)
