@@ -8,15 +8,15 @@
 * List pages stay fast at a million rows: ``list_select_related`` for every related column, and
   ``BoundedCountPaginator`` instead of a full-table ``COUNT(*)`` per page load.
 
-Registration happens on import: one module per concern (``customers``, ``campaigns``, ``people``, ``leads``,
-``blocks``, ``calls``), the workflows as admin actions in ``workflows``, the add forms in ``forms``.
+Registration happens on import: one module per concern (``customers``, ``campaigns``, ``catalogues``, ``people``,
+``leads``, ``blocks``, ``calls``), the workflows as admin actions in ``workflows``, the add forms in ``forms``.
 """
 
 from django.contrib import admin
 
 # Importing each module registers its admins. (Not ``import campaigns.dialer.api.admin``: that would bind the name
 # ``campaigns`` here to the project package, and ``from campaigns.admin import campaigns`` would find it.)
-from campaigns.admin import blocks, calls, campaigns, customers, leads, opportunities, people  # noqa: F401
+from campaigns.admin import blocks, calls, campaigns, catalogues, customers, leads, opportunities, people  # noqa: F401
 from campaigns.admin.base import NOTHING_STOPS_THIS_LEAD
 from campaigns.dialer.api import admin as api_admin  # noqa: F401 - the API key admin
 

@@ -32,7 +32,11 @@ def next_us_number() -> str:
 def staff_groups_create() -> None:
     """Make the staff groups ("Ops", "Ops lead", "Callers") as the migrations do: the flush after a
     transactional test empties them. Running it again adds nothing."""
-    for module, create in (("0005_ops_groups", "create_ops_groups"), ("0009_caller_approvals", "create_staff_groups")):
+    for module, create in (
+        ("0005_ops_groups", "create_ops_groups"),
+        ("0009_caller_approvals", "create_staff_groups"),
+        ("0014_catalogue_permissions", "grant_catalogues"),
+    ):
         getattr(importlib.import_module(f"campaigns.migrations.{module}"), create)(django_apps)
 
 
