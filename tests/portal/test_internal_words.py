@@ -93,6 +93,14 @@ CALLERS = {"caller", "other_customers_caller"}
 LIFTERS = {"lifter"}
 
 
+def _permissions(role: str) -> list[str] | None:
+    """Staff who are not callers are ops: they work every campaign (a caller only the ones approved for)."""
+    if role in CALLERS:
+        return None
+    lifting = ["campaigns.lift_block", "campaigns.lift_platform_dnc", "campaigns.reopen_lead"]
+    return ["campaigns.work_every_campaign", *(lifting if role in LIFTERS else [])]
+
+
 def _lead(tenant, first: str, *, account: Account | None = None, number: str | None = None) -> Lead:
     contact = ContactFactory(account=account or tenant.account, first_name=first, last_name="Scene")
     if number:
@@ -121,9 +129,7 @@ def scene(tenant_a, tenant_b, django_capture_on_commit_callbacks):
         role: UserFactory(
             username=username,
             is_staff=role not in CALLERS,
-            permissions=["campaigns.lift_block", "campaigns.lift_platform_dnc", "campaigns.reopen_lead"]
-            if role in LIFTERS
-            else None,
+            permissions=_permissions(role),
         )
         for role, username in STAFF.items()
     }
