@@ -8,11 +8,14 @@ from django.http import HttpRequest
 from campaigns.admin.base import (
     KeepsHistory,
     ListAtScale,
+    ScopedToCampaigns,
+    audience_of,
 )
 from campaigns.models import (
     Block,
 )
 from campaigns.selectors import block_sentence
+from campaigns.selectors.explaining import SENTENCE_RELATIONS
 
 # --- blocks ---------------------------------------------------------------------------------------
 
@@ -33,7 +36,7 @@ class BlockStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Block)
-class BlockAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+class BlockAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdmin):
     """Read-only: blocks are made by the workflows and lifted with Undisqualify, never edited or deleted."""
 
     list_display = (
@@ -48,16 +51,7 @@ class BlockAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
         "sentence",
     )
     list_filter = (BlockStateFilter, "source", "reach", "target", "reason", "customer")
-    list_select_related = (
-        "actor",
-        "customer",
-        "campaign",
-        "phone",
-        "contact",
-        "account",
-        "lead__contact",
-        "lead__campaign",
-    )
+    list_select_related = (*SENTENCE_RELATIONS, "lead__campaign")
     search_fields = ("=phone__e164", "^contact__last_name", "^account__name", "evidence_text")
     search_help_text = "E.164 number, contact last name, account name, evidence text, or a block id."
     fieldsets = (
@@ -100,5 +94,5 @@ class BlockAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
     @admin.display(description="Sentence")
     def sentence(self, obj: Block) -> str:
-        text = block_sentence(obj)
+        text = block_sentence(obj, audience=audience_of(obj))
         return f"(Lifted) {text}" if obj.lifted_at else text
