@@ -134,6 +134,10 @@ class ApprovesCallers:
     def has_approve_callers_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(APPROVE_PERMISSION)
 
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Who approves callers reads the user list to choose them (the Ops groups hold no user permission).
+        return super().has_view_permission(request, obj) or self.has_approve_callers_permission(request)
+
 
 def _refusals(queryset: QuerySet[User]) -> list[str]:
     return [why for why in map(why_not_a_caller, queryset) if why]

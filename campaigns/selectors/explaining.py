@@ -480,7 +480,9 @@ def _through(block: Block, *, own_words: bool = True) -> str:
     evidence = f" ({block.evidence_text})" if block.evidence_text and own_words else ""
     match block.source:
         case Block.Source.DISPOSITION:
-            label = (block.evidence_text if own_words else "") or block.get_reason_display()
+            if not own_words:
+                return "after a call disposition"
+            label = block.evidence_text or block.get_reason_display()
             return f"after a '{label}' call disposition"
         case Block.Source.OPS_DISQUALIFY:
             return "with the Disqualify workflow"
