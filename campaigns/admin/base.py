@@ -155,9 +155,9 @@ class ScopedToCampaigns:
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
-            # A caller who may read this model is told "not found"; one who may not is refused (403) by the
-            # view's own permission check, as Django's views do for a row that does not exist.
-            if not sees_everything(request.user) and self.has_view_or_change_permission(request):
+            # Not "doesn't exist, perhaps it was deleted?" and a redirect (Django's history and delete pages do
+            # so before asking for any permission): for anyone but ops, a row outside their scope is not found.
+            if not sees_everything(request.user):
                 raise Http404("Not found.")
             return None
         return seen_by(obj, request)
