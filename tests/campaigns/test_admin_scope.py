@@ -4,7 +4,8 @@ Every URL of the admin (every registered ModelAdmin's list, add, change, history
 redirects, and every custom URL of each ``get_urls()``: Account Details, each workflow, Record a call, Meeting
 outcome, exports, imports, progress pages; the site's index, app lists, autocomplete, "view on site") is found
 from the URL conf (``admin_walking.admin_routes``), walked with GET and POST as Amy, approved for one campaign,
-with the ids of what she may not see: the same customer's other campaign and another customer's. Each answer is
+with the ids of what she may not see: the same customer's other campaign and another customer's (and as a
+caller approved for nothing, with the ids of everything). Each answer is
 403 or 404 for a page of such an object, and no answer anywhere shows a name, number, email, note or campaign
 of theirs. A pattern the walk does not know how to fill fails the test, as does one it did not walk.
 """
@@ -19,13 +20,13 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from campaigns.imports.models import FitRule, LeadImport
-from campaigns.models import Block, Call, CallerApproval, Contact, Lead, Meeting, PhoneNumber
+from campaigns.models import Block, Call, CallerApproval, Contact, Lead, Meeting, PhoneNumber, User
 from campaigns.selectors.scope import is_scoped, visible
 from leadops.outbox.models import Message
 from suppressions.crm.models import CrmEvent, CrmMatch, CrmRecord
 from tests.campaigns.admin_walking import AdminRoute, action_names, admin_routes, related_filter_params
 from tests.campaigns.api_factories import api_key_for, disposition
-from tests.campaigns.caller_scenes import CallerScene, caller_scene, leaks
+from tests.campaigns.caller_scenes import CallerScene, caller_scene, leaks, member_of
 from tests.crm.factories import CrmConnectionFactory, CrmRuleFactory
 from tests.suppressions.factories import EntryFactory, UploadFactory
 
@@ -69,11 +70,11 @@ def everything_else(scene: CallerScene) -> None:
     Message.objects.create(task="tests.zeta", args=["Quincy Zimmerwald"])
 
 
-def hidden_ids(model, scene: CallerScene) -> list[object]:
-    """Return ids of ``model``'s rows Amy may not see (a made-up one when there is none)."""
+def hidden_ids(model, user: User) -> list[object]:
+    """Return ids of ``model``'s rows ``user`` may not see (a made-up one when there is none)."""
     rows = model._default_manager.all()
     if is_scoped(model):
-        rows = rows.exclude(pk__in=visible(model._default_manager.all(), scene.amy).values("pk"))
+        rows = rows.exclude(pk__in=visible(model._default_manager.all(), user).values("pk"))
     ids = list(rows.order_by("-pk").values_list("pk", flat=True)[:IDS_PER_MODEL])
     return ids or [NO_SUCH_ROW]
 
@@ -95,23 +96,25 @@ def state() -> dict[str, object]:
 class Walk:
     """One walk as a signed-in user, checking each answer as it goes."""
 
-    def __init__(self, client: Client, scene: CallerScene):
+    def __init__(self, client: Client, scene: CallerScene, user: User, secrets: list[str]):
         self.client = client
         self.scene = scene
+        self.user = user
+        self.secrets = secrets
         self.walked: set[str] = set()
         self.requests = 0
 
     def answer(
         self, method: str, url: str, data=None, *, expected: set[int], echoed: str = "", follow: bool = True
     ) -> None:
-        self.client.force_login(self.scene.amy)  # a walked logout signs her out
+        self.client.force_login(self.user)  # a walked logout signs them out
         response = self.client.get(url, data, follow=follow) if method == "get" else self.client.post(url, data or {})
         self.requests += 1
         body = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
         text = body.decode("utf-8", "replace")
         if echoed:
             text = text.replace(echoed, "")
-        found = leaks(text, self.scene.secrets)
+        found = leaks(text, self.secrets)
         assert not found, f"{method.upper()} {url} {data or ''} shows {found}"
         assert response.status_code in expected, f"{method.upper()} {url} {data or ''} answered {response.status_code}"
 
@@ -145,7 +148,7 @@ class Walk:
         model = model_admin.model
         unknown = params - OBJECT_PARAMS - {"action"}
         assert not unknown, f"{route.route}: tell the walker which ids to try in {sorted(unknown)}."
-        ids = hidden_ids(model, self.scene)
+        ids = hidden_ids(model, self.user)
         if "action" in params:
             # A workflow started from a link: ``workflow/<action>/?ids=…``.
             for action in action_names(model_admin):
@@ -177,7 +180,7 @@ class Walk:
         for term in SEARCHES:
             self.answer("get", route.url({}, {"q": term}), expected=ANSWERED, echoed=term)
         for param, related in related_filter_params(model_admin):
-            for pk in hidden_ids(related, self.scene):
+            for pk in hidden_ids(related, self.user):
                 self.answer("get", route.url({}, {param: pk}), expected=ANSWERED)
         for action in action_names(model_admin):
             for confirmed in ({}, self.post_data()):
@@ -189,14 +192,14 @@ class Walk:
         if params == {"content_type_id", "object_id"}:
             for model in admin.site._registry:
                 content_type = ContentType.objects.get_for_model(model)
-                for pk in hidden_ids(model, self.scene)[:1]:
+                for pk in hidden_ids(model, self.user)[:1]:
                     url = route.url({"content_type_id": content_type.pk, "object_id": pk})
                     self.answer("get", url, expected=REFUSED)
         elif params == {"app_label"}:
             for app_label in sorted({m._meta.app_label for m in admin.site._registry}):
                 self.answer("get", route.url({"app_label": app_label}), expected=ANSWERED)
         elif params == {"url"}:
-            lead = hidden_ids(Lead, self.scene)[0]
+            lead = hidden_ids(Lead, self.user)[0]
             for rest in (f"campaigns/lead/{lead}/no-such-page/", "no-such-app/"):
                 self.answer("get", route.url({"url": rest}), expected={404})
         elif route.name == "autocomplete":
@@ -228,10 +231,19 @@ def scene():
     return scene
 
 
-def test_every_admin_url_with_another_campaigns_ids_is_refused_to_an_approved_caller_and_shows_nothing(client, scene):
-    # given
+# Amy's own campaign, account and people: what a caller approved for nothing must not see either.
+AMYS = ["Clinic outreach Q3", "Riverside Family Clinic", "Maria", "Lopez", "Becker", "+1 646-555-0188", "Acme Clinics"]
+
+
+@pytest.mark.parametrize("who", ["approved caller", "caller approved for nothing"])
+def test_every_admin_url_with_ids_of_campaigns_a_caller_does_not_work_is_refused_and_shows_nothing(client, scene, who):
+    # given: Amy, approved for one campaign; or Nina, in the Callers group too but approved for none
+    if who == "approved caller":
+        user, secrets = scene.amy, scene.secrets
+    else:
+        user, secrets = member_of("Callers", "nina.new"), [*scene.secrets, *AMYS]
     before = state()
-    walk = Walk(client, scene)
+    walk = Walk(client, scene, user, secrets)
     routes = admin_routes()
     assert len(routes) > 150
     # when
@@ -245,7 +257,7 @@ def test_every_admin_url_with_another_campaigns_ids_is_refused_to_an_approved_ca
 
 def test_the_walker_reads_the_pages_it_checks(client, scene):
     # given: what Amy may see, through the same walk
-    walk = Walk(client, scene)
+    walk = Walk(client, scene, scene.amy, scene.secrets)
     client.force_login(scene.amy)
     # when
     pages = {
@@ -257,7 +269,7 @@ def test_the_walker_reads_the_pages_it_checks(client, scene):
     for name, response in pages.items():
         assert response.status_code == 200, name
         assert "Maria" in response.content.decode(), name
-    scene.secrets.append("Maria")
+    walk.secrets = [*scene.secrets, "Maria"]
     with pytest.raises(AssertionError, match="shows"):
         walk.answer("get", f"/admin/campaigns/lead/{scene.maria.pk}/change/", expected={200})
 
