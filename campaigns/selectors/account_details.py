@@ -71,6 +71,9 @@ def callers_by_campaign(campaign_ids) -> dict[int, list[User]]:
 class BlockRow:
     block: Block
     sentence: str
+    # Whether the reader may read the block's own words (its evidence, its lift reason): not an approved caller's
+    # when the block was made outside their campaigns (``CallerAudience.made_within``).
+    full: bool = True
 
     @property
     def is_active(self) -> bool:
@@ -156,6 +159,11 @@ def _leads_by_campaign(account: Account, audience: Audience) -> tuple[list[Statu
     return counts, not_seen
 
 
+def _block_row(block: Block, audience: Audience) -> BlockRow:
+    full = not isinstance(audience, CallerAudience) or audience.made_within(block)
+    return BlockRow(block=block, sentence=block_sentence(block, audience=audience), full=full)
+
+
 def account_details(
     account: Account, *, user: User | None = None, page_number: int | str = 1, per_page: int = CONTACTS_PER_PAGE
 ) -> AccountDetails:
@@ -238,13 +246,12 @@ def account_details(
         mine = by_contact[contact_id] + [b for pk in lead_ids_by_contact[contact_id] for b in by_lead[pk]]
         mine += [b for link in links_by_contact[contact_id] for b in by_phone[link.phone_id]]
         row.blocks = [
-            BlockRow(block=b, sentence=block_sentence(b, audience=audience))
-            for b in sorted(set(mine), key=lambda b: (b.lifted_at is not None, block_rank(b)))
+            _block_row(b, audience) for b in sorted(set(mine), key=lambda b: (b.lifted_at is not None, block_rank(b)))
         ]
     return AccountDetails(
         account=account,
         account_blocks=[
-            BlockRow(block=b, sentence=block_sentence(b, audience=audience))
+            _block_row(b, audience)
             for b in sorted(account_blocks, key=lambda b: (b.lifted_at is not None, block_rank(b)))
         ],
         leads_by_campaign=leads_by_campaign,

@@ -8,8 +8,19 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
 
-from campaigns.models import Account, Block, Campaign, Contact, ContactPhone, Customer, Lead, PhoneNumber, User
-from campaigns.services import BlockTarget, block_create
+from campaigns.models import (
+    Account,
+    Block,
+    Campaign,
+    Contact,
+    ContactPhone,
+    Customer,
+    Disposition,
+    Lead,
+    PhoneNumber,
+    User,
+)
+from campaigns.services import BlockTarget, block_create, blocks_lift
 from campaigns.services.callers import callers_approve
 from campaigns.services.calls import call_record, lead_unqualify
 from campaigns.services.workflows import contacts_disqualify, phone_numbers_mark_dnc
@@ -38,7 +49,8 @@ class CallerScene:
     Quentin (the switchboard, and a direct line) only in ``sibling``, disqualified there by ops. Obscura Holdings
     has Xena, only in ``sibling``, unqualified by Ben. Customer Globex Zeta's Quincy, in ``theirs``, shares the
     switchboard (Do Not Call for Globex Zeta only) and Maria's mobile; Ben, approved for ``sibling`` and
-    ``theirs``, recorded a Do Not Call on Maria's mobile from Quincy's lead.
+    ``theirs``, recorded a Do Not Call on Maria's mobile from Quincy's lead and marked it again with a note. Ops
+    once marked the switchboard Do Not Call with a note and lifted it with a reason.
     """
 
     amy: User
@@ -138,7 +150,9 @@ def caller_scene() -> CallerScene:
     xena = LeadFactory(campaign=sibling, contact=xena_c, with_phone=False)
     quincy = LeadFactory(campaign=theirs, contact=quincy_c, with_phone=False)
 
-    # What happened outside Amy's campaign, with words of its own.
+    # What happened outside Amy's campaign, with words of its own: Globex Zeta's catalogue says "Do not call" its
+    # own way, and a note and a lift reason were written there.
+    Disposition.objects.filter(campaign=theirs, code="do_not_call").update(label="Zephyr asked: do not call")
     call_record(
         lead=quincy,
         caller=ben,
@@ -148,8 +162,8 @@ def caller_scene() -> CallerScene:
         actor=ben,
     )
     block_create(
-        target=BlockTarget(phone=quincys_line),
-        source=Block.Source.DISPOSITION,
+        target=BlockTarget(phone=mobile),
+        source=Block.Source.OPS_PHONE_DNC,
         reason=Block.Reason.DO_NOT_CALL,
         reach=Block.Reach.PLATFORM,
         actor=ben,
@@ -157,6 +171,15 @@ def caller_scene() -> CallerScene:
         evidence_text="Do not call, Zephyr Campaign, Quincy Zimmerwald",
         note="zeta secret note",
     )
+    mistake, _ = block_create(
+        target=BlockTarget(phone=board),
+        source=Block.Source.OPS_PHONE_DNC,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.PLATFORM,
+        actor=ops,
+        note="zeta ops note",
+    )
+    blocks_lift(blocks=Block.objects.filter(pk=mistake.pk), actor=ops, reason="zeta lift reason")
     phone_numbers_mark_dnc(
         phones=PhoneNumber.objects.filter(pk=board.pk),
         reach=Block.Reach.CUSTOMER,
@@ -202,6 +225,8 @@ def caller_scene() -> CallerScene:
         "harvest internal note",
         "harvest call notes",
         "harvest unqualify note",
+        "zeta ops note",
+        "zeta lift reason",
         *(n for p in (quentins_line, quincys_line, xenas_line) for n in _writings(p.e164)),
     ]
     return CallerScene(

@@ -5,9 +5,10 @@ redirects, and every custom URL of each ``get_urls()``: Account Details, each wo
 outcome, exports, imports, progress pages; the site's index, app lists, autocomplete, "view on site") is found
 from the URL conf (``admin_walking.admin_routes``), walked with GET and POST as Amy, approved for one campaign,
 with the ids of what she may not see: the same customer's other campaign and another customer's (and as a
-caller approved for nothing, with the ids of everything). Each answer is
-403 or 404 for a page of such an object, and no answer anywhere shows a name, number, email, note or campaign
-of theirs. A pattern the walk does not know how to fill fails the test, as does one it did not walk.
+caller approved for nothing, with the ids of everything). Each answer is 403 or 404 for a page of such an
+object, and no answer anywhere shows a name, number, email, note or campaign of theirs, not even the pages of
+Amy's own rows (a number she shares with them, its blocks). A pattern the walk does not know how to fill fails
+the test, as does one it did not walk.
 """
 
 from __future__ import annotations
@@ -77,6 +78,15 @@ def hidden_ids(model, user: User) -> list[object]:
         rows = rows.exclude(pk__in=visible(model._default_manager.all(), user).values("pk"))
     ids = list(rows.order_by("-pk").values_list("pk", flat=True)[:IDS_PER_MODEL])
     return ids or [NO_SUCH_ROW]
+
+
+def shown_ids(model, user: User) -> list[object]:
+    """Return ids of ``model``'s rows ``user`` may see: their pages must not show what is not theirs either."""
+    if not is_scoped(model):
+        return []
+    return list(
+        visible(model._default_manager.all(), user).order_by("-pk").values_list("pk", flat=True)[:IDS_PER_MODEL]
+    )
 
 
 def state() -> dict[str, object]:
@@ -149,6 +159,7 @@ class Walk:
         unknown = params - OBJECT_PARAMS - {"action"}
         assert not unknown, f"{route.route}: tell the walker which ids to try in {sorted(unknown)}."
         ids = hidden_ids(model, self.user)
+        shown = shown_ids(model, self.user)
         if "action" in params:
             # A workflow started from a link: ``workflow/<action>/?ids=…``.
             for action in action_names(model_admin):
@@ -156,6 +167,9 @@ class Walk:
                     query = {"ids": ",".join(str(i) for i in chosen)}
                     self.answer("get", route.url({"action": action}, query), expected=REFUSED)
                     self.answer("post", route.url({"action": action}, query), self.post_data(), expected=REFUSED)
+                # Of the caller's own rows: the confirmation page (or a refusal), never another campaign's words.
+                for pk in shown:
+                    self.answer("get", route.url({"action": action}, {"ids": pk}), expected={200, 403})
             return None
         if params & OBJECT_PARAMS:
             (param,) = params & OBJECT_PARAMS
@@ -168,6 +182,9 @@ class Walk:
                 # Django's ``<object_id>/`` redirect answers a POST with a redirect to the change page.
                 redirects = route.name is None or pk == NO_SUCH_ROW
                 self.answer("post", url, self.post_data(), expected=REFUSED | ({302} if redirects else set()))
+            # The caller's own rows' pages (read only: a GET changes nothing) show nothing of other campaigns either.
+            for pk in shown:
+                self.answer("get", route.url({param: pk}), expected={200, 403})
             return None
         self.answer("get", route.url({}), expected=ANSWERED)
         self.answer("post", route.url({}), self.post_data(), expected=ANSWERED)

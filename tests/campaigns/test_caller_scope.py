@@ -76,12 +76,19 @@ def test_a_caller_sees_what_their_campaign_reaches_and_nothing_else(scene):
 
 
 def test_of_the_blocks_a_caller_sees_those_whose_reach_covers_their_leads(scene):
-    # given: the shared numbers' blocks are a platform one from another customer's call (seen), and one for
-    # Globex Zeta only (not seen); Quentin's is for the other campaign, Xena's on a lead of it, Quincy's for Globex
+    # given: the shared numbers' blocks are platform ones from another customer's campaign and ops' lifted one
+    # (seen), and one for Globex Zeta only (not seen); Quentin's is for the other campaign, Xena's on a lead of it,
+    # Quincy's for Globex
     # when
     shown = visible(Block.objects.all(), scene.amy)
     # then
-    assert {(b.target, b.reach, b.phone_id) for b in shown} == {("phone", "platform", scene.mobile.pk)}
+    assert sorted((b.phone_id, b.source, b.lifted_at is None) for b in shown) == sorted(
+        [
+            (scene.mobile.pk, Block.Source.DISPOSITION, True),
+            (scene.mobile.pk, Block.Source.OPS_PHONE_DNC, True),
+            (scene.board.pk, Block.Source.OPS_PHONE_DNC, False),
+        ]
+    )
     hidden = Block.objects.exclude(pk__in=shown.values("pk"))
     assert hidden.filter(reach=Block.Reach.CUSTOMER, customer=scene.other_customer).count() == 2
     assert hidden.filter(campaign=scene.sibling).count() == 2
