@@ -4,8 +4,9 @@ what an approved caller may see of each model."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import BaseModelFormSet, ModelForm
 from django.http import Http404, HttpRequest
@@ -164,6 +165,14 @@ class ScopedToCampaigns:
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return sees_everything(request.user) and super().has_change_permission(request, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not sees_everything(request.user):
+            # The log is ops' own words about a row every campaign shares (a workflow logs the campaign or the
+            # customer it was for): not an approved caller's to read. A row outside their scope is not found.
+            self.get_object(request, unquote(object_id))
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
 
     def get_changelist(self, request, **kwargs):
         return ScopedChangeList

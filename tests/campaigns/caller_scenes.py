@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group
 
 from campaigns.models import (
@@ -204,6 +205,19 @@ def caller_scene() -> CallerScene:
         note="harvest internal note",
     )
     lead_unqualify(lead=xena, reason=Block.Reason.WRONG_NUMBER, actor=ben, note="harvest unqualify note")
+    # What ops' workflows log on rows every campaign shares (Tom's contact, the shared switchboard).
+    LogEntry.objects.log_actions(
+        user_id=ops.pk,
+        queryset=Contact.objects.filter(pk=tom_c.pk),
+        action_flag=CHANGE,
+        change_message="Disqualified in the campaign Hidden Harvest Drive (Not a fit) with the Disqualify workflow.",
+    )
+    LogEntry.objects.log_actions(
+        user_id=ops.pk,
+        queryset=PhoneNumber.objects.filter(pk=board.pk),
+        action_flag=CHANGE,
+        change_message="Marked Do Not Call for Globex Zeta with the Mark Phone DNC workflow.",
+    )
     for lead in (maria, tom, tom_sibling, quentin, xena, quincy):
         lead.refresh_from_db()
     secrets = [
