@@ -136,7 +136,7 @@ class LeadAdmin(
     )
     list_display_links = ("id", "contact")
     list_filter = ("status", "waiting_reason", "campaign", "customer")
-    list_select_related = ("campaign", "customer", "contact__account", "leased_to")
+    list_select_related = ("campaign", "customer", "contact__account")
     search_fields = ("^contact__last_name", "^contact__first_name", "^contact__account__name")
     search_help_text = "Contact last or first name, account name, or a lead id."
     autocomplete_fields = ("campaign", "contact")
@@ -149,7 +149,6 @@ class LeadAdmin(
         "status",
         "waiting_until",
         "waiting_reason",
-        "leased_to",
         "attempts",
         "last_attempt_at",
         "created_at",

@@ -12,7 +12,7 @@ autocomplete and pickers, and the services' checks all ask here.
   ``campaigns.portal.selectors.owned``).
 
 Each rule is a condition on the model's rows over the subquery of the user's approved campaigns, so it costs
-no statement of its own and a revocation is seen by the next query. ``caller_audience`` is how such a user
+no statement of its own and a revocation is seen by the next query. ``audience_for`` is how such a user
 reads a block's sentence (``campaigns.selectors.explaining.CallerAudience``).
 """
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from campaigns.models import (
     Block,
     Call,
+    Campaign,
     ContactPhone,
     Disposition,
     Lead,
@@ -25,7 +26,7 @@ from campaigns.models import (
     User,
 )
 from campaigns.rules import leads_reached_by
-from campaigns.selectors.callers import may_work_campaign
+from campaigns.selectors.callers import caller_is_approved, may_work_campaign, sees_every_campaign
 from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
 from campaigns.services.caller_scope import acting_caller, check_caller_sees
@@ -74,13 +75,19 @@ def _dialled_phone(lead: Lead, number: str) -> PhoneNumber | None:
     return link.phone
 
 
-def _check_may_call(lead: Lead, caller: User) -> None:
-    """A call is recorded by the caller holding the lead's lease, a caller approved for its campaign, or ops.
+def _check_may_call(lead: Lead, caller: User) -> Campaign | None:
+    """A call is recorded by the caller holding the lead's lease, a caller approved for its campaign, or ops;
+    return the campaign the caller works as its approved caller (None for ops), the role its blocks name.
 
-    The lead row is locked: a revocation that gave the lease back has committed, or waits for this call.
+    The lead row is locked: a revocation that gave the lease back has committed, or waits for this call. A lease
+    is only ever an approved caller's (the pull refuses anyone else), so holding one needs no other question.
     """
-    if lead.leased_to_id == caller.pk or may_work_campaign(caller, lead.campaign_id):
-        return
+    if lead.leased_to_id == caller.pk:
+        return lead.campaign
+    if sees_every_campaign(caller):
+        return None
+    if caller_is_approved(caller=caller, campaign_id=lead.campaign_id):
+        return lead.campaign
     raise _not_approved(lead, caller, why="is not approved", tail=" and does not hold this lead's lease")
 
 
@@ -175,7 +182,7 @@ def call_record(
             replay := _replayed_call(caller=caller, idempotency_key=idempotency_key, lead=lead, disposition=disposition)
         ):
             return replay, False
-        _check_may_call(lead, caller)
+        role = _check_may_call(lead, caller)
         if disposition.campaign_id != lead.campaign_id or not disposition.is_active:
             raise _not_offered(lead, disposition.code)
         phone = _dialled_phone(lead, number)
@@ -201,12 +208,14 @@ def call_record(
             if not idempotency_key:
                 raise
             return Call.objects.get(caller=caller, idempotency_key=idempotency_key), False
-        _apply_effect(lead=lead, call=call, actor=actor, now=now)
+        # The blocks name the one who recorded the call in their role, when it is the caller themselves.
+        acts_as = role if isinstance(actor, User) and actor.pk == caller.pk else None
+        _apply_effect(lead=lead, call=call, actor=actor, role=acts_as, now=now)
         lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now)
     return call, True
 
 
-def _apply_effect(*, lead: Lead, call: Call, actor: Actor, now: datetime) -> None:
+def _apply_effect(*, lead: Lead, call: Call, actor: Actor, role: Campaign | None, now: datetime) -> None:
     disposition = call.disposition
     effect = disposition.effect
     campaign = lead.campaign
@@ -221,8 +230,6 @@ def _apply_effect(*, lead: Lead, call: Call, actor: Actor, now: datetime) -> Non
         fields["attempts"] = F("attempts") + 1
     Lead.objects.filter(pk=lead.pk).update(**fields)
 
-    # A call recorded by an approved caller (not ops, not a job) names them in their role: this campaign's caller.
-    role = campaign if acting_caller(actor) is not None else None
     by_call = {"actor": actor, "evidence": call, "evidence_text": disposition.label, "caller_campaign": role}
     if effect == Disposition.Effect.NO_CONNECT and lead.attempts + 1 >= campaign.attempt_cap:
         block_create(
