@@ -9,6 +9,11 @@ of the change pages); that view checks the action's permission itself and answer
 Nothing here decides anything: the writes are ``campaigns.services`` functions and the "what will change"
 reads are ``campaigns.selectors.impact``. The admin adds only what is the admin's: forms, the log entry,
 messages and where to go next.
+
+What a user may act on is the list's ``get_queryset``: an approved caller's selection holds only rows of the
+campaigns they are approved for (``campaigns.selectors.scope``; none at all is "not found"), the previews list
+only those and count the rest, and the forms offer only their campaigns and customers. Each action has its own
+permission (``MayRunWorkflows``, ``MayLiftBlocks``): a caller reads the change forms but may run these.
 """
 
 from __future__ import annotations
