@@ -562,7 +562,8 @@ class _Builder:
             actor=self.ops,
             note="Reception asked us to stop calling the front desk",
         )
-        # James asked a caller not to be called again: his mobile for everyone, and him for this customer.
+        # James asked Amy (the demo's approved caller for this campaign) not to be called again: his mobile for
+        # everyone, and him for this customer.
         mobile = PhoneNumber.objects.get(e164="+17185550121")
         call = self._call(leads["james"], "do_not_call", mobile, self.now - timedelta(days=3))
         for target, reach in (
@@ -577,6 +578,7 @@ class _Builder:
                 actor=self.callers[0],
                 evidence=call,
                 evidence_text="Do not call",
+                caller_campaign=leads["james"].campaign,
             )
         call = self._call(leads["priya"], "not_interested", None, self.now - timedelta(days=5))
         block_create(
@@ -588,6 +590,7 @@ class _Builder:
             actor=self.callers[0],
             evidence=call,
             evidence_text="Not interested",
+            caller_campaign=leads["priya"].campaign,
         )
         block_create(
             target=BlockTarget(contact=f["daniel"]),
@@ -672,6 +675,7 @@ class _Builder:
             actor=self.callers[1],
             evidence=call,
             evidence_text="Wrong number",
+            caller_campaign=leads["isla"].campaign,
         )
         # A disqualification made by mistake and lifted: it stays on record, lifted, with who and why.
         mistake, _ = block_create(

@@ -423,6 +423,17 @@ class Block(models.Model):
 
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     actor_job = models.CharField(max_length=80, blank=True, help_text="The job that made it, when no person did.")
+    # Who the actor was when they made it: an approved caller working this campaign (their role, named in the
+    # block's sentence); empty for ops, for jobs and for a customer's own user. Read with the block only.
+    caller_campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="The campaign the actor worked as its approved caller when they made the block.",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     evidence_type = models.ForeignKey(

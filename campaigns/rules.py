@@ -90,14 +90,20 @@ def _lookup(key: str, value: Any) -> dict[str, Any]:
 # --- ORM ------------------------------------------------------------------------------------------------
 
 
-def block_reaches(*, customer_ref: Any, campaign_ref: Any) -> Q:
-    """Return the condition, over ``Block`` rows, that an active block reaches a lead of that customer and
-    campaign (values, ``OuterRef``s, or ``In(...)`` for leads of several)."""
+def block_reach_covers(*, customer_ref: Any, campaign_ref: Any) -> Q:
+    """Return the condition, over ``Block`` rows, that a block's reach covers a lead of that customer and campaign
+    (values, ``OuterRef``s, or ``In(...)`` for leads of several), lifted or not."""
     scope = {"customer": customer_ref, "campaign": campaign_ref}
     reach = Q()
     for kind, key in REACH_KEYS.items():
         reach |= Q(reach=kind, **(_lookup(key, scope[key]) if key else {}))
-    return Q(lifted_at__isnull=True) & reach
+    return reach
+
+
+def block_reaches(*, customer_ref: Any, campaign_ref: Any) -> Q:
+    """Return the condition, over ``Block`` rows, that an active block reaches a lead of that customer and
+    campaign (values, ``OuterRef``s, or ``In(...)`` for leads of several)."""
+    return Q(lifted_at__isnull=True) & block_reach_covers(customer_ref=customer_ref, campaign_ref=campaign_ref)
 
 
 def block_on(kind: str, **subject: Any) -> Q:

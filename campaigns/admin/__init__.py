@@ -8,8 +8,13 @@
 * List pages stay fast at a million rows: ``list_select_related`` for every related column, and
   ``BoundedCountPaginator`` instead of a full-table ``COUNT(*)`` per page load.
 
-Registration happens on import: one module per concern (``customers``, ``campaigns``, ``catalogues``, ``people``,
-``leads``, ``blocks``, ``calls``), the workflows as admin actions in ``workflows``, the add forms in ``forms``.
+* An approved caller (an agency user without ``work_every_campaign``) sees only what the campaigns they are
+  approved for reach: every domain ModelAdmin is ``ScopedToCampaigns`` (``base``), which reads
+  ``campaigns.selectors.scope``; ops see every row, unfiltered.
+
+Registration happens on import: one module per concern (``customers``, ``campaigns``, ``catalogues``,
+``people``, ``leads``, ``blocks``, ``calls``, ``opportunities``), the workflows as admin actions in
+``workflows``, approving and revoking callers in ``callers``, the add forms in ``forms``.
 """
 
 from django.contrib import admin

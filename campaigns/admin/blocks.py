@@ -8,13 +8,20 @@ from django.http import HttpRequest
 from campaigns.admin.base import (
     KeepsHistory,
     ListAtScale,
+    ScopedToCampaigns,
+    audience_of,
 )
 from campaigns.models import (
     Block,
 )
 from campaigns.selectors import block_sentence
+from campaigns.selectors.explaining import OPS, SENTENCE_RELATIONS, CallerAudience
+from campaigns.selectors.scope import sees_everything
 
 # --- blocks ---------------------------------------------------------------------------------------
+
+# What a block's page does not show an approved caller of a block made outside their campaigns.
+ELSEWHERE_WORDS = {"evidence_text", "note", "lift_reason", "caller_campaign"}
 
 
 class BlockStateFilter(admin.SimpleListFilter):
@@ -33,7 +40,7 @@ class BlockStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Block)
-class BlockAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+class BlockAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdmin):
     """Read-only: blocks are made by the workflows and lifted with Undisqualify, never edited or deleted."""
 
     list_display = (
@@ -48,26 +55,35 @@ class BlockAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
         "sentence",
     )
     list_filter = (BlockStateFilter, "source", "reach", "target", "reason", "customer")
-    list_select_related = (
-        "actor",
-        "customer",
-        "campaign",
-        "phone",
-        "contact",
-        "account",
-        "lead__contact",
-        "lead__campaign",
-    )
+    list_select_related = (*SENTENCE_RELATIONS, "lead__campaign")
     search_fields = ("=phone__e164", "^contact__last_name", "^account__name", "evidence_text")
     search_help_text = "E.164 number, contact last name, account name, evidence text, or a block id."
     fieldsets = (
         (None, {"fields": ("sentence", "target", "lead", "contact", "account", "phone")}),
         ("Why", {"fields": ("source", "reason", "reach", "customer", "campaign", "evidence_text", "note")}),
         ("Evidence", {"fields": ("evidence_type", "evidence_id")}),
-        ("Made", {"fields": ("actor", "actor_job", "created_at")}),
+        ("Made", {"fields": ("actor", "actor_job", "caller_campaign", "created_at")}),
         ("Lifted", {"fields": ("lifted_at", "lifted_by", "lifted_by_job", "lift_reason")}),
     )
     readonly_fields = ("sentence",)
+
+    def get_fieldsets(self, request, obj=None):
+        audience = audience_of(obj) if obj is not None else OPS
+        if not isinstance(audience, CallerAudience) or audience.made_within(obj):
+            return self.fieldsets
+        # A block made outside the caller's campaigns (a shared number marked on another customer's call): what is
+        # stopped, by whom and when, never its evidence, note or lift reason, nor the campaign its caller worked.
+        return tuple(
+            (title, {**options, "fields": [f for f in options["fields"] if f not in ELSEWHERE_WORDS]})
+            for title, options in self.fieldsets
+            if title != "Evidence"
+        )
+
+    def get_search_fields(self, request):
+        # The evidence's words are searched only by those who may read them all.
+        if sees_everything(request.user):
+            return self.search_fields
+        return tuple(f for f in self.search_fields if f != "evidence_text")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -100,5 +116,5 @@ class BlockAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
     @admin.display(description="Sentence")
     def sentence(self, obj: Block) -> str:
-        text = block_sentence(obj)
+        text = block_sentence(obj, audience=audience_of(obj))
         return f"(Lifted) {text}" if obj.lifted_at else text

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from campaigns.admin.base import (
     KeepsHistory,
     ListAtScale,
+    ScopedToCampaigns,
 )
 from campaigns.models import (
     Call,
@@ -30,7 +31,7 @@ class RecordedByServices(KeepsHistory):
 
 
 @admin.register(Call)
-class CallAdmin(ListAtScale, RecordedByServices, admin.ModelAdmin):
+class CallAdmin(ScopedToCampaigns, ListAtScale, RecordedByServices, admin.ModelAdmin):
     list_display = ("id", "created_at", "lead", "contact", "caller", "phone", "disposition", "callback_at")
     list_filter = ("disposition__effect", "caller")
     list_select_related = ("lead__contact", "caller", "phone", "disposition")
@@ -43,7 +44,7 @@ class CallAdmin(ListAtScale, RecordedByServices, admin.ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(ListAtScale, RecordedByServices, admin.ModelAdmin):
+class MeetingAdmin(ScopedToCampaigns, ListAtScale, RecordedByServices, admin.ModelAdmin):
     list_display = ("id", "lead", "contact", "scheduled_for", "outcome", "outcome_set_at", "outcome_set_by")
     list_filter = ("outcome",)
     list_select_related = ("lead__contact", "outcome_set_by")

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html_join
 
 from campaigns.admin.base import (
     KeepsHistory,
     ListAtScale,
+    ScopedToCampaigns,
     changelist_url,
     formset_changes,
     formset_saved,
     take_over,
 )
+from campaigns.admin.callers import CallerApprovalInline, approvals_save
 from campaigns.imports.models import FitRule
 from campaigns.imports.services import FIT_RULE_FIELDS, FitRuleSpec, fit_rules_save
 from campaigns.models import (
+    CallerApproval,
     Campaign,
     Customer,
     Disposition,
@@ -85,14 +89,38 @@ def _fit_rules_save(formset, *, campaign: Campaign, actor) -> bool:
     return True
 
 
+def in_force_callers() -> Subquery:
+    """Return, for a campaign row, how many callers are approved for it now: one indexed count per row shown
+    (``caller_approval_campaign``), no join or GROUP BY on the list's own query."""
+    return Coalesce(
+        Subquery(
+            CallerApproval.objects.in_force()
+            .filter(campaign_id=OuterRef("pk"))
+            .order_by()
+            .values("campaign_id")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
 @admin.register(Campaign)
-class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
-    list_display = ("name", "customer", "status", "cooldown_hours", "attempt_cap", "created_at")
+class CampaignAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdmin):
+    list_display = ("name", "customer", "status", "callers", "cooldown_hours", "attempt_cap", "created_at")
     list_filter = ("status", "customer")
     list_select_related = ("customer",)
     search_fields = ("name", "customer__name")
     autocomplete_fields = ("customer",)
     readonly_fields = ("leads_by_status",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(callers_in_force=in_force_callers())
+
+    @admin.display(description="Callers", ordering="callers_in_force")
+    def callers(self, obj: Campaign) -> int:
+        return obj.callers_in_force
 
     def get_fields(self, request, obj=None):
         fields = ["customer", "name", "status", "cooldown_hours", "attempt_cap"]
@@ -104,12 +132,14 @@ class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         # A new campaign gets the default disposition catalogue from campaign_create; edit it afterwards.
-        return [DispositionInline, FitRuleInline] if obj is not None else []
+        return [CallerApprovalInline, DispositionInline, FitRuleInline] if obj is not None else []
 
     def save_formset(self, request, form, formset, change):
         """Save the disposition catalogue and the fit rules through their services, never the formset itself."""
         if formset.model is Disposition:
             _dispositions_save(formset, campaign=form.instance, actor=request.user)
+        elif formset.model is CallerApproval:
+            approvals_save(formset, campaign=form.instance, actor=request.user)
         elif formset.model is FitRule:
             if _fit_rules_save(formset, campaign=form.instance, actor=request.user):
                 messages.info(request, "The campaign's leads are being re-evaluated against its fit rules.")
@@ -161,7 +191,7 @@ class CampaignAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
 
 @admin.register(Disposition)
-class DispositionAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+class DispositionAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdmin):
     list_display = ("label", "code", "effect", "campaign", "customer", "is_active", "sort_order")
     list_filter = ("effect", "is_active", "campaign__customer")
     list_select_related = ("campaign__customer",)

@@ -8,8 +8,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from campaigns.admin.base import (
     KeepsHistory,
     ListAtScale,
+    ScopedToCampaigns,
     take_over,
 )
+from campaigns.admin.callers import ApprovesCallers, approve_for_campaigns, revoke_approvals
 from campaigns.models import (
     Customer,
     User,
@@ -23,7 +25,7 @@ from campaigns.services import (
 
 
 @admin.register(Customer)
-class CustomerAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+class CustomerAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdmin):
     list_display = ("name", "slug", "phone_region", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -44,9 +46,10 @@ class CustomerAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(ListAtScale, DjangoUserAdmin):
+class UserAdmin(ApprovesCallers, ListAtScale, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "customer", "is_staff", "is_active")
     list_filter = (*DjangoUserAdmin.list_filter, "customer")
+    actions = [approve_for_campaigns, revoke_approvals]
     list_select_related = ("customer",)
     search_fields = (*DjangoUserAdmin.search_fields, "customer__name")
     autocomplete_fields = ("customer",)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 
 from campaigns.models import Account, Contact, ContactPhone, Lead
+from campaigns.selectors.scope import campaigns_visible_to, customers_visible_to
 from campaigns.selectors.unqualifying import reopen_words, unqualify_choices
 from leadops.normalizing import NormalizationError, normalize_domain, normalize_email, normalize_phone
 
@@ -125,8 +126,8 @@ class DisqualifyForm(WorkflowForm):
     note = note_field()
     note_shown = note_shown_field()
 
-    def __init__(self, *args, customer_ids=(), **kwargs):
-        from campaigns.models import Block, Campaign
+    def __init__(self, *args, customer_ids=(), user, **kwargs):
+        from campaigns.models import Block
         from campaigns.services.workflows import DISQUALIFY_REACHES, DISQUALIFY_REASONS
 
         super().__init__(*args, **kwargs)
@@ -135,7 +136,8 @@ class DisqualifyForm(WorkflowForm):
             (r, "Every campaign of the customer" if r == Block.Reach.CUSTOMER else "One campaign")
             for r in DISQUALIFY_REACHES
         ]
-        self.fields["campaign"].queryset = Campaign.objects.filter(customer_id__in=customer_ids)
+        # One campaign: of the customer, and one the user works (an approved caller's own campaigns only).
+        self.fields["campaign"].queryset = campaigns_visible_to(user).filter(customer_id__in=customer_ids)
 
     def clean(self):
         cleaned = super().clean()
@@ -155,11 +157,10 @@ class PhoneDncForm(WorkflowForm):
     note = note_field()
     note_shown = note_shown_field()
 
-    def __init__(self, *args, **kwargs):
-        from campaigns.models import Customer
-
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.all()
+        # One customer: any for ops, a customer of their campaigns for an approved caller.
+        self.fields["customer"].queryset = customers_visible_to(user)
 
     def impact_key(self, data=None) -> str:
         data = self.cleaned_data if data is None else data
@@ -268,3 +269,43 @@ class MeetingOutcomeForm(forms.Form):
             (o, Meeting.Outcome(o).label)
             for o in (Meeting.Outcome.QUALIFIED, Meeting.Outcome.NOT_QUALIFIED, Meeting.Outcome.NO_SHOW)
         ]
+
+
+# --- approved callers -----------------------------------------------------------------------------
+
+
+class ApproveCallersForm(WorkflowForm):
+    campaigns = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        label="Approve for",
+        help_text="Each selected user may pull, call and work the leads of each campaign chosen, until revoked.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from campaigns.models import Campaign
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["campaigns"]
+        field.queryset = Campaign.objects.exclude(status=Campaign.Status.ARCHIVED).select_related("customer")
+        field.label_from_instance = lambda c: f"{c.customer} — {c} ({c.get_status_display()})"
+
+
+class RevokeApprovalsForm(WorkflowForm):
+    approvals = forms.ModelMultipleChoiceField(
+        queryset=None, widget=forms.CheckboxSelectMultiple, label="Revoke these approvals"
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Why",
+        help_text="Kept on each approval. The callers' leases in those campaigns go back to the pool at once.",
+    )
+
+    def __init__(self, *args, approvals, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["approvals"]
+        field.queryset = approvals
+        field.label_from_instance = lambda a: f"{a.caller} for {a.campaign} ({a.campaign.customer})"
+        if not self.is_bound:
+            field.initial = [a.pk for a in approvals]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ExportMixin
 
@@ -17,7 +17,11 @@ from campaigns.admin.base import (
     KeepsHistory,
     ListAtScale,
     MayLiftBlocks,
+    MayRunWorkflows,
     ReadOnlyInline,
+    ScopedChangeList,
+    ScopedToCampaigns,
+    audience_of,
     changelist_url,
     take_over,
 )
@@ -39,6 +43,8 @@ from campaigns.models import (
 from campaigns.resources import LeadExportResource
 from campaigns.selectors import explain
 from campaigns.selectors.account_details import leads_reasons
+from campaigns.selectors.callers import campaign_callers
+from campaigns.selectors.scope import sees_everything
 from campaigns.services import (
     lead_create,
     lead_update,
@@ -72,19 +78,44 @@ class MeetingInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("outcome_set_by")
 
 
-class LeadChangeList(ChangeList):
-    """Reads every shown lead's reasons once per page (``explain_many``), not once per row."""
+class LeadChangeList(ScopedChangeList):
+    """Reads every shown lead's reasons once per page (``explain_many``), not once per row, in the words of the
+    one reading them."""
 
     def get_results(self, request):
         super().get_results(request)
         leads = list(self.result_list)
-        reasons = leads_reasons(leads)
+        reasons = leads_reasons(leads, audience=self.audience)
         for lead in leads:
             lead.why_not_sentences = reasons[lead.pk]
 
 
+def lease_words(lead: Lead) -> str:
+    """Return who holds ``lead``'s lease and until when, or that no one does."""
+    if lead.leased_to_id is None:
+        return "Not leased."
+    holder = lead.leased_to.get_full_name() or lead.leased_to.get_username()
+    until = timezone.localtime(lead.waiting_until).strftime("%Y-%m-%d %H:%M") if lead.waiting_until else "—"
+    expired = " (expired)" if lead.waiting_until and lead.waiting_until <= timezone.now() else ""
+    return f"Leased to {holder} until {until}{expired}."
+
+
+def callers_words(callers) -> str:
+    names = [user.get_full_name() or user.get_username() for user in callers]
+    return ", ".join(names) if names else "No caller is approved for this campaign."
+
+
 @admin.register(Lead)
-class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, ExportMixin, admin.ModelAdmin):
+class LeadAdmin(
+    ScopedToCampaigns,
+    WorkflowEntryMixin,
+    MayRunWorkflows,
+    MayLiftBlocks,
+    ListAtScale,
+    KeepsHistory,
+    ExportMixin,
+    admin.ModelAdmin,
+):
     change_form_template = "admin/campaigns/lead/change_form.html"
     # The export button (django-import-export) sits beside an "Import leads" link to the lead import.
     change_list_template = "admin/campaigns/lead/change_list.html"
@@ -118,16 +149,29 @@ class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, Ex
         "status",
         "waiting_until",
         "waiting_reason",
-        "leased_to",
         "attempts",
         "last_attempt_at",
         "created_at",
         "blocks_link",
+        "lease",
+        "approved_callers",
     )
     fieldsets = (
         (None, {"fields": ("status", "why_not", "blocks_link")}),
         ("Lead", {"fields": ("campaign", "customer", "contact", "account", "priority", "source", "created_at")}),
-        ("Calling", {"fields": ("waiting_until", "waiting_reason", "leased_to", "attempts", "last_attempt_at")}),
+        (
+            "Calling",
+            {
+                "fields": (
+                    "lease",
+                    "approved_callers",
+                    "waiting_until",
+                    "waiting_reason",
+                    "attempts",
+                    "last_attempt_at",
+                )
+            },
+        ),
     )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -140,6 +184,10 @@ class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, Ex
 
     def get_changelist(self, request, **kwargs):
         return LeadChangeList
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        # An export is a list of people and numbers to take away: ops' alone, not an approved caller's.
+        return sees_everything(request.user) and super().has_export_permission(request)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -169,25 +217,44 @@ class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, Ex
         lead = self.get_object(request, unquote(object_id))
         if lead is not None:
             here = reverse("admin:campaigns_lead_change", args=[lead.pk])
+            user = request.user
+            links = [
+                (
+                    user.has_perm("campaigns.add_call"),
+                    reverse("admin:campaigns_lead_record_call", args=[lead.pk]),
+                    "Record a call",
+                ),
+                (
+                    user.has_perm("campaigns.change_meeting"),
+                    reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]),
+                    "Meeting outcome",
+                ),
+                (
+                    self.has_lift_permission(request),
+                    workflow_url(Lead, "undisqualify_leads", [lead.pk], here),
+                    "Undisqualify",
+                ),
+                (
+                    self.has_unqualify_permission(request),
+                    workflow_url(Lead, "unqualify_leads", [lead.pk], here),
+                    "Unqualify",
+                ),
+                (self.has_reopen_permission(request), workflow_url(Lead, "reopen_leads", [lead.pk], here), "Reopen"),
+                (True, reverse("admin:campaigns_account_details", args=[lead.contact.account_id]), "Account details"),
+            ]
             extra_context = {
                 **(extra_context or {}),
-                "workflow_links": [
-                    (reverse("admin:campaigns_lead_record_call", args=[lead.pk]), "Record a call"),
-                    (reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]), "Meeting outcome"),
-                    (workflow_url(Lead, "undisqualify_leads", [lead.pk], here), "Undisqualify"),
-                    (workflow_url(Lead, "unqualify_leads", [lead.pk], here), "Unqualify"),
-                    (workflow_url(Lead, "reopen_leads", [lead.pk], here), "Reopen"),
-                    (reverse("admin:campaigns_account_details", args=[lead.contact.account_id]), "Account details"),
-                ],
+                "workflow_links": [(url, label) for may, url, label in links if may],
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _workflow_lead(self, request: HttpRequest, object_id: str, permission: str) -> Lead:
+        # The permission first: without it, whether the lead exists is none of the user's business.
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
         lead = self.get_object(request, unquote(object_id))
         if lead is None:
             raise Http404("No such lead.")
-        if not request.user.has_perm(permission):
-            raise PermissionDenied
         return lead
 
     def _render(self, request, template: str, lead: Lead, title: str, form) -> TemplateResponse:
@@ -203,7 +270,7 @@ class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, Ex
                 "original": lead,
                 "lead": lead,
                 "form": form,
-                "why_not": [r.message for r in explain(lead)],
+                "why_not": [r.message for r in explain(lead, audience=audience_of(lead))],
                 "media": self.media + form.media,
             },
         )
@@ -278,11 +345,19 @@ class LeadAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, Ex
     def account(self, obj: Lead) -> Account:
         return obj.contact.account
 
+    @admin.display(description="Lease")
+    def lease(self, obj: Lead) -> str:
+        return lease_words(obj)
+
+    @admin.display(description="Approved callers")
+    def approved_callers(self, obj: Lead) -> str:
+        return callers_words(approval.caller for approval in campaign_callers(obj.campaign_id))
+
     @admin.display(description="Why not?")
     def why_not(self, obj: Lead) -> str:
         if obj.pk is None:
             return "—"
-        reasons = explain(obj)
+        reasons = explain(obj, audience=audience_of(obj))
         if not reasons:
             return NOTHING_STOPS_THIS_LEAD
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r.message,) for r in reasons)))

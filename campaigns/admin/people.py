@@ -15,9 +15,13 @@ from campaigns.admin.base import (
     KeepsHistory,
     ListAtScale,
     MayLiftBlocks,
+    MayRunWorkflows,
     ReadOnlyInline,
+    ScopedToCampaigns,
+    audience_of,
     changelist_url,
     take_over,
+    viewer_of,
 )
 from campaigns.admin.forms import AccountAddForm, ContactForm
 from campaigns.admin.workflows import (
@@ -41,8 +45,10 @@ from campaigns.models import (
     PhoneNumber,
 )
 from campaigns.rules import NUMBER_TARGETS, blocks_on_any
-from campaigns.selectors import block_sentence
+from campaigns.selectors import OPS, block_sentence
 from campaigns.selectors.account_details import account_details
+from campaigns.selectors.explaining import SENTENCE_RELATIONS
+from campaigns.selectors.scope import audience_for, sees_everything, visible
 from campaigns.services import (
     account_create,
     account_update,
@@ -55,7 +61,9 @@ from campaigns.services import (
 
 
 @admin.register(Account)
-class AccountAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin):
+class AccountAdmin(
+    ScopedToCampaigns, WorkflowEntryMixin, MayRunWorkflows, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin
+):
     list_display = ("name", "domain", "customer", "created_at", "details_link")
     actions = [disqualify_accounts, customer_dnc_accounts, undisqualify_accounts]
     list_filter = ("customer",)
@@ -98,12 +106,15 @@ class AccountAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
 
     def details_view(self, request: HttpRequest, object_id: str) -> TemplateResponse:
         """Account Details: contacts, numbers, emails, leads and every block, one page of contacts at a time."""
+        # The permission first: without it, whether the account exists is none of the user's business.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         account = self.get_object(request, unquote(object_id))
         if account is None:
             raise Http404("No such account.")
         if not self.has_view_or_change_permission(request, account):
             raise PermissionDenied
-        details = account_details(account, page_number=request.GET.get("page", 1))
+        details = account_details(account, user=request.user, page_number=request.GET.get("page", 1))
         here = request.get_full_path()
         request.current_app = self.admin_site.name
         return TemplateResponse(
@@ -123,7 +134,11 @@ class AccountAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
                 "lead_changelist": changelist_url(Lead),
                 "can": {
                     "change_account": self.has_change_permission(request, account),
-                    "change_contact": request.user.has_perm("campaigns.change_contact"),
+                    "disqualify_account": self.has_disqualify_permission(request),
+                    "customer_dnc_account": self.has_customer_dnc_permission(request),
+                    "disqualify_contact": request.user.has_perm("campaigns.change_contact"),
+                    "customer_dnc_contact": sees_everything(request.user)
+                    and request.user.has_perm("campaigns.change_contact"),
                     "mark_dnc": request.user.has_perm("campaigns.change_phonenumber"),
                     "lift": request.user.has_perm("campaigns.lift_block"),
                     "change_lead": request.user.has_perm("campaigns.change_lead"),
@@ -146,16 +161,18 @@ class ContactPhoneInline(ReadOnlyInline):
     verbose_name_plural = "Numbers (add one above; a number is blocked with Mark Phone DNC, never removed here)"
 
     def get_queryset(self, request):
+        # An inline is made for each request (``get_inline_instances``): who reads it is this request's user.
+        self.viewer = request.user
         return super().get_queryset(request).select_related("phone")
 
     @admin.display(description="Blocked?")
     def stopped_by(self, obj: ContactPhone) -> str:
-        blocks = (
-            Block.objects.active()
-            .filter(blocks_on_any(NUMBER_TARGETS, contact=obj.contact_id, phone=obj.phone_id))
-            .select_related("actor", "customer", "campaign", "phone", "contact")
-        )
-        sentences = [block_sentence(b) for b in blocks]
+        blocks = visible(
+            Block.objects.active().filter(blocks_on_any(NUMBER_TARGETS, contact=obj.contact_id, phone=obj.phone_id)),
+            self.viewer,
+        ).select_related(*SENTENCE_RELATIONS)
+        audience = audience_for(self.viewer)
+        sentences = [block_sentence(b, audience=audience) for b in blocks]
         return format_html_join("", "<p>{}</p>", ((s,) for s in sentences)) if sentences else "Dialable."
 
 
@@ -171,11 +188,14 @@ class LeadInline(ReadOnlyInline):
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("campaign")
+        # The contact's leads the user may see: an approved caller, only those of their campaigns.
+        return visible(super().get_queryset(request), request.user).select_related("campaign")
 
 
 @admin.register(Contact)
-class ContactAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin):
+class ContactAdmin(
+    ScopedToCampaigns, WorkflowEntryMixin, MayRunWorkflows, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin
+):
     form = ContactForm
     actions = [disqualify_contacts, customer_dnc_contacts, undisqualify_contacts]
     list_display = ("__str__", "title", "account", "customer", "created_at")
@@ -189,7 +209,9 @@ class ContactAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["account", "first_name", "last_name", "title", "new_phone", "new_phone_kind", "new_email"]
-        return ["workflows", "customer", "account", "first_name", "last_name", "title", "new_phone", "new_phone_kind"]
+        fields = ["workflows", "customer", "account", "first_name", "last_name", "title"]
+        # Adding a number is a change of the contact: not for one who only reads it (an approved caller).
+        return [*fields, "new_phone", "new_phone_kind"] if self.has_change_permission(request, obj) else fields
 
     def get_readonly_fields(self, request, obj=None):
         # A contact stays with its account and tenant: its leads and blocks were recorded for them.
@@ -199,15 +221,33 @@ class ContactAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
     def workflows(self, obj: Contact) -> str:
         here = reverse("admin:campaigns_contact_change", args=[obj.pk])
         phone_ids = list(obj.phones.values_list("phone_id", flat=True))
+        viewer = viewer_of(obj)
+        may = viewer.has_perm if viewer is not None else (lambda permission: True)
+        ops = viewer is None or sees_everything(viewer)
         links = [
-            (reverse("admin:campaigns_account_details", args=[obj.account_id]), "Account details"),
-            (workflow_url(Contact, "disqualify_contacts", [obj.pk], here), "Disqualify"),
-            (workflow_url(Contact, "customer_dnc_contacts", [obj.pk], here), "Customer Do Not Call"),
-            (workflow_url(Contact, "undisqualify_contacts", [obj.pk], here), "Undisqualify"),
+            (True, reverse("admin:campaigns_account_details", args=[obj.account_id]), "Account details"),
+            (
+                may("campaigns.change_contact"),
+                workflow_url(Contact, "disqualify_contacts", [obj.pk], here),
+                "Disqualify",
+            ),
+            (
+                ops and may("campaigns.change_contact"),
+                workflow_url(Contact, "customer_dnc_contacts", [obj.pk], here),
+                "Customer Do Not Call",
+            ),
+            (
+                may("campaigns.lift_block"),
+                workflow_url(Contact, "undisqualify_contacts", [obj.pk], here),
+                "Undisqualify",
+            ),
+            (
+                bool(phone_ids) and may("campaigns.change_phonenumber"),
+                workflow_url(PhoneNumber, "mark_phone_dnc", phone_ids, here),
+                "Mark Phone DNC (all numbers)",
+            ),
         ]
-        if phone_ids:
-            links.append((workflow_url(PhoneNumber, "mark_phone_dnc", phone_ids, here), "Mark Phone DNC (all numbers)"))
-        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+        return format_html_join(" · ", '<a href="{}">{}</a>', [(url, label) for shown, url, label in links if shown])
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -236,7 +276,7 @@ class ContactAdmin(WorkflowEntryMixin, MayLiftBlocks, ListAtScale, KeepsHistory,
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.ModelAdmin):
+class PhoneNumberAdmin(ScopedToCampaigns, WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.ModelAdmin):
     """Numbers are created once, normalised, by the services; here they are looked up, never edited.
     Mark Phone DNC is the one workflow on them (``campaigns.change_phonenumber``)."""
 
@@ -248,7 +288,9 @@ class PhoneNumberAdmin(WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.Mode
     actions = [mark_phone_dnc]
 
     def get_queryset(self, request):
-        active = Block.objects.active().filter(target=Block.Target.PHONE).select_related("actor", "customer", "phone")
+        active = Block.objects.active().filter(target=Block.Target.PHONE)
+        # Of a shared number, a caller reads the blocks that reach their leads (not another customer's).
+        active = visible(active, request.user).select_related(*SENTENCE_RELATIONS)
         return super().get_queryset(request).prefetch_related(Prefetch("blocks", active, to_attr="active_blocks"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -262,7 +304,7 @@ class PhoneNumberAdmin(WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.Mode
 
     @admin.display(description="Do not call?")
     def do_not_call(self, obj: PhoneNumber) -> str:
-        sentences = [block_sentence(b) for b in obj.active_blocks]
+        sentences = [block_sentence(b, audience=audience_of(obj)) for b in obj.active_blocks]
         return format_html_join("", "<p>{}</p>", ((s,) for s in sentences)) if sentences else "—"
 
     @admin.display(description="Blocked?")
@@ -272,13 +314,22 @@ class PhoneNumberAdmin(WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.Mode
     @admin.display(description="Contacts with this number")
     def shared_by(self, obj: PhoneNumber) -> str:
         shown = 50
+        sharing = ContactPhone.objects.filter(phone=obj)
+        viewer = viewer_of(obj)
+        hidden = ""
+        if viewer is not None and audience_of(obj) != OPS:
+            seen = visible(sharing, viewer)
+            not_seen = sharing.count() - seen.count()
+            sharing = seen
+            if not_seen:
+                hidden = format_html(
+                    "<li>… and {} contact{} in campaigns you do not work</li>", not_seen, "" if not_seen == 1 else "s"
+                )
         links = list(
-            ContactPhone.objects.filter(phone=obj)
-            .select_related("contact__account")
-            .order_by("contact__last_name", "contact_id")[: shown + 1]
+            sharing.select_related("contact__account").order_by("contact__last_name", "contact_id")[: shown + 1]
         )
         if not links:
-            return "Nobody."
+            return format_html("<ul>{}</ul>", hidden) if hidden else "Nobody."
         items = format_html_join(
             "",
             '<li><a href="{}">{}</a> at {} ({})</li>',
@@ -298,7 +349,7 @@ class PhoneNumberAdmin(WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.Mode
                 '<li><a href="{}">All contacts with this number…</a></li>',
                 changelist_url(Contact, q=obj.e164),
             )
-        return format_html("<ul>{}{}</ul>", items, more)
+        return format_html("<ul>{}{}{}</ul>", items, more, hidden)
 
     @admin.display(description="Blocks")
     def blocks_link(self, obj: PhoneNumber) -> str:

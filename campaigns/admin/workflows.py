@@ -9,6 +9,11 @@ of the change pages); that view checks the action's permission itself and answer
 Nothing here decides anything: the writes are ``campaigns.services`` functions and the "what will change"
 reads are ``campaigns.selectors.impact``. The admin adds only what is the admin's: forms, the log entry,
 messages and where to go next.
+
+What a user may act on is the list's ``get_queryset``: an approved caller's selection holds only rows of the
+campaigns they are approved for (``campaigns.selectors.scope``; none at all is "not found"), the previews list
+only those and count the rest, and the forms offer only their campaigns and customers. Each action has its own
+permission (``MayRunWorkflows``, ``MayLiftBlocks``): a caller reads the change forms but may run these.
 """
 
 from __future__ import annotations
@@ -75,9 +80,13 @@ class Flow:
         self.opts = modeladmin.model._meta
 
     def require(self, permission: str) -> None:
-        """Refuse (403) a user without the action's permission, however the action was reached."""
+        """Refuse (403) a user without the action's permission, however the action was reached, and answer "not
+        found" (404) for a selection of which they may see nothing (an approved caller posting another campaign's
+        ids: the list's ``get_queryset`` left none of them)."""
         if not getattr(self.modeladmin, f"has_{permission}_permission")(self.request):
             raise PermissionDenied
+        if not self.queryset.exists():
+            raise Http404("Nothing selected.")
 
     @property
     def next_url(self) -> str:
@@ -163,11 +172,13 @@ def _plural(n: int, word: str) -> str:
 
 def _disqualify(modeladmin, request, queryset, *, action: str, what: str) -> TemplateResponse | HttpResponseRedirect:
     flow = Flow(modeladmin, request, queryset, action)
-    flow.require("change")
+    flow.require("disqualify")
     if (refused := flow.too_many()) is not None:
         return refused
     customer_ids = _customer_ids(queryset)
-    form = DisqualifyForm(flow.data, customer_ids=customer_ids, initial={"reach": Block.Reach.CUSTOMER})
+    form = DisqualifyForm(
+        flow.data, customer_ids=customer_ids, user=request.user, initial={"reach": Block.Reach.CUSTOMER}
+    )
     problems = _one_customer_problem(customer_ids, what)
     if flow.confirmed and not problems and form.is_valid():
         data = form.cleaned_data
@@ -201,17 +212,17 @@ def _disqualify(modeladmin, request, queryset, *, action: str, what: str) -> Tem
         title=f"Disqualify {what}",
         form=form,
         problems=problems,
-        impact=impact_fn(**{what: queryset}),
+        impact=impact_fn(**{what: queryset}, user=request.user),
         what=what,
     )
 
 
-@admin.action(description="Disqualify selected contacts…", permissions=["change"])
+@admin.action(description="Disqualify selected contacts…", permissions=["disqualify"])
 def disqualify_contacts(modeladmin, request, queryset):
     return _disqualify(modeladmin, request, queryset, action="disqualify_contacts", what="contacts")
 
 
-@admin.action(description="Disqualify selected accounts…", permissions=["change"])
+@admin.action(description="Disqualify selected accounts…", permissions=["disqualify"])
 def disqualify_accounts(modeladmin, request, queryset):
     return _disqualify(modeladmin, request, queryset, action="disqualify_accounts", what="accounts")
 
@@ -221,7 +232,7 @@ def disqualify_accounts(modeladmin, request, queryset):
 
 def _customer_dnc(modeladmin, request, queryset, *, action: str, what: str):
     flow = Flow(modeladmin, request, queryset, action)
-    flow.require("change")
+    flow.require("customer_dnc")
     if (refused := flow.too_many()) is not None:
         return refused
     customer_ids = _customer_ids(queryset)
@@ -250,17 +261,17 @@ def _customer_dnc(modeladmin, request, queryset, *, action: str, what: str):
         title=f"Record the customer's Do Not Call for {what}",
         form=form,
         problems=problems,
-        impact=impact_fn(**{what: queryset}),
+        impact=impact_fn(**{what: queryset}, user=request.user),
         what=what,
     )
 
 
-@admin.action(description="Customer Do Not Call for selected contacts…", permissions=["change"])
+@admin.action(description="Customer Do Not Call for selected contacts…", permissions=["customer_dnc"])
 def customer_dnc_contacts(modeladmin, request, queryset):
     return _customer_dnc(modeladmin, request, queryset, action="customer_dnc_contacts", what="contacts")
 
 
-@admin.action(description="Customer Do Not Call for selected accounts…", permissions=["change"])
+@admin.action(description="Customer Do Not Call for selected accounts…", permissions=["customer_dnc"])
 def customer_dnc_accounts(modeladmin, request, queryset):
     return _customer_dnc(modeladmin, request, queryset, action="customer_dnc_accounts", what="accounts")
 
@@ -274,36 +285,43 @@ def mark_phone_dnc(modeladmin, request, queryset):
     flow.require("mark_dnc")
     if (refused := flow.too_many()) is not None:
         return refused
-    form = PhoneDncForm(flow.data, initial={"reach": Block.Reach.PLATFORM, "previewed": Block.Reach.PLATFORM})
+    form = PhoneDncForm(
+        flow.data, user=request.user, initial={"reach": Block.Reach.PLATFORM, "previewed": Block.Reach.PLATFORM}
+    )
     reach, customer = Block.Reach.PLATFORM, None
     if flow.confirmed and form.is_valid():
         data = form.cleaned_data
         reach, customer = data["reach"], data["customer"] if data["reach"] == Block.Reach.CUSTOMER else None
         if form.previewed_matches():
-            made = phone_numbers_mark_dnc(
-                phones=queryset,
-                reach=reach,
-                customer=customer,
-                actor=request.user,
-                note=data["note"],
-                note_shown=data["note_shown"],
-            )
-            scope = "platform-wide" if reach == Block.Reach.PLATFORM else f"for {customer}"
-            flow.log(queryset, f"Marked Do Not Call {scope} with the Mark Phone DNC workflow.")
-            flow.message(
-                f"Marked {_plural(len(made.blocks), 'number')} Do Not Call {scope}: "
-                f"{_plural(made.leads_changed, 'lead')} left the pool."
-            )
-            return flow.done()
-        # The choices changed since the page was shown: show what they will change, and ask again.
-        form = PhoneDncForm({**request.POST.dict(), "previewed": form.impact_key()})
-        form.is_valid()
-        flow.message("The choices changed: check what they will change and confirm again.", messages.WARNING)
+            try:
+                made = phone_numbers_mark_dnc(
+                    phones=queryset,
+                    reach=reach,
+                    customer=customer,
+                    actor=request.user,
+                    note=data["note"],
+                    note_shown=data["note_shown"],
+                )
+            except LeadopsError as exc:
+                form.add_error(None, exc.message)
+            else:
+                scope = "platform-wide" if reach == Block.Reach.PLATFORM else f"for {customer}"
+                flow.log(queryset, f"Marked Do Not Call {scope} with the Mark Phone DNC workflow.")
+                flow.message(
+                    f"Marked {_plural(len(made.blocks), 'number')} Do Not Call {scope}: "
+                    f"{_plural(made.leads_changed, 'lead')} left the pool."
+                )
+                return flow.done()
+        else:
+            # The choices changed since the page was shown: show what they will change, and ask again.
+            form = PhoneDncForm({**request.POST.dict(), "previewed": form.impact_key()}, user=request.user)
+            form.is_valid()
+            flow.message("The choices changed: check what they will change and confirm again.", messages.WARNING)
     return flow.render(
         "mark_dnc_confirmation",
         title="Mark numbers Do Not Call",
         form=form,
-        impact=phone_dnc_impact(phones=queryset, reach=reach, customer=customer),
+        impact=phone_dnc_impact(phones=queryset, reach=reach, customer=customer, user=request.user),
         reach=reach,
         customer=customer,
     )
@@ -414,7 +432,7 @@ def _undisqualify_targets(modeladmin, request, queryset, *, action: str, what: s
                     "kept": [{"sentence": block_sentence(k.block), "why": k.why} for k in result.kept if k.block],
                 }
             ],
-            leads_in_pool=leads_in_pool_impact(leads),
+            leads_in_pool=leads_in_pool_impact(leads, user=request.user),
             what=what,
         )
     return flow.render(
@@ -440,10 +458,10 @@ def undisqualify_accounts(modeladmin, request, queryset):
 # --- Unqualify and reopen ---------------------------------------------------------------------------
 
 
-@admin.action(description="Unqualify selected leads…", permissions=["change"])
+@admin.action(description="Unqualify selected leads…", permissions=["unqualify"])
 def unqualify_leads(modeladmin, request, queryset):
     flow = Flow(modeladmin, request, queryset, "unqualify_leads")
-    flow.require("change")
+    flow.require("unqualify")
     if (refused := flow.too_many()) is not None:
         return refused
     form = UnqualifyForm(flow.data)
@@ -465,14 +483,17 @@ def unqualify_leads(modeladmin, request, queryset):
             flow.message(f"Unqualified {_plural(len(blocks), 'lead')} ({label}).")
             return flow.done()
     return flow.render(
-        "unqualify_confirmation", title="Unqualify leads", form=form, impact=leads_in_pool_impact(queryset)
+        "unqualify_confirmation",
+        title="Unqualify leads",
+        form=form,
+        impact=leads_in_pool_impact(queryset, user=request.user),
     )
 
 
-@admin.action(description="Reopen selected unqualified leads…", permissions=["lift"])
+@admin.action(description="Reopen selected unqualified leads…", permissions=["reopen"])
 def reopen_leads(modeladmin, request, queryset):
     flow = Flow(modeladmin, request, queryset, "reopen_leads")
-    flow.require("lift")
+    flow.require("reopen")
     if (refused := flow.too_many()) is not None:
         return refused
     form = ReopenForm(flow.data)

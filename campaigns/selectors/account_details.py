@@ -4,7 +4,12 @@ every block (active and lifted) on any of them, each with its sentence.
 The number of queries does not grow with the number of contacts: one per kind of row for the page shown.
 Why a lead is stopped is ``explain_many`` for the page's leads; a Disqualified lead that no block
 explains (a suppression whose matching has not run yet) falls back to ``explain`` itself, so a catch-all
-is never shown.
+is never shown. Each campaign says who is approved to call it, and each lead who holds its lease and until when.
+
+An approved caller (``user`` without ``work_every_campaign``) reads the page within their scope
+(``campaigns.selectors.scope``): the account's contacts with a lead in one of their campaigns, those leads,
+the blocks on them that reach their leads, worded for them; of the account's leads in other campaigns only
+how many there are.
 """
 
 from __future__ import annotations
@@ -15,41 +20,60 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 
-from campaigns.models import Account, Block, ContactEmail, ContactPhone, Lead, LeadStatus
+from campaigns.models import Account, Block, CallerApproval, ContactEmail, ContactPhone, Lead, LeadStatus, User
 from campaigns.rules import In, block_on, blocks_on_any
-from campaigns.selectors.explaining import block_rank, block_sentence, explain, explain_many
+from campaigns.selectors.explaining import (
+    OPS,
+    SENTENCE_RELATIONS,
+    Audience,
+    CallerAudience,
+    block_rank,
+    block_sentence,
+    explain,
+    explain_many,
+)
+from campaigns.selectors.scope import audience_for, visible
 
 CONTACTS_PER_PAGE = 25
-BLOCK_RELATIONS = (
-    "actor",
-    "lifted_by",
-    "customer",
-    "campaign",
-    "phone",
-    "contact",
-    "account",
-    "lead__contact",
-    "evidence_type",
-)
+BLOCK_RELATIONS = (*SENTENCE_RELATIONS, "lifted_by", "evidence_type")
 
 
-def leads_reasons(leads: list[Lead]) -> dict[int, list[str]]:
+def leads_reasons(leads: list[Lead], *, audience: Audience = OPS) -> dict[int, list[str]]:
     """Return, per lead (in order), the sentences of what stops it: ``explain_many`` for the page, and
     ``explain`` itself for a Disqualified lead that no block explains (a suppression not matched yet)."""
-    found = explain_many(leads)
+    found = explain_many(leads, audience=audience)
     reasons = {}
     for lead in leads:
         sentences = [r.message for r in found[lead.pk]]
         if not sentences and lead.status == LeadStatus.DISQUALIFIED:
-            sentences = [r.message for r in explain(lead)]
+            sentences = [r.message for r in explain(lead, audience=audience)]
         reasons[lead.pk] = sentences
     return reasons
+
+
+def callers_by_campaign(campaign_ids) -> dict[int, list[User]]:
+    """Return, per campaign id, the callers approved for it now, by name (one query; none for no campaign)."""
+    campaign_ids = set(campaign_ids)
+    found: dict[int, list[User]] = defaultdict(list)
+    if not campaign_ids:
+        return found
+    for approval in (
+        CallerApproval.objects.in_force()
+        .filter(campaign_id__in=campaign_ids)
+        .select_related("caller")
+        .order_by("caller__first_name", "caller__last_name", "caller__username")
+    ):
+        found[approval.campaign_id].append(approval.caller)
+    return found
 
 
 @dataclass(frozen=True)
 class BlockRow:
     block: Block
     sentence: str
+    # Whether the reader may read the block's own words (its evidence, its lift reason): not an approved caller's
+    # when the block was made outside their campaigns (``CallerAudience.made_within``).
+    full: bool = True
 
     @property
     def is_active(self) -> bool:
@@ -87,6 +111,7 @@ class StatusCount:
     eligible: int
     waiting: int
     disqualified: int
+    callers: list[User] = field(default_factory=list)
 
 
 @dataclass
@@ -96,33 +121,64 @@ class AccountDetails:
     leads_by_campaign: list[StatusCount]
     page: Page
     contacts: list[ContactRow]
+    # The account's leads in campaigns the reader does not work (always 0 for ops): counted, never shown.
+    leads_not_seen: int = 0
 
 
-def account_details(
-    account: Account, *, page_number: int | str = 1, per_page: int = CONTACTS_PER_PAGE
-) -> AccountDetails:
-    """Return one page of ``account``'s details; a constant number of queries whatever its size."""
-    leads_by_campaign = [
-        StatusCount(
-            campaign=row["campaign__name"],
-            eligible=row["eligible"],
-            waiting=row["waiting"],
-            disqualified=row["disqualified"],
-        )
-        for row in Lead.objects.filter(contact__account=account)
+def _leads_by_campaign(account: Account, audience: Audience) -> tuple[list[StatusCount], int]:
+    """Return the account's leads by campaign the reader works, with each campaign's callers, and how many of its
+    leads are in campaigns they do not work. Two queries."""
+    rows = (
+        Lead.objects.filter(contact__account=account)
         .order_by()
-        .values("campaign__name")
+        .values("campaign_id", "campaign__name")
         .annotate(
             eligible=Count("pk", filter=Q(status=LeadStatus.ELIGIBLE)),
             waiting=Count("pk", filter=Q(status=LeadStatus.WAITING)),
             disqualified=Count("pk", filter=Q(status=LeadStatus.DISQUALIFIED)),
         )
         .order_by("campaign__name")
-    ]
-    account_blocks = list(
-        Block.objects.filter(target=Block.Target.ACCOUNT, account=account).select_related(*BLOCK_RELATIONS)
     )
-    paginator = Paginator(account.contacts.order_by("last_name", "first_name", "pk"), per_page)
+    seen, not_seen = [], 0
+    for row in rows:
+        if isinstance(audience, CallerAudience) and row["campaign_id"] not in audience.campaign_ids:
+            not_seen += row["eligible"] + row["waiting"] + row["disqualified"]
+        else:
+            seen.append(row)
+    callers = callers_by_campaign(row["campaign_id"] for row in seen)
+    counts = [
+        StatusCount(
+            campaign=row["campaign__name"],
+            eligible=row["eligible"],
+            waiting=row["waiting"],
+            disqualified=row["disqualified"],
+            callers=callers.get(row["campaign_id"], []),
+        )
+        for row in seen
+    ]
+    return counts, not_seen
+
+
+def _block_row(block: Block, audience: Audience) -> BlockRow:
+    full = not isinstance(audience, CallerAudience) or audience.made_within(block)
+    return BlockRow(block=block, sentence=block_sentence(block, audience=audience), full=full)
+
+
+def account_details(
+    account: Account, *, user: User | None = None, page_number: int | str = 1, per_page: int = CONTACTS_PER_PAGE
+) -> AccountDetails:
+    """Return one page of ``account``'s details as ``user`` may read them (everything when None or ops); a
+    constant number of queries whatever its size."""
+
+    def seen(queryset):
+        return queryset if user is None else visible(queryset, user)
+
+    audience = OPS if user is None else audience_for(user)
+    leads_by_campaign, leads_not_seen = _leads_by_campaign(account, audience)
+    account_blocks = list(
+        seen(Block.objects.filter(target=Block.Target.ACCOUNT, account=account)).select_related(*BLOCK_RELATIONS)
+    )
+    paginator = Paginator(seen(account.contacts.order_by("last_name", "first_name", "pk")), per_page)
     page = paginator.get_page(page_number)
     contacts = list(page.object_list)
     contact_ids = [c.pk for c in contacts]
@@ -130,8 +186,8 @@ def account_details(
     links = list(ContactPhone.objects.filter(contact_id__in=contact_ids).select_related("phone").order_by("pk"))
     emails = ContactEmail.objects.filter(contact_id__in=contact_ids).values_list("contact_id", "email")
     leads = list(
-        Lead.objects.filter(contact_id__in=contact_ids)
-        .select_related("campaign", "customer")
+        seen(Lead.objects.filter(contact_id__in=contact_ids))
+        .select_related("campaign", "customer", "leased_to")
         .order_by("campaign__name", "pk")
     )
     phone_ids = {link.phone_id for link in links}
@@ -139,9 +195,11 @@ def account_details(
     this_customer = Q(reach=Block.Reach.PLATFORM) | Q(customer_id=account.customer_id)
     subject = {"lead": In([lead.pk for lead in leads]), "contact": In(contact_ids), "phone": In(phone_ids)}
     blocks = list(
-        Block.objects.filter(
-            blocks_on_any((Block.Target.LEAD, Block.Target.CONTACT, Block.Target.CONTACT_PHONE), **subject)
-            | (block_on(Block.Target.PHONE, **subject) & this_customer)
+        seen(
+            Block.objects.filter(
+                blocks_on_any((Block.Target.LEAD, Block.Target.CONTACT, Block.Target.CONTACT_PHONE), **subject)
+                | (block_on(Block.Target.PHONE, **subject) & this_customer)
+            )
         ).select_related(*BLOCK_RELATIONS)
     )
 
@@ -173,14 +231,14 @@ def account_details(
             key=block_rank,
         )
         rows[link.contact_id].numbers.append(
-            NumberRow(link=link, stopped_by=[block_sentence(b) for b in number_blocks])
+            NumberRow(link=link, stopped_by=[block_sentence(b, audience=audience) for b in number_blocks])
         )
 
     lead_ids_by_contact: dict[int, list[int]] = defaultdict(list)
     for lead in leads:
         lead.contact = rows[lead.contact_id].contact
         lead_ids_by_contact[lead.contact_id].append(lead.pk)
-    reasons = leads_reasons(leads)
+    reasons = leads_reasons(leads, audience=audience)
     for lead in leads:
         rows[lead.contact_id].leads.append(LeadRow(lead=lead, reasons=reasons[lead.pk]))
 
@@ -188,16 +246,16 @@ def account_details(
         mine = by_contact[contact_id] + [b for pk in lead_ids_by_contact[contact_id] for b in by_lead[pk]]
         mine += [b for link in links_by_contact[contact_id] for b in by_phone[link.phone_id]]
         row.blocks = [
-            BlockRow(block=b, sentence=block_sentence(b))
-            for b in sorted(set(mine), key=lambda b: (b.lifted_at is not None, block_rank(b)))
+            _block_row(b, audience) for b in sorted(set(mine), key=lambda b: (b.lifted_at is not None, block_rank(b)))
         ]
     return AccountDetails(
         account=account,
         account_blocks=[
-            BlockRow(block=b, sentence=block_sentence(b))
+            _block_row(b, audience)
             for b in sorted(account_blocks, key=lambda b: (b.lifted_at is not None, block_rank(b)))
         ],
         leads_by_campaign=leads_by_campaign,
         page=page,
         contacts=list(rows.values()),
+        leads_not_seen=leads_not_seen,
     )

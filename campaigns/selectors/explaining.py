@@ -47,11 +47,50 @@ SOURCE_RANK = {
     Block.Source.FIT_RULE: 8,
 }
 REACH_RANK = {Block.Reach.PLATFORM: 0, Block.Reach.CUSTOMER: 1, Block.Reach.CAMPAIGN: 2}
+# What ``block_sentence`` reads of a block: load these with it (``select_related``) and it costs no query.
+SENTENCE_RELATIONS = (
+    "actor",
+    "caller_campaign",
+    "customer",
+    "campaign",
+    "phone",
+    "contact",
+    "account",
+    "lead__contact",
+)
 
 # Who reads the sentence: agency staff see everything; a customer never learns what happened for another
 # customer (a platform-wide block may come from another customer's campaign) nor the agency's staff names.
 OPS = "ops"
 CUSTOMER = "customer"
+# How a customer reads a block an approved caller made: staff stay anonymous.
+AGENCYS_CALLER = "the agency's caller"
+
+
+@dataclass(frozen=True)
+class CallerAudience:
+    """How an approved caller reads a sentence: in the agency's words, but only about the campaigns they are
+    approved for (``campaign_ids``, of ``customer_ids``). Of a block made elsewhere (a number marked Do Not Call
+    on another customer's call) they read what is stopped, by whom and when, never which campaign it was, its
+    note or the words of another campaign's disposition (``campaigns.selectors.scope.audience_for``)."""
+
+    campaign_ids: frozenset[int]
+    customer_ids: frozenset[int]
+
+    def made_within(self, block: Block) -> bool:
+        """Return whether ``block`` was made within this caller's campaigns: by a caller working one of them, or
+        (made by ops or a job) reaching only their customers or campaigns."""
+        if block.caller_campaign_id is not None:
+            return block.caller_campaign_id in self.campaign_ids
+        if block.reach == Block.Reach.CAMPAIGN:
+            return block.campaign_id in self.campaign_ids
+        if block.reach == Block.Reach.CUSTOMER:
+            return block.customer_id in self.customer_ids
+        return False
+
+
+# OPS, CUSTOMER, or an approved caller's.
+Audience = str | CallerAudience
 # How a customer reads "who" for a block a job made on its behalf, by the block's source.
 CUSTOMER_FACING_JOBS = {
     Block.Source.SUPPRESSION: "matching against your suppression list",
@@ -150,11 +189,7 @@ def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) ->
     reachable = block_reaches(
         customer_ref=In({lead.customer_id for lead in leads}), campaign_ref=In({lead.campaign_id for lead in leads})
     )
-    blocks = list(
-        Block.objects.filter(blocks_on_any(**subject), reachable).select_related(
-            "actor", "customer", "campaign", "phone", "contact", "account", "lead__contact"
-        )
-    )
+    blocks = list(Block.objects.filter(blocks_on_any(**subject), reachable).select_related(*SENTENCE_RELATIONS))
     return {
         lead.pk: sorted(
             (
@@ -195,7 +230,7 @@ def blocks_stopping(lead: Lead) -> tuple[list[Block], list[ContactPhone]]:
     return blocks_stopping_many([lead])[lead.pk]
 
 
-def explain_many(leads: list[Lead], *, audience: str = OPS) -> dict[int, list[Reason]]:
+def explain_many(leads: list[Lead], *, audience: Audience = OPS) -> dict[int, list[Reason]]:
     """Return, per lead, the reasons its blocks stop it, most serious first — for list pages and exports.
 
     A few queries whatever the number of leads. Unlike ``explain`` it does not look at suppression entries
@@ -214,7 +249,7 @@ def explain_many(leads: list[Lead], *, audience: str = OPS) -> dict[int, list[Re
     return reasons
 
 
-def explain(lead: Lead, number: str | None = None, *, audience: str = OPS) -> list[Reason]:
+def explain(lead: Lead, number: str | None = None, *, audience: Audience = OPS) -> list[Reason]:
     """Return every reason that stops ``lead`` (or ``lead`` on ``number``), most serious first.
 
     An empty list means nothing stops it. Waiting (cool-down, lease) is not a reason: it ends by itself.
@@ -232,7 +267,7 @@ def explain(lead: Lead, number: str | None = None, *, audience: str = OPS) -> li
     return reasons
 
 
-def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
+def can_dial(lead: Lead, number: str, *, audience: Audience = OPS) -> DialCheck:
     """Return whether ``number`` (in any writing) may be dialled for ``lead`` now, with the reasons if not.
 
     This is the authoritative answer: it reads the blocks directly, never only the stored status.
@@ -246,7 +281,7 @@ def can_dial(lead: Lead, number: str, *, audience: str = OPS) -> DialCheck:
 
 
 def can_dial_lead(
-    lead_id: int, number: str, *, customer_id: int | None = None, audience: str = OPS
+    lead_id: int, number: str, *, customer_id: int | None = None, audience: Audience = OPS
 ) -> DialCheck | None:
     """``can_dial`` for a lead known only by id, or None when there is no such lead (of ``customer_id``).
 
@@ -288,7 +323,7 @@ def _e164_without_region(number: str) -> str | None:
 
 
 def _dial_check(
-    lead_id: int, e164: str, *, customer_id: int | None, lead: Lead | None, audience: str
+    lead_id: int, e164: str, *, customer_id: int | None, lead: Lead | None, audience: Audience
 ) -> DialCheck | None:
     checks = _registered_checks()
     found = _dial_lookup(lead_id, e164, customer_id=customer_id, checks=checks)
@@ -392,7 +427,7 @@ def _dial_lookup(
 
 
 # Everything a block's sentence reads, in one prepared statement (a refused dial check words its reasons).
-_SENTENCE_BLOCKS = Related(Block, "b", "actor", "customer", "campaign", "phone", "contact", "account", "lead__contact")
+_SENTENCE_BLOCKS = Related(Block, "b", *SENTENCE_RELATIONS)
 _SENTENCE_BLOCKS_SQL = f"{_SENTENCE_BLOCKS.sql} WHERE {in_ids('b.id')}"
 
 
@@ -406,7 +441,7 @@ def blocks_for_sentences(block_ids: list[int]) -> list[Block]:
     return sorted(blocks, key=block_rank)
 
 
-def block_reasons(blocks: list[Block], *, lead: Lead | None, audience: str = OPS) -> list[Reason]:
+def block_reasons(blocks: list[Block], *, lead: Lead | None, audience: Audience = OPS) -> list[Reason]:
     """Return a ``Reason`` for each of ``blocks`` (in their order), worded for ``audience``."""
     return [
         Reason(code=reason_code(block), message=block_sentence(block, lead=lead, audience=audience), block=block)
@@ -442,10 +477,14 @@ def _reach_words(block: Block) -> str:
     return f"in the campaign {block.campaign}"
 
 
-def _through(block: Block) -> str:
-    evidence = f" ({block.evidence_text})" if block.evidence_text else ""
+def _through(block: Block, *, own_words: bool = True) -> str:
+    """Return how the block was made; without ``own_words``, without the words its evidence was recorded with
+    (another campaign's disposition label)."""
+    evidence = f" ({block.evidence_text})" if block.evidence_text and own_words else ""
     match block.source:
         case Block.Source.DISPOSITION:
+            if not own_words:
+                return "after a call disposition"
             label = block.evidence_text or block.get_reason_display()
             return f"after a '{label}' call disposition"
         case Block.Source.OPS_DISQUALIFY if block.target == Block.Target.LEAD and block.reason in UNQUALIFY_REASONS:
@@ -492,7 +531,7 @@ def day_words(moment: datetime) -> str:
     return f"{local.day} {local:%b}"
 
 
-def qualified_sentence(block: Block, *, lead: Lead | None = None, audience: str = OPS) -> str:
+def qualified_sentence(block: Block, *, lead: Lead | None = None, audience: Audience = OPS) -> str:
     """Return the sentence of a qualification (a success, never "disqualified"): ``Outreach finished: qualified
     on 3 Dec (meeting on 29 Nov).``, then whose lead it is and, for ops, who qualified it."""
     meeting = f" ({block.evidence_text})" if block.evidence_text.startswith("meeting on ") else ""
@@ -500,39 +539,60 @@ def qualified_sentence(block: Block, *, lead: Lead | None = None, audience: str 
     subject = _subject(block, lead=lead)
     if audience == CUSTOMER:
         return f"{finished} {subject} became an opportunity."
-    who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
-    return f"{finished} {subject} was qualified by {who}."
+    return f"{finished} {subject} was qualified by {_staff_who(block, audience).rstrip(',')}."
 
 
-def block_sentence(block: Block, *, lead: Lead | None = None, audience: str = OPS) -> str:
+def _staff_who(block: Block, audience: Audience) -> str:
+    """Return who made ``block`` in the agency's words: a person by their username, an approved caller by their
+    name in their role ("Amy Lee, approved caller for Clinic outreach Q3,"), a job by its name."""
+    if not block.actor_id:
+        return f"the {block.actor_job} job"
+    if block.caller_campaign_id is None:
+        return block.actor.get_username()
+    name = block.actor.get_full_name() or block.actor.get_username()
+    if isinstance(audience, CallerAudience) and block.caller_campaign_id not in audience.campaign_ids:
+        return f"{name}, an approved caller of a campaign you do not work,"
+    return f"{name}, approved caller for {block.caller_campaign},"
+
+
+def block_sentence(block: Block, *, lead: Lead | None = None, audience: Audience = OPS) -> str:
     """Return one plain sentence: what is stopped, by whom, when, through what, and how to lift it.
 
-    For ``audience=CUSTOMER`` a platform-wide block says only that the number (or person) is on the
-    agency's Do-Not-Call list and since when (it may come from another customer's campaign), the agency's
-    people are "the agency", and a note is quoted only when the customer may read it
-    (``Block.note_for_customer``: ops marked it shown, or the customer's own user wrote it). The evidence
-    words it quotes are written by the system, never typed by ops: a disposition's label, an upload's name
-    and line, a CRM or fit rule, a meeting's outcome.
+    For ops (``OPS``) a block an approved caller made names them in their role: "marked by Amy Lee, approved
+    caller for Clinic outreach Q3, on …". For ``audience=CUSTOMER`` a platform-wide block says only that the
+    number (or person) is on the agency's Do-Not-Call list and since when (it may come from another customer's
+    campaign), the agency's people are "the agency" ("the agency's caller" for an approved caller), and a note
+    is quoted only when the customer may read it (``Block.note_for_customer``: ops marked it shown, or the
+    customer's own user wrote it). The evidence words it quotes are written by the system, never typed by ops:
+    a disposition's label, an upload's name and line, a CRM or fit rule, a meeting's outcome. An approved
+    caller (a ``CallerAudience``) reads the ops wording, less what a block made outside their campaigns says of
+    them: its caller's campaign, its note and its evidence words.
     """
     if block.source == Block.Source.MEETING_OUTCOME and block.reason == Block.Reason.QUALIFIED:
         return qualified_sentence(block, lead=lead, audience=audience)
     subject = _subject(block, lead=lead)
     when = timezone.localtime(block.created_at).strftime("%Y-%m-%d")
+    own_words = not isinstance(audience, CallerAudience) or audience.made_within(block)
     if audience == CUSTOMER:
         if block.reach == Block.Reach.PLATFORM:
             listed = "is on the agency's Do-Not-Call list" if block.is_platform_dnc else "is blocked by the agency"
             return f"{subject} {listed} (since {when}). Ask your account manager if you believe this is wrong."
         own_user = block.actor_id and block.actor.customer_id == block.customer_id
-        who = block.actor.get_username() if own_user else CUSTOMER_FACING_JOBS.get(block.source, "the agency")
+        if own_user:
+            who = block.actor.get_username()
+        elif block.caller_campaign_id is not None:
+            who = AGENCYS_CALLER
+        else:
+            who = CUSTOMER_FACING_JOBS.get(block.source, "the agency")
     else:
-        who = block.actor.get_username() if block.actor_id else f"the {block.actor_job} job"
+        who = _staff_who(block, audience)
     if block.is_platform_dnc and block.target == Block.Target.PHONE:
         state = f"{subject} is on the platform Do-Not-Call list"
     elif is_number_block(block):
         state = f"{subject} may not be dialled {_reach_words(block)} ({block.get_reason_display()})"
     else:
         state = f"{subject} is disqualified {_reach_words(block)} ({block.get_reason_display()})"
-    shown_note = block.note_for_customer if audience == CUSTOMER else block.note
+    shown_note = block.note_for_customer if audience == CUSTOMER else (block.note if own_words else "")
     note = f' Note: "{shown_note}".' if shown_note else ""
     lift = "" if audience == CUSTOMER else f" {_how_to_lift(block)}"
-    return f"{state}: marked by {who} on {when} {_through(block)}.{note}{lift}"
+    return f"{state}: marked by {who} on {when} {_through(block, own_words=own_words)}.{note}{lift}"

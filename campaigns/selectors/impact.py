@@ -7,6 +7,11 @@ Mark Phone DNC is predicted with the status rule of ``campaigns.rules`` evaluate
 new number blocks existed: a lead leaves the pool when no number is left that no active block stops and
 that is not one of the numbers being marked (``dialable_phones(...).exclude(phone in marked)``). Only the
 numbers change, so every other part of the rule keeps its current answer.
+
+Given the ``user`` who will confirm, each answer is what they may read (``campaigns.selectors.scope``): an
+approved caller sees the leads, contacts and campaigns of the campaigns they are approved for, and of the rest
+only how many (a contact's other campaigns, the other customers sharing a number). What the workflow does is
+the same whoever confirms it.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from campaigns.models import (
     Lead,
     LeadStatus,
     PhoneNumber,
+    User,
 )
 from campaigns.rules import In, active_blocks_on, dialable_phones
+from campaigns.selectors.scope import campaigns_visible_to, condition, sees_everything, visible
 
 CONTACTS_SHOWN_PER_NUMBER = 50
 NUMBERS_SHOWN = 20
@@ -53,10 +60,30 @@ class CampaignImpact:
 @dataclass
 class Impact:
     campaigns: list[CampaignImpact] = field(default_factory=list)
+    # Leads that leave the pool in campaigns the reader does not work: counted, never named (0 for ops).
+    not_seen: int = 0
 
     @property
     def leaving(self) -> int:
+        """Return how many leads of the campaigns shown leave the pool."""
         return sum(c.leaving for c in self.campaigns)
+
+
+def _seen_by(campaigns: list[CampaignImpact], user: User | None) -> tuple[list[CampaignImpact], int]:
+    """Return the campaigns ``user`` works among ``campaigns``, and how many leads leave in the others (one
+    query for an approved caller, none for ops)."""
+    if user is None or sees_everything(user) or not campaigns:
+        return campaigns, 0
+    ids = {c.campaign_id for c in campaigns}
+    mine = set(campaigns_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return [c for c in campaigns if c.campaign_id in mine], sum(
+        c.leaving for c in campaigns if c.campaign_id not in mine
+    )
+
+
+def _impact(leads: QuerySet[Lead], user: User | None) -> Impact:
+    shown, not_seen = _seen_by(_by_campaign(leads), user)
+    return Impact(campaigns=shown, not_seen=not_seen)
 
 
 def _by_campaign(leads: QuerySet[Lead]) -> list[CampaignImpact]:
@@ -90,29 +117,37 @@ def _within_reach(leads: QuerySet[Lead], *, reach: str, campaign: Campaign | Non
 
 
 def contacts_disqualify_impact(
-    *, contacts: QuerySet[Contact], reach: str = Block.Reach.CUSTOMER, campaign: Campaign | None = None
+    *,
+    contacts: QuerySet[Contact],
+    reach: str = Block.Reach.CUSTOMER,
+    campaign: Campaign | None = None,
+    user: User | None = None,
 ) -> Impact:
     """Return how many leads, per campaign, leave the pool when ``contacts`` are disqualified with ``reach``.
 
     A contact belongs to one customer, so a customer-wide block reaches all its leads.
     """
     leads = Lead.objects.filter(contact_id__in=contacts.order_by().values("pk"))
-    return Impact(campaigns=_by_campaign(_within_reach(leads, reach=reach, campaign=campaign)))
+    return _impact(_within_reach(leads, reach=reach, campaign=campaign), user)
 
 
 def accounts_disqualify_impact(
-    *, accounts: QuerySet[Account], reach: str = Block.Reach.CUSTOMER, campaign: Campaign | None = None
+    *,
+    accounts: QuerySet[Account],
+    reach: str = Block.Reach.CUSTOMER,
+    campaign: Campaign | None = None,
+    user: User | None = None,
 ) -> Impact:
     """Return how many leads, per campaign, leave the pool when ``accounts`` are disqualified with ``reach``."""
     leads = Lead.objects.filter(
         contact_id__in=Contact.objects.filter(account_id__in=accounts.order_by().values("pk")).values("pk")
     )
-    return Impact(campaigns=_by_campaign(_within_reach(leads, reach=reach, campaign=campaign)))
+    return _impact(_within_reach(leads, reach=reach, campaign=campaign), user)
 
 
-def leads_in_pool_impact(leads: QuerySet[Lead]) -> Impact:
+def leads_in_pool_impact(leads: QuerySet[Lead], *, user: User | None = None) -> Impact:
     """Return how many of ``leads``, per campaign, are in the pool now (and leave it when disqualified)."""
-    return Impact(campaigns=_by_campaign(leads))
+    return _impact(leads, user)
 
 
 # --- Mark Phone DNC ---------------------------------------------------------------------------------
@@ -140,10 +175,18 @@ class NumberImpact:
     customers_total: int
     contacts: list[SharingContact] = field(default_factory=list)
     already_dnc: bool = False
+    # How many of the contacts sharing it the reader may see (all of them for ops).
+    contacts_seen: int = 0
 
     @property
     def contacts_not_shown(self) -> int:
-        return self.contacts_total - len(self.contacts)
+        """Return how many of the contacts the reader may see are not listed."""
+        return self.contacts_seen - len(self.contacts)
+
+    @property
+    def contacts_not_seen(self) -> int:
+        """Return how many of the contacts sharing it are not the reader's to see (their campaigns are others')."""
+        return self.contacts_total - self.contacts_seen
 
 
 @dataclass
@@ -154,6 +197,7 @@ class PhoneDncImpact(Impact):
 
     @property
     def leads_not_shown(self) -> int:
+        """Return how many of the leads leaving in the campaigns shown are not listed."""
         return self.leaving - len(self.leads)
 
 
@@ -184,18 +228,22 @@ def phone_dnc_impact(
     customer: Customer | None = None,
     contacts_shown: int = CONTACTS_SHOWN_PER_NUMBER,
     leads_shown: int = LEADS_SHOWN,
+    user: User | None = None,
 ) -> PhoneDncImpact:
     """Return every contact sharing each of ``phones`` and the leads that leave the pool, without writing.
 
     Per number: how many contacts, accounts and customers share it, and the first ``contacts_shown``
     contacts with how many of their leads leave (0 when another clean number keeps them reachable). Overall:
-    the leaving leads per campaign and the first ``leads_shown`` of them.
+    the leaving leads per campaign and the first ``leads_shown`` of them. For ``user`` (an approved caller) only
+    the contacts, leads and campaigns they may see are listed; the rest is counted.
     """
     phone_ids = list(phones.order_by().values_list("pk", flat=True))
     leaving = leads_losing_their_last_number(phone_ids=phone_ids, reach=reach, customer=customer)
-    impact = PhoneDncImpact(campaigns=_by_campaign(leaving), numbers_total=len(phone_ids))
+    shown, not_seen = _seen_by(_by_campaign(leaving), user)
+    impact = PhoneDncImpact(campaigns=shown, not_seen=not_seen, numbers_total=len(phone_ids))
+    listed = leaving if user is None else visible(leaving, user)
     impact.leads = list(
-        leaving.select_related("contact__account", "campaign", "customer").order_by(
+        listed.select_related("contact__account", "campaign", "customer").order_by(
             "campaign__name", "contact__last_name", "contact__first_name", "pk"
         )[:leads_shown]
     )
@@ -210,21 +258,25 @@ def phone_dnc_impact(
     shown_phones = PhoneNumber.objects.filter(pk__in=phone_ids).order_by("e164")[:NUMBERS_SHOWN]
     for phone in shown_phones:
         impact.numbers.append(
-            _number_impact(phone, leaving=leaving, phone_ids=phone_ids, contacts_shown=contacts_shown)
+            _number_impact(phone, leaving=leaving, phone_ids=phone_ids, contacts_shown=contacts_shown, user=user)
         )
         impact.numbers[-1].already_dnc = phone.pk in already
     return impact
 
 
 def _number_impact(
-    phone: PhoneNumber, *, leaving: QuerySet[Lead], phone_ids: list[int], contacts_shown: int
+    phone: PhoneNumber, *, leaving: QuerySet[Lead], phone_ids: list[int], contacts_shown: int, user: User | None
 ) -> NumberImpact:
     links = ContactPhone.objects.filter(phone=phone)
+    seen = None if user is None else condition(ContactPhone, user)
     totals = links.aggregate(
         contacts=Count("contact_id", distinct=True),
         accounts=Count("contact__account_id", distinct=True),
         customers=Count("contact__customer_id", distinct=True),
+        seen=Count("contact_id", distinct=True, filter=seen),
     )
+    if seen is not None:
+        links = links.filter(seen)
     leads_leaving = (
         leaving.filter(contact_id=OuterRef("contact_id"))
         .order_by()
@@ -254,6 +306,7 @@ def _number_impact(
         contacts_total=totals["contacts"],
         accounts_total=totals["accounts"],
         customers_total=totals["customers"],
+        contacts_seen=totals["seen"],
         contacts=[
             SharingContact(
                 contact=row.contact,

@@ -65,11 +65,13 @@ def block_create(
     evidence_text: str = "",
     note: str = "",
     note_shown: bool = False,
+    caller_campaign: Campaign | None = None,
 ) -> tuple[Block, bool]:
     """Record one reason not to reach ``target`` and recompute the leads it reaches.
 
     Return ``(block, created)``. A repeat call with the same target, source, reach and evidence returns
     the active block already there and changes nothing. ``note`` stays internal unless ``note_shown``.
+    ``caller_campaign`` is the campaign ``actor`` worked as its approved caller (their role in the sentence).
     """
     customer, campaign = _scope(target=target, reach=reach, customer=customer, campaign=campaign)
     fields: dict[str, object] = {
@@ -95,6 +97,7 @@ def block_create(
             evidence_text=evidence_text,
             note=note,
             note_shown=note_shown,
+            caller_campaign=caller_campaign,
             created_at=timezone.now(),
             **actor_fields(actor, user_field="actor", job_field="actor_job"),
         )

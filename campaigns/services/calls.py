@@ -17,6 +17,7 @@ from django.utils import timezone
 from campaigns.models import (
     Block,
     Call,
+    Campaign,
     ContactPhone,
     Disposition,
     Lead,
@@ -25,10 +26,11 @@ from campaigns.models import (
     User,
 )
 from campaigns.rules import UNQUALIFY_REASONS, leads_reached_by, unqualifies_lead
-from campaigns.selectors.callers import may_work_campaign
+from campaigns.selectors.callers import caller_is_approved, may_work_campaign, sees_every_campaign
 from campaigns.selectors.explaining import day_words
 from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import BlockTarget, block_create, blocks_lift
+from campaigns.services.caller_scope import acting_caller, check_caller_sees
 from campaigns.services.inserting import rows_insert_select
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import id_list, ids_query, in_ids
@@ -68,13 +70,19 @@ def _dialled_phone(lead: Lead, number: str) -> PhoneNumber | None:
     return link.phone
 
 
-def _check_may_call(lead: Lead, caller: User) -> None:
-    """A call is recorded by the caller holding the lead's lease, a caller approved for its campaign, or ops.
+def _check_may_call(lead: Lead, caller: User) -> Campaign | None:
+    """A call is recorded by the caller holding the lead's lease, a caller approved for its campaign, or ops;
+    return the campaign the caller works as its approved caller (None for ops), the role its blocks name.
 
-    The lead row is locked: a revocation that gave the lease back has committed, or waits for this call.
+    The lead row is locked: a revocation that gave the lease back has committed, or waits for this call. A lease
+    is only ever an approved caller's (the pull refuses anyone else), so holding one needs no other question.
     """
-    if lead.leased_to_id == caller.pk or may_work_campaign(caller, lead.campaign_id):
-        return
+    if lead.leased_to_id == caller.pk:
+        return lead.campaign
+    if sees_every_campaign(caller):
+        return None
+    if caller_is_approved(caller=caller, campaign_id=lead.campaign_id):
+        return lead.campaign
     raise _not_approved(lead, caller, why="is not approved", tail=" and does not hold this lead's lease")
 
 
@@ -169,7 +177,7 @@ def call_record(
             replay := _replayed_call(caller=caller, idempotency_key=idempotency_key, lead=lead, disposition=disposition)
         ):
             return replay, False
-        _check_may_call(lead, caller)
+        role = _check_may_call(lead, caller)
         if disposition.campaign_id != lead.campaign_id or not disposition.is_active:
             raise _not_offered(lead, disposition.code)
         phone = _dialled_phone(lead, number)
@@ -195,12 +203,14 @@ def call_record(
             if not idempotency_key:
                 raise
             return Call.objects.get(caller=caller, idempotency_key=idempotency_key), False
-        _apply_effect(lead=lead, call=call, actor=actor, now=now)
+        # The blocks name the one who recorded the call in their role, when it is the caller themselves.
+        acts_as = role if isinstance(actor, User) and actor.pk == caller.pk else None
+        _apply_effect(lead=lead, call=call, actor=actor, role=acts_as, now=now)
         lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk), now=now, stages=True)
     return call, True
 
 
-def _apply_effect(*, lead: Lead, call: Call, actor: Actor, now: datetime) -> None:
+def _apply_effect(*, lead: Lead, call: Call, actor: Actor, role: Campaign | None, now: datetime) -> None:
     disposition = call.disposition
     effect = disposition.effect
     campaign = lead.campaign
@@ -215,7 +225,7 @@ def _apply_effect(*, lead: Lead, call: Call, actor: Actor, now: datetime) -> Non
         fields["attempts"] = F("attempts") + 1
     Lead.objects.filter(pk=lead.pk).update(**fields)
 
-    by_call = {"actor": actor, "evidence": call, "evidence_text": disposition.label}
+    by_call = {"actor": actor, "evidence": call, "evidence_text": disposition.label, "caller_campaign": role}
     if effect == Disposition.Effect.NO_CONNECT and lead.attempts + 1 >= campaign.attempt_cap:
         block_create(
             target=BlockTarget(lead=lead),
@@ -285,14 +295,18 @@ def meeting_outcome_set(*, meeting: Meeting, outcome: str, actor: Actor, now: da
 
     Qualified or Not qualified ends outreach for the campaign (a lead block with the meeting as evidence);
     No-show returns a lead waiting for this meeting to the pool. Changing an outcome lifts the block of the
-    previous one. Setting the outcome it already has changes nothing.
+    previous one. Setting the outcome it already has changes nothing. An approved caller sets outcomes only in
+    the campaigns they are approved for (else ``caller_not_approved``).
     """
     if outcome not in (Meeting.Outcome.QUALIFIED, Meeting.Outcome.NOT_QUALIFIED, Meeting.Outcome.NO_SHOW):
         raise LeadopsError("Choose Qualified, Not qualified or No-show.", field="outcome")
     now = now or timezone.now()
+    caller = acting_caller(actor)
     with transaction.atomic():
         # The lead first, then the meeting: the same order as every other write on a lead.
         lead = _lock_lead(Meeting.objects.values_list("lead_id", flat=True).get(pk=meeting.pk))
+        if caller is not None and not may_work_campaign(caller, lead.campaign_id):
+            raise _not_approved(lead, caller, why="is not approved")
         meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if meeting.outcome == outcome:
             return meeting
@@ -318,6 +332,7 @@ def meeting_outcome_set(*, meeting: Meeting, outcome: str, actor: Actor, now: da
                     if outcome == Meeting.Outcome.QUALIFIED
                     else f"meeting #{meeting.pk}: {label}"
                 ),
+                caller_campaign=lead.campaign if caller is not None else None,
             )
         if lead.waiting_reason == Lead.WaitingReason.MEETING:
             Lead.objects.filter(pk=lead.pk).update(
@@ -361,11 +376,15 @@ def leads_unqualify(
     workflow). All or nothing: a lead already unqualified for another reason refuses the whole selection
     (``conflict``, naming it: reopen it first) and nothing changes. A lead unqualified with the same reason
     keeps its block, so a repeat call changes nothing. One transaction of a few statements whatever the
-    number of leads: the blocks are one ``INSERT … SELECT`` and the statuses one recompute.
+    number of leads: the blocks are one ``INSERT … SELECT`` and the statuses one recompute. An approved caller
+    unqualifies only leads of the campaigns they are approved for (else ``caller_not_approved``, nothing changed),
+    each as its campaign's caller.
     """
     if reason not in UNQUALIFY_REASONS:
         choices = ", ".join(str(Block.Reason(r).label) for r in UNQUALIFY_REASONS)
         raise LeadopsError(f"Choose one of: {choices}.", field="reason")
+    caller = acting_caller(actor)
+    check_caller_sees(caller, leads, what="lead")
     now = timezone.now()
     template = Block(
         target=Block.Target.LEAD,
@@ -407,9 +426,13 @@ def leads_unqualify(
             )
         new = [pk for pk in ids if pk not in existing]
         if new:
+            columns = {"lead_id": "l.id", "customer_id": "l.customer_id", "campaign_id": "l.campaign_id"}
+            if caller is not None:
+                # An approved caller unqualifies each lead as its campaign's caller.
+                columns["caller_campaign_id"] = "l.campaign_id"
             created = rows_insert_select(
                 template,
-                columns={"lead_id": "l.id", "customer_id": "l.customer_id", "campaign_id": "l.campaign_id"},
+                columns=columns,
                 select_from=f"FROM {Lead._meta.db_table} l WHERE {in_ids('l.id')}",
                 params=[id_list(new)],
             )
@@ -449,11 +472,13 @@ def leads_reopen(*, leads: QuerySet[Lead], actor: Actor, reason: str) -> Reopene
     Reopening after the attempt cap starts the count of attempts again. Other blocks (a Do Not Call, a
     suppression) stay: they are Undisqualify's. One transaction, the same few statements whatever the
     number of leads; a failure leaves every lead as it was. A repeat finds nothing to lift and changes nothing.
+    An approved caller reopens only leads of the campaigns they are approved for (else ``caller_not_approved``).
     """
     if not actor_may(actor, REOPEN_PERMISSION):
         raise LeadopsError("You do not have the permission to reopen leads.", code="permission_denied")
     if not (reason or "").strip():
         raise LeadopsError("Say why the leads are reopened.", field="reason")
+    check_caller_sees(acting_caller(actor), leads, what="lead")
     with transaction.atomic():
         ids = [lead.pk for lead in _lock_leads(leads)]
         found = list(_unqualifications(ids).values_list("pk", "lead_id", "reason"))

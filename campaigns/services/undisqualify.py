@@ -12,6 +12,7 @@ from campaigns.models import Block, Lead
 from campaigns.selectors.explaining import blocks_stopping_many, explain, explain_many
 from campaigns.services.actors import Actor, actor_may
 from campaigns.services.blocks import blocks_lift
+from campaigns.services.caller_scope import acting_caller, check_caller_sees
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import ids_query
 from leadops.errors import LeadopsError
@@ -55,6 +56,9 @@ def _undisqualify(
     """
     if not (reason or "").strip():
         raise LeadopsError("Say why the lead is undisqualified.", field="reason")
+    if actor_may(actor, LIFT_PERMISSION):
+        # Only one who may lift could lift something outside their campaigns; anyone else is told below, per block.
+        check_caller_sees(acting_caller(actor), leads, what="lead")
     locked = list(
         Lead.objects.select_for_update(of=("self",))
         .filter(pk__in=leads.order_by().values("pk"))

@@ -19,11 +19,19 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import Account, Block, Campaign, Contact, Customer, PhoneNumber, User
-from campaigns.services.actors import Actor, actor_fields
+from campaigns.selectors.explaining import SENTENCE_RELATIONS
+from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import blocks_lift, leads_reached_by
+from campaigns.services.caller_scope import (
+    acting_caller,
+    caller_role,
+    check_caller_campaign,
+    check_caller_customer,
+    check_caller_sees,
+)
 from campaigns.services.inserting import rows_insert_select
 from campaigns.services.statuses import lead_statuses_recompute
-from campaigns.services.undisqualify import Kept, UndisqualifyResult, why_actor_may_not_lift
+from campaigns.services.undisqualify import LIFT_PERMISSION, Kept, UndisqualifyResult, why_actor_may_not_lift
 from leadops.db import id_list, ids_query
 from leadops.errors import LeadopsError
 
@@ -92,6 +100,7 @@ def _blocks_create_many(
     note: str = "",
     note_shown: bool = False,
     evidence_text: str = "",
+    caller_campaign: Campaign | None = None,
 ) -> BlocksMade:
     """Record one block per target id (no evidence) and recompute every lead they reach, set-based.
 
@@ -123,6 +132,7 @@ def _blocks_create_many(
         note=note,
         note_shown=note_shown,
         evidence_text=evidence_text,
+        caller_campaign=caller_campaign,
         created_at=now,
         **actor_fields(actor, user_field="actor", job_field="actor_job"),
     )
@@ -135,7 +145,7 @@ def _blocks_create_many(
                 leads=leads_reached_by(Block.objects.filter(pk__in=ids_query(created))), now=now
             )
         mine = Block.objects.active().filter(**same, **{f"{column}__in": ids_query(targets)})
-        blocks = list(mine.select_related("actor", "customer", "campaign", "contact", "account", "phone"))
+        blocks = list(mine.select_related(*SENTENCE_RELATIONS))
     return BlocksMade(blocks=blocks, created=len(created), leads_changed=changed)
 
 
@@ -168,7 +178,9 @@ def contacts_disqualify(
     """Disqualify ``contacts`` for their customer, or for one ``campaign``, with one of ``DISQUALIFY_REASONS``.
 
     Every lead of those contacts within the reach leaves the pool (Disqualified). A repeat call finds the
-    blocks there and changes nothing.
+    blocks there and changes nothing. An approved caller disqualifies only contacts with a lead in a campaign they
+    are approved for, and for one campaign only one of those (else ``caller_not_approved``, nothing changed);
+    for the customer, it stops the contact's leads in the customer's other campaigns too, as it does for ops.
     """
     return _disqualify(
         target=Block.Target.CONTACT,
@@ -193,7 +205,8 @@ def accounts_disqualify(
     note_shown: bool = False,
 ) -> BlocksMade:
     """Disqualify whole ``accounts``: every lead of every contact there, now and imported later, leaves the
-    pool within the reach. One block per account. A repeat call changes nothing."""
+    pool within the reach. One block per account. A repeat call changes nothing. An approved caller disqualifies
+    only accounts with a lead in a campaign they are approved for (see ``contacts_disqualify``)."""
     return _disqualify(
         target=Block.Target.ACCOUNT,
         rows=accounts,
@@ -220,8 +233,12 @@ def _disqualify(
     _check_reason(reason, DISQUALIFY_REASONS)
     if reach not in DISQUALIFY_REACHES:
         raise LeadopsError("Disqualify for the customer or for one campaign.", field="reach")
+    caller = acting_caller(actor)
+    check_caller_sees(caller, rows, what=target)
     pairs = list(rows.order_by().values_list("pk", "customer_id"))
     customer, campaign = _scope_for(customer_ids={c for _, c in pairs}, reach=reach, campaign=campaign)
+    check_caller_campaign(caller, campaign)
+    selection = {"contacts" if target == Block.Target.CONTACT else "accounts": rows}
     return _blocks_create_many(
         target=target,
         target_ids=[pk for pk, _ in pairs],
@@ -233,6 +250,7 @@ def _disqualify(
         actor=actor,
         note=note,
         note_shown=note_shown,
+        caller_campaign=caller_role(caller, campaign=campaign, **selection),
     )
 
 
@@ -249,12 +267,18 @@ def phone_numbers_mark_dnc(
 
     Every contact with such a number loses it; a contact left with no clean number has its leads
     Disqualified, one with another clean number stays in the pool through that one. A repeat call changes
-    nothing.
+    nothing. An approved caller marks only numbers of contacts they may see (a lead in a campaign they are
+    approved for), and for one customer only a customer of those campaigns (else ``caller_not_approved``); the
+    mark stops every contact sharing the number, whoever makes it.
     """
     if reach not in PHONE_DNC_REACHES:
         raise LeadopsError("Mark the numbers DNC platform-wide or for one customer.", field="reach")
     if reach == Block.Reach.CUSTOMER and customer is None:
         raise LeadopsError("Choose the customer the numbers are DNC for.", field="customer")
+    caller = acting_caller(actor)
+    check_caller_sees(caller, phones, what="number")
+    if reach == Block.Reach.CUSTOMER:
+        check_caller_customer(caller, customer)
     return _blocks_create_many(
         target=Block.Target.PHONE,
         target_ids=list(phones.order_by().values_list("pk", flat=True)),
@@ -266,6 +290,7 @@ def phone_numbers_mark_dnc(
         actor=actor,
         note=note,
         note_shown=note_shown,
+        caller_campaign=caller_role(caller, phones=phones),
     )
 
 
@@ -290,6 +315,8 @@ def customer_dnc_mark(
     customer, _ = _scope_for(customer_ids={c for _, c in rows}, reach=Block.Reach.CUSTOMER, campaign=None)
     if isinstance(actor, User) and actor.customer_id is not None and actor.customer_id != customer.pk:
         raise LeadopsError("You can mark only your own contacts and accounts Do Not Call.", field="selection")
+    caller = acting_caller(actor)
+    check_caller_sees(caller, selection, what=target)
     return _blocks_create_many(
         target=target,
         target_ids=[pk for pk, _ in rows],
@@ -301,6 +328,7 @@ def customer_dnc_mark(
         actor=actor,
         note=note,
         note_shown=note_shown,
+        caller_campaign=caller_role(caller, **{"contacts" if contacts is not None else "accounts": selection}),
     )
 
 
@@ -313,6 +341,9 @@ def blocks_undisqualify(*, blocks: QuerySet[Block], actor: Actor, reason: str) -
     """
     if not (reason or "").strip():
         raise LeadopsError("Say why the blocks are lifted.", field="reason")
+    if actor_may(actor, LIFT_PERMISSION):
+        # Only one who may lift could lift something outside their campaigns; anyone else is told per block.
+        check_caller_sees(acting_caller(actor), blocks, what="block")
     result = UndisqualifyResult()
     with transaction.atomic():
         active = list(

@@ -356,6 +356,7 @@ def test_changing_a_campaign_in_the_admin_saves_its_calling_rules(admin_client):
             "attempt_cap": 3,
             **inline_management("dispositions"),
             **inline_management("fit_rules"),
+            **inline_management("approvals"),
         },
     )
     # then

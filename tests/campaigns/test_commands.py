@@ -164,6 +164,23 @@ def test_seed_demo_prints_two_approved_callers_who_sign_in_to_the_admin(small_de
     }
 
 
+def test_the_demos_callers_work_their_campaigns_in_the_admin_and_are_named_in_their_role(small_demo, client):
+    # given: James asked Amy, calling Clinic outreach Q3, not to be called again
+    amy, ben = User.objects.get(username="caller.amy"), User.objects.get(username="caller.ben")
+    james = Lead.objects.get(contact__first_name="James", contact__last_name="Carter")
+    change = reverse("admin:campaigns_lead_change", args=[james.pk])
+    # when
+    client.force_login(amy)
+    leads = client.get(reverse("admin:campaigns_lead_changelist")).context["cl"].result_list
+    page = client.get(change).content.decode()
+    client.force_login(ben)
+    refused = client.get(change)
+    # then
+    assert {lead.campaign.name for lead in leads} == {"Clinic outreach Q3", "Hospital IT refresh"}
+    assert "marked by Amy Lee, approved caller for Clinic outreach Q3, on " in page
+    assert refused.status_code == 404
+
+
 def test_seed_demo_twice_adds_nothing_and_resets_the_password(small_demo):
     # given
     before = table_sizes()

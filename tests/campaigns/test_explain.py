@@ -3,7 +3,7 @@
 import pytest
 
 from campaigns.models import Block, ContactPhone, Lead, LeadStatus
-from campaigns.selectors import can_dial, explain
+from campaigns.selectors import block_sentence, can_dial, explain
 from campaigns.services import BlockTarget, block_create, blocks_lift
 from leadops.errors import LeadopsError
 from tests.campaigns.factories import ContactPhoneFactory, LeadFactory, PhoneNumberFactory, UserFactory
@@ -344,3 +344,88 @@ def test_customers_see_a_platform_dnc_only_as_the_agencys_list():
     # then
     assert reason.message.startswith(f"{link.phone} is on the agency's Do-Not-Call list (since ")
     assert "agent-smith" not in reason.message and "disposition" not in reason.message
+
+
+# --- approved callers in the sentences ------------------------------------------------------------------
+
+
+def _dnc_by_an_approved_caller():
+    """Amy Lee, approved for Clinic outreach Q3, records a Do not call on Tom's number."""
+    from campaigns.services.calls import call_record
+    from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, DialerLeadFactory, disposition
+
+    campaign = DialerCampaignFactory(name="Clinic outreach Q3")
+    lead = DialerLeadFactory(campaign=campaign, contact__first_name="Tom", contact__last_name="Becker")
+    amy = CallerFactory(username="amy.lee", first_name="Amy", last_name="Lee", approved_for=[campaign])
+    number = lead.contact.phones.get().phone
+    call_record(lead=lead, caller=amy, disposition=disposition(campaign, "do_not_call"), number=number.e164, actor=amy)
+    return lead, number
+
+
+def test_ops_read_a_block_an_approved_caller_made_with_their_name_in_their_role():
+    # given
+    lead, number = _dnc_by_an_approved_caller()
+    # when
+    sentences = [r.message for r in explain(lead)]
+    # then
+    day = Block.objects.get(target=Block.Target.PHONE).created_at.astimezone().strftime("%Y-%m-%d")
+    assert sentences[0] == (
+        f"{number} is on the platform Do-Not-Call list: marked by Amy Lee, approved caller for Clinic outreach Q3, "
+        f"on {day} after a 'Do not call' call disposition. Only an Ops lead may lift it (Undisqualify), and only if "
+        "the person withdrew the request."
+    )
+    assert sentences[1].startswith(
+        f"Tom Becker is disqualified for {lead.customer} (Asked not to be called): marked by Amy Lee, approved caller "
+        f"for Clinic outreach Q3, on {day}"
+    )
+
+
+def test_customers_read_a_block_an_approved_caller_made_as_the_agencys_caller():
+    # given
+    from campaigns.selectors import CUSTOMER
+
+    lead, _ = _dnc_by_an_approved_caller()
+    # when
+    words = " ".join(r.message for r in explain(lead, audience=CUSTOMER))
+    # then
+    assert "Tom Becker is disqualified for " in words and "marked by the agency's caller on " in words
+    assert "is on the agency's Do-Not-Call list" in words
+    assert "Amy" not in words and "amy.lee" not in words and "Clinic outreach Q3" not in words
+
+
+def test_an_approved_caller_reads_a_block_of_another_campaign_without_its_campaign_note_or_words():
+    # given: Ben, calling another customer's campaign, marked a number Amy's contact shares, with a note
+    from campaigns.selectors.explaining import CallerAudience
+    from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory
+
+    theirs = DialerCampaignFactory(name="Zephyr Campaign")
+    ben = CallerFactory(username="ben.okafor", first_name="Ben", last_name="Okafor", approved_for=[theirs])
+    lead = LeadFactory(with_phone=False)
+    link = ContactPhoneFactory(contact=lead.contact)
+    block, _ = block_create(
+        target=BlockTarget(phone=link.phone),
+        source=Block.Source.DISPOSITION,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.PLATFORM,
+        actor=ben,
+        caller_campaign=theirs,
+        evidence_text="Do not call, Zephyr Campaign, Quincy",
+        note="Quincy said so on the Zephyr call",
+    )
+    mine = CallerAudience(campaign_ids=frozenset({lead.campaign_id}), customer_ids=frozenset({lead.customer_id}))
+    theirs_too = CallerAudience(campaign_ids=frozenset({theirs.pk}), customer_ids=frozenset({theirs.customer_id}))
+    # when
+    for_amy = block_sentence(block, audience=mine)
+    for_ben = block_sentence(block, audience=theirs_too)
+    # then
+    assert for_amy.startswith(
+        f"{link.phone} is on the platform Do-Not-Call list: marked by Ben Okafor, an approved caller of a campaign "
+        "you do not work, on "
+    )
+    assert for_amy.endswith(" after a call disposition. " + _how_platform_dnc_lifts())
+    assert "Zephyr" not in for_amy and "Quincy" not in for_amy
+    assert "approved caller for Zephyr Campaign" in for_ben and 'Note: "Quincy said so on the Zephyr call"' in for_ben
+
+
+def _how_platform_dnc_lifts() -> str:
+    return "Only an Ops lead may lift it (Undisqualify), and only if the person withdrew the request."

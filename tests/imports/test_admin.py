@@ -172,6 +172,9 @@ def test_fit_rules_edited_inline_on_the_campaign_re_evaluate_it(admin_client, dj
         "fit_rules-0-operator": "in",
         "fit_rules-0-values": "US",
         "fit_rules-0-is_active": "on",
+        # The approved callers' inline, left as it is.
+        "approvals-TOTAL_FORMS": "0",
+        "approvals-INITIAL_FORMS": "0",
     }
     dispositions = campaign.dispositions.order_by("sort_order", "label")
     data.update(

@@ -115,6 +115,14 @@ LIFTERS = {"lifter"}
 QUALIFIERS = {"qualifier", "follower"}
 
 
+def _permissions(role: str) -> list[str] | None:
+    """Staff who are not callers are ops: they work every campaign (a caller only the ones approved for)."""
+    if role in CALLERS:
+        return None
+    lifting = ["campaigns.lift_block", "campaigns.lift_platform_dnc", "campaigns.reopen_lead"]
+    return ["campaigns.work_every_campaign", *(lifting if role in LIFTERS else [])]
+
+
 def _lead(tenant, first: str, *, account: Account | None = None, number: str | None = None) -> Lead:
     contact = ContactFactory(account=account or tenant.account, first_name=first, last_name="Scene")
     if number:
@@ -169,11 +177,7 @@ def _scene(tenant_a, tenant_b, capture) -> dict[str, Lead]:
         role: UserFactory(
             username=username,
             is_staff=role not in CALLERS,
-            permissions=["campaigns.lift_block", "campaigns.lift_platform_dnc", "campaigns.reopen_lead"]
-            if role in LIFTERS
-            else ["campaigns.work_every_campaign"]
-            if role in QUALIFIERS
-            else None,
+            permissions=_permissions(role),
         )
         for role, username in STAFF.items()
     }
