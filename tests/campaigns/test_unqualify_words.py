@@ -37,7 +37,7 @@ def test_the_unqualify_form_offers_each_reason_with_its_definition():
 def test_an_unqualified_leads_sentence_names_unqualify_and_the_reasons_definition(reason):
     # given
     lead = LeadFactory()
-    lead_unqualify(lead=lead, reason=reason, actor=UserFactory())
+    lead_unqualify(lead=lead, reason=reason, actor=UserFactory(permissions=["campaigns.work_every_campaign"]))
     # when
     sentence = explain(lead)[0].message
     # then
