@@ -96,8 +96,25 @@ class OpportunityEventInline(ReadOnlyInline):
         return sees_every_campaign(request.user)
 
 
+class OpsReadOnly:
+    """Ops read these rows (approved callers do not see them at all); they change only through their own views,
+    which call the services."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return sees_every_campaign(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return sees_every_campaign(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Opportunity)
-class OpportunityAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
+class OpportunityAdmin(OpsReadOnly, ListAtScale, KeepsHistory, admin.ModelAdmin):
     list_display = (
         "__str__",
         "contact",
@@ -141,18 +158,6 @@ class OpportunityAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
     fields = readonly_fields
     inlines = [OpportunityEventInline]
     change_form_template = "admin/campaigns/opportunity/change_form.html"
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return sees_every_campaign(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return sees_every_campaign(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -235,23 +240,11 @@ class OpportunityAdmin(ListAtScale, KeepsHistory, admin.ModelAdmin):
 
 
 @admin.register(PurgeLog)
-class PurgeLogAdmin(KeepsHistory, admin.ModelAdmin):
+class PurgeLogAdmin(OpsReadOnly, KeepsHistory, admin.ModelAdmin):
     list_display = ("at", "actor", "actor_job", "junk_rows", "contacts", "leads")
     readonly_fields = list_display
     fields = list_display
     change_list_template = "admin/imports/purgelog/change_list.html"
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return sees_every_campaign(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return sees_every_campaign(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         return [
