@@ -91,12 +91,23 @@ class Campaign(BaseModel):
         PAUSED = "paused", "Paused"
         ARCHIVED = "archived", "Archived"
 
+    class Audience(models.TextChoices):
+        CONSUMER = "consumer", "Consumers"
+        BUSINESS = "business", "Businesses"
+
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="campaigns")
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     cooldown_hours = models.PositiveIntegerField(default=24, help_text="Hours a lead waits after an attempt.")
     attempt_cap = models.PositiveIntegerField(
         default=6, help_text="Attempts without a connect before the lead is Unreachable."
+    )
+    audience = models.CharField(
+        max_length=10,
+        choices=Audience.choices,
+        default=Audience.CONSUMER,
+        help_text="Who the campaign calls. Consumer calls follow the consumer-only rules (calling windows, the "
+        "national registry); a business campaign may be exempted from them, and the exemption is recorded.",
     )
 
     class Meta:
