@@ -874,3 +874,46 @@ class OpportunityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.from_value} → {self.to_value}"
+
+
+class UndoRequest(models.Model):
+    """A customer's request that the agency lift one block stopping one of its leads, and the agency's answer.
+
+    A request lifts nothing by itself: ops answer it with the Undisqualify workflow (``state`` lifted) or decline
+    it with a reason the customer reads (``answer``). Who answered stays with the agency: the portal says "the
+    agency".
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Waiting for the agency"
+        LIFTED = "lifted", "Lifted by the agency"
+        DECLINED = "declined", "Declined by the agency"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="undo_requests")
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="undo_requests")
+    sentence = models.TextField(help_text="The sentence the customer asked about, as it read then.")
+    reason = models.TextField(help_text="Why the customer asks (its own words).")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    answer = models.TextField(blank=True, help_text="What the customer reads: the lift's or the refusal's reason.")
+    answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "block"], condition=Q(state="open"), name="undo_request_one_open_per_block"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open", answered_at__isnull=True)
+                | (~Q(state="open") & Q(answered_at__isnull=False) & ~Q(answer="")),
+                name="undo_request_answered_with_words",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "requested_at"], name="undo_request_state")]
+
+    def __str__(self) -> str:
+        return f"Undo request #{self.pk} for {self.lead}"

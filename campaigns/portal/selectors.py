@@ -29,10 +29,12 @@ from campaigns.models import (
     Opportunity,
     OpportunityEvent,
     Project,
+    UndoRequest,
     User,
 )
 from campaigns.rules import lead_stopped_by
 from campaigns.selectors.explaining import CUSTOMER, explain_many
+from suppressions.crm.models import CrmConnection, CrmEvent, CrmRule, CrmRuleChange
 from suppressions.models import Entry, RejectedRow, Upload
 
 # How each model the portal shows belongs to a customer. A model missing here cannot be read through
@@ -51,6 +53,12 @@ SCOPE_FIELDS: dict[type[Model], str] = {
     OpportunityEvent: "opportunity__customer_id",
     Project: "customer_id",
     ConsiderationStage: "campaign__customer_id",
+    # Self-service: the customer's CRM and its requests to the agency.
+    CrmConnection: "customer_id",
+    CrmEvent: "connection__customer_id",
+    CrmRule: "customer_id",
+    CrmRuleChange: "rule__customer_id",
+    UndoRequest: "customer_id",
 }
 
 # What each block source is called on the customer's side.
@@ -189,7 +197,22 @@ def lead_reasons(leads: Iterable[Lead], *, customer: Customer) -> dict[int, list
     own = [lead for lead in leads if lead.customer_id == customer.pk]
     if not own:
         return {}
-    return {pk: [r.message for r in reasons] for pk, reasons in explain_many(own, audience=CUSTOMER).items()}
+    return {
+        pk: [ReasonText(r.message, block_id=r.block_id) for r in reasons]
+        for pk, reasons in explain_many(own, audience=CUSTOMER).items()
+    }
+
+
+class ReasonText(str):
+    """A reason's sentence, carrying the id of the block it is about (None when no block says it): the portal
+    offers to ask the agency to lift that block."""
+
+    block_id: int | None
+
+    def __new__(cls, text: str, *, block_id: int | None) -> ReasonText:
+        made = super().__new__(cls, text)
+        made.block_id = block_id
+        return made
 
 
 def own_dnc_marks(customer: Customer) -> QuerySet[Block]:
@@ -271,3 +294,61 @@ def opportunities_for(customer: Customer) -> QuerySet[Opportunity]:
 def opportunity_history(opportunity: Opportunity, customer: Customer) -> QuerySet[OpportunityEvent]:
     """Return what happened to one of the customer's opportunities, oldest first (who did it is not shown)."""
     return owned(OpportunityEvent, customer).filter(opportunity=opportunity).order_by("at", "id")
+
+
+# --- Self-service: the customer's CRM connections and rules, its requests to the agency -------------------
+
+
+def connections_for(customer: Customer) -> QuerySet[CrmConnection]:
+    """Return the customer's CRM connections, each with its events processed, failed and pending."""
+    status = CrmEvent.Status
+    return (
+        owned(CrmConnection, customer)
+        .annotate(
+            n_processed=Count("events", filter=Q(events__status=status.PROCESSED)),
+            n_failed=Count("events", filter=Q(events__status=status.FAILED)),
+            n_pending=Count("events", filter=Q(events__status=status.PENDING)),
+        )
+        .order_by("name", "id")
+    )
+
+
+def recent_failures(connection: CrmConnection, customer: Customer, *, limit: int = 10) -> QuerySet[CrmEvent]:
+    """Return the connection's latest failed events (their ``error`` says why in words)."""
+    return (
+        owned(CrmEvent, customer)
+        .filter(connection=connection, status=CrmEvent.Status.FAILED)
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
+def rules_for(customer: Customer) -> QuerySet[CrmRule]:
+    """Return the customer's CRM rules, each with how many records it matches now."""
+    return (
+        owned(CrmRule, customer)
+        .annotate(open_matches=Count("matches", filter=Q(matches__ended_at__isnull=True)))
+        .order_by("name", "id")
+    )
+
+
+def rule_history(rule: CrmRule, customer: Customer) -> list[CrmRuleChange]:
+    """Return the rule's changes, newest first, each with ``who``: the customer's own user by name, anyone else
+    as "the agency"."""
+    changes = list(owned(CrmRuleChange, customer).filter(rule=rule).select_related("changed_by", "rule"))
+    for change in changes:
+        change.who = change.changed_by.get_username() if change.by_customer else "the agency"
+    return changes
+
+
+def undo_requests_for(customer: Customer) -> QuerySet[UndoRequest]:
+    """Return the customer's requests to lift a block, newest first, with the lead they are about."""
+    return owned(UndoRequest, customer).select_related("lead__contact", "lead__campaign", "requested_by")
+
+
+def open_undo_requests(customer: Customer, leads: Iterable[Lead]) -> set[tuple[int, int]]:
+    """Return ``(lead id, block id)`` of the open requests on ``leads``: their sentences say "asked"."""
+    return set(
+        owned(UndoRequest, customer)
+        .filter(lead__in=[lead.pk for lead in leads], state=UndoRequest.State.OPEN)
+        .values_list("lead_id", "block_id")
+    )

@@ -7,7 +7,7 @@ customer's ids without anyone remembering to: name a new id parameter after its 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from campaigns.portal import views
+from campaigns.portal import crm_views, views
 from campaigns.portal.forms import PortalAuthenticationForm, PortalPasswordResetForm
 
 app_name = "portal"
@@ -56,6 +56,7 @@ urlpatterns = [
     ),
     # Suppression lists.
     path("suppressions/", views.suppressions, name="suppressions"),
+    path("suppressions/confirm/", views.upload_confirm, name="upload_confirm"),
     path("suppressions/uploads/<int:upload_id>/", views.upload_detail, name="upload"),
     path("suppressions/uploads/<int:upload_id>/status.json", views.upload_status, name="upload_status"),
     path("suppressions/uploads/<int:upload_id>/rejected.csv", views.upload_rejected_csv, name="upload_rejected_csv"),
@@ -81,4 +82,15 @@ urlpatterns = [
     path("opportunities/", views.opportunities, name="opportunities"),
     path("opportunities.csv", views.opportunities_csv, name="opportunities_csv"),
     path("opportunities/<int:opportunity_id>/", views.opportunity_detail, name="opportunity"),
+    # Self-service (issue 16): the customer's CRM connections and rules, each change previewed first; asking the
+    # agency to lift a block, and its answers.
+    path("crm/", crm_views.crm, name="crm"),
+    path("crm/connections/new/", crm_views.crm_connection_new, name="crm_connection_new"),
+    path("crm/connections/<int:connection_id>/", crm_views.crm_connection, name="crm_connection"),
+    path("crm/connections/<int:connection_id>/rotate/", crm_views.crm_connection_rotate, name="crm_connection_rotate"),
+    path("crm/rules/new/", crm_views.crm_rule_new, name="crm_rule_new"),
+    path("crm/rules/<int:rule_id>/", crm_views.crm_rule, name="crm_rule"),
+    path("crm/rules/<int:rule_id>/switch/", crm_views.crm_rule_switch_view, name="crm_rule_switch"),
+    path("leads/<int:lead_id>/ask-to-lift/<int:block_id>/", crm_views.undo_request_new, name="undo_request_new"),
+    path("leads/undo-requests/", crm_views.undo_requests, name="undo_requests"),
 ]

@@ -6,11 +6,15 @@ the method, so another customer's id is a 404 for every request.
 
 from __future__ import annotations
 
+import uuid
 from functools import wraps
 from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import JsonResponse
@@ -47,6 +51,7 @@ from campaigns.portal.selectors import (
     lead_reasons,
     leads_of_contacts,
     opportunities_for,
+    open_undo_requests,
     opportunity_history,
     own_dnc_marks,
     owned_or_404,
@@ -59,7 +64,7 @@ from leadops.errors import LeadopsError
 from leadops.exporting import csv_download
 from leadops.normalizing import format_phone
 from suppressions.models import Entry, Upload
-from suppressions.services import entries_remove, upload_create, upload_remove
+from suppressions.services import entries_remove, upload_create, upload_preview, upload_remove
 
 PER_PAGE = 50
 RUNNING = (Upload.Status.QUEUED, Upload.Status.READING, Upload.Status.MATCHING)
@@ -144,15 +149,62 @@ def _suppressions(request):
     if getattr(request, "portal_upload_too_large", False):
         return _suppressions_page(request, UploadForm(), status=413, error=too_large_message())
     if form.is_valid():
+        # Nothing is written yet: the file waits aside while the page shows what it would do.
         file = form.cleaned_data["file"]
+        original = Path(file.name).name
+        pending = default_storage.save(f"suppressions/pending/{uuid.uuid4().hex}{Path(original).suffix.lower()}", file)
         try:
-            upload = upload_create(customer=customer, file=file, original_name=file.name, uploaded_by=request.user)
+            preview = upload_preview(customer=customer, path=default_storage.path(pending), filename=original)
         except LeadopsError as exc:
+            default_storage.delete(pending)
             form.add_error("file" if exc.field in ("file", "") else None, exc.message)
         else:
-            _tell_received(request, upload)
-            return redirect("portal:upload", upload_id=upload.pk)
+            token = signing.dumps(
+                {"pending": pending, "original": original, "customer": customer.pk, "user": request.user.pk},
+                salt=_UPLOAD_SALT,
+            )
+            return render(
+                request,
+                "portal/upload_preview.html",
+                {"preview": preview, "original": original, "token": token, "nav": "suppressions"},
+            )
     return _suppressions_page(request, form, status=400)
+
+
+_UPLOAD_SALT = "portal.upload.confirm"
+_UPLOAD_MAX_AGE = 60 * 60
+
+
+@customer_required
+@require_POST
+def upload_confirm(request):
+    """The previewed file, confirmed: record the upload (read now if small, else queued)."""
+    customer = request.customer
+    try:
+        pending = signing.loads(request.POST.get("token", ""), salt=_UPLOAD_SALT, max_age=_UPLOAD_MAX_AGE)
+    except signing.BadSignature:
+        messages.error(request, "The preview expired or was not found: choose the file again.")
+        return redirect("portal:suppressions")
+    if pending["customer"] != customer.pk or pending["user"] != request.user.pk:
+        messages.error(request, "The preview expired or was not found: choose the file again.")
+        return redirect("portal:suppressions")
+    try:
+        with default_storage.open(pending["pending"], "rb") as stored:
+            upload = upload_create(
+                customer=customer,
+                file=File(stored, name=pending["original"]),
+                original_name=pending["original"],
+                uploaded_by=request.user,
+            )
+    except FileNotFoundError:
+        messages.error(request, "The previewed file is gone (it was confirmed already?): choose it again.")
+        return redirect("portal:suppressions")
+    except LeadopsError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:suppressions")
+    default_storage.delete(pending["pending"])
+    _tell_received(request, upload)
+    return redirect("portal:upload", upload_id=upload.pk)
 
 
 def _tell_received(request, upload: Upload) -> None:
@@ -497,6 +549,10 @@ def disqualified(request):
     page = _page(request, filterset.qs)
     leads = list(page.object_list)
     reasons = lead_reasons(leads, customer=customer)
+    asked = open_undo_requests(customer, leads)
+    for lead in leads:
+        for reason in reasons.get(lead.pk, []):
+            reason.asked = (lead.pk, reason.block_id) in asked
     return render(
         request,
         "portal/disqualified.html",

@@ -34,7 +34,7 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
-from campaigns.rules import In, active_blocks_on, dialable_phones
+from campaigns.rules import In, active_blocks_on, dialable_phones, lead_stopped_by, leads_reached_by
 from campaigns.selectors.scope import campaigns_visible_to, condition, sees_everything, visible
 
 CONTACTS_SHOWN_PER_NUMBER = 50
@@ -355,4 +355,82 @@ def sharers_of_blocked_numbers(blocks: QuerySet[Block]) -> dict[int, int]:
         .order_by()
         .values_list("phone_id")
         .annotate(n=Count("contact_id"))
+    )
+
+
+# --- A rule or a list about to change: who leaves the pool, who comes back --------------------------
+
+
+SAMPLE_SHOWN = 10
+
+
+@dataclass
+class PoolChange:
+    """What a change not yet made does to the pool: the leads that leave it, per campaign, how many of them a
+    caller holds right now, the leads that come back, and a few of each by name. ``estimated`` when the
+    figures come from a sample scaled up (a big file), so every page says "about"."""
+
+    campaigns: list[CampaignImpact] = field(default_factory=list)
+    leased_now: int = 0
+    coming_back: int = 0
+    leaving_sample: list[Lead] = field(default_factory=list)
+    back_sample: list[Lead] = field(default_factory=list)
+    estimated: bool = False
+
+    @property
+    def leaving(self) -> int:
+        return sum(c.leaving for c in self.campaigns)
+
+    def scaled(self, factor: float) -> PoolChange:
+        """Return these figures multiplied by ``factor`` (a sample's share of the whole), marked estimated."""
+        if factor == 1:
+            return self
+        return PoolChange(
+            campaigns=[
+                CampaignImpact(
+                    campaign_id=c.campaign_id,
+                    campaign=c.campaign,
+                    customer=c.customer,
+                    eligible=round(c.eligible * factor),
+                    waiting=round(c.waiting * factor),
+                )
+                for c in self.campaigns
+            ],
+            leased_now=round(self.leased_now * factor),
+            coming_back=round(self.coming_back * factor),
+            leaving_sample=self.leaving_sample,
+            back_sample=self.back_sample,
+            estimated=True,
+        )
+
+
+def leads_coming_back(*, lifted: QuerySet[Block]) -> QuerySet[Lead]:
+    """Return the Disqualified leads that ``lifted`` (active blocks about to be lifted) alone stop: no other
+    active block stops them and a number is left to dial, so lifting them brings the leads back to the pool."""
+    others = Block.objects.active().exclude(pk__in=lifted.order_by().values("pk"))
+    dialable = dialable_phones(
+        contact_ref=OuterRef("contact_id"),
+        customer_ref=OuterRef(OuterRef("customer_id")),
+        campaign_ref=OuterRef(OuterRef("campaign_id")),
+    )
+    return (
+        leads_reached_by(lifted)
+        .filter(status=LeadStatus.DISQUALIFIED)
+        .exclude(lead_stopped_by(others))
+        .filter(Exists(dialable))
+    )
+
+
+def pool_change(*, leaving: QuerySet[Lead], coming_back: QuerySet[Lead] | None = None) -> PoolChange:
+    """Return what happens to the pool when ``leaving`` (any leads; those in the pool now leave it) are stopped
+    and ``coming_back`` are freed. A handful of queries whatever the numbers."""
+    in_pool = leaving.exclude(status=LeadStatus.DISQUALIFIED)
+    back = coming_back if coming_back is not None else Lead.objects.none()
+    named = ("contact__account", "campaign")
+    return PoolChange(
+        campaigns=_by_campaign(in_pool),
+        leased_now=in_pool.filter(leased_to__isnull=False).count(),
+        coming_back=back.count(),
+        leaving_sample=list(in_pool.select_related(*named).order_by("pk")[:SAMPLE_SHOWN]),
+        back_sample=list(back.select_related(*named).order_by("pk")[:SAMPLE_SHOWN]),
     )

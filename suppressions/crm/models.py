@@ -188,3 +188,32 @@ class CrmMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} ↔ {self.record}"
+
+
+class CrmRuleChange(models.Model):
+    """One change of a rule: who made it, when, and the rule before and after (``RULE_FIELDS``)."""
+
+    rule = models.ForeignKey(CrmRule, on_delete=models.PROTECT, related_name="changes")
+    changed_by = models.ForeignKey(
+        "campaigns.User",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for a job.",
+    )
+    actor_job = models.CharField(max_length=60, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    before = models.JSONField(null=True, blank=True, help_text="Empty when the rule was added.")
+    after = models.JSONField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.rule} changed {self.changed_at:%Y-%m-%d}"
+
+    @property
+    def by_customer(self) -> bool:
+        """Whether one of the rule's customer's own users made it (their name may be shown to the customer)."""
+        return self.changed_by_id is not None and self.changed_by.customer_id == self.rule.customer_id

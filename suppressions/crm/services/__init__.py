@@ -1,6 +1,10 @@
 """Writes of the CRM integration: receive events, fold them into records, evaluate rules."""
 
-from suppressions.crm.services.connections import crm_connection_create, crm_connection_update
+from suppressions.crm.services.connections import (
+    crm_connection_create,
+    crm_connection_secret_rotate,
+    crm_connection_update,
+)
 from suppressions.crm.services.events import (
     ReceiveResult,
     crm_events_process,
@@ -11,6 +15,7 @@ from suppressions.crm.services.events import (
 from suppressions.crm.services.rules import (
     crm_rule_create,
     crm_rule_evaluate,
+    crm_rule_switch,
     crm_rule_templates_add,
     crm_rule_update,
     crm_rules_evaluate,
@@ -21,11 +26,13 @@ from suppressions.crm.services.rules import (
 __all__ = [
     "ReceiveResult",
     "crm_connection_create",
+    "crm_connection_secret_rotate",
     "crm_connection_update",
     "crm_events_process",
     "crm_events_receive",
     "crm_rule_create",
     "crm_rule_evaluate",
+    "crm_rule_switch",
     "crm_rule_templates_add",
     "crm_rule_update",
     "crm_rules_evaluate",

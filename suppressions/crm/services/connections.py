@@ -9,7 +9,7 @@ from django.db import transaction
 from campaigns.models import Customer
 from campaigns.services import Actor
 from campaigns.services.actors import actor_label
-from suppressions.crm.models import CrmConnection
+from suppressions.crm.models import CrmConnection, new_secret
 
 logger = logging.getLogger(__name__)
 
@@ -38,4 +38,16 @@ def crm_connection_update(
         connection.full_clean()
         connection.save(update_fields=["name", "kind", "secret", "is_active"])
     logger.info("CRM connection #%s changed by %s", connection.pk, actor_label(actor))
+    return connection
+
+
+def crm_connection_secret_rotate(*, connection: CrmConnection, actor: Actor) -> CrmConnection:
+    """Give ``connection`` a fresh signing secret; from the commit on, a body signed with the old one is refused
+    (the webhook reads the secret from the database on every request). Return it with the new secret, to be
+    shown once."""
+    with transaction.atomic():
+        connection = CrmConnection.objects.select_for_update().get(pk=connection.pk)
+        connection.secret = new_secret()
+        connection.save(update_fields=["secret"])
+    logger.info("CRM connection #%s secret rotated by %s", connection.pk, actor_label(actor))
     return connection

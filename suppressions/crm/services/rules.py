@@ -19,13 +19,15 @@ from django.db.models import Case, F, FloatField, Func, Q, QuerySet, TextField, 
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
-from campaigns.models import Block, Customer
+from campaigns.models import Block, Customer, User
+from campaigns.selectors.explaining import day_words
 from campaigns.services import Actor, blocks_lift, lead_statuses_recompute, leads_reached_by
-from campaigns.services.actors import actor_label
+from campaigns.services.actors import actor_fields, actor_label
 from campaigns.services.inserting import rows_insert_select
 from leadops.db import ids_query
+from leadops.errors import LeadopsError
 from leadops.outbox.services import enqueue_each_on_commit
-from suppressions.crm.models import CrmMatch, CrmRecord, CrmRule
+from suppressions.crm.models import CrmMatch, CrmRecord, CrmRule, CrmRuleChange
 
 logger = logging.getLogger(__name__)
 
@@ -121,9 +123,21 @@ def _evidence_sql(rule: CrmRule) -> tuple[str, list[object]]:
     sql = (
         "conn.name || ' ' || r.object_type || ' \"' || r.name || '\" (id ' || r.external_id || '): ' "
         f"|| %s || ' = ' || COALESCE({value}, '') || ', synced ' || substr(CAST(r.last_seen_at AS TEXT), 1, 10) "
-        "|| '; rule ''' || %s || ''''"
+        "|| '; rule ''' || %s || '''' || %s"
     )
-    return sql, [rule.property, *value_params, rule.name]
+    return sql, [rule.property, *value_params, rule.name, rule_change_words(rule)]
+
+
+def rule_change_words(rule: CrmRule) -> str:
+    """Return who last changed ``rule`` and when, as a block's evidence says it: ``, changed by
+    ana@northwind on 3 Dec``. The customer reads these words: its own user is named, anyone else is "the
+    agency" (an agency person's name never reaches the portal; the rule's history in the admin names them)."""
+    change = CrmRuleChange.objects.filter(rule_id=rule.pk).select_related("changed_by").order_by("-pk").first()
+    if change is None:
+        return ""
+    verb = "added" if change.before is None else "changed"
+    who = change.changed_by.get_username() if change.by_customer else "the agency"
+    return f", {verb} by {who} on {day_words(change.changed_at)}"
 
 
 NULL_ID = "CAST(NULL AS BIGINT)"
@@ -299,6 +313,9 @@ def crm_rules_templates_add(*, customers: QuerySet[Customer], actor: Actor) -> l
                 skip_conflicts=True,
             )
         rules = list(CrmRule.objects.filter(pk__in=ids_query(added)).order_by("customer_id", "pk"))
+        CrmRuleChange.objects.bulk_create(
+            [_change(rule, before=None, actor=actor, now=now) for rule in rules], batch_size=5000
+        )
         _customers_reevaluate(sorted({rule.customer_id for rule in rules}))
     logger.info("%s standard CRM rules added by %s", len(rules), actor_label(actor))
     return rules
@@ -343,6 +360,7 @@ def crm_rule_create(
     with transaction.atomic():
         rule.full_clean()
         rule.save()
+        _change(rule, before=None, actor=actor).save()
         crm_rule_changed(rule=rule)
     logger.info("CRM rule #%s added by %s", rule.pk, actor_label(actor))
     return rule
@@ -365,13 +383,34 @@ def crm_rule_update(
     customer's records after the commit: switching a rule off lifts its blocks, a new condition re-matches."""
     with transaction.atomic():
         rule = CrmRule.objects.select_for_update().get(pk=rule.pk)
+        before = rule_fields(rule)
         rule.name, rule.object_type, rule.property, rule.operator = name, object_type, property, operator
         rule.value, rule.effect, rule.reason, rule.is_active = value, effect, reason, is_active
         rule.full_clean()
+        if rule_fields(rule) == before:
+            return rule
         rule.save(update_fields=[*RULE_FIELDS, "updated_at"])
+        _change(rule, before=before, actor=actor).save()
         crm_rule_changed(rule=rule)
     logger.info("CRM rule #%s changed by %s", rule.pk, actor_label(actor))
     return rule
+
+
+def crm_rule_switch(*, rule: CrmRule, is_active: bool, actor: Actor) -> CrmRule:
+    """Switch ``rule`` on or off (off lifts its blocks once re-evaluated); recorded like any change."""
+    return crm_rule_update(rule=rule, **{**rule_fields(rule), "is_active": is_active}, actor=actor)
+
+
+def rule_fields(rule: CrmRule) -> dict[str, object]:
+    """Return what a change record keeps of ``rule``: its ``RULE_FIELDS``."""
+    return {name: getattr(rule, name) for name in RULE_FIELDS}
+
+
+def _change(rule: CrmRule, *, before: dict | None, actor: Actor, now: datetime | None = None) -> CrmRuleChange:
+    if isinstance(actor, User) and actor.customer_id not in (None, rule.customer_id):
+        raise LeadopsError("Another customer's user may not change this rule.", field="rule")
+    fields = actor_fields(actor, user_field="changed_by", job_field="actor_job")
+    return CrmRuleChange(rule=rule, before=before, after=rule_fields(rule), changed_at=now or timezone.now(), **fields)
 
 
 def crm_rule_changed(*, rule: CrmRule) -> None:
