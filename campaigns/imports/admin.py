@@ -19,6 +19,7 @@ from campaigns.imports.models import FitRule, LeadImport, LeadImportIssue
 from campaigns.imports.services import (
     FIT_RULE_FIELDS,
     FitRuleSpec,
+    fit_rules_preview,
     fit_rules_save,
     lead_import_confirm,
     lead_import_create,
@@ -28,6 +29,7 @@ from campaigns.imports.services import (
 from campaigns.models import Campaign
 from leadops.errors import LeadopsError
 from leadops.exporting import csv_download
+from leadops.previewing import PreviewedForm, previewed_field
 
 
 def parse_mapping(text: str) -> dict[str, str]:
@@ -249,8 +251,34 @@ class LeadImportAdmin(admin.ModelAdmin):
         return csv_download(f"import-{pk}-junk.csv", ["line", "rules", "reason", "row"], rows, excel_bom=False)
 
 
+class FitRuleAdminForm(PreviewedForm, forms.ModelForm):
+    """A fit rule; saved only once the page has shown what it would do to the campaign's pool."""
+
+    previewed = previewed_field()
+
+    class Meta:
+        model = FitRule
+        fields = ["campaign", *FIT_RULE_FIELDS]
+
+    def _campaign(self, cleaned):
+        return cleaned.get("campaign") or (self.instance.campaign if self.instance.campaign_id else None)
+
+    def previewed_values(self, cleaned):
+        campaign = self._campaign(cleaned)
+        return {"campaign": campaign.pk if campaign else None, **{n: cleaned.get(n) for n in FIT_RULE_FIELDS}}
+
+    def preview_of(self, cleaned):
+        spec = FitRuleSpec.of(cleaned)
+        campaign = self._campaign(cleaned)
+        if self.instance.pk:
+            return fit_rules_preview(campaign=campaign, changed={self.instance.pk: spec})
+        return fit_rules_preview(campaign=campaign, added=[spec])
+
+
 @admin.register(FitRule)
 class FitRuleAdmin(admin.ModelAdmin):
+    form = FitRuleAdminForm
+    change_form_template = "admin/imports/fitrule/change_form.html"
     list_display = ["__str__", "campaign", "field", "operator", "is_active"]
     list_filter = ["field", "is_active"]
     search_fields = ["campaign__name", "values"]
@@ -274,4 +302,4 @@ class FitRuleAdmin(admin.ModelAdmin):
             (rule,) = fit_rules_save(campaign=form.cleaned_data["campaign"], added=[spec], actor=request.user)
             obj.pk = rule.pk
             obj.refresh_from_db()
-        messages.info(request, f"The leads of {obj.campaign} are being re-evaluated against its fit rules.")
+        messages.info(request, f"Saved as previewed: the leads of {obj.campaign} are being re-evaluated against it.")

@@ -6,12 +6,10 @@ are the admin's, and so is the service that saves (``crm_rule_create`` / ``crm_r
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django import forms
 
 from campaigns.models import Block, Customer
+from leadops.previewing import values_digest
 from suppressions.crm.models import CrmConnection, CrmRule
 from suppressions.crm.services.rules import RULE_TEMPLATES
 
@@ -67,8 +65,7 @@ class RuleForm(forms.ModelForm):
         return self.cleaned_data.get("previewed", "") == self.digest()
 
 
-def fields_digest(fields: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:32]
+fields_digest = values_digest
 
 
 class ConnectionForm(forms.ModelForm):

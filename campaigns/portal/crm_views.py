@@ -60,7 +60,9 @@ def crm(request):
             "connections": connections_for(customer),
             "rules": rules,
             "templates": [
-                {**t, "slug": t["name"].lower().replace(" ", "-")} for t in RULE_TEMPLATES if t["name"].lower() not in names
+                {**t, "slug": t["name"].lower().replace(" ", "-")}
+                for t in RULE_TEMPLATES
+                if t["name"].lower() not in names
             ],
             "nav": "crm",
         },
@@ -154,9 +156,7 @@ def _rule_page(request, form: RuleForm, *, rule: CrmRule | None, status: int = 2
             form.add_error(None, exc)
             status = 400
         else:
-            form = RuleForm(
-                {**form.data.dict(), "previewed": form.digest()}, instance=rule, customer=request.customer
-            )
+            form = RuleForm({**form.data.dict(), "previewed": form.digest()}, instance=rule, customer=request.customer)
             form.is_valid()
     return render(
         request,
@@ -287,5 +287,3 @@ def undo_requests(request):
         "portal/undo_requests.html",
         {"requests": undo_requests_for(request.customer)[:200], "nav": "disqualified"},
     )
-
-

@@ -15,9 +15,19 @@ from django.utils.html import format_html_join
 
 from campaigns.models import Customer
 from leadops.errors import LeadopsError
-from suppressions.crm.models import CrmConnection, CrmEvent, CrmMatch, CrmRecord, CrmRule, ObjectType
+from leadops.previewing import PreviewedForm, previewed_field
+from suppressions.crm.models import (
+    CrmConnection,
+    CrmEvent,
+    CrmMatch,
+    CrmRecord,
+    CrmRule,
+    CrmRuleChange,
+    ObjectType,
+)
 from suppressions.crm.services.connections import crm_connection_create, crm_connection_update
 from suppressions.crm.services.files import crm_records_upload
+from suppressions.crm.services.preview import crm_rule_preview
 from suppressions.crm.services.rules import RULE_FIELDS, crm_rule_create, crm_rule_update, crm_rules_templates_add
 
 
@@ -157,8 +167,49 @@ class CrmConnectionAdmin(admin.ModelAdmin):
         )
 
 
+class CrmRuleAdminForm(PreviewedForm, forms.ModelForm):
+    """The rule's fields; saved only once the page has shown what it would do (``leadops.previewing``)."""
+
+    previewed = previewed_field()
+
+    class Meta:
+        model = CrmRule
+        fields = ["customer", *RULE_FIELDS]
+
+    def _customer(self, cleaned):
+        return cleaned.get("customer") or (self.instance.customer if self.instance.customer_id else None)
+
+    def previewed_values(self, cleaned):
+        customer = self._customer(cleaned)
+        return {"customer": customer.pk if customer else None, **{name: cleaned.get(name) for name in RULE_FIELDS}}
+
+    def preview_of(self, cleaned):
+        rule = self.instance if self.instance.pk else None
+        fields = {name: cleaned.get(name) for name in RULE_FIELDS}
+        return crm_rule_preview(customer=self._customer(cleaned), fields=fields, rule=rule)
+
+
+class CrmRuleChangeInline(admin.TabularInline):
+    """Who changed the rule, when, and what it was before: read only."""
+
+    model = CrmRuleChange
+    fields = ("changed_at", "changed_by", "actor_job", "before", "after")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(CrmRule)
 class CrmRuleAdmin(admin.ModelAdmin):
+    form = CrmRuleAdminForm
+    inlines = [CrmRuleChangeInline]
+    change_form_template = "admin/crm/crmrule/change_form.html"
     list_display = ["name", "customer", "object_type", "property", "operator", "value", "effect", "is_active"]
     list_filter = ["object_type", "effect", "is_active"]
     search_fields = ["name", "customer__name", "property"]
@@ -182,7 +233,7 @@ class CrmRuleAdmin(admin.ModelAdmin):
             rule = crm_rule_create(customer=form.cleaned_data["customer"], **fields, actor=request.user)
             obj.pk = rule.pk
             obj.refresh_from_db()
-        messages.info(request, "The customer's CRM records are being re-evaluated against its rules.")
+        messages.info(request, "Saved as previewed: the customer's CRM records are being re-evaluated against it.")
 
     @admin.action(
         description="Add the standard rules (existing customers, open deals) to these rules' customers",

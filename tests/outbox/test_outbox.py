@@ -21,6 +21,7 @@ from leadops.outbox.models import Message
 from leadops.outbox.services import enqueue_each_on_commit, enqueue_on_commit, messages_send
 from suppressions.models import Upload
 from tests.campaigns.factories import CampaignFactory, CustomerFactory, UserFactory
+from tests.portal.uploading import portal_upload
 from tests.redis_server import serve
 from tests.suppressions.factories import csv_bytes
 
@@ -147,8 +148,8 @@ def test_a_portal_upload_while_the_broker_is_down_is_received_and_queued_not_a_5
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("portal:suppressions"),
+        response = portal_upload(
+            client,
             {"file": SimpleUploadedFile("dnc.csv", csv_bytes([["phone"], ["2025550143"]]), content_type="text/csv")},
             follow=True,
         )

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from campaigns.models import LeadStatus
 from suppressions.models import Entry, Upload
+from tests.portal.uploading import portal_upload
 from tests.suppressions.factories import csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +24,7 @@ def tenant_a(tenant_a_built_once, db):
 
 
 def _post(client, content: bytes, name: str = "numbers.csv", content_type: str = "text/csv"):
-    return client.post(
-        reverse("portal:suppressions"), {"file": SimpleUploadedFile(name, content, content_type=content_type)}
-    )
+    return portal_upload(client, {"file": SimpleUploadedFile(name, content, content_type=content_type)})
 
 
 def test_uploaded_csv_is_read_matched_and_its_lead_disqualified(

@@ -10,18 +10,19 @@ Both through the portal, the dialer API's dial check and pull, on both backends.
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.urls import reverse
 
 from campaigns.models import Block, LeadStatus
 from campaigns.selectors.explaining import CUSTOMER, explain
 from leadops.celery import app
 from leadops.outbox.models import Message
 from suppressions.models import Entry, Upload
-from suppressions.services import upload_process
+from suppressions.services import upload_create, upload_process
 from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, DialerLeadFactory, api_key_for
 from tests.campaigns.factories import ContactPhoneFactory, CustomerFactory, PhoneNumberFactory, UserFactory
+from tests.portal.uploading import portal_upload
 from tests.suppressions.factories import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -69,10 +70,8 @@ def scene(client):
 
 def _upload(client, content: bytes, capture):
     with capture(execute=True):  # the on-commit send to the broker nobody consumes
-        response = client.post(
-            reverse("portal:suppressions"),
-            {"file": SimpleUploadedFile("dnc.csv", content, content_type="text/csv")},
-            follow=True,
+        response = portal_upload(
+            client, {"file": SimpleUploadedFile("dnc.csv", content, content_type="text/csv")}, follow=True
         )
     assert response.status_code == 200
     return response, Upload.objects.get(original_name="dnc.csv")
@@ -178,8 +177,16 @@ def test_a_large_upload_that_fails_lifts_its_hold(
     client, scene, worker_stopped, django_capture_on_commit_callbacks, settings
 ):
     # given: a held upload whose file cannot be read
+    # (the portal's preview refuses such a file before anything is stored: the command, for one, has no preview)
     settings.SUPPRESSIONS_SYNC_READ_MAX_BYTES = 10
-    _, upload = _upload(client, b"name,city\r\nPat,Paris\r\nSam,Rome\r\n", django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(
+            customer=scene["customer"],
+            file=ContentFile(b"name,city\r\nPat,Paris\r\nSam,Rome\r\n", name="dnc.csv"),
+            original_name="dnc.csv",
+            uploaded_by=None,
+        )
+    assert upload.status == Upload.Status.QUEUED
     assert _codes(_dial_check(client, scene, scene["not_listed"], NOT_LISTED)) == [PENDING]
 
     # when
@@ -195,11 +202,15 @@ def test_a_small_unreadable_upload_fails_in_the_request_and_holds_nothing(
     client, scene, worker_stopped, django_capture_on_commit_callbacks
 ):
     # when
-    response, upload = _upload(client, b"name,city\r\nPat,Paris\r\n", django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = portal_upload(
+            client, {"file": SimpleUploadedFile("dnc.csv", b"name,city\r\nPat,Paris\r\n", content_type="text/csv")}
+        )
 
-    # then: the customer learns at once, and no task is sent for it
-    assert upload.status == Upload.Status.FAILED
-    assert "could not be read" in _page_text(response)
+    # then: the customer learns at once, from the preview: nothing is stored and no task is sent for it
+    assert response.status_code == 400
+    assert "no column" in _page_text(response).lower() or "could not" in _page_text(response).lower()
+    assert not Upload.objects.exists()
     assert not Message.objects.exists()
     assert _dial_check(client, scene, scene["not_listed"], NOT_LISTED)["allowed"] is True
 

@@ -31,6 +31,7 @@ from tests.campaigns.factories import (
     CustomerFactory,
     LeadFactory,
 )
+from tests.portal.uploading import portal_upload
 from tests.redis_server import serve
 from tests.suppressions.factories import csv_bytes
 
@@ -355,7 +356,6 @@ def test_a_worker_killed_whole_while_reading_is_replaced_and_the_upload_is_read_
 def test_an_upload_made_while_the_broker_is_down_is_processed_once_it_is_back(start_worker, own_redis, settings):
     # given: a worker with its beat, and a customer portal user; then Redis goes down
     from django.test import Client
-    from django.urls import reverse
 
     from tests.campaigns.factories import UserFactory
 
@@ -371,8 +371,8 @@ def test_an_upload_made_while_the_broker_is_down_is_processed_once_it_is_back(st
         own_redis.stop()
 
         # when: the customer uploads
-        response = client.post(
-            reverse("portal:suppressions"),
+        response = portal_upload(
+            client,
             {"file": ContentFile(csv_bytes([["phone"], *[[n] for n in numbers]]), name="dnc.csv")},
             follow=True,
         )

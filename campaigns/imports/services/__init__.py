@@ -5,6 +5,7 @@ from campaigns.imports.services.fit import (
     FitRuleSpec,
     campaign_fit_evaluate,
     fit_rules_changed,
+    fit_rules_preview,
     fit_rules_save,
 )
 from campaigns.imports.services.importing import (
@@ -27,6 +28,7 @@ __all__ = [
     "Preview",
     "campaign_fit_evaluate",
     "fit_rules_changed",
+    "fit_rules_preview",
     "fit_rules_save",
     "import_outcome",
     "lead_import_confirm",

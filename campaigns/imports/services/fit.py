@@ -20,8 +20,10 @@ from django.utils import timezone
 
 from campaigns.imports.models import FitRule
 from campaigns.models import Block, Campaign, Lead
+from campaigns.selectors.impact import PoolChange, leads_coming_back, pool_change
 from campaigns.services import Actor, blocks_lift, lead_statuses_recompute
 from campaigns.services.actors import actor_label
+from leadops.db import ids_query
 from leadops.errors import LeadopsError
 from leadops.outbox.services import enqueue_on_commit
 
@@ -224,3 +226,61 @@ def fit_rules_changed(*, campaign: Campaign) -> None:
     from campaigns.imports.tasks import campaign_fit_reevaluate
 
     enqueue_on_commit(campaign_fit_reevaluate, campaign.pk)
+
+
+def fit_rules_preview(
+    *, campaign: Campaign, added: Iterable[FitRuleSpec] = (), changed: Mapping[int, FitRuleSpec] | None = None
+) -> PoolChange:
+    """Return what ``fit_rules_save`` with these arguments would do to the campaign's pool, without writing:
+    the leads it disqualifies (those in the pool leave it) and the leads it frees (their fit blocks lifted, no
+    other reason left). Evaluated as ``_evaluate_chunk`` will, over the rules as they would be.
+
+    Raise ``ValidationError`` when a rule would not validate (as the save would).
+    """
+    changed = dict(changed or {})
+    rules = []
+    for rule in FitRule.objects.filter(campaign=campaign).order_by("pk"):
+        if rule.pk in changed:
+            for name, value in asdict(changed[rule.pk]).items():
+                setattr(rule, name, value)
+            rule.full_clean()
+        rules.append(rule)
+    fresh = []
+    for index, spec in enumerate(added):
+        rule = FitRule(campaign=campaign, **asdict(spec))
+        rule.full_clean()
+        rule.pk = -1 - index  # not saved: no block names it
+        fresh.append(rule)
+    rules += fresh
+    rule_type = ContentType.objects.get_for_model(FitRule)
+    existing = Block.objects.filter(
+        source=Block.Source.FIT_RULE, target=Block.Target.LEAD, evidence_type_id=rule_type.pk, campaign=campaign
+    )
+    active: dict[tuple[int, int], int] = {}  # (lead, rule) -> its active block
+    kept_lifted: set[tuple[int, int]] = set()  # lifted by a person: not re-created while the rule stands
+    for block_pk, lead_id, rule_id, lifted_at, lifted_by_job in existing.values_list(
+        "pk", "lead_id", "evidence_id", "lifted_at", "lifted_by_job"
+    ):
+        if lifted_at is None:
+            active[(lead_id, rule_id)] = block_pk
+        elif lifted_by_job != JOB:
+            kept_lifted.add((lead_id, rule_id))
+    leaving: set[int] = set()
+    still_failing: set[tuple[int, int]] = set()
+    rows = Lead.objects.filter(campaign=campaign).values_list(
+        "pk", "contact__title", "contact__attributes", "contact__account__attributes"
+    )
+    for pk, title, contact_attributes, account_attributes in rows.iterator(chunk_size=CHUNK):
+        for rule in rules:
+            value = lead_value(
+                rule.field, title=title, contact=contact_attributes or {}, account=account_attributes or {}
+            )
+            if not (rule.is_active and fails(rule, value)):
+                continue
+            key = (pk, rule.pk)
+            still_failing.add(key)
+            if key not in active and key not in kept_lifted:
+                leaving.add(pk)
+    lifted = Block.objects.filter(pk__in=ids_query(pk for key, pk in active.items() if key not in still_failing))
+    leads = Lead.objects.filter(pk__in=ids_query(sorted(leaving)))
+    return pool_change(leaving=leads, coming_back=leads_coming_back(lifted=lifted).filter(campaign=campaign))
