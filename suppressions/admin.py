@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, TSV, XLSX
 
@@ -31,7 +32,7 @@ from leadops.exporting import csv_download
 from suppressions.admin_forms import RemoveForm, SuppressionConfirmForm, SuppressionImportForm
 from suppressions.models import Entry, RejectedRow, Upload
 from suppressions.resources import EntryExportResource
-from suppressions.selectors import entries_visible_to, uploads_visible_to
+from suppressions.selectors import entries_visible_to, leads_out_by_upload, uploads_visible_to
 from suppressions.services import entries_remove, upload_create, upload_preview, uploads_remove
 
 _TOKEN_SALT = "suppressions.admin.import"
@@ -256,6 +257,7 @@ class UploadAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["remove_uploads"]
     change_form_template = "admin/suppressions/upload/change_form.html"
+    change_list_template = "admin/suppressions/upload/change_list.html"
     fields = (
         "customer",
         "original_name",
@@ -353,6 +355,16 @@ class UploadAdmin(admin.ModelAdmin):
                     "rejected_sample": RejectedRow.objects.filter(upload=upload).order_by("line", "id")[:20],
                     "progress_url": reverse("admin:suppressions_upload_progress", args=[upload.pk]),
                     "rejected_url": reverse("admin:suppressions_upload_rejected_csv", args=[upload.pk]),
+                    "leads_out": leads_out_by_upload(upload).count(),
+                    "entries_url": f"{reverse('admin:suppressions_entry_changelist')}?upload__id__exact={upload.pk}",
+                    "blocks_url": f"{reverse('admin:campaigns_block_changelist')}?"
+                    + urlencode(
+                        {
+                            "source__exact": "suppression",
+                            "customer__id__exact": upload.customer_id,
+                            "q": upload.original_name,
+                        }
+                    ),
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)

@@ -41,11 +41,14 @@ class SuppressionImportForm(ImportForm):
         label="Allow free-mail domains and public suffixes",
         help_text="Only when the customer really means to suppress e.g. everyone at gmail.com.",
     )
-    field_order = ["resource", "customer", "import_file", "format", "columns", "allow_broad_domains"]
+    field_order = ["resource", "customer", "import_file", "columns", "allow_broad_domains"]
 
     def __init__(self, formats, resources, *, may_allow_broad_domains: bool = False, **kwargs):
         super().__init__(formats, resources, **kwargs)
-        self.import_formats = formats
+        # The format is read from the file itself (the shared reader sniffs a workbook, an encoding, a
+        # delimiter): ops never pick one.
+        self.fields.pop("format", None)
+        self.fields["import_file"].help_text = "CSV, TSV, TXT or XLSX: the format is read from the file itself."
         if not may_allow_broad_domains:
             del self.fields["allow_broad_domains"]
 
@@ -60,16 +63,6 @@ class SuppressionImportForm(ImportForm):
             return parse_columns(self.cleaned_data.get("columns", ""))
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from exc
-
-    def clean(self):
-        cleaned = super().clean()
-        upload, chosen = cleaned.get("import_file"), cleaned.get("format")
-        if upload and chosen not in (None, ""):
-            is_workbook = Path(upload.name).suffix.lower() == ".xlsx"
-            title = self.import_formats[int(chosen)]().get_title().lower()
-            if is_workbook != (title == "xlsx"):
-                self.add_error("format", f"The file is {'' if is_workbook else 'not '}an Excel workbook.")
-        return cleaned
 
 
 class SuppressionConfirmForm(forms.Form):

@@ -6,10 +6,11 @@ entry matches a lead, and when a match is in force, is ``suppressions.rules``; h
 
 from __future__ import annotations
 
-from django.db.models import Exists, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
-from campaigns.models import Lead
+from campaigns.models import Block, Lead
 from campaigns.selectors.explaining import CUSTOMER, OPS, LiveCheck, Reason
 from leadops.db import prepared_cursor
 from leadops.normalizing import format_phone
@@ -197,3 +198,24 @@ UPLOADS_PENDING = LiveCheck(
     reasons=_uploads_pending_by_ids,
     lead_reasons=_uploads_pending_of_lead,
 )
+
+
+# --- What an upload did: one measure in the admin and the portal -----------------------------------------
+
+
+def upload_blocks(upload: Upload) -> QuerySet[Block]:
+    """Return the active blocks the upload's entries make (suppression blocks with one of them as evidence)."""
+    return Block.objects.active().filter(
+        source=Block.Source.SUPPRESSION,
+        evidence_type=ContentType.objects.get_for_model(Entry),
+        evidence_id__in=Entry.objects.filter(upload=upload).values("pk"),
+    )
+
+
+def leads_out_by_upload(upload: Upload) -> QuerySet[Lead]:
+    """Return the upload's customer's leads those blocks stop: the leads that left the pool because of it."""
+    blocks = upload_blocks(upload)
+    return Lead.objects.filter(customer_id=upload.customer_id).filter(
+        Q(contact_id__in=blocks.filter(target=Block.Target.CONTACT).values("contact_id"))
+        | Q(contact__account_id__in=blocks.filter(target=Block.Target.ACCOUNT).values("account_id"))
+    )

@@ -22,6 +22,7 @@ from campaigns.models import (
 )
 from campaigns.portal.selectors import NO_NUMBER, NO_NUMBER_LABEL, SOURCE_LABELS, has_no_number, owned, stopped_by
 from suppressions.models import Entry, Upload
+from suppressions.selectors import leads_out_by_upload
 
 _DATE = {"type": "date"}
 
@@ -148,10 +149,16 @@ class DisqualifiedLeadFilter(django_filters.FilterSet):
     )
     since = django_filters.DateFilter(label="Since", method="noop", widget=forms.DateInput(attrs=_DATE))
     until = django_filters.DateFilter(label="Until", method="noop", widget=forms.DateInput(attrs=_DATE))
+    upload = django_filters.ModelChoiceFilter(
+        queryset=_own_uploads, empty_label="Any upload", label="Stopped by the upload", method="by_upload"
+    )
 
     class Meta:
         model = Lead
-        fields = ["q", "campaign", "source", "since", "until"]
+        fields = ["q", "campaign", "source", "since", "until", "upload"]
+
+    def by_upload(self, queryset, name, value):
+        return queryset.filter(pk__in=leads_out_by_upload(value).values("pk")) if value else queryset
 
     def noop(self, queryset, name, value):
         return queryset  # applied together in filter_queryset
