@@ -258,11 +258,8 @@ def _undo_request_new(request, lead: Lead, block_id: int):
     """The sentence asked about, and the customer's reason; the request lifts nothing, the agency answers."""
     reasons = {r.block_id: r for r in lead_reasons([lead], customer=request.customer).get(lead.pk, [])}
     sentence = reasons.get(block_id)
-    if sentence is None:
-        messages.error(request, "That reason no longer stops this lead: there is nothing to ask about.")
-        return redirect("portal:disqualified")
     form = UndoRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if sentence is not None and request.method == "POST" and form.is_valid():
         block = Block.objects.get(pk=block_id)
         try:
             undo_request_create(lead=lead, block=block, reason=form.cleaned_data["reason"], actor=request.user)
@@ -275,7 +272,7 @@ def _undo_request_new(request, lead: Lead, block_id: int):
         request,
         "portal/undo_request_new.html",
         {"lead": lead, "sentence": sentence, "form": form, "nav": "disqualified"},
-        status=400 if form.errors else 200,
+        status=400 if request.method == "POST" else 200,
     )
 
 

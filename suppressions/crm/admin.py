@@ -189,26 +189,9 @@ class CrmRuleAdminForm(PreviewedForm, forms.ModelForm):
         return crm_rule_preview(customer=self._customer(cleaned), fields=fields, rule=rule)
 
 
-class CrmRuleChangeInline(admin.TabularInline):
-    """Who changed the rule, when, and what it was before: read only."""
-
-    model = CrmRuleChange
-    fields = ("changed_at", "changed_by", "actor_job", "before", "after")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(CrmRule)
 class CrmRuleAdmin(admin.ModelAdmin):
     form = CrmRuleAdminForm
-    inlines = [CrmRuleChangeInline]
     change_form_template = "admin/crm/crmrule/change_form.html"
     list_display = ["name", "customer", "object_type", "property", "operator", "value", "effect", "is_active"]
     list_filter = ["object_type", "effect", "is_active"]
@@ -223,7 +206,24 @@ class CrmRuleAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A rule stays its customer's: its matches are the evidence of that customer's blocks.
-        return ("customer",) if obj is not None else ()
+        return ("customer", "history") if obj is not None else ()
+
+    def get_fields(self, request, obj=None):
+        fields = ["customer", *RULE_FIELDS]
+        return [*fields, "history"] if obj is not None else fields
+
+    @admin.display(description="Changes (who, when, before → after)")
+    def history(self, obj):
+        changes = CrmRuleChange.objects.filter(rule=obj).select_related("changed_by").order_by("-changed_at", "-id")
+        rows = (
+            (
+                f"{change.changed_at:%Y-%m-%d %H:%M}",
+                change.changed_by.get_username() if change.changed_by_id else change.actor_job,
+                "added" if change.before is None else _difference(change.before, change.after),
+            )
+            for change in changes[:50]
+        )
+        return format_html_join("\n", "<div>{} by {}: {}</div>", rows) or "No change recorded."
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in RULE_FIELDS}
@@ -247,6 +247,13 @@ class CrmRuleAdmin(admin.ModelAdmin):
                 user_id=request.user.pk, queryset=added, action_flag=ADDITION, change_message="Added the standard rule."
             )
         messages.success(request, f"Added {len(added)} rule(s).")
+
+
+def _difference(before: dict, after: dict) -> str:
+    changed = [
+        f"{name} {before.get(name)!r} → {after.get(name)!r}" for name in after if before.get(name) != after.get(name)
+    ]
+    return "; ".join(changed) or "saved unchanged"
 
 
 @admin.register(CrmRecord)

@@ -10,6 +10,7 @@ from suppressions.crm.models import CrmConnection, CrmRule
 from suppressions.crm.services import crm_events_process, crm_events_receive, crm_rules_templates_add
 from tests.campaigns.factories import CustomerFactory, LeadFactory
 from tests.crm.factories import CrmConnectionFactory, CrmRuleFactory
+from tests.previewing import preview_then_save
 from tests.statements import database_refuses, statements_of
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +162,7 @@ def test_a_rule_added_in_the_admin_is_evaluated_once_it_commits(admin_client, dj
     crm_events_process(connection=connection)
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(reverse("admin:crm_crmrule_add"), rule_form(connection.customer))
+        response = preview_then_save(admin_client, reverse("admin:crm_crmrule_add"), rule_form(connection.customer))
     # then
     assert response.status_code == 302
     assert CrmRule.objects.get().name == "Partners"
@@ -194,7 +195,8 @@ def test_switching_a_rule_off_in_the_admin_lifts_its_blocks_and_keeps_its_custom
     assert lead.status == LeadStatus.DISQUALIFIED
     # when: the form also posts another customer, which the change page does not offer
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
+        response = preview_then_save(
+            admin_client,
             reverse("admin:crm_crmrule_change", args=[rule.pk]),
             rule_form(
                 CustomerFactory(),

@@ -7,6 +7,7 @@ from django.urls import reverse
 from campaigns.imports.models import FitRule, LeadImport
 from campaigns.models import Lead
 from tests.campaigns.factories import CampaignFactory, LeadFactory, UserFactory
+from tests.previewing import admin_preview, preview_then_save
 from tests.suppressions.factories import csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -118,25 +119,49 @@ def test_a_user_without_the_add_permission_cannot_upload(client):
     assert LeadImport.objects.count() == 0
 
 
-def test_saving_a_fit_rule_re_evaluates_the_campaign(admin_client, django_capture_on_commit_callbacks):
-    # given
+def test_saving_a_fit_rule_shows_what_it_does_first_then_re_evaluates_the_campaign(
+    admin_client, django_capture_on_commit_callbacks
+):
+    # given: a lead the rule fails, one it does not judge (no country), one it passes
     lead = LeadFactory(contact__account__attributes={"country": "DE"})
-    # when
+    LeadFactory(campaign=lead.campaign, contact__account__attributes={})
+    LeadFactory(campaign=lead.campaign, contact__account__attributes={"country": "US"})
+    data = {"campaign": lead.campaign.pk, "field": "country", "operator": "in", "values": "US", "is_active": "on"}
+    url = reverse("admin:imports_fitrule_add")
+    # when: the first post
+    page, preview = admin_preview(admin_client, url, data)
+    # then: what it would do, and nothing saved
+    assert FitRule.objects.count() == 0
+    assert (preview.leaving, preview.coming_back) == (1, 0)
+    assert [lead.pk for lead in preview.leaving_sample] == [lead.pk]
+    assert "rule-preview" in page.content.decode()
+    # when: saved as previewed
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            reverse("admin:imports_fitrule_add"),
-            {
-                "campaign": lead.campaign.pk,
-                "field": "country",
-                "operator": "in",
-                "values": "US",
-                "is_active": "on",
-            },
-        )
-    # then
+        response = preview_then_save(admin_client, url, data)
+    # then: the prediction holds
+    assert response.status_code == 302
     assert FitRule.objects.count() == 1
+    assert list(Lead.objects.filter(status="disqualified").values_list("pk", flat=True)) == [lead.pk]
+
+
+def test_switching_a_fit_rule_off_previews_the_leads_that_come_back(admin_client, django_capture_on_commit_callbacks):
+    # given: a rule that disqualified a lead
+    lead = LeadFactory(contact__account__attributes={"country": "DE"})
+    data = {"campaign": lead.campaign.pk, "field": "country", "operator": "in", "values": "US", "is_active": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        preview_then_save(admin_client, reverse("admin:imports_fitrule_add"), data)
+    rule = FitRule.objects.get()
     lead.refresh_from_db()
     assert lead.status == "disqualified"
+    url = reverse("admin:imports_fitrule_change", args=[rule.pk])
+    # when
+    _, preview = admin_preview(admin_client, url, {**data, "is_active": ""})
+    with django_capture_on_commit_callbacks(execute=True):
+        preview_then_save(admin_client, url, {**data, "is_active": ""})
+    # then
+    assert (preview.leaving, preview.coming_back, [b.pk for b in preview.back_sample]) == (0, 1, [lead.pk])
+    lead.refresh_from_db()
+    assert lead.status != "disqualified"
 
 
 def test_the_lead_list_offers_import_and_an_escaped_export(admin_client):

@@ -35,19 +35,22 @@ from campaigns.models import (
     Opportunity,
     PhoneNumber,
 )
-from campaigns.selectors.explaining import OPS, explain
+from campaigns.selectors.explaining import OPS, blocks_stopping, explain
 from campaigns.services import BlockTarget, block_create
 from campaigns.services.callers import callers_approve
 from campaigns.services.calls import call_record, lead_reopen, lead_unqualify, meeting_outcome_set
 from campaigns.services.directory import DEFAULT_DISPOSITIONS
 from campaigns.services.opportunities import opportunity_lost, opportunity_stage_set, opportunity_won
 from campaigns.services.undisqualify import lead_undisqualify
+from campaigns.services.undo_requests import undo_request_create, undo_request_decline
 from campaigns.services.workflows import (
     accounts_disqualify,
     contacts_disqualify,
     customer_dnc_mark,
     phone_numbers_mark_dnc,
 )
+from suppressions.crm.models import CrmConnection, CrmEvent, CrmRule
+from suppressions.crm.services import crm_connection_create, crm_rule_switch, crm_rule_templates_add
 from suppressions.models import Entry, Upload
 from suppressions.services import entries_remove
 from tests.built_once import built_once
@@ -81,6 +84,8 @@ STAFF = {
     "other_customers_caller": "caller-zeta-yak",
     "qualifier": "staffer-capybara",
     "follower": "staffer-narwhal",
+    "crm_rule_changer": "staffer-tarsier",
+    "undo_answerer": "staffer-pika",
 }
 # What ops wrote for each other.
 INTERNAL = {
@@ -107,7 +112,7 @@ SHOWN = "We stopped calling the front desk at your request of 3 May"
 CUSTOMERS_OWN = "asked Acme by email"
 
 # The statuses a GET of each portal page may answer; every other page must answer 200.
-POST_ONLY = {"account_dnc", "account_dnc_lift", "contact_dnc", "contact_dnc_lift", "logout"}
+POST_ONLY = {"account_dnc", "account_dnc_lift", "contact_dnc", "contact_dnc_lift", "logout", "upload_confirm"}
 
 
 CALLERS = {"caller", "other_customers_caller"}
@@ -332,6 +337,21 @@ def _scene(tenant_a, tenant_b, capture) -> dict[str, Lead]:
         actor=staff["follower"],
         note=INTERNAL["relost_note"],
     )
+    # Self-service: A's CRM connection (with a failed event), a rule ops changed, requests ops answered.
+    connection = crm_connection_create(customer=a.customer, name="Acme HubSpot", kind="generic", actor=a.user)
+    CrmEvent.objects.create(
+        connection=connection,
+        event_id="ev-bad",
+        payload={},
+        status=CrmEvent.Status.FAILED,
+        error="Event 0 has no 'id'.",
+    )
+    (rule, _) = crm_rule_templates_add(customer=a.customer, actor=a.user)
+    crm_rule_switch(rule=rule, is_active=False, actor=staff["crm_rule_changer"])
+    asked = leads["harbor"]
+    blocks, _ = blocks_stopping(asked)
+    request = undo_request_create(lead=asked, block=blocks[0], reason="Not a competitor any more", actor=a.user)
+    undo_request_decline(request=request, actor=staff["undo_answerer"], answer="They still are.")
     for lead in leads.values():
         lead.refresh_from_db()
     return leads
@@ -388,7 +408,20 @@ def _a_ids(tenant_a) -> dict:
         "opportunity_id": lambda: list(Opportunity.objects.filter(customer=customer).values_list("pk", flat=True)),
         "uidb64": lambda: [urlsafe_base64_encode(force_bytes(tenant_a.user.pk))],
         "token": lambda: ["bogus-token-1234"],
+        "connection_id": lambda: list(CrmConnection.objects.filter(customer=customer).values_list("pk", flat=True)),
+        "rule_id": lambda: list(CrmRule.objects.filter(customer=customer).values_list("pk", flat=True)),
+        # A few disqualified leads, and the blocks behind them (every pair is walked: a pair that does not
+        # belong together is a page saying so).
+        "lead_id": lambda: _asked_leads(customer),
+        "block_id": lambda: sorted(
+            {b.pk for lead in Lead.objects.filter(pk__in=_asked_leads(customer)) for b in blocks_stopping(lead)[0]}
+        ),
     }
+
+
+def _asked_leads(customer) -> list[int]:
+    disqualified = Lead.objects.filter(customer=customer, status=LeadStatus.DISQUALIFIED).order_by("pk")
+    return list(disqualified.values_list("pk", flat=True)[:3])
 
 
 def _filter_queries(filterset) -> list[dict[str, object]]:

@@ -13,9 +13,12 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from campaigns.models import Block, Lead, LeadStatus, Opportunity
+from campaigns.models import Block, Lead, LeadStatus, Opportunity, UndoRequest
 from campaigns.services import BlockTarget, block_create
+from campaigns.services.undo_requests import undo_request_create
 from leadops.normalizing import format_phone
+from suppressions.crm.models import CrmConnection, CrmEvent, CrmRule, CrmRuleChange
+from suppressions.crm.services import crm_connection_create, crm_rule_templates_add
 from suppressions.models import Entry
 from tests.campaigns.factories import ContactFactory, ContactPhoneFactory, LeadFactory, PhoneNumberFactory, UserFactory
 from tests.portal.conftest import ops_user, qualify
@@ -33,6 +36,13 @@ B_IDS = {
     # Password reset links: B's user with a token that is not valid (a valid token is the credential itself).
     "uidb64": lambda b: [urlsafe_base64_encode(force_bytes(b.user.pk))],
     "token": lambda b: ["bogus-token-1234"],
+    # Self-service: B's CRM connection and rule, B's disqualified leads and the blocks behind them.
+    "connection_id": lambda b: list(CrmConnection.objects.filter(customer=b.customer).values_list("pk", flat=True)),
+    "rule_id": lambda b: list(CrmRule.objects.filter(customer=b.customer).values_list("pk", flat=True)),
+    "lead_id": lambda b: [b.suppressed_lead.pk, b.marked_contact.leads.get().pk],
+    "block_id": lambda b: list(
+        Block.objects.active().filter(customer=b.customer).order_by("pk").values_list("pk", flat=True)[:3]
+    ),
 }
 # Parameters that name no object of a customer: the page may answer (an "invalid link" page) but shows no B data.
 NOT_OBJECT_IDS = {"uidb64", "token"}
@@ -79,8 +89,34 @@ def opportunities_of_b(tenant_b):
     assert Opportunity.objects.filter(customer=tenant_b.customer).count() == 2
 
 
+@pytest.fixture
+def self_service_of_b(tenant_b):
+    """B's CRM connection (with a failed event), its standard rules, and a request B's user made."""
+    connection = crm_connection_create(
+        customer=tenant_b.customer, name="Zeta Salesforce", kind="generic", actor=tenant_b.user
+    )
+    CrmEvent.objects.create(
+        connection=connection,
+        event_id="zeta-event",
+        payload={},
+        status=CrmEvent.Status.FAILED,
+        error="Zorbatron record has no id",
+    )
+    crm_rule_templates_add(customer=tenant_b.customer, actor=tenant_b.user)
+    CrmRule.objects.filter(customer=tenant_b.customer, name="Open deals").update(name="Zeta open deals")
+    lead = tenant_b.suppressed_lead
+    lead.refresh_from_db()
+    block = Block.objects.active().filter(customer=tenant_b.customer, source=Block.Source.SUPPRESSION).first()
+    undo_request_create(lead=lead, block=block, reason="zeta reason to lift", actor=tenant_b.user)
+    return connection
+
+
 def _b_state(b) -> dict:
     return {
+        "crm": sorted(CrmConnection.objects.filter(customer=b.customer).values_list("pk", "secret", "name")),
+        "rules": sorted(CrmRule.objects.filter(customer=b.customer).values_list("pk", "name", "is_active", "value")),
+        "rule_changes": CrmRuleChange.objects.filter(rule__customer=b.customer).count(),
+        "undo_requests": sorted(UndoRequest.objects.filter(customer=b.customer).values_list("pk", "state")),
         "active_entries": sorted(Entry.objects.active().filter(customer=b.customer).values_list("pk", flat=True)),
         "active_blocks": sorted(Block.objects.active().filter(customer=b.customer).values_list("pk", flat=True)),
         "statuses": sorted(Lead.objects.filter(customer=b.customer).values_list("pk", "status")),
@@ -92,11 +128,21 @@ def _b_state(b) -> dict:
 
 
 def test_every_portal_url_with_customer_b_ids_is_not_found_for_customer_a(
-    client, tenant_a, tenant_b, platform_dnc_from_b, opportunities_of_b
+    client, tenant_a, tenant_b, platform_dnc_from_b, opportunities_of_b, self_service_of_b
 ):
     # given
     before = _b_state(tenant_b)
-    secrets = [*b_strings(tenant_b), "zed-caller-globex", "zed-ops-globex", "zeta lost note", *B_OPPORTUNITY_WORDS]
+    secrets = [
+        *b_strings(tenant_b),
+        "zed-caller-globex",
+        "zed-ops-globex",
+        "zeta lost note",
+        *B_OPPORTUNITY_WORDS,
+        "Zeta Salesforce",
+        "Zeta open deals",
+        "zeta reason to lift",
+        self_service_of_b.secret,
+    ]
     post_data = {
         "reason": "walker",
         "note": "walker",
@@ -105,6 +151,15 @@ def test_every_portal_url_with_customer_b_ids_is_not_found_for_customer_a(
         "username": "walker",
         "password": "wrong",
         "email": "walker@example.test",
+        # A rule form, posted twice (a preview, a confirm) by the walk of each rule page.
+        "name": "walker",
+        "object_type": "company",
+        "property": "lifecyclestage",
+        "operator": "equals",
+        "value": "customer",
+        "effect": "account",
+        "confirm": "1",
+        "kind": "generic",
     }
     assert len(portal_patterns()) >= 20
     checked = 0
