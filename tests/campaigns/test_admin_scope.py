@@ -21,13 +21,14 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from campaigns.imports.models import FitRule, LeadImport
-from campaigns.models import Block, Call, CallerApproval, Contact, Lead, Meeting, PhoneNumber, User
+from campaigns.models import Block, Call, CallerApproval, Contact, Lead, Meeting, PhoneNumber, UndoRequest, User
 from campaigns.selectors.scope import is_scoped, visible
 from leadops.outbox.models import Message
-from suppressions.crm.models import CrmEvent, CrmMatch, CrmRecord
+from suppressions.crm.models import CrmEvent, CrmMatch, CrmRecord, CrmRuleChange
 from tests.campaigns.admin_walking import AdminRoute, action_names, admin_routes, related_filter_params
 from tests.campaigns.api_factories import api_key_for, disposition
 from tests.campaigns.caller_scenes import CallerScene, caller_scene, leaks, member_of
+from tests.campaigns.factories import UserFactory
 from tests.crm.factories import CrmConnectionFactory, CrmRuleFactory
 from tests.suppressions.factories import EntryFactory, UploadFactory
 
@@ -71,6 +72,16 @@ def everything_else(scene: CallerScene) -> None:
     )
     api_key_for(customer=other)
     Message.objects.create(task="tests.zeta", args=["Quincy Zimmerwald"])
+    # Self-service: the other customer's rule change and its request to lift a block on Quincy's lead.
+    CrmRuleChange.objects.create(rule=rule, actor_job="tests", after={"name": "Globex Zeta rule"})
+    UndoRequest.objects.create(
+        customer=other,
+        lead=scene.quincy,
+        block=Block.objects.filter(customer=other).order_by("pk").first() or Block.objects.order_by("pk").first(),
+        sentence="Quincy Zimmerwald is disqualified for Globex Zeta",
+        reason="Quincy Zimmerwald is no customer of ours",
+        requested_by=UserFactory(username="zeta-portal-user", customer=other, is_staff=False),
+    )
 
 
 def hidden_ids(model, user: User) -> list[object]:
@@ -102,6 +113,8 @@ def state() -> dict[str, object]:
         "contacts": sorted(Contact.objects.values_list("pk", "first_name", "last_name")),
         "numbers": PhoneNumber.objects.count(),
         "log": LogEntry.objects.count(),
+        "undo_requests": sorted(UndoRequest.objects.values_list("pk", "state")),
+        "rule_changes": CrmRuleChange.objects.count(),
     }
 
 

@@ -112,6 +112,19 @@ def test_customer_uploads_numbers_sees_leads_disqualified_and_removes_one_entry(
     page.set_input_files("input[type=file]", str(upload_file))
     page.click("#upload-form button[type=submit]")
 
+    # then: first what it would do, nothing written yet
+    expect(page.locator("h1")).to_have_text("What do-not-call.csv would do")
+    expect(page.locator("#preview-counts")).to_contain_text(
+        "2 would be added to your list, 0 are already on it, 1 cannot be read"
+    )
+    expect(page.locator("#pool-leaving")).to_contain_text("2 leads would leave your pools")
+    expect(page.locator("#pool-change")).to_contain_text("Ada Lovelace (Anvil Works, Spring Outreach)")
+    _shot(page, "upload-preview-laptop")
+    assert _status(leads["Ada"]) == LeadStatus.ELIGIBLE
+
+    # when: confirmed
+    page.click("#confirm-upload")
+
     # then
     expect(page.locator("h1")).to_have_text("do-not-call.csv")
     expect(page.locator(".progress-box [data-status-text]")).to_have_text("Done")
@@ -211,4 +224,62 @@ def test_progress_bar_follows_a_running_upload_until_it_is_done(live_server, bro
     # then: the bar completes and the page reloads with the report
     expect(page.locator(".progress.finished")).to_be_visible()
     expect(page.locator("#report")).to_contain_text("1,000 accepted")
+    context.close()
+
+
+def test_customer_previews_a_crm_rule_from_a_template_then_saves_it(live_server, browser, scene):
+    from playwright.sync_api import expect
+
+    from suppressions.crm.models import CrmConnection
+    from suppressions.crm.services import crm_events_process, crm_events_receive
+
+    # given: Ada's company has an open deal in the customer's CRM
+    leads = scene["leads"]
+    connection = CrmConnection.objects.create(customer=scene["user"].customer, name="Acme HubSpot")
+    crm_events_receive(
+        connection=connection,
+        events=[
+            {
+                "id": "deal-1",
+                "action": "upsert",
+                "object_type": "deal",
+                "external_id": "9",
+                "domain": "anvil-works.example",
+                "properties": {"dealstage": "presentationscheduled"},
+            }
+        ],
+    )
+    crm_events_process(connection=connection)
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/portal/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", "pw-for-tests-1")
+    page.click("button[type=submit]")
+
+    # when: the standard rule "Open deals", previewed
+    page.click("nav.main >> text=CRM rules")
+    expect(page.locator("#connections")).to_contain_text("Acme HubSpot")
+    page.click("a[href$='template=open-deals']")
+    expect(page.locator("#id_value")).to_have_value("closedwon, closedlost")
+    page.click("button[name=preview]")
+
+    # then: every lead of the account would leave; nothing is saved yet
+    expect(page.locator("#rule-preview")).to_contain_text("1 of your CRM records match it")
+    expect(page.locator("#pool-leaving")).to_contain_text("9 leads would leave your pools")
+    _shot(page, "crm-rule-preview-laptop")
+    assert _status(leads["Ada"]) == LeadStatus.ELIGIBLE
+
+    # when: saved
+    page.click("#confirm-rule")
+
+    # then
+    expect(page.locator(".messages")).to_contain_text("Rule 'Open deals' saved")
+    expect(page.locator("#rules")).to_contain_text("Open deals")
+    _shot(page, "crm-laptop")
+    assert _status(leads["Ada"]) == LeadStatus.DISQUALIFIED
+    page.click("nav.main >> text=Disqualified leads")
+    expect(page.locator("table")).to_contain_text("rule 'Open deals', added by alice on")
+    _shot(page, "disqualified-crm-laptop")
     context.close()
