@@ -286,3 +286,62 @@ def test_a_rule_an_agency_person_changed_reads_the_agency_in_the_portal(
     assert "rule &#x27;Deals&#x27;, changed by the agency on" in pages[0]
     assert "changed by the agency" in pages[1]
     assert not any("staffer-heron" in page for page in pages)
+
+
+def test_a_contact_rule_preview_matches_contacts_by_email_and_phone_as_the_evaluation_does(
+    tenant_a, django_capture_on_commit_callbacks
+):
+    # given: CRM contacts carrying A's contact's email and A's other contact's number
+    from suppressions.crm.services import crm_rule_create
+    from suppressions.crm.services.preview import crm_rule_preview
+
+    connection = CrmConnection.objects.create(customer=tenant_a.customer, name="CRM")
+    crm_events_receive(
+        connection=connection,
+        events=[
+            {
+                "id": "c1",
+                "action": "upsert",
+                "object_type": "contact",
+                "external_id": "1",
+                "emails": ["ada@anvil-works.example"],
+                "properties": {"status": "churned"},
+            },
+            {
+                "id": "c2",
+                "action": "upsert",
+                "object_type": "contact",
+                "external_id": "2",
+                "phones": ["+1 202 200 1003"],
+                "properties": {"status": "churned"},
+            },
+        ],
+    )
+    crm_events_process(connection=connection)
+    other = ContactFactory(account=tenant_a.account, first_name="Pia")
+    from tests.campaigns.factories import ContactPhoneFactory, PhoneNumberFactory
+
+    ContactPhoneFactory(contact=other, phone=PhoneNumberFactory(e164="+12022001003"))
+    other_lead = LeadFactory(campaign=tenant_a.campaign, contact=other)
+    fields = {
+        "name": "Churned",
+        "object_type": "contact",
+        "property": "status",
+        "operator": "equals",
+        "value": "churned",
+        "effect": "contact",
+        "reason": "other",
+        "is_active": True,
+    }
+    # when
+    preview = crm_rule_preview(customer=tenant_a.customer, fields=fields)
+    with django_capture_on_commit_callbacks(execute=True):
+        crm_rule_create(customer=tenant_a.customer, **fields, actor=tenant_a.user)
+    # then
+    assert {lead.pk for lead in preview.pool.leaving_sample} == {tenant_a.lead.pk, other_lead.pk}
+    tenant_a.lead.refresh_from_db(), other_lead.refresh_from_db()
+    assert tenant_a.lead.status == other_lead.status == LeadStatus.DISQUALIFIED
+    # and once in force, the same preview finds nothing more to do
+    assert crm_rule_preview(
+        customer=tenant_a.customer, fields=fields, rule=CrmRule.objects.get(name="Churned")
+    ).changes_nothing
