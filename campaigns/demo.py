@@ -41,6 +41,7 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
+from campaigns.selectors.explaining import blocks_stopping
 from campaigns.selectors.opportunities import existing_matches
 from campaigns.services import (
     BlockTarget,
@@ -57,6 +58,7 @@ from campaigns.services import (
 from campaigns.services.callers import callers_approve
 from campaigns.services.catalogues import project_create
 from campaigns.services.opportunities import lead_qualify
+from campaigns.services.undo_requests import undo_request_create
 from leadops.errors import LeadopsError
 from leadops.normalizing import format_phone, normalize_phone
 from suppressions.crm.models import CrmConnection
@@ -664,6 +666,16 @@ class _Builder:
             actor=self.ops,
             note="Kestrel sells solar themselves",
         )
+        # The customer disagrees, from the sentence in its portal: the request waits on the ops home.
+        rival_lead = Lead.objects.filter(contact__account=t.featured_accounts["rival"]).order_by("pk").first()
+        if rival_lead is not None:
+            stopping, _ = blocks_stopping(rival_lead)
+            undo_request_create(
+                lead=rival_lead,
+                block=stopping[0],
+                reason="They stopped selling solar last spring: please call them again.",
+                actor=t.portal_user,
+            )
         self._crm_sync(t)
         wrong = PhoneNumber.objects.get(e164="+447911234567")
         call = self._call(leads["isla"], "wrong_number", wrong, self.now - timedelta(days=4))
@@ -753,7 +765,8 @@ class _Builder:
         connection = crm_connection_create(
             customer=t.customer, name="HubSpot", kind=CrmConnection.Kind.HUBSPOT, actor=self.ops
         )
-        crm_rule_templates_add(customer=t.customer, actor=self.ops)
+        # The customer set up its own standard rules in the portal: the sentences name its user.
+        crm_rule_templates_add(customer=t.customer, actor=t.portal_user)
         existing = t.featured_accounts["existing"]
         company = {"action": "upsert", "object_type": "company"}
         crm_events_receive(

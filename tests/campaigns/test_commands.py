@@ -227,3 +227,17 @@ def test_explain_lead_refuses_an_unknown_id():
     # given / when / then
     with pytest.raises(CommandError, match="no lead #987654"):
         run("explain_lead", "987654")
+
+
+def test_seed_demo_shows_self_service_a_customers_own_rules_and_a_request_waiting_for_ops(small_demo):
+    # given
+    from campaigns.models import UndoRequest
+    from suppressions.crm.models import CrmRuleChange
+
+    # then: the CRM rules were set up by the customer's own user (its sentences name them), and a request waits
+    changes = CrmRuleChange.objects.select_related("changed_by")
+    assert changes.exists() and all(change.by_customer for change in changes)
+    crm_blocks = Block.objects.filter(source=Block.Source.CRM_RULE)
+    assert crm_blocks.exists()
+    assert all(", added by " in block.evidence_text and "the agency" not in block.evidence_text for block in crm_blocks)
+    assert UndoRequest.objects.filter(state=UndoRequest.State.OPEN).count() == 1
