@@ -209,7 +209,7 @@ def test_a_small_unreadable_upload_fails_in_the_request_and_holds_nothing(
 
     # then: the customer learns at once, from the preview: nothing is stored and no task is sent for it
     assert response.status_code == 400
-    assert "no column" in _page_text(response).lower() or "could not" in _page_text(response).lower()
+    assert "No column looks like phone numbers, email addresses or domains." in _page_text(response)
     assert not Upload.objects.exists()
     assert not Message.objects.exists()
     assert _dial_check(client, scene, scene["not_listed"], NOT_LISTED)["allowed"] is True
