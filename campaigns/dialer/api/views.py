@@ -19,7 +19,7 @@ from campaigns.dialer.api.scoping import lead_for_key
 from campaigns.dialer.dialable import lead_numbers
 from campaigns.dialer.pool import lead_release, leads_pull
 from campaigns.models import Call, Lead, User
-from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain
+from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain, moment_in_past
 from campaigns.selectors.loading import caller_named, campaign_and_caller
 from campaigns.services.calls import call_record
 from leadops.errors import LeadopsError
@@ -163,9 +163,11 @@ class DialCheckView(ApiView):
     )
     def get(self, request: Request, lead_id: int) -> Response:
         data = self.validated(s.DialCheckQuerySerializer, request.query_params)
+        # An empty ``at`` is a moment written wrong, never "now" (a form's query string drops an empty field).
+        at = moment_in_past(data.get("at")) if "at" in request.query_params else None
         # Reading needs no object permission: the key's scope alone decides whether the lead exists for it.
         check = can_dial_lead(
-            lead_id, data["number"], customer_id=request.auth.customer_id, audience=audience_of(request)
+            lead_id, data["number"], customer_id=request.auth.customer_id, audience=audience_of(request), at=at
         )
         if check is None:
             raise Http404
