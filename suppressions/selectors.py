@@ -61,7 +61,10 @@ def entry_reasons(ids: list[int], *, audience: str = OPS) -> list[Reason]:
     if not ids:
         return []
     entries = Entry.objects.filter(pk__in=ids).select_related("upload", "customer").order_by("pk")
-    return [Reason(code="suppression_entry", message=entry_sentence(entry, audience=audience)) for entry in entries]
+    return [
+        Reason(code="suppression_entry", message=entry_sentence(entry, audience=audience), entry_id=entry.pk)
+        for entry in entries
+    ]
 
 
 def entry_sentence(entry: Entry, *, audience: str = OPS) -> str:

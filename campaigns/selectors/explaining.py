@@ -112,6 +112,8 @@ class Reason:
     code: str
     message: str
     block: Block | None = None
+    # The suppression entry behind it, when a live check found one (kept with a verdict).
+    entry_id: int | None = None
 
     @property
     def block_id(self) -> int | None:

@@ -22,6 +22,7 @@ from campaigns.models import Call, Lead, User
 from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain, moment_in_past
 from campaigns.selectors.loading import caller_named, campaign_and_caller
 from campaigns.services.calls import call_record
+from campaigns.services.verdicts import HandedOut, verdict_record_dial_check, verdicts_record_pull
 from leadops.errors import LeadopsError
 from suppressions.selectors import upload_pending_reasons
 
@@ -125,6 +126,13 @@ class PullView(ApiView):
             raise _no_caller(data["caller"])
         leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
         numbers = lead_numbers(leads, audience=audience_of(request))
+        # Every number handed out is recorded before the answer leaves (``campaigns.services.verdicts``).
+        handed_out = [
+            HandedOut(lead_id=lead.pk, number=check.e164, reasons=[check.reason] if check.reason else [])
+            for lead in leads
+            for check in numbers[lead.pk]
+        ]
+        verdicts_record_pull(handed_out=handed_out, api_key=request.auth, caller=caller)
         body = [
             {
                 "lead_id": lead.pk,
@@ -171,6 +179,8 @@ class DialCheckView(ApiView):
         )
         if check is None:
             raise Http404
+        if at is None:
+            verdict_record_dial_check(lead_id=lead_id, check=check, api_key=request.auth)
         return Response(
             {"allowed": check.allowed, "number": check.number, "reasons": [_reason(r) for r in check.reasons]}
         )
