@@ -15,6 +15,7 @@ record-keeping period), leaving each as a table of its own to archive and drop.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -27,6 +28,8 @@ from campaigns.models import ApiKey, User, Verdict
 from campaigns.selectors.explaining import DialCheck, Reason
 from leadops.db import prepared_cursor
 from leadops.errors import LeadopsError
+
+logger = logging.getLogger(__name__)
 
 _COLUMNS = "at, kind, lead_id, number, api_key_id, caller_id, allowed, reasons"
 # One statement text whatever the number of rows (so it is prepared once): the rows travel as one JSON array.
@@ -204,10 +207,10 @@ def verdict_partitions_past_retention(*, today: date | None = None) -> list[Mont
 def verdict_partitions_detach(*, actor: str, today: date | None = None) -> list[MonthPartition]:
     """Detach every monthly partition past the retention and return them: each stays a table of its own
     (``campaigns_verdict_y2021m03``), out of every query, to be archived (``pg_dump -t``) and dropped by
-    hand. Nothing is deleted here. A repeat call detaches nothing more. ``actor`` names who asked (logged by
-    the command)."""
+    hand. Nothing is deleted here. A repeat call detaches nothing more. ``actor`` names who asked (logged)."""
     old = verdict_partitions_past_retention(today=today)
     with transaction.atomic(), connection.cursor() as cursor:
         for partition in old:
             cursor.execute(f"ALTER TABLE campaigns_verdict DETACH PARTITION {partition.name}")
+            logger.warning("%s detached %s (%s verdicts) from campaigns_verdict", actor, partition.name, partition.rows)
     return old

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -214,3 +216,16 @@ def test_a_month_past_the_retention_is_detached_whole_and_kept_as_a_table(settin
         cursor.execute(f"SELECT count(*) FROM {name}")
         assert cursor.fetchone()[0] == 1
     assert verdict_partitions_detach(actor="tests") == []
+
+
+def test_the_retention_command_says_what_it_did():
+    # given
+    out = StringIO()
+    # when
+    call_command("verdicts_retention", stdout=out)
+    # then
+    text = out.getvalue()
+    if connection.vendor == "postgresql":
+        assert "No month is older than the retention (5 years)." in text
+    else:
+        assert "keeps every verdict in one table" in text
