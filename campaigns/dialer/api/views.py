@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -124,15 +125,18 @@ class PullView(ApiView):
         self.check_object_permissions(request, campaign)
         if caller is None:
             raise _no_caller(data["caller"])
-        leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
-        numbers = lead_numbers(leads, audience=audience_of(request))
-        # Every number handed out is recorded before the answer leaves (``campaigns.services.verdicts``).
-        handed_out = [
-            HandedOut(lead_id=lead.pk, number=check.e164, reasons=[check.reason] if check.reason else [])
-            for lead in leads
-            for check in numbers[lead.pk]
-        ]
-        verdicts_record_pull(handed_out=handed_out, api_key=request.auth, caller=caller)
+        # The leases and the verdicts of the numbers handed out commit together, before the answer leaves: a
+        # lead is leased if and only if what the dialer is told of it is recorded, for one WAL flush
+        # (``campaigns.services.verdicts``).
+        with transaction.atomic():
+            leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
+            numbers = lead_numbers(leads, audience=audience_of(request))
+            handed_out = [
+                HandedOut(lead_id=lead.pk, number=check.e164, reasons=[check.reason] if check.reason else [])
+                for lead in leads
+                for check in numbers[lead.pk]
+            ]
+            verdicts_record_pull(handed_out=handed_out, api_key=request.auth, caller=caller)
         body = [
             {
                 "lead_id": lead.pk,
