@@ -227,3 +227,18 @@ def test_explain_lead_refuses_an_unknown_id():
     # given / when / then
     with pytest.raises(CommandError, match="no lead #987654"):
         run("explain_lead", "987654")
+
+
+def test_seed_demo_prints_a_dossier_worth_opening_with_the_dialers_record(small_demo, admin_client):
+    # given
+    path = re.search(r"A dossier worth opening .*\n  http://127\.0\.0\.1:8000(/admin/\S+)", small_demo).group(1)
+    # when
+    dossier = admin_client.get(path, {"format": "json"}).json()
+    # then: a pull and an allowed check before the call, a refusal after it, and the caller's Do Not Call
+    assert [(v["kind"], v["allowed"]) for v in dossier["verdicts"]] == [
+        ("Pull", True),
+        ("Dial check", True),
+        ("Dial check", False),
+    ]
+    assert any(b["evidence"] and b["evidence"]["kind"] == "call" for b in dossier["blocks"])
+    assert [c["disposition"] for c in dossier["calls"]] == ["Do not call"]
