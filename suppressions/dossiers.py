@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from campaigns.models import Block, Call, Contact, ContactEmail, ContactPhone, Customer, Lead, User, Verdict
 from campaigns.rules import In, block_reach_covers
-from campaigns.selectors.explaining import CUSTOMER, Audience, block_sentence
+from campaigns.selectors.explaining import CUSTOMER, Audience, CallerAudience, block_sentence
 from campaigns.selectors.scope import audience_for, blocks_visible_to, customers_visible_to, leads_visible_to
 from leadops.normalizing import format_phone
 from suppressions.models import Entry, Upload
@@ -160,6 +160,9 @@ def _blocks(blocks: QuerySet[Block], viewer: Viewer, files: _Files) -> list[dict
     calls_by_id = {c.pk: c for c in calls.select_related("disposition")}
     found = []
     for block in sorted(rows, key=lambda b: (b.created_at, b.pk)):
+        # An approved caller reads, of a block made outside their campaigns, what the sentence says: not its note,
+        # its evidence or who made it (``CallerAudience``).
+        own_words = not isinstance(viewer.audience, CallerAudience) or viewer.audience.made_within(block)
         record: dict[str, Any] = {
             "block_id": block.pk,
             "made_at": _moment(block.created_at),
@@ -167,10 +170,10 @@ def _blocks(blocks: QuerySet[Block], viewer: Viewer, files: _Files) -> list[dict
             "source": block.get_source_display(),
             "reach": block.get_reach_display(),
             "target": block.get_target_display(),
-            "evidence": _evidence(block, viewer, entries_by_id, calls_by_id, files),
+            "evidence": _evidence(block, viewer, entries_by_id, calls_by_id, files) if own_words else None,
             "lifted_at": _moment(block.lifted_at),
         }
-        if not viewer.is_customer:
+        if not viewer.is_customer and own_words:
             record["made_by"] = _who(block)
             record["note"] = block.note
             if block.lifted_at is not None:

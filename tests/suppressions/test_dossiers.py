@@ -10,13 +10,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from campaigns.models import Block
-from campaigns.services import blocks_lift
+from campaigns.models import Block, CallerApproval
+from campaigns.services import BlockTarget, block_create, blocks_lift
 from campaigns.services.calls import call_record
 from suppressions.dossiers import contact_dossier, dossier_rows, number_dossier, viewer_for_customer, viewer_for_user
 from suppressions.models import Upload
 from suppressions.services import upload_create
 from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, DialerLeadFactory, api_key_for
+from tests.campaigns.caller_scenes import member_of
 from tests.campaigns.factories import ContactPhoneFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +141,28 @@ def test_the_portal_dossier_shows_the_customers_own_contact(scene, client):
     assert page.status_code == 200 and "dnc.csv" in page.content.decode()
     assert "caller-zoltan" not in page.content.decode()
     assert as_json.json()["subject"]["contact_id"] == contact.pk
+
+
+def test_an_approved_caller_reads_no_note_or_evidence_of_a_block_made_outside_their_campaigns(client):
+    # given: a number of a lead in Amy's campaign, marked Do Not Call platform-wide by ops with a note
+    campaign = DialerCampaignFactory()
+    lead = DialerLeadFactory(campaign=campaign)
+    phone = lead.contact.phones.get().phone
+    block_create(
+        target=BlockTarget(phone=phone),
+        source=Block.Source.OPS_PHONE_DNC,
+        reason=Block.Reason.DO_NOT_CALL,
+        reach=Block.Reach.PLATFORM,
+        actor=UserFactory(username="ops-olga"),
+        note="olga's internal note",
+        evidence_text="a letter from the person",
+    )
+    amy = member_of("Callers", "amy.lee")
+    CallerApproval.objects.create(caller=amy, campaign=campaign, approved_by_job="tests")
+    client.force_login(amy)
+    # when
+    dossier = client.get(reverse("admin:campaigns_phonenumber_dossier", args=[phone.pk]), {"format": "json"}).json()
+    # then
+    (block,) = dossier["blocks"]
+    assert "note" not in block and "made_by" not in block and block["evidence"] is None
+    assert "olga's internal note" not in str(dossier)
