@@ -158,8 +158,8 @@ def fill_pool(*, customer_id: int, campaign_id: int, leads: int) -> None:
         ),
         (
             "INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, waiting_reason, priority, "
-            "attempts, source, created_at, updated_at) "
-            "SELECT %(customer)s, %(campaign)s, id, 'eligible', '', (id %% 5)::int, 0, 'bench', now(), now() "
+            "attempts, source, stage, created_at, updated_at) "
+            "SELECT %(customer)s, %(campaign)s, id, 'eligible', '', (id %% 5)::int, 0, 'bench', 'new', now(), now() "
             "FROM campaigns_contact WHERE customer_id = %(customer)s",
             {},
         ),

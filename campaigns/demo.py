@@ -41,7 +41,7 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
-from campaigns.selectors.explaining import blocks_stopping
+from campaigns.selectors.explaining import DialCheck, blocks_stopping, can_dial
 from campaigns.selectors.opportunities import existing_matches
 from campaigns.services import (
     BlockTarget,
@@ -59,6 +59,7 @@ from campaigns.services.callers import callers_approve
 from campaigns.services.catalogues import project_create
 from campaigns.services.opportunities import lead_qualify
 from campaigns.services.undo_requests import undo_request_create
+from campaigns.services.verdicts import HandedOut, verdict_record_dial_check, verdicts_record_pull
 from leadops.errors import LeadopsError
 from leadops.normalizing import format_phone, normalize_phone
 from suppressions.crm.models import CrmConnection
@@ -148,6 +149,10 @@ LAST_NAMES = (  # noqa: SIM905
 LEAD_SOURCES = ("Conference list 2024", "ZoomInfo export", "Website form", "Partner referral")
 
 
+# James's mobile: a caller's Do Not Call, with the dialer's pull and dial checks around it.
+DOSSIER_NUMBER = "+17185550121"
+
+
 @dataclass
 class DemoResult:
     created: bool
@@ -159,6 +164,8 @@ class DemoResult:
     blocks_by_source: dict[str, int] = field(default_factory=dict)
     # The approved callers' admin logins: (caller, password, the campaigns they are approved for).
     callers: list[tuple[User, str, list[str]]] = field(default_factory=list)
+    # The admin path of a dossier worth opening (a number a caller marked Do Not Call, with the dialer's record).
+    dossier_path: str = ""
 
 
 def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
@@ -186,7 +193,13 @@ def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
         leads_by_campaign=_leads_by_campaign(),
         blocks_by_source=_blocks_by_source(),
         callers=callers,
+        dossier_path=_dossier_path(),
     )
+
+
+def _dossier_path() -> str:
+    number = PhoneNumber.objects.filter(e164=DOSSIER_NUMBER).first()
+    return f"campaigns/phonenumber/{number.pk}/dossier/" if number is not None else ""
 
 
 def _approved_callers(ops: User) -> list[tuple[User, str, list[str]]]:
@@ -582,6 +595,7 @@ class _Builder:
                 evidence_text="Do not call",
                 caller_campaign=leads["james"].campaign,
             )
+        self._dialer_record(leads["james"], mobile, call)
         call = self._call(leads["priya"], "not_interested", None, self.now - timedelta(days=5))
         block_create(
             target=BlockTarget(lead=leads["priya"]),
@@ -621,6 +635,26 @@ class _Builder:
             consideration_stage=self._stage(leads["emma"], "Consideration"),
             lost_reason=LostReason.objects.get(customer=t.customer, label="Timing"),
             meeting=emma,
+        )
+
+    def _dialer_record(self, lead: Lead, number: PhoneNumber, call: Call) -> None:
+        """What the dialer was told of James's mobile: handed out by a pull and allowed by the dial check just before
+        the call in which he asked not to be called, then refused the next day; his number's dossier reads it."""
+        caller = self.callers[0]
+        verdicts_record_pull(
+            handed_out=[HandedOut(lead_id=lead.pk, number=number.e164, reasons=[])],
+            api_key=None,
+            caller=caller,
+            at=call.created_at - timedelta(minutes=4),
+        )
+        verdict_record_dial_check(
+            lead_id=lead.pk,
+            check=DialCheck(allowed=True, number=number.e164),
+            api_key=None,
+            at=call.created_at - timedelta(minutes=1),
+        )
+        verdict_record_dial_check(
+            lead_id=lead.pk, check=can_dial(lead, number.e164), api_key=None, at=call.created_at + timedelta(days=1)
         )
 
     def _meeting(self, lead: Lead, *, days_ago: int) -> Meeting:

@@ -917,3 +917,50 @@ class UndoRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Undo request #{self.pk} for {self.lead}"
+
+
+class Verdict(models.Model):
+    """One answer the dialer was given: a dial check's, or a number a pull handed out. Kept, never changed.
+
+    What stopped the number is kept as the answer gave it (``reasons``: each reason's code, and the block or
+    suppression entry behind it), so that "what did you tell the dialer, and why?" is read, not recomputed.
+    Append-only: a database trigger refuses any UPDATE or DELETE (migration 0019). On PostgreSQL the table is
+    partitioned by month on ``at`` (``campaigns.services.verdicts``), so years of verdicts stay cheap to keep
+    and a month past the retention is detached whole; the embedded SQLite keeps one plain table. No foreign
+    key is checked: a verdict outlives nothing it names (leads and keys are never deleted), and per-row
+    checks would cost the hot path.
+    """
+
+    class Kind(models.TextChoices):
+        DIAL_CHECK = "dial_check", "Dial check"
+        PULL = "pull", "Pull"
+
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    lead = models.ForeignKey(Lead, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    number = models.CharField(max_length=20, help_text="The number as E.164.")
+    api_key = models.ForeignKey(
+        ApiKey,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    caller = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    allowed = models.BooleanField()
+    reasons = models.JSONField(default=list, help_text='[{"code": …, "block_id": …, "entry_id": …}, …]')
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "at"], name="verdict_lead_at"),
+            models.Index(fields=["number", "at"], name="verdict_number_at"),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "allowed" if self.allowed else "refused"
+        return f"{self.get_kind_display()} of {self.number}: {verdict}"

@@ -16,7 +16,9 @@ The two tables below say it once; everything else here is produced from them, fo
 * SQL fragments for the hand-written hot paths (the dial check, the pull's numbers): ``block_reaches_sql``
   and ``block_on_sql``, given the aliases of the statement around them;
 * Python, for blocks already loaded (``explain``): ``block_reaches_lead``, ``block_on_lead`` and
-  ``blocks_stopping_lead``.
+  ``blocks_stopping_lead``;
+* as of a past moment (``explain(..., at=...)``): ``block_in_force_at`` (ORM) and ``block_was_in_force``
+  (Python) read ``created_at`` and ``lifted_at`` where the live rule reads ``lifted_at IS NULL``.
 
 ``tests/campaigns/test_block_rule_agreement.py`` holds every reader to the same answers.
 """
@@ -27,6 +29,7 @@ import functools
 import operator
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
@@ -104,6 +107,12 @@ def block_reaches(*, customer_ref: Any, campaign_ref: Any) -> Q:
     """Return the condition, over ``Block`` rows, that an active block reaches a lead of that customer and
     campaign (values, ``OuterRef``s, or ``In(...)`` for leads of several)."""
     return Q(lifted_at__isnull=True) & block_reach_covers(customer_ref=customer_ref, campaign_ref=campaign_ref)
+
+
+def block_in_force_at(at: Any) -> Q:
+    """Return the condition, over ``Block`` rows, that a block was in force at the moment ``at``: made at or
+    before it and not lifted by then (the ``as of`` reading of ``lifted_at IS NULL``)."""
+    return Q(created_at__lte=at) & (Q(lifted_at__isnull=True) | Q(lifted_at__gt=at))
 
 
 def block_on(kind: str, **subject: Any) -> Q:
@@ -268,6 +277,16 @@ def block_reaches_lead(block: Block, lead: Lead) -> bool:
     """Return whether the active ``block`` reaches ``lead`` (the rule of ``block_reaches``, for one loaded lead)."""
     if block.lifted_at is not None:
         return False
+    return block_reach_covers_lead(block, lead)
+
+
+def block_was_in_force(block: Block, at: datetime) -> bool:
+    """Return whether ``block`` was in force at ``at`` (the rule of ``block_in_force_at``, for a loaded block)."""
+    return block.created_at <= at and (block.lifted_at is None or block.lifted_at > at)
+
+
+def block_reach_covers_lead(block: Block, lead: Lead) -> bool:
+    """Return whether ``block``'s reach covers ``lead``, lifted or not (``block_reach_covers``, in Python)."""
     key = REACH_KEYS[block.reach]
     scope = {"customer": lead.customer_id, "campaign": lead.campaign_id}
     return key is None or getattr(block, COLUMNS[key]) == scope[key]

@@ -8,3 +8,10 @@ def leads_wake_waiting() -> int:
     from campaigns.services import leads_wake_waiting as wake
 
     return wake()
+
+
+@shared_task(name="campaigns.tasks.verdict_partitions_ensure")
+def verdict_partitions_ensure() -> list[str]:
+    from campaigns.services.verdicts import verdict_partitions_ensure as ensure
+
+    return ensure()

@@ -212,6 +212,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suppressions.tasks.uploads_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Daily at 03:10 UTC: the dialer's verdicts get their monthly partitions three months ahead (PostgreSQL), so
+    # none ever lands in the default partition.
+    "verdicts-partitions-ensure": {
+        "task": "campaigns.tasks.verdict_partitions_ensure",
+        "schedule": crontab(hour=3, minute=10),
+    },
     # Every minute: tasks enqueued on commit while the broker was unreachable are published after all.
     "outbox-send-pending": {
         "task": "outbox.send_pending",
@@ -245,6 +251,9 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 LEADOPS_ADMIN_COUNT_LIMIT = 10_000
 # Minutes a pulled lead stays leased to its caller before the wake job returns it to the pool.
 LEADOPS_LEASE_MINUTES = int(os.environ.get("LEADOPS_LEASE_MINUTES", "15"))
+# Years the dialer's verdicts are kept in the live table (the Telemarketing Sales Rule keeps call and
+# do-not-call records for 5): older whole months may be detached (``manage.py verdicts_retention --detach``).
+LEADOPS_VERDICT_RETENTION_YEARS = int(os.environ.get("LEADOPS_VERDICT_RETENTION_YEARS", "5"))
 # Largest suppression file a customer may upload in the portal (bytes).
 LEADOPS_PORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("LEADOPS_PORTAL_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 

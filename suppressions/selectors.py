@@ -6,8 +6,11 @@ entry matches a lead, and when a match is in force, is ``suppressions.rules``; h
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns.models import Block, Lead
@@ -17,7 +20,13 @@ from leadops.normalizing import format_phone
 from suppressions.models import PENDING_STATUSES, Entry, Upload
 
 # The rule's readers (the pull, tests) may import it from here; the live checks below use it.
-from suppressions.rules import active_suppression_exists, live_entries_params, live_entries_sql  # noqa: F401
+from suppressions.rules import (  # noqa: F401
+    WAYS,
+    active_suppression_exists,
+    entry_type_id,
+    live_entries_params,
+    live_entries_sql,
+)
 
 # The live look-up for one lead given by its ids, on its own (``suppressions.rules.live_entries_sql``).
 _LIVE_FOR_LEAD_SQL = """
@@ -53,7 +62,10 @@ def entry_reasons(ids: list[int], *, audience: str = OPS) -> list[Reason]:
     if not ids:
         return []
     entries = Entry.objects.filter(pk__in=ids).select_related("upload", "customer").order_by("pk")
-    return [Reason(code="suppression_entry", message=entry_sentence(entry, audience=audience)) for entry in entries]
+    return [
+        Reason(code="suppression_entry", message=entry_sentence(entry, audience=audience), entry_id=entry.pk)
+        for entry in entries
+    ]
 
 
 def entry_sentence(entry: Entry, *, audience: str = OPS) -> str:
@@ -182,6 +194,91 @@ def _uploads_pending_of_lead(lead: Lead, *, audience: str) -> list[Reason]:
     return upload_pending_reasons(customer_id=lead.customer_id, audience=audience)
 
 
+# --- As of a past moment (``explain(..., at=...)``) --------------------------------------------------------
+
+
+def _domain_and_parents(domain: str) -> list[str]:
+    """Return ``a.b.acme.com``, ``b.acme.com``, ``acme.com``: the domain and each parent but the TLD, as
+    ``suppressions_domain_suffixes`` does."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def entries_in_force_at(*, lead: Lead, phone_e164: str | None, at: datetime) -> list[int]:
+    """Return the ids of the entries that matched ``lead`` (or ``phone_e164``) at the moment ``at`` and had no
+    block on their target by then: added at or before it, not removed by then (``suppressions.rules``' rule,
+    read from the entries' and blocks' times). The contact's values are read as they are now."""
+    owners = {Block.Target.CONTACT: lead.contact_id, Block.Target.ACCOUNT: lead.contact.account_id}
+    wanted: set[tuple[str, str, str]] = set()
+    if phone_e164 is not None:
+        (phone,) = [way for way in WAYS if way.kind == Entry.Kind.PHONE]
+        wanted.add((phone.kind, phone_e164, phone.target))
+    for way in WAYS:
+        rows = way.orm_model.objects.filter(**{way.orm_owner: lead.contact_id}).values_list(way.orm_value, flat=True)
+        for value in rows:
+            if not value:
+                continue
+            for each in _domain_and_parents(value) if way.domain else [value]:
+                wanted.add((way.kind, each, way.target))
+    if not wanted:
+        return []
+    by_value = Q()
+    for kind, value, _ in wanted:
+        by_value |= Q(kind=kind, value=value)
+    entries = list(
+        Entry.objects.filter(by_value, customer_id=lead.customer_id, created_at__lte=at)
+        .exclude(removed_at__lte=at)
+        .values_list("pk", "kind", "value")
+    )
+    if not entries:
+        return []
+    blocked = set(
+        Block.objects.filter(
+            evidence_type_id=entry_type_id(),
+            evidence_id__in=[pk for pk, _, _ in entries],
+            source=Block.Source.SUPPRESSION,
+            created_at__lte=at,
+        )
+        .filter(
+            Q(target=Block.Target.CONTACT, contact_id=owners[Block.Target.CONTACT])
+            | Q(target=Block.Target.ACCOUNT, account_id=owners[Block.Target.ACCOUNT])
+        )
+        .values_list("evidence_id", "target")
+    )
+    return sorted(
+        {
+            pk
+            for pk, kind, value in entries
+            for k, v, target in wanted
+            if (k, v) == (kind, value) and (pk, target) not in blocked
+        }
+    )
+
+
+def uploads_pending_at(*, customer_id: int, at: datetime) -> QuerySet[Upload]:
+    """Return the customer's uploads that were not yet in force at ``at``: received by then, and still queued
+    or being read, or in force only later (their entries committed, ``read_at``, or the upload failed,
+    ``finished_at``, after ``at``). An upload that is done without either time (made before they were kept)
+    counts as in force from its receipt."""
+    return (
+        Upload.objects.filter(customer_id=customer_id, created_at__lte=at)
+        .alias(in_force_at=Coalesce("read_at", "finished_at"))
+        .filter(Q(status__in=PENDING_STATUSES) | Q(in_force_at__gt=at))
+        .select_related("customer")
+    )
+
+
+def _entries_at(lead: Lead, phone_e164: str | None, at: datetime, *, audience: str) -> list[Reason]:
+    return entry_reasons(entries_in_force_at(lead=lead, phone_e164=phone_e164, at=at), audience=audience)
+
+
+def _uploads_pending_at(lead: Lead, phone_e164: str | None, at: datetime, *, audience: str) -> list[Reason]:
+    upload = uploads_pending_at(customer_id=lead.customer_id, at=at).order_by("created_at", "pk").first()
+    if upload is None:
+        return []
+    return [Reason(code=PENDING_CODE, message=upload_pending_sentence(upload, audience=audience))]
+
+
 # An active entry that matches the lead (or the dialled number) and has no block yet: in force at once.
 LIVE_ENTRIES = LiveCheck(
     kind="entry",
@@ -189,6 +286,7 @@ LIVE_ENTRIES = LiveCheck(
     dial_params=live_entries_params,
     reasons=entry_reasons,
     lead_reasons=_live_entries_of_lead,
+    reasons_at=_entries_at,
 )
 # An upload of the lead's customer not yet in force: every call waits until it is read.
 UPLOADS_PENDING = LiveCheck(
@@ -197,6 +295,7 @@ UPLOADS_PENDING = LiveCheck(
     dial_params=_uploads_pending_params,
     reasons=_uploads_pending_by_ids,
     lead_reasons=_uploads_pending_of_lead,
+    reasons_at=_uploads_pending_at,
 )
 
 

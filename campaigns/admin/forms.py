@@ -8,9 +8,11 @@ from __future__ import annotations
 from django import forms
 
 from campaigns.models import Account, Contact, ContactPhone, Lead
+from campaigns.selectors.explaining import moment_parse
 from campaigns.selectors.scope import campaigns_visible_to, customers_visible_to
 from campaigns.selectors.unqualifying import reopen_words, unqualify_choices
-from leadops.normalizing import NormalizationError, normalize_domain, normalize_email, normalize_phone
+from leadops.errors import LeadopsError
+from leadops.normalizing import NormalizationError, format_phone, normalize_domain, normalize_email, normalize_phone
 
 
 class AccountAddForm(forms.ModelForm):
@@ -220,6 +222,30 @@ class ReopenForm(WorkflowForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), label="Why", help_text=NEVER_SHOWN_HELP
     )
+
+
+class AsOfForm(forms.Form):
+    """A past moment (and, if wanted, one of the lead's numbers) to ask ``explain`` about."""
+
+    at = forms.CharField(
+        label="As of",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+        help_text="A past moment, in the agency's time zone (or ISO 8601 with an offset).",
+    )
+    number = forms.ChoiceField(choices=(), required=False, label="Number")
+
+    def __init__(self, *args, lead, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["number"].choices = [("", "— the lead itself —")] + [
+            (link.phone.e164, f"{format_phone(link.phone.e164)} ({link.get_kind_display()})")
+            for link in lead.contact.phones.select_related("phone").order_by("pk")
+        ]
+
+    def clean_at(self):
+        try:
+            return moment_parse(self.cleaned_data["at"])
+        except LeadopsError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 class RecordCallForm(forms.Form):

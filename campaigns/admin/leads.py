@@ -25,7 +25,7 @@ from campaigns.admin.base import (
     changelist_url,
     take_over,
 )
-from campaigns.admin.forms import LeadAddForm, MeetingOutcomeForm, RecordCallForm
+from campaigns.admin.forms import AsOfForm, LeadAddForm, MeetingOutcomeForm, RecordCallForm
 from campaigns.admin.workflows import (
     WorkflowEntryMixin,
     reopen_leads,
@@ -41,7 +41,7 @@ from campaigns.models import (
     Meeting,
 )
 from campaigns.resources import LeadExportResource
-from campaigns.selectors import explain
+from campaigns.selectors import can_dial, explain
 from campaigns.selectors.account_details import leads_reasons
 from campaigns.selectors.callers import campaign_callers
 from campaigns.selectors.scope import sees_everything
@@ -210,6 +210,7 @@ class LeadAdmin(
                 view(self.meeting_outcome_view),
                 name="campaigns_lead_meeting_outcome",
             ),
+            path("<path:object_id>/as-of/", view(self.as_of_view), name="campaigns_lead_as_of"),
             *super().get_urls(),
         ]
 
@@ -229,6 +230,7 @@ class LeadAdmin(
                     reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]),
                     "Meeting outcome",
                 ),
+                (True, reverse("admin:campaigns_lead_as_of", args=[lead.pk]), "As of…"),
                 (
                     self.has_lift_permission(request),
                     workflow_url(Lead, "undisqualify_leads", [lead.pk], here),
@@ -271,6 +273,43 @@ class LeadAdmin(
                 "lead": lead,
                 "form": form,
                 "why_not": [r.message for r in explain(lead, audience=audience_of(lead))],
+                "media": self.media + form.media,
+            },
+        )
+
+    def as_of_view(self, request: HttpRequest, object_id: str):
+        """Why the lead (or one of its numbers) was stopped at a past moment, as the sentences read then."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        lead = self.get_object(request, unquote(object_id))
+        if lead is None:
+            raise Http404("No such lead.")
+        form = AsOfForm(request.GET or None, lead=lead)
+        answer = None
+        if form.is_valid():
+            at, number = form.cleaned_data["at"], form.cleaned_data["number"]
+            try:
+                if number:
+                    check = can_dial(lead, number, at=at, audience=audience_of(lead))
+                    answer = {"allowed": check.allowed, "number": check.number, "reasons": check.reasons, "at": at}
+                else:
+                    reasons = explain(lead, at=at, audience=audience_of(lead))
+                    answer = {"allowed": not reasons, "number": "", "reasons": reasons, "at": at}
+            except LeadopsError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/campaigns/lead/as_of.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"As of…: {lead.contact}",
+                "subtitle": None,
+                "opts": self.opts,
+                "original": lead,
+                "lead": lead,
+                "form": form,
+                "answer": answer,
                 "media": self.media + form.media,
             },
         )

@@ -23,6 +23,7 @@ from campaigns.admin.base import (
     take_over,
     viewer_of,
 )
+from campaigns.admin.dossiers import DossierMixin
 from campaigns.admin.forms import AccountAddForm, ContactForm
 from campaigns.admin.workflows import (
     WorkflowEntryMixin,
@@ -56,6 +57,7 @@ from campaigns.services import (
     contact_phone_add,
     contact_update,
 )
+from suppressions.dossiers import contact_dossier, number_dossier
 
 # --- accounts, contacts, numbers ------------------------------------------------------------------
 
@@ -194,7 +196,14 @@ class LeadInline(ReadOnlyInline):
 
 @admin.register(Contact)
 class ContactAdmin(
-    ScopedToCampaigns, WorkflowEntryMixin, MayRunWorkflows, MayLiftBlocks, ListAtScale, KeepsHistory, admin.ModelAdmin
+    DossierMixin,
+    ScopedToCampaigns,
+    WorkflowEntryMixin,
+    MayRunWorkflows,
+    MayLiftBlocks,
+    ListAtScale,
+    KeepsHistory,
+    admin.ModelAdmin,
 ):
     form = ContactForm
     actions = [disqualify_contacts, customer_dnc_contacts, undisqualify_contacts]
@@ -217,6 +226,9 @@ class ContactAdmin(
         # A contact stays with its account and tenant: its leads and blocks were recorded for them.
         return ("workflows", "customer", "account") if obj is not None else ()
 
+    def dossier_of(self, obj: Contact, viewer) -> dict:
+        return contact_dossier(obj, viewer=viewer)
+
     @admin.display(description="Workflows")
     def workflows(self, obj: Contact) -> str:
         here = reverse("admin:campaigns_contact_change", args=[obj.pk])
@@ -226,6 +238,7 @@ class ContactAdmin(
         ops = viewer is None or sees_everything(viewer)
         links = [
             (True, reverse("admin:campaigns_account_details", args=[obj.account_id]), "Account details"),
+            (True, reverse("admin:campaigns_contact_dossier", args=[obj.pk]), "Dossier"),
             (
                 may("campaigns.change_contact"),
                 workflow_url(Contact, "disqualify_contacts", [obj.pk], here),
@@ -276,7 +289,9 @@ class ContactAdmin(
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(ScopedToCampaigns, WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.ModelAdmin):
+class PhoneNumberAdmin(
+    DossierMixin, ScopedToCampaigns, WorkflowEntryMixin, ListAtScale, KeepsHistory, admin.ModelAdmin
+):
     """Numbers are created once, normalised, by the services; here they are looked up, never edited.
     Mark Phone DNC is the one workflow on them (``campaigns.change_phonenumber``)."""
 
@@ -353,4 +368,12 @@ class PhoneNumberAdmin(ScopedToCampaigns, WorkflowEntryMixin, ListAtScale, Keeps
 
     @admin.display(description="Blocks")
     def blocks_link(self, obj: PhoneNumber) -> str:
-        return format_html('<a href="{}">Blocks on this number</a>', changelist_url(Block, q=obj.e164))
+        return format_html(
+            '<a href="{}">Blocks on this number</a> · {}', changelist_url(Block, q=obj.e164), self.dossier_link(obj)
+        )
+
+    def dossier_of(self, obj: PhoneNumber, viewer) -> dict:
+        return number_dossier(obj.e164, viewer=viewer)
+
+    def dossier_file_stem(self, obj: PhoneNumber) -> str:
+        return f"dossier-{obj.e164.lstrip('+')}"

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0016_campaign_audience'),
+        ("campaigns", "0019_verdicts"),
     ]
 
     operations = [

@@ -73,6 +73,9 @@ urlpatterns = [
     path("contacts/", views.contacts, name="contacts"),
     path("contacts.csv", views.contacts_csv, name="contacts_csv"),
     path("contacts/<int:contact_id>/", views.contact_detail, name="contact"),
+    path("contacts/<int:contact_id>/dossier/", views.contact_dossier_page, name="contact_dossier"),
+    path("contacts/<int:contact_id>/dossier.json", views.contact_dossier_json, name="contact_dossier_json"),
+    path("contacts/<int:contact_id>/dossier.csv", views.contact_dossier_csv, name="contact_dossier_csv"),
     path("contacts/<int:contact_id>/do-not-call/", views.contact_dnc, name="contact_dnc"),
     path("contacts/<int:contact_id>/do-not-call/remove/", views.contact_dnc_lift, name="contact_dnc_lift"),
     # Why leads left the pool.

@@ -63,6 +63,7 @@ from campaigns.services.workflows import customer_dnc_mark
 from leadops.errors import LeadopsError
 from leadops.exporting import csv_download
 from leadops.normalizing import format_phone
+from suppressions.dossiers import DOSSIER_CSV_HEADER, contact_dossier, dossier_rows, viewer_for_customer
 from suppressions.models import Entry, Upload
 from suppressions.services import entries_remove, upload_create, upload_preview, upload_remove
 
@@ -479,6 +480,44 @@ def _contact_detail(request, contact: Contact):
             "lift_form": LiftForm(),
             "nav": "contacts",
         },
+    )
+
+
+@customer_required
+def contact_dossier_page(request, contact_id: int):
+    return _contact_dossier(request, _owned_contact(request, contact_id), "html")
+
+
+@customer_required
+def contact_dossier_json(request, contact_id: int):
+    return _contact_dossier(request, _owned_contact(request, contact_id), "json")
+
+
+@customer_required
+def contact_dossier_csv(request, contact_id: int):
+    return _contact_dossier(request, _owned_contact(request, contact_id), "csv")
+
+
+def _owned_contact(request, contact_id: int) -> Contact:
+    # Whether the contact is the customer's first: another customer's is not found, whatever the method.
+    return owned_or_404(contacts_for(request.customer), request.customer, contact_id)
+
+
+@require_safe
+def _contact_dossier(request, contact: Contact, wanted: str):
+    """The customer's own part of a contact's dossier: its blocks as the customer reads them, its entries, what
+    the dialer was told about its leads and their calls; never an agency note, a lift's reason or a staff name."""
+    dossier = contact_dossier(contact, viewer=viewer_for_customer(request.customer))
+    if wanted == "json":
+        response = JsonResponse(dossier, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response["Content-Disposition"] = f'attachment; filename="dossier-contact-{contact.pk}.json"'
+        return response
+    if wanted == "csv":
+        return csv_download(f"dossier-contact-{contact.pk}.csv", DOSSIER_CSV_HEADER, dossier_rows(dossier))
+    return render(
+        request,
+        "portal/dossier.html",
+        {"contact": contact, "dossier": dossier, "customer_view": True, "nav": "contacts"},
     )
 
 

@@ -11,19 +11,24 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
-from campaigns.models import Block, ContactPhone, Lead
+from campaigns.models import Block, ContactPhone, Lead, PhoneNumber
 from campaigns.rules import (
     UNQUALIFY_REASONS,
     In,
+    block_in_force_at,
     block_on_lead,
     block_on_sql,
+    block_reach_covers,
+    block_reach_covers_lead,
     block_reaches,
     block_reaches_lead,
     block_reaches_sql,
+    block_was_in_force,
     blocks_on_any,
     blocks_stopping_lead,
     is_number_block,
@@ -107,6 +112,8 @@ class Reason:
     code: str
     message: str
     block: Block | None = None
+    # The suppression entry behind it, when a live check found one (kept with a verdict).
+    entry_id: int | None = None
 
     @property
     def block_id(self) -> int | None:
@@ -132,7 +139,10 @@ class LiveCheck:
       (``number`` is the dialled E.164);
     * ``reasons(ids, audience=...)``: the reasons for the ids of ``kind`` that statement found (no query for
       none);
-    * ``lead_reasons(lead, audience=...)``: the reasons that stop ``lead`` itself (``explain`` without a number).
+    * ``lead_reasons(lead, audience=...)``: the reasons that stop ``lead`` itself (``explain`` without a number);
+    * ``reasons_at(lead, e164, at, audience=...)``: the reasons it gave at the past moment ``at`` for ``lead``
+      (on the number ``e164``, or the lead itself when None), from the created and removed times of what it
+      reads (``explain(..., at=...)``). A check without it makes every as-of answer refuse.
     """
 
     kind: str
@@ -140,6 +150,7 @@ class LiveCheck:
     dial_params: Callable[[str], dict[str, object]]
     reasons: Callable[..., list[Reason]]
     lead_reasons: Callable[..., list[Reason]]
+    reasons_at: Callable[..., list[Reason]] | None = None
 
 
 _live_checks: list[LiveCheck] = []
@@ -249,15 +260,20 @@ def explain_many(leads: list[Lead], *, audience: Audience = OPS) -> dict[int, li
     return reasons
 
 
-def explain(lead: Lead, number: str | None = None, *, audience: Audience = OPS) -> list[Reason]:
+def explain(
+    lead: Lead, number: str | None = None, *, audience: Audience = OPS, at: datetime | None = None
+) -> list[Reason]:
     """Return every reason that stops ``lead`` (or ``lead`` on ``number``), most serious first.
 
     An empty list means nothing stops it. Waiting (cool-down, lease) is not a reason: it ends by itself.
-    ``audience=CUSTOMER`` words the sentences for the customer's portal (see ``block_sentence``).
+    ``audience=CUSTOMER`` words the sentences for the customer's portal (see ``block_sentence``). With ``at``,
+    the reasons as of that past moment (``explain_at``).
     """
     if number is not None:
-        return can_dial(lead, number, audience=audience).reasons
+        return can_dial(lead, number, audience=audience, at=at).reasons
     lead = _lead_with_relations(lead)
+    if at is not None:
+        return explain_at(lead, at=at, audience=audience)
     reasons = explain_many([lead], audience=audience)[lead.pk]
     live = [reason for check in _registered_checks() for reason in check.lead_reasons(lead, audience=audience)]
     if live:
@@ -267,13 +283,16 @@ def explain(lead: Lead, number: str | None = None, *, audience: Audience = OPS) 
     return reasons
 
 
-def can_dial(lead: Lead, number: str, *, audience: Audience = OPS) -> DialCheck:
-    """Return whether ``number`` (in any writing) may be dialled for ``lead`` now, with the reasons if not.
+def can_dial(lead: Lead, number: str, *, audience: Audience = OPS, at: datetime | None = None) -> DialCheck:
+    """Return whether ``number`` (in any writing) may be dialled for ``lead`` now (or, with ``at``, as of that
+    past moment: ``can_dial_at``), with the reasons if not.
 
     This is the authoritative answer: it reads the blocks directly, never only the stored status.
     """
     lead = _lead_with_relations(lead)
     e164 = _e164(number, lead.customer.phone_region)
+    if at is not None:
+        return can_dial_at(lead, e164, at=at, audience=audience)
     check = _dial_check(lead.pk, e164, customer_id=None, lead=lead, audience=audience)
     if check is None:
         raise Lead.DoesNotExist(f"Lead {lead.pk} no longer exists.")
@@ -281,16 +300,27 @@ def can_dial(lead: Lead, number: str, *, audience: Audience = OPS) -> DialCheck:
 
 
 def can_dial_lead(
-    lead_id: int, number: str, *, customer_id: int | None = None, audience: Audience = OPS
+    lead_id: int,
+    number: str,
+    *,
+    customer_id: int | None = None,
+    audience: Audience = OPS,
+    at: datetime | None = None,
 ) -> DialCheck | None:
     """``can_dial`` for a lead known only by id, or None when there is no such lead (of ``customer_id``).
 
     The dialer's path: for a number written in E.164 this is one statement, and one more to word the blocks
     of a refusal; the lead is loaded first only to read a national number with its customer's region, and
-    after only to name its contact when the number is not theirs.
+    after only to name its contact when the number is not theirs. With ``at``, the answer as of that moment
+    (``can_dial_at``: a few ORM queries, off the hot path).
     """
     if not can_be_an_id(lead_id):
         return None
+    if at is not None:
+        lead = lead_with_relations(lead_id, customer_id=customer_id)
+        if lead is None:
+            return None
+        return can_dial_at(lead, _e164(number, lead.customer.phone_region), at=at, audience=audience)
     lead = None
     e164 = _e164_without_region(number)
     if e164 is None:
@@ -299,6 +329,118 @@ def can_dial_lead(
             return None
         e164 = _e164(number, lead.customer.phone_region)
     return _dial_check(lead_id, e164, customer_id=customer_id, lead=lead, audience=audience)
+
+
+# --- As of a past moment ---------------------------------------------------------------------------------
+# What was in force at ``at`` is read from the records' own times: a block from ``created_at`` until
+# ``lifted_at``, a suppression entry from ``created_at`` until ``removed_at``, an upload held its customer's
+# calls from ``created_at`` until ``read_at`` (or it failed). Blocks are never deleted and lifting only stamps,
+# so the blocks of any past moment are all still there. What has no history is read as it is now: the
+# contact's numbers, emails and account website (``docs/compliance.md``).
+
+
+def moment_parse(text: str, *, now: datetime | None = None) -> datetime:
+    """Return the past moment ``text`` names in ISO 8601 (``2026-03-02T14:05``, ``2026-03-02 14:05:09+01:00``,
+    a date alone for its midnight), read in the current time zone when it names none; refuse a moment to come
+    or one that is not a moment, saying so."""
+    text = (text or "").strip()
+    try:
+        moment = parse_datetime(text)
+        if moment is None and parse_date(text) is not None:
+            moment = datetime.combine(parse_date(text), time.min)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise LeadopsError(
+            f"'{text}' is not a moment: write it in ISO 8601, like 2026-03-02T14:05 or 2026-03-02T14:05:00+00:00.",
+            field="at",
+            code="invalid_moment",
+        )
+    return moment_in_past(moment, now=now)
+
+
+def moment_in_past(moment: datetime | None, *, now: datetime | None = None) -> datetime:
+    """Return ``moment`` (read in the current time zone when naive) if it has passed; else refuse, saying so."""
+    if moment is None:
+        raise LeadopsError(
+            "Say which moment: ISO 8601, like 2026-03-02T14:05:00+00:00.", field="at", code="invalid_moment"
+        )
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    if moment > (now or timezone.now()):
+        raise LeadopsError(
+            f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z} has not come yet: ask about a past moment, or leave it "
+            "out for now.",
+            field="at",
+            code="moment_in_future",
+        )
+    return moment
+
+
+def _checks_at() -> tuple[LiveCheck, ...]:
+    checks = _registered_checks()
+    missing = [check.kind for check in checks if check.reasons_at is None]
+    if missing:
+        # Refuse rather than answer "allowed then" without asking what stopped calls before any block did.
+        raise RuntimeError(f"The live checks {', '.join(missing)} cannot answer for a past moment.")
+    return checks
+
+
+def _blocks_in_force_at(lead: Lead, phone_ids: set[int], *, at: datetime) -> list[Block]:
+    """Return the blocks in force at ``at`` that reached ``lead`` and were on it or on one of ``phone_ids``."""
+    subject: dict[str, object] = {"lead": lead.pk, "contact": lead.contact_id, "account": lead.contact.account_id}
+    if phone_ids:
+        subject["phone"] = In(phone_ids)
+    blocks = Block.objects.filter(
+        blocks_on_any(**subject),
+        block_reach_covers(customer_ref=lead.customer_id, campaign_ref=lead.campaign_id),
+        block_in_force_at(at),
+    ).select_related(*SENTENCE_RELATIONS)
+    return sorted(
+        (
+            b
+            for b in blocks
+            if block_was_in_force(b, at) and block_reach_covers_lead(b, lead) and block_on_lead(b, lead, phone_ids)
+        ),
+        key=block_rank,
+    )
+
+
+def explain_at(lead: Lead, *, at: datetime, audience: Audience = OPS) -> list[Reason]:
+    """Return every reason that stopped ``lead`` at the past moment ``at``, worded as they read then, in the
+    order ``explain`` gives them."""
+    lead = _lead_with_relations(lead)
+    links = list(ContactPhone.objects.filter(contact_id=lead.contact_id).order_by("pk"))
+    phone_ids = [link.phone_id for link in links]
+    blocks, dialable = blocks_stopping_lead(_blocks_in_force_at(lead, set(phone_ids), at=at), phone_ids)
+    reasons = block_reasons(blocks, lead=lead, audience=audience)
+    live = [r for check in _checks_at() for r in check.reasons_at(lead, None, at, audience=audience)]
+    reasons += live
+    if not dialable and not any(is_number_block(b) for b in blocks):
+        reasons.append(
+            Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
+        )
+    return reasons
+
+
+def can_dial_at(lead: Lead, e164: str, *, at: datetime, audience: Audience = OPS) -> DialCheck:
+    """Return whether ``e164`` might have been dialled for ``lead`` at the past moment ``at``, and why not: the
+    dial check's answer as of then, with the sentences as they read then. Never recorded as a verdict."""
+    lead = _lead_with_relations(lead)
+    phone = PhoneNumber.objects.filter(e164=e164).first()
+    is_contacts = phone is not None and ContactPhone.objects.filter(contact_id=lead.contact_id, phone=phone).exists()
+    blocks = _blocks_in_force_at(lead, {phone.pk} if phone is not None else set(), at=at)
+    reasons = block_reasons(blocks, lead=lead, audience=audience)
+    for check in _checks_at():
+        reasons += check.reasons_at(lead, e164, at, audience=audience)
+    if not is_contacts:
+        reasons.append(
+            Reason(
+                code="not_contacts_number",
+                message=(f"{format_phone(e164)} is not one of {lead.contact}'s numbers: add it to the contact first."),
+            )
+        )
+    return DialCheck(allowed=not reasons, number=e164, reasons=reasons)
 
 
 def _e164(number: str, region: str) -> str:

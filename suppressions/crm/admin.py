@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, LogEntry
@@ -11,10 +13,13 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 
 from campaigns.models import Customer
+from campaigns.selectors.scope import customers_visible_to
 from leadops.errors import LeadopsError
+from leadops.home import home_panel_register
 from leadops.previewing import PreviewedForm, previewed_field
 from suppressions.crm.models import (
     CrmConnection,
@@ -25,6 +30,7 @@ from suppressions.crm.models import (
     CrmRuleChange,
     ObjectType,
 )
+from suppressions.crm.optouts import DEADLINE_BUSINESS_DAYS, optouts_not_in_force, receipt_to_force
 from suppressions.crm.services.connections import crm_connection_create, crm_connection_update
 from suppressions.crm.services.files import crm_records_upload
 from suppressions.crm.services.preview import crm_rule_preview
@@ -282,6 +288,28 @@ class CrmEventAdmin(admin.ModelAdmin):
     list_select_related = ["connection"]
     show_full_result_count = False
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.optouts_view)
+        return [path("opt-outs/", view, name="crm_crmevent_optouts"), *super().get_urls()]
+
+    def optouts_view(self, request: HttpRequest) -> TemplateResponse:
+        """Opt-out deadlines: every channel's time from receipt to force, and what is not in force yet."""
+        if not request.user.has_perm("suppressions.view_upload"):
+            raise PermissionDenied
+        customers = customers_visible_to(request.user)
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/crm/optouts.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Opt-out deadlines",
+                "pending": optouts_not_in_force(customers=customers),
+                "delays": receipt_to_force(customers=customers, since=timezone.now() - timedelta(days=90)),
+                "deadline_days": DEADLINE_BUSINESS_DAYS,
+            },
+        )
+
     def has_add_permission(self, request):
         return False
 
@@ -290,6 +318,19 @@ class CrmEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _optouts_panel(request: HttpRequest) -> dict | None:
+    """The ops home's warning: opt-outs late, or within two business days of their deadline."""
+    if not request.user.has_perm("suppressions.view_upload"):
+        return None
+    urgent = [i for i in optouts_not_in_force(customers=customers_visible_to(request.user)) if i.needs_attention]
+    if not urgent:
+        return None
+    return {"urgent": urgent, "late": sum(i.is_late for i in urgent), "url": reverse("admin:crm_crmevent_optouts")}
+
+
+home_panel_register(name="optout-deadlines", template="admin/crm/optouts_panel.html", context=_optouts_panel, order=10)
 
 
 @admin.register(CrmMatch)

@@ -250,9 +250,11 @@ def test_a_pull_costs_the_same_statements_for_one_lead_or_ten(client, agency_key
     caller = CallerFactory(approved_for=[campaign])
     for count in (1, 10):
         pull(client, agency_key, campaign, caller, count=count)
-    # when / then: the key; the campaign and the caller; the lease, which returns the leads; their numbers
+    # when / then: the key; the campaign and the caller; the lease, which returns the leads; their numbers;
+    # the verdicts of the numbers handed out (one INSERT, ``campaigns.services.verdicts``); and the savepoint
+    # and its release around the last three (in production the transaction they commit in: BEGIN and COMMIT)
     for count in (1, 10):
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(7):
             response = pull(client, agency_key, campaign, caller, count=count)
         assert len(response.json()["leads"]) == count
 
@@ -263,11 +265,12 @@ def test_a_pull_costs_the_same_statements_for_one_lead_or_ten(client, agency_key
 @pytest.mark.parametrize(
     ("writing", "statements"),
     [
-        pytest.param(lambda e164: e164, 2, id="E.164: the key, then the lead and its check in one"),
-        pytest.param(lambda e164: f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}", 3, id="national: the lead's region first"),
+        # Each ends with the verdict's INSERT (``campaigns.services.verdicts``).
+        pytest.param(lambda e164: e164, 3, id="E.164: the key, then the lead and its check in one, the verdict"),
+        pytest.param(lambda e164: f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}", 4, id="national: the lead's region first"),
     ],
 )
-def test_an_allowed_dial_check_costs_two_statements_or_three(
+def test_an_allowed_dial_check_costs_three_statements_or_four(
     client, agency_key, django_assert_num_queries, writing, statements
 ):
     # given: a process that has answered once (and cached the content types the check names)
@@ -417,8 +420,8 @@ def test_a_refused_dial_check_words_every_reason_as_explain_does_without_loading
         )
     check, number = f"/api/v1/leads/{lead.pk}/dial-check", {"number": number_of(lead)}
     expected = [reason.message for reason in explain(lead, number["number"])]
-    # when: the key, the check, the blocks with what their sentences read
-    with django_assert_num_queries(3):
+    # when: the key, the check, the blocks with what their sentences read, the verdict
+    with django_assert_num_queries(4):
         response = client.get(check, number, **auth(agency_key))
     # then
     assert [reason["message"] for reason in response.json()["reasons"]] == expected

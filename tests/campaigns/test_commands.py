@@ -241,3 +241,18 @@ def test_seed_demo_shows_self_service_a_customers_own_rules_and_a_request_waitin
     assert crm_blocks.exists()
     assert all(", added by " in block.evidence_text and "the agency" not in block.evidence_text for block in crm_blocks)
     assert UndoRequest.objects.filter(state=UndoRequest.State.OPEN).count() == 1
+
+
+def test_seed_demo_prints_a_dossier_worth_opening_with_the_dialers_record(small_demo, admin_client):
+    # given
+    path = re.search(r"A dossier worth opening .*\n  http://127\.0\.0\.1:8000(/admin/\S+)", small_demo).group(1)
+    # when
+    dossier = admin_client.get(path, {"format": "json"}).json()
+    # then: a pull and an allowed check before the call, a refusal after it, and the caller's Do Not Call
+    assert [(v["kind"], v["allowed"]) for v in dossier["verdicts"]] == [
+        ("Pull", True),
+        ("Dial check", True),
+        ("Dial check", False),
+    ]
+    assert any(b["evidence"] and b["evidence"]["kind"] == "call" for b in dossier["blocks"])
+    assert [c["disposition"] for c in dossier["calls"]] == ["Do not call"]

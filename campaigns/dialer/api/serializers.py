@@ -123,6 +123,11 @@ class PullResponseSerializer(serializers.Serializer):
 
 class DialCheckQuerySerializer(serializers.Serializer):
     number = StrictCharField(max_length=64, help_text="The number in any writing; read with the customer's region.")
+    at = serializers.DateTimeField(
+        required=False,
+        help_text="For the dialer's own audit: answer as of this past moment (ISO 8601; a moment to come is "
+        "refused), from what was in force then. Such an answer is never recorded as a verdict.",
+    )
 
 
 class DialCheckResponseSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,9 +20,10 @@ from campaigns.dialer.api.scoping import lead_for_key
 from campaigns.dialer.dialable import lead_numbers
 from campaigns.dialer.pool import lead_release, leads_pull
 from campaigns.models import Call, Lead, User
-from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain
+from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain, moment_in_past
 from campaigns.selectors.loading import caller_named, campaign_and_caller
 from campaigns.services.calls import call_record
+from campaigns.services.verdicts import HandedOut, verdict_record_dial_check, verdicts_record_pull
 from leadops.errors import LeadopsError
 from suppressions.selectors import upload_pending_reasons
 
@@ -123,8 +125,18 @@ class PullView(ApiView):
         self.check_object_permissions(request, campaign)
         if caller is None:
             raise _no_caller(data["caller"])
-        leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
-        numbers = lead_numbers(leads, audience=audience_of(request))
+        # The leases and the verdicts of the numbers handed out commit together, before the answer leaves: a
+        # lead is leased if and only if what the dialer is told of it is recorded, for one WAL flush
+        # (``campaigns.services.verdicts``).
+        with transaction.atomic():
+            leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
+            numbers = lead_numbers(leads, audience=audience_of(request))
+            handed_out = [
+                HandedOut(lead_id=lead.pk, number=check.e164, reasons=[check.reason] if check.reason else [])
+                for lead in leads
+                for check in numbers[lead.pk]
+            ]
+            verdicts_record_pull(handed_out=handed_out, api_key=request.auth, caller=caller)
         body = [
             {
                 "lead_id": lead.pk,
@@ -163,12 +175,16 @@ class DialCheckView(ApiView):
     )
     def get(self, request: Request, lead_id: int) -> Response:
         data = self.validated(s.DialCheckQuerySerializer, request.query_params)
+        # An empty ``at`` is a moment written wrong, never "now" (a form's query string drops an empty field).
+        at = moment_in_past(data.get("at")) if "at" in request.query_params else None
         # Reading needs no object permission: the key's scope alone decides whether the lead exists for it.
         check = can_dial_lead(
-            lead_id, data["number"], customer_id=request.auth.customer_id, audience=audience_of(request)
+            lead_id, data["number"], customer_id=request.auth.customer_id, audience=audience_of(request), at=at
         )
         if check is None:
             raise Http404
+        if at is None:
+            verdict_record_dial_check(lead_id=lead_id, check=check, api_key=request.auth)
         return Response(
             {"allowed": check.allowed, "number": check.number, "reasons": [_reason(r) for r in check.reasons]}
         )

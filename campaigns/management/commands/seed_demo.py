@@ -35,6 +35,11 @@ class Command(BaseCommand):
             f"\nA customer's portal, as its users see it: {PORTAL_URL}\n"
             f"  username: {result.portal_username}\n  password: {result.portal_password}"
         )
+        if result.dossier_path:
+            self.stdout.write(
+                f"\nA dossier worth opening (a number a caller marked Do Not Call, and what the dialer was told):\n"
+                f"  {ADMIN_URL}{result.dossier_path}"
+            )
         self.stdout.write(f"\nApproved callers sign in at {ADMIN_URL} too (the Callers group):")
         for caller, password, campaigns in result.callers:
             self.stdout.write(
