@@ -874,3 +874,99 @@ class OpportunityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.from_value} → {self.to_value}"
+
+
+class LeadFact(models.Model):
+    """What the lead report counts about one lead, kept so that a report of a million leads is one GROUP BY.
+
+    A rollup, never the truth: ``campaigns.services.reporting.lead_facts_refresh`` rebuilds a customer's rows
+    from the leads, calls, meetings and blocks (every night, and when ops ask), and
+    ``tests/campaigns/test_reports.py`` holds it equal to the live computation. Segment values are the
+    lead's data as imported ("" when missing); ``size_band`` is read from the account's employee count.
+    """
+
+    lead = models.OneToOneField(Lead, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", db_index=False)
+    source = models.CharField(max_length=120, blank=True)
+    entered_at = models.DateTimeField()
+    country = models.CharField(max_length=120, blank=True)
+    industry = models.CharField(max_length=200, blank=True)
+    size_band = models.CharField(max_length=12, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    age = models.CharField(max_length=40, blank=True)
+    nationality = models.CharField(max_length=120, blank=True)
+    income = models.CharField(max_length=120, blank=True)
+    has_phone = models.BooleanField(default=False)
+    has_email = models.BooleanField(default=False)
+    has_title = models.BooleanField(default=False)
+    has_industry = models.BooleanField(default=False)
+    has_size = models.BooleanField(default=False)
+    has_country = models.BooleanField(default=False)
+    # Disqualified at entry: by a block made before the lead came in, or by the scrub as it came in.
+    entry_existing = models.BooleanField(default=False)
+    entry_suppression = models.BooleanField(default=False)
+    entry_crm_rule = models.BooleanField(default=False)
+    entry_fit_rule = models.BooleanField(default=False)
+    entry_other = models.BooleanField(default=False)
+    attempted = models.BooleanField(default=False)
+    connected = models.BooleanField(default=False)
+    meeting = models.BooleanField(default=False)
+    qualified = models.BooleanField(default=False)
+    unqualified_reason = models.CharField(max_length=24, blank=True)
+    # Disqualified later: the sources of the blocks made after entry that stopped the lead, comma-separated
+    # between commas (",disposition,suppression,") so that one LIKE finds a source.
+    later_sources = models.CharField(max_length=200, blank=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["lead"]
+        indexes = [models.Index(fields=["customer", "entered_at"], name="lead_fact_customer_entered")]
+
+    def __str__(self) -> str:
+        return f"Facts of lead #{self.lead_id}"
+
+    @property
+    def entry_disqualified(self) -> bool:
+        return any(
+            getattr(self, f"entry_{name}") for name in ("existing", "suppression", "crm_rule", "fit_rule", "other")
+        )
+
+
+class LeadFactRefresh(models.Model):
+    """When a customer's lead facts were last rebuilt (what the report says its figures are as of)."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="+", primary_key=True)
+    refreshed_at = models.DateTimeField()
+    leads = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} at {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class FitRuleChange(models.Model):
+    """One change of a campaign's fit rules: when, who, and the rules before and after, in words. History."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="fit_rule_changes")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_job = models.CharField(max_length=80, blank=True)
+    summary = models.TextField(help_text="What changed, in words: added, changed, switched off.")
+    rules_before = models.JSONField(default=list, blank=True, help_text="The active rules before, in words.")
+    rules_after = models.JSONField(default=list, blank=True, help_text="The active rules after, in words.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor__isnull=False, actor_job="") | Q(actor__isnull=True) & ~Q(actor_job=""),
+                name="fit_rule_change_has_one_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}: {self.summary}"
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.get_username() if self.actor_id else self.actor_job
