@@ -921,6 +921,8 @@ class LeadFact(models.Model):
 
     class Meta:
         ordering = ["lead"]
+        verbose_name = "lead report"
+        verbose_name_plural = "lead reports"
         indexes = [models.Index(fields=["customer", "entered_at"], name="lead_fact_customer_entered")]
 
     def __str__(self) -> str:

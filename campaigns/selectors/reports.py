@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from campaigns.models import Block, Campaign, Customer, FitRuleChange, Lead, LeadFact, LeadFactRefresh
 from campaigns.rules import UNQUALIFY_REASONS
+from leadops.charts import bar_chart, line_chart
 from leadops.errors import LeadopsError
 
 OPS = "ops"
@@ -270,6 +271,7 @@ class Comparison:
     before: Row
     after: Row
     days: int
+    lines: list[tuple[str, object, object]] = field(default_factory=list)
 
 
 @dataclass
@@ -321,7 +323,7 @@ def _labels(query: ReportQuery, keys: Iterable[tuple]) -> dict[tuple[str, object
 
 
 def _who_lifted(block_lifter: tuple[int | None, str, int | None], audience: str, customer_id: int | None) -> str:
-    user_id, job, user_customer = block_lifter
+    user_id, _job, user_customer = block_lifter
     if user_id is None:
         return "automatically (a rule or job)"
     if audience == CUSTOMER:
@@ -378,7 +380,7 @@ def _window_row(query: ReportQuery, *, campaign_id: int, start: datetime, end: d
     counts.update(_count_rows(facts, []).get((), {}))
     junk_query = replace(query, campaign_ids=(campaign_id,), since=None, until=None)
     for counter in _JUNK_COUNTERS:
-        for *_, day, n in counter(junk_query.customer_id, junk_query.campaign_ids, start, end):
+        for *_, _day, n in counter(junk_query.customer_id, junk_query.campaign_ids, start, end):
             counts["junk"] += n
     return Row(key=(label,), labels=(label,), counts=counts)
 
@@ -528,3 +530,170 @@ def cell_leads(cell: Cell, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead
     """Return the leads behind ``cell``, among ``leads`` (all when None: the caller scopes them)."""
     leads = Lead.objects.all() if leads is None else leads
     return leads.filter(pk__in=cell_facts(cell).values("lead_id"))
+
+
+# --- the report as tables (the pages, the CSV and the command print the same) ----------------------------
+
+FUNNEL = ("leads", "junk", "entry", "no_number", "entered", "attempted", "connected", "meeting", "qualified")
+OUTCOMES = ("unqualified", "later")
+FUNNEL_RATES = ("acceptance", "contact", "meeting_conversion", "qualified_rate")
+
+
+@dataclass(frozen=True)
+class Figure:
+    text: str
+    cell: Cell | None = None  # the leads behind it, when it counts leads
+
+
+@dataclass
+class Table:
+    title: str
+    headings: list[str]
+    rows: list[tuple[list[str], list[Figure]]]
+    total: list[Figure]
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _detail_keys(report: Report) -> list[str]:
+    """The breakdown columns (at entry by source, unqualified by reason, later by source) that count anything."""
+    return [c.key for c in COLUMNS if c.group in ("entry", "unqualified", "later") and report.total.counts[c.key]]
+
+
+def report_tables(report: Report) -> list[Table]:
+    """Return the report as its three tables: the funnel with its rates, why leads left, enrichment coverage."""
+    query = report.query
+    dims = list(report.headings)
+
+    def counts(keys: Iterable[str], row: Row | None) -> list[Figure]:
+        source = row or report.total
+        return [Figure(str(source.counts[k]), cell_of(query, k, row)) for k in keys]
+
+    def rates(names: Iterable[str], row: Row | None) -> list[Figure]:
+        return [Figure(percent((row or report.total).rate(name))) for name in names]
+
+    def coverage(row: Row | None) -> list[Figure]:
+        source = row or report.total
+        return [
+            Figure(f"{source.counts[k]} ({percent(source.rate(f'coverage_{k}'))})", cell_of(query, k, row))
+            for k in COVERAGE
+        ]
+
+    detail = _detail_keys(report)
+    funnel_keys = (*FUNNEL, *OUTCOMES)
+    return [
+        Table(
+            "Funnel",
+            [*dims, *(COLUMN_BY_KEY[k].label for k in funnel_keys), *(RATES[r][0] for r in FUNNEL_RATES)],
+            [(list(r.labels), counts(funnel_keys, r) + rates(FUNNEL_RATES, r)) for r in report.rows],
+            counts(funnel_keys, None) + rates(FUNNEL_RATES, None),
+        ),
+        Table(
+            "Why leads left the pool",
+            [*dims, *(COLUMN_BY_KEY[k].label for k in detail)],
+            [(list(r.labels), counts(detail, r)) for r in report.rows],
+            counts(detail, None),
+        ),
+        Table(
+            "Enrichment coverage",
+            [*dims, *(f"{label.capitalize()}" for label in COVERAGE.values())],
+            [(list(r.labels), coverage(r)) for r in report.rows],
+            coverage(None),
+        ),
+    ]
+
+
+def csv_rows(report: Report) -> tuple[list[str], list[list[object]]]:
+    """Return the report as one CSV table: every column and rate, a row per group and the total last."""
+    header = [*report.headings, *(c.label for c in COLUMNS), *(RATES[r][0] for r in RATES)]
+    lines = []
+    for row in [*report.rows, report.total]:
+        labels = list(row.labels) if row.key else ["Total", *[""] * (len(report.headings) - 1)]
+        values = [row.counts[c.key] for c in COLUMNS]
+        lines.append([*labels, *values, *(percent(row.rate(r)) for r in RATES)])
+    return header, lines
+
+
+def reason_bars(report: Report) -> list[tuple[str, int, Cell | None]]:
+    """Return a bar per reason leads left: at entry by source, unqualified by reason, later by source."""
+    return [(COLUMN_BY_KEY[k].label, report.total.counts[k], cell_of(report.query, k)) for k in _detail_keys(report)]
+
+
+def weekly_series(report: Report) -> tuple[list[str], dict[str, list[int]]]:
+    """Return the weeks (Mondays) and, for each, the leads in, the leads entered and the meetings booked."""
+    weeks = [row.labels[0] for row in report.weeks]
+    series = {
+        "Leads in": [row.counts["leads"] for row in report.weeks],
+        "Entered the pool": [row.counts["entered"] for row in report.weeks],
+        "Meetings booked": [row.counts["meeting"] for row in report.weeks],
+    }
+    return weeks, series
+
+
+def linked(tables: list[Table], url_for: Callable[[Cell], str]) -> list[dict]:
+    """Return ``tables`` for a template: each figure as ``(text, href or "")``, ``url_for`` giving a cell's list."""
+
+    def figures(items: list[Figure]) -> list[tuple[str, str]]:
+        return [(f.text, url_for(f.cell) if f.cell else "") for f in items]
+
+    return [
+        {
+            "title": t.title,
+            "headings": t.headings,
+            "dims": len(t.headings) - len(t.total),
+            "rows": [(labels, figures(items)) for labels, items in t.rows],
+            "total": figures(t.total),
+        }
+        for t in tables
+    ]
+
+
+def params_of(querydict) -> dict[str, str]:
+    """Return a request's report parameters as text: ``by`` may come twice (two pickers), empty ones dropped."""
+    params = {name: querydict.get(name, "") for name in ("customer", "campaign", "since", "until")}
+    params["by"] = ",".join(v for v in querydict.getlist("by") if v.strip()) or "source"
+    return params
+
+
+def _comparison_lines(c: Comparison) -> list[tuple[str, object, object]]:
+    b, a = c.before, c.after
+    lines: list[tuple[str, object, object]] = [
+        (COLUMN_BY_KEY[k].label, b.counts[k], a.counts[k]) for k in ("leads", "junk", "entered", "meeting")
+    ]
+    lines += [
+        (RATES[r][0], percent(b.rate(r)), percent(a.rate(r))) for r in RATES if r not in ("contact", "qualified_rate")
+    ]
+    return lines
+
+
+def report_page(report: Report, *, url_for: Callable[[Cell], str]) -> dict[str, object]:
+    """Return what the report's pages show (``templates/reports/_figures.html``), ``url_for`` linking each number."""
+    weeks, series = weekly_series(report)
+    return {
+        "report": report,
+        "refreshed_at": report.refreshed_at,
+        "tables": linked(report_tables(report), url_for),
+        "reason_chart": bar_chart(
+            [(label, n, url_for(cell) if cell else "") for label, n, cell in reason_bars(report)],
+            title="Why leads left the pool",
+        ),
+        "trend_chart": line_chart(weeks, series, title="Week by week (the Monday of each week)"),
+        "false_blocks": report.false_blocks,
+        "false_share": percent(rate(report.false_blocks.lifted, report.false_blocks.made)),
+        "false_rows": [
+            (s, label, made, lifted, percent(rate(lifted, made)))
+            for s, label, made, lifted in report.false_blocks.by_source
+        ],
+        "comparisons": [replace(c, lines=_comparison_lines(c)) for c in report.comparisons],
+        "dimensions": [
+            (key, label) for key, (_, label) in DIMENSIONS.items() if report.audience == OPS or key != "customer"
+        ],
+        "by1": report.query.by[0],
+        "by2": report.query.by[1] if len(report.query.by) > 1 else "",
+        "since": report.query.since.isoformat() if report.query.since else "",
+        "until": report.query.until.isoformat() if report.query.until else "",
+        "chosen_campaigns": list(report.query.campaign_ids or ()),
+        "report_customer": report.query.customer_id,
+    }

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns.models import (
@@ -42,6 +42,7 @@ from campaigns.models import (
 )
 from campaigns.rules import COLUMNS, REACH_KEYS, TARGET_KEYS, In, blocks_on_any, blocks_stopping_lead, unqualifies_lead
 from campaigns.services.actors import Actor, actor_fields, actor_label
+from leadops.outbox.services import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +252,14 @@ def lead_facts_refresh(*, customer: Customer, actor: Actor, chunk: int = CHUNK) 
 def lead_facts_refresh_all(*, actor: Actor) -> int:
     """Rebuild every customer's lead facts (the nightly job); return how many leads they cover."""
     return sum(lead_facts_refresh(customer=customer, actor=actor) for customer in Customer.objects.order_by("pk"))
+
+
+def lead_facts_refresh_enqueue(*, customer: Customer | None, actor: Actor) -> None:
+    """Rebuild ``customer``'s lead facts (every customer's when None) in a worker, once the request commits."""
+    from campaigns.tasks import lead_facts_rebuild
+
+    logger.info("Lead facts of %s asked for by %s", customer or "every customer", actor_label(actor))
+    enqueue_on_commit(lead_facts_rebuild, customer.pk if customer else None)
 
 
 def fit_rule_change_record(

@@ -21,8 +21,7 @@ outside the period, inside the 28 days before the fit-rule change of 2 March 09:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
@@ -32,6 +31,7 @@ from campaigns.models import Block, Call, Campaign, Customer, FitRuleChange, Lea
 from campaigns.services import lead_statuses_recompute
 from campaigns.services.reporting import lead_facts_refresh
 from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, disposition
+from tests.campaigns.caller_scenes import member_of
 from tests.campaigns.factories import (
     AccountFactory,
     BlockFactory,
@@ -43,7 +43,7 @@ from tests.campaigns.factories import (
     UserFactory,
 )
 
-MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=dt_timezone.utc)
+MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -84,7 +84,7 @@ def report_scene(*, refresh: bool = True) -> ReportScene:
     customer = CustomerFactory(name="Northwind Health", slug="northwind-report")
     clinics = DialerCampaignFactory(customer=customer, name="Clinics")
     labs = DialerCampaignFactory(customer=customer, name="Labs")
-    ops = UserFactory(username="ops.olga", permissions=["campaigns.work_every_campaign"])
+    ops = member_of("Ops", "ops.olga")
     caller = CallerFactory(username="caller.cara", approved_for=[clinics, labs])
     customer_user = UserFactory(username="nw.user", is_staff=False, customer=customer)
     v, w = "Vendor A", "Webinar"
