@@ -237,7 +237,7 @@ def test_the_rollup_equals_the_live_computation_after_every_change(scene):
 
     # then: every stored row is the live computation of its lead, field for field
     ids = list(Lead.objects.filter(customer=scene.customer).values_list("pk", flat=True))
-    live = {f.lead_id: f for f in lead_facts_compute(ids, now=MONDAY)}
+    live = {f.lead_id: f for f in lead_facts_compute(Lead.objects.filter(pk__in=ids), now=MONDAY)}
     stored = {f.lead_id: f for f in LeadFact.objects.filter(customer=scene.customer)}
     names = [f.attname for f in LeadFact._meta.fields if f.name != "refreshed_at"]
     assert {pk: [getattr(f, n) for n in names] for pk, f in stored.items()} == {
