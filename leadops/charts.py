@@ -67,6 +67,16 @@ def line_chart(xs: list[str], series: dict[str, list[int]], *, title: str, width
     def point(i: int, value: int) -> str:
         return f"{left + i * step:.1f},{top + (height - top - bottom) * (1 - value / peak):.1f}"
 
+    # A dot per week too: a single week is a point, and a point is what one reads off a line.
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{} {}: {}</title></circle>',
+        (
+            (*point(i, v).split(","), COLOURS[n % len(COLOURS)], name, xs[i], v)
+            for n, (name, values) in enumerate(series.items())
+            for i, v in enumerate(values)
+        ),
+    )
     lines = format_html_join(
         "",
         '<polyline fill="none" stroke="{}" stroke-width="2" points="{}"><title>{}</title></polyline>'
@@ -89,7 +99,7 @@ def line_chart(xs: list[str], series: dict[str, list[int]], *, title: str, width
         '<text x="0" y="12" font-weight="bold">{}</text>'
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"/>'
         '<text x="{}" y="{}" text-anchor="end">{}</text><text x="{}" y="{}" text-anchor="end">0</text>'
-        '{}<text x="{}" y="{}">{}</text><text x="{}" y="{}" text-anchor="end">{}</text></svg>',
+        '{}{}<text x="{}" y="{}">{}</text><text x="{}" y="{}" text-anchor="end">{}</text></svg>',
         title,
         width,
         height,
@@ -107,6 +117,7 @@ def line_chart(xs: list[str], series: dict[str, list[int]], *, title: str, width
         left - 4,
         height - bottom,
         lines,
+        dots,
         left,
         height - 10,
         xs[0],
