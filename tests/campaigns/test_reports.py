@@ -264,3 +264,36 @@ def test_bad_parameters_say_what_is_wrong():
         query_from_params({"since": "2026-03-02", "until": "2026-03-01"}, customer_id=1)
     with pytest.raises(LeadopsError, match="one customer"):
         query_from_params({"by": "customer"}, customer_id=1)
+
+
+def test_a_fit_rule_change_is_recorded_with_who_and_the_rules_before_and_after(django_capture_on_commit_callbacks):
+    from campaigns.imports.models import FitRule
+    from campaigns.imports.services import FitRuleSpec, fit_rules_save
+    from campaigns.models import FitRuleChange
+    from tests.campaigns.factories import CampaignFactory, UserFactory
+
+    # given
+    campaign = CampaignFactory()
+    olga = UserFactory(username="olga")
+    spec = FitRuleSpec(field=FitRule.Field.COUNTRY, operator=FitRule.Operator.IN, values="US, CA")
+
+    # when: a rule added, then switched off, then saved again unchanged
+    with django_capture_on_commit_callbacks(execute=True):
+        (rule,) = fit_rules_save(campaign=campaign, added=[spec], actor=olga)
+    with django_capture_on_commit_callbacks(execute=True):
+        fit_rules_save(
+            campaign=campaign, changed={rule.pk: FitRuleSpec(**{**spec.__dict__, "is_active": False})}, actor=olga
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        fit_rules_save(
+            campaign=campaign, changed={rule.pk: FitRuleSpec(**{**spec.__dict__, "is_active": False})}, actor=olga
+        )
+
+    # then
+    changes = list(FitRuleChange.objects.filter(campaign=campaign).order_by("at", "pk"))
+    assert [(c.actor, c.rules_before, c.rules_after) for c in changes] == [
+        (olga, [], ["country is one of US, CA"]),
+        (olga, ["country is one of US, CA"], []),
+    ]
+    assert changes[0].summary == "added: country is one of US, CA"
+    assert changes[1].summary == "changed: country is one of US, CA (switched off)"
