@@ -322,13 +322,14 @@ def _labels(query: ReportQuery, keys: Iterable[tuple]) -> dict[tuple[str, object
     return words
 
 
-def _who_lifted(block_lifter: tuple[int | None, str, int | None], audience: str, customer_id: int | None) -> str:
-    user_id, _job, user_customer = block_lifter
-    if user_id is None:
+def who_in_words(*, username: str | None, user_customer_id: int | None, audience: str, customer_id: int | None) -> str:
+    """Return who did something, for ``audience``: ops read the username; a customer reads "your team" for its
+    own users and "the agency" for staff; nobody's (a job's) reads "automatically (a rule or job)"."""
+    if username is None:
         return "automatically (a rule or job)"
     if audience == CUSTOMER:
-        return "your team" if user_customer is not None and user_customer == customer_id else "the agency"
-    return ""  # ops read the username, filled in by the caller of this helper
+        return "your team" if user_customer_id is not None and user_customer_id == customer_id else "the agency"
+    return username
 
 
 def false_blocks(query: ReportQuery, *, audience: str) -> FalseBlocks:
@@ -356,14 +357,17 @@ def false_blocks(query: ReportQuery, *, audience: str) -> FalseBlocks:
     lifters: dict[str, int] = defaultdict(int)
     for row in (
         blocks.filter(lifted_at__isnull=False)
-        .values("lifted_by_id", "lifted_by__username", "lifted_by__customer_id", "lifted_by_job")
+        .values("lifted_by__username", "lifted_by__customer_id")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        who = _who_lifted(
-            (row["lifted_by_id"], row["lifted_by_job"], row["lifted_by__customer_id"]), audience, query.customer_id
+        who = who_in_words(
+            username=row["lifted_by__username"],
+            user_customer_id=row["lifted_by__customer_id"],
+            audience=audience,
+            customer_id=query.customer_id,
         )
-        lifters[who or row["lifted_by__username"]] += row["n"]
+        lifters[who] += row["n"]
     return FalseBlocks(
         by_source=by_source,
         by_lifter=sorted(lifters.items(), key=lambda item: (-item[1], item[0])),
@@ -400,12 +404,13 @@ def fit_rule_comparisons(query: ReportQuery, *, audience: str, days: int = 28) -
     found = []
     window = timedelta(days=days)
     for change in changes[:20]:
-        if change.actor_id is None:
-            who = "automatically"
-        elif audience == CUSTOMER:
-            who = "your team" if change.actor.customer_id == query.customer_id else "the agency"
-        else:
-            who = change.actor.get_username()
+        actor = change.actor
+        who = who_in_words(
+            username=actor.get_username() if actor else None,
+            user_customer_id=actor.customer_id if actor else None,
+            audience=audience,
+            customer_id=query.customer_id,
+        )
         found.append(
             Comparison(
                 change=change,
