@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from campaigns.models import Lead
 from campaigns.selectors.reports import ReportQuery, cell_of
+from campaigns.services.reporting import lead_facts_refresh
 from tests.campaigns.api_factories import CallerFactory
 from tests.campaigns.report_scenes import report_scene
 from tests.portal.walking import content
@@ -185,3 +186,19 @@ def test_ops_ask_for_a_rebuild_and_the_figures_follow_the_data(client, scene, dj
     call_command("lead_report", customer=scene.customer.slug, by="campaign", format="csv", stdout=out)
     rows = {row[0]: row for row in _csv(out.getvalue())[1:]}
     assert rows["Labs"][1] == "2"
+
+
+def test_the_csv_escapes_a_source_a_spreadsheet_would_run(client, scene):
+    # given: leads from a source named like a formula
+    Lead.objects.filter(pk=scene.leads["w1"].pk).update(source='=HYPERLINK("http://x.example")')
+    lead_facts_refresh(customer=scene.customer, actor="tests")
+    client.force_login(scene.customer_user)
+
+    # when
+    rows = _csv(content(client.get(reverse("portal:report_csv"), QUERY)))
+    out = io.StringIO()
+    call_command("lead_report", customer=scene.customer.slug, format="csv", stdout=out)
+
+    # then
+    assert '\'=HYPERLINK("http://x.example")' in [row[0] for row in rows]
+    assert '\'=HYPERLINK("http://x.example")' in [row[0] for row in _csv(out.getvalue())]
