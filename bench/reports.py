@@ -240,32 +240,27 @@ def bare_sql(customer_id: int, dimension: str) -> tuple[dict, float]:
         if key == "leads":
             compiled.append("count(*)")
             continue
-        entry = "(entry_existing OR entry_suppression OR entry_crm_rule OR entry_fit_rule OR entry_other)"
+        entry = "entry_disqualified"
         sql = {
             "entry": entry,
             "no_number": f"NOT has_phone AND NOT {entry}",
             "entered": f"has_phone AND NOT {entry}",
             "unqualified": "unqualified_reason <> ''",
-            "later": "later_sources <> ''",
+            "later": "later_any",
         }.get(key)
         if sql is None and key.startswith("unqualified_"):
             sql = f"unqualified_reason = '{key.removeprefix('unqualified_')}'"
-        if sql is None and key.startswith("later_"):
-            sql = f"later_sources LIKE '%%,{key.removeprefix('later_')},%%'"
         compiled.append(f"count(*) FILTER (WHERE {sql or key})")
     started = time.perf_counter()
     with connection.cursor() as cur:
+        # One scan for the groups and the weeks, as the report does: GROUPING SETS.
         cur.execute(
-            f"SELECT {dimension}, {', '.join(compiled)} FROM campaigns_leadfact WHERE customer_id = %s GROUP BY 1",
+            f"""SELECT {dimension}, date_trunc('week', entered_at), grouping({dimension}), {", ".join(compiled)}
+                FROM campaigns_leadfact WHERE customer_id = %s
+                GROUP BY GROUPING SETS (({dimension}), (date_trunc('week', entered_at)))""",
             [customer_id],
         )
-        rows = {row[0]: row[1:] for row in cur.fetchall()}
-        cur.execute(
-            """SELECT date_trunc('week', entered_at), count(*), count(*) FILTER (WHERE meeting)
-               FROM campaigns_leadfact WHERE customer_id = %s GROUP BY 1""",
-            [customer_id],
-        )
-        cur.fetchall()
+        rows = {row[0]: row[3:] for row in cur.fetchall() if row[2] == 0}
         cur.execute(
             """SELECT source, count(*), count(*) FILTER (WHERE lifted_at IS NOT NULL) FROM campaigns_block
                WHERE customer_id = %s GROUP BY 1""",
@@ -282,8 +277,8 @@ def bare_sql(customer_id: int, dimension: str) -> tuple[dict, float]:
             for start, end in ((at - timedelta(days=28), at), (at, at + timedelta(days=28))):
                 cur.execute(
                     f"""SELECT {", ".join(compiled)} FROM campaigns_leadfact
-                        WHERE customer_id = %s AND campaign_id = %s AND entered_at >= %s AND entered_at < %s""",
-                    [customer_id, campaign_id, start, end],
+                        WHERE campaign_id = %s AND entered_at >= %s AND entered_at < %s AND customer_id = %s""",
+                    [campaign_id, start, end, customer_id],
                 )
                 cur.fetchall()
     return rows, time.perf_counter() - started

@@ -909,30 +909,38 @@ class LeadFact(models.Model):
     entry_crm_rule = models.BooleanField(default=False)
     entry_fit_rule = models.BooleanField(default=False)
     entry_other = models.BooleanField(default=False)
+    entry_disqualified = models.BooleanField(default=False, help_text="Any of the entry_ flags.")
     attempted = models.BooleanField(default=False)
     connected = models.BooleanField(default=False)
     meeting = models.BooleanField(default=False)
     qualified = models.BooleanField(default=False)
     unqualified_reason = models.CharField(max_length=24, blank=True)
-    # Disqualified later: the sources of the blocks made after entry that stopped the lead, comma-separated
-    # between commas (",disposition,suppression,") so that one LIKE finds a source.
-    later_sources = models.CharField(max_length=200, blank=True)
+    # Disqualified later: a block made after entry stopped the lead, by the block's source (one flag each, so
+    # that a report counts flags: no string is looked into per row).
+    later_any = models.BooleanField(default=False)
+    later_disposition = models.BooleanField(default=False)
+    later_ops_disqualify = models.BooleanField(default=False)
+    later_ops_phone_dnc = models.BooleanField(default=False)
+    later_customer_dnc = models.BooleanField(default=False)
+    later_suppression = models.BooleanField(default=False)
+    later_crm_rule = models.BooleanField(default=False)
+    later_meeting_outcome = models.BooleanField(default=False)
+    later_unreachable = models.BooleanField(default=False)
+    later_fit_rule = models.BooleanField(default=False)
     refreshed_at = models.DateTimeField()
 
     class Meta:
         ordering = ["lead"]
         verbose_name = "lead report"
         verbose_name_plural = "lead reports"
-        indexes = [models.Index(fields=["customer", "entered_at"], name="lead_fact_customer_entered")]
+        indexes = [
+            models.Index(fields=["customer", "entered_at"], name="lead_fact_customer_entered"),
+            # A fit-rule change's windows: one campaign's leads before and after a moment.
+            models.Index(fields=["campaign", "entered_at"], name="lead_fact_campaign_entered"),
+        ]
 
     def __str__(self) -> str:
         return f"Facts of lead #{self.lead_id}"
-
-    @property
-    def entry_disqualified(self) -> bool:
-        return any(
-            getattr(self, f"entry_{name}") for name in ("existing", "suppression", "crm_rule", "fit_rule", "other")
-        )
 
 
 class LeadFactRefresh(models.Model):

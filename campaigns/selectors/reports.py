@@ -55,8 +55,7 @@ ENTRY = {
     "entry_fit_rule": "fit rules",
     "entry_other": "other blocks",
 }
-_ENTRY_Q = Q(entry_existing=True) | Q(entry_suppression=True) | Q(entry_crm_rule=True)
-_ENTRY_Q |= Q(entry_fit_rule=True) | Q(entry_other=True)
+_ENTRY_Q = Q(entry_disqualified=True)
 UNQUALIFIED_REASONS = (*UNQUALIFY_REASONS, Block.Reason.NOT_QUALIFIED)
 COVERAGE = {
     "has_phone": "phone",
@@ -84,8 +83,8 @@ def _columns() -> list[Column]:
         Column("junk", "Junk rows", None),
         Column("entry", "Disqualified at entry", _ENTRY_Q),
         *(Column(key, f"at entry: {label}", Q(**{key: True}), "entry") for key, label in ENTRY.items()),
-        Column("no_number", "No number to dial", Q(has_phone=False) & ~_ENTRY_Q),
-        Column("entered", "Entered the pool", Q(has_phone=True) & ~_ENTRY_Q),
+        Column("no_number", "No number to dial", Q(has_phone=False, entry_disqualified=False)),
+        Column("entered", "Entered the pool", Q(has_phone=True, entry_disqualified=False)),
         Column("attempted", "Attempted", Q(attempted=True)),
         Column("connected", "Connected", Q(connected=True)),
         Column("meeting", "Meetings booked", Q(meeting=True)),
@@ -95,9 +94,9 @@ def _columns() -> list[Column]:
             Column(f"unqualified_{r}", f"unqualified: {reasons[r].lower()}", Q(unqualified_reason=r), "unqualified")
             for r in UNQUALIFIED_REASONS
         ),
-        Column("later", "Disqualified later", ~Q(later_sources="")),
+        Column("later", "Disqualified later", Q(later_any=True)),
         *(
-            Column(f"later_{s}", f"later: {sources[s].lower()}", Q(later_sources__contains=f",{s},"), "later")
+            Column(f"later_{s}", f"later: {sources[s].lower()}", Q(**{f"later_{s}": True}), "later")
             for s in Block.Source.values
         ),
         *(Column(key, f"with {label}", Q(**{key: True}), "coverage") for key, label in COVERAGE.items()),
@@ -430,22 +429,17 @@ def fit_rule_comparisons(query: ReportQuery, *, audience: str, days: int = 28) -
 def lead_report(query: ReportQuery, *, audience: str = OPS) -> Report:
     """Return the report ``query`` asks for, worded for ``audience`` (``OPS`` or ``CUSTOMER``)."""
     fields = [DIMENSIONS[d][0] for d in query.by]
-    counted = _count_rows(query.facts(), fields)
+    # One scan: grouped by the dimensions and the week at once, then summed both ways (counts add up).
+    counted = _count_rows(query.facts().annotate(week=TruncWeek("entered_at")), [*fields, "week"])
     rows: dict[tuple, dict[str, int]] = {}
-    for key, counts in counted.items():
-        rows[tuple("" if v is None else v for v in key)] = {**_empty(), **counts}
     weeks: dict[object, dict[str, int]] = {}
-    trend = ("entered", "meeting", "qualified")
-    week_aggregates = {f"n_{k}": Count("pk", filter=COLUMN_BY_KEY[k].condition) for k in trend}
-    for values in (
-        query.facts()
-        .annotate(week=TruncWeek("entered_at"))
-        .values("week")
-        .annotate(n_leads=Count("pk"), **week_aggregates)
-        .order_by("week")
-    ):
-        week = values["week"].date() if isinstance(values["week"], datetime) else values["week"]
-        weeks[week] = {**_empty(), **{k: values[f"n_{k}"] for k in ("leads", *trend)}}
+    for key, counts in counted.items():
+        *values, week = key
+        week = week.date() if isinstance(week, datetime) else week
+        for found, at in ((rows, tuple("" if v is None else v for v in values)), (weeks, week)):
+            into = found.setdefault(at, _empty())
+            for name, n in counts.items():
+                into[name] += n
     for customer_id, campaign_id, source, day, n in query.junk_rows():
         known = {"source": source, "campaign": campaign_id, "customer": customer_id}
         key = tuple(known[d] if d in JUNK_DIMENSIONS else "" for d in query.by)

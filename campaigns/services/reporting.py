@@ -222,7 +222,9 @@ def lead_facts_compute(leads: QuerySet[Lead], *, now: datetime) -> list[LeadFact
                 meeting=pk in with_meeting,
                 qualified=stage == LeadStage.QUALIFIED,
                 unqualified_reason=unqualified.get(pk, "") if stage == LeadStage.UNQUALIFIED else "",
-                later_sources="".join(f",{s}" for s in later_sources) + ("," if later_sources else ""),
+                entry_disqualified=bool(entry),
+                later_any=bool(later_sources),
+                **{f"later_{source}": True for source in later_sources},
                 refreshed_at=now,
             )
         )
