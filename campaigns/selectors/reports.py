@@ -290,7 +290,7 @@ def _count_rows(facts: QuerySet[LeadFact], fields: list[str]) -> dict[tuple, dic
     # Named apart from the facts' own columns: an aggregate named ``has_phone`` would be what ``has_phone=True``
     # filters on.
     aggregates = {f"n_{c.key}": Count("pk", filter=c.condition) for c in COLUMNS if c.condition is not None}
-    aggregates["n_leads"] = Count("pk")
+    aggregates["n_leads"] = Count("*")
     if not fields:
         values = facts.aggregate(**aggregates)
         return {(): {key[2:]: values[key] for key in aggregates}}
