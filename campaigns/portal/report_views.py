@@ -11,13 +11,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from campaigns.models import Campaign, Lead
+from campaigns.portal.forms import ReportFilter
 from campaigns.portal.views import PER_PAGE, customer_required
 from campaigns.selectors.reports import (
     COLUMN_BY_KEY,
     CUSTOMER,
+    DIMENSIONS,
     Cell,
     cell_from_param,
     cell_leads,
+    cell_of,
     csv_rows,
     lead_report,
     params_of,
@@ -36,8 +39,10 @@ def _leads_url(cell: Cell) -> str:
 @customer_required
 def report(request):
     customer = request.customer
+    dimensions = [(key, label) for key, (_, label) in DIMENSIONS.items() if key != "customer"]
     context = {
         "campaigns": Campaign.objects.filter(customer=customer).order_by("name"),
+        "filter": ReportFilter(request.GET or None, customer=customer, dimensions=dimensions),
         "nav": "report",
     }
     status = 200
@@ -66,10 +71,13 @@ def report_csv(request):
 @require_safe
 @customer_required
 def report_leads(request):
-    """The customer's leads behind one number of the report."""
+    """The customer's leads behind one number of the report (without one: every lead the report counts)."""
     customer = request.customer
     try:
-        cell = cell_from_param(request.GET.get("cell", ""), customer_id=customer.pk)
+        if "cell" in request.GET:
+            cell = cell_from_param(request.GET["cell"], customer_id=customer.pk)
+        else:
+            cell = cell_of(query_from_params(params_of(request.GET), customer_id=customer.pk), "leads")
     except LeadopsError as error:
         return render(request, "portal/report_leads.html", {"error": str(error), "nav": "report"}, status=400)
     leads = (

@@ -650,9 +650,10 @@ def linked(tables: list[Table], url_for: Callable[[Cell], str]) -> list[dict]:
 
 
 def params_of(querydict) -> dict[str, str]:
-    """Return a request's report parameters as text: ``by`` may come twice (two pickers), empty ones dropped."""
+    """Return a request's report parameters as text: ``by`` then ``then_by`` (two pickers), empty ones dropped."""
     params = {name: querydict.get(name, "") for name in ("customer", "campaign", "since", "until")}
-    params["by"] = ",".join(v for v in querydict.getlist("by") if v.strip()) or "source"
+    chosen = [*querydict.getlist("by"), *querydict.getlist("then_by")]
+    params["by"] = ",".join(v for v in chosen if v.strip()) or "source"
     return params
 
 

@@ -28,7 +28,7 @@ def test_ops_open_the_report_and_follow_a_number_to_its_leads(transactional_db, 
     page.goto(f"{live_server.url}{reverse('admin:index')}")
     page.click("text=Lead reports")
     page.select_option("select[name=customer]", label="Northwind Health")
-    page.locator("select[name=by]").nth(1).select_option("industry")
+    page.select_option("select[name=then_by]", "industry")
     page.fill("input[name=since]", "2026-02-23")
     page.fill("input[name=until]", "2026-03-31")
     page.click("text=Show")
