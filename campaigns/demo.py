@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from campaigns.imports.models import FitRule
-from campaigns.imports.services import campaign_fit_evaluate
+from campaigns.imports.services import FitRuleSpec, campaign_fit_evaluate, fit_rules_save
 from campaigns.models import (
     Account,
     Block,
@@ -35,6 +35,7 @@ from campaigns.models import (
     ContactPhone,
     Customer,
     Disposition,
+    FitRuleChange,
     Lead,
     LostReason,
     Meeting,
@@ -56,8 +57,10 @@ from campaigns.services import (
     lead_statuses_recompute,
 )
 from campaigns.services.callers import callers_approve
+from campaigns.services.calls import meeting_outcome_set
 from campaigns.services.catalogues import project_create
 from campaigns.services.opportunities import lead_qualify
+from campaigns.services.reporting import lead_facts_refresh
 from campaigns.services.undo_requests import undo_request_create
 from campaigns.services.verdicts import HandedOut, verdict_record_dial_check, verdicts_record_pull
 from leadops.errors import LeadopsError
@@ -147,6 +150,11 @@ LAST_NAMES = (  # noqa: SIM905
     "Okafor Murphy Kowalski Rossi Schmidt"
 ).split()
 LEAD_SOURCES = ("Conference list 2024", "ZoomInfo export", "Website form", "Partner referral")
+# The industries of each customer's accounts, for the lead report; the last is the one a fit rule turns away.
+REPORT_INDUSTRIES = {
+    "northwind-health": ("Primary care", "Hospitals", "Pharmacy", "Dental", "Veterinary"),
+    "bluebird-energy": ("Logistics", "Manufacturing", "Hospitality", "Retail", "Agriculture"),
+}
 
 
 # James's mobile: a caller's Do Not Call, with the dialer's pull and dial checks around it.
@@ -339,6 +347,8 @@ class _Builder:
         self._existing_customer_opportunity(tenants[1])
         for tenant in tenants:
             self._rule_blocks(tenant)
+        for tenant in tenants:
+            self._report_story(tenant)
 
     # --- people ---------------------------------------------------------------------------------
 
@@ -775,6 +785,84 @@ class _Builder:
             campaign=campaign, field=FitRule.Field.EMPLOYEES, operator=FitRule.Operator.BETWEEN, minimum=50
         )
         campaign_fit_evaluate(campaign=campaign)
+
+    # --- the lead report: segments, outcomes, a fit-rule change and the blocks it made -------------------
+
+    def _report_story(self, t: _Tenant) -> None:
+        """Give the report something to say: industries and countries on the accounts, connected calls, meetings
+        and qualified leads (more from the partner referrals than from the bought list), a fit-rule change on the
+        first campaign 45 days ago whose blocks judged the leads as they came in, two of them lifted as wrong;
+        then build the report's figures."""
+        rng, now = self.rng, self.now
+        industries = REPORT_INDUSTRIES[t.customer.slug]
+        accounts = list(Account.objects.filter(customer=t.customer))
+        for account in accounts:
+            account.attributes = {
+                **account.attributes,
+                "industry": rng.choice(industries),
+                "country": t.customer.phone_region,
+            }
+        Account.objects.bulk_update(accounts, ["attributes"], batch_size=1000)
+        dispositions = {(d.campaign_id, d.code): d for d in Disposition.objects.filter(campaign__in=t.campaigns)}
+        odds = {"Partner referral": 0.3, "Website form": 0.2, "Conference list 2024": 0.12, "ZoomInfo export": 0.06}
+        reached = [
+            lead
+            for lead in t.bulk_leads
+            if lead.attempts and lead.last_attempt_at and rng.random() < odds.get(lead.source, 0.1)
+        ]
+        calls = []
+        booked: list[tuple[Lead, Call]] = []
+        for lead in reached:
+            code = "meeting_booked" if rng.random() < 0.35 else "gatekeeper"
+            call = Call(
+                lead=lead,
+                caller=rng.choice(self.callers),
+                disposition=dispositions[(lead.campaign_id, code)],
+                created_at=lead.last_attempt_at,
+            )
+            calls.append(call)
+            if code == "meeting_booked":
+                booked.append((lead, call))
+        Call.objects.bulk_create(calls)
+        meetings = Meeting.objects.bulk_create(
+            Meeting(
+                lead=lead,
+                booked_by_call=call,
+                scheduled_for=call.created_at + timedelta(days=3),
+                created_at=call.created_at,
+            )
+            for lead, call in booked
+        )
+        lead_statuses_recompute(leads=Lead.objects.filter(pk__in=[lead.pk for lead in reached]), now=now, stages=True)
+        for meeting in meetings:
+            if meeting.scheduled_for < now:
+                outcome = rng.choices(
+                    (Meeting.Outcome.QUALIFIED, Meeting.Outcome.NOT_QUALIFIED, Meeting.Outcome.NO_SHOW),
+                    weights=(55, 30, 15),
+                )[0]
+                meeting_outcome_set(meeting=meeting, outcome=outcome, actor=self.ops, now=now)
+        # The fit-rule change: the first campaign stops calling one industry from 45 days ago.
+        campaign, changed_at = t.campaigns[0], now - timedelta(days=45)
+        unwanted = industries[-1]
+        fit_rules_save(
+            campaign=campaign,
+            added=[FitRuleSpec(field=FitRule.Field.INDUSTRY, operator=FitRule.Operator.NOT_IN, values=unwanted)],
+            actor=self.ops,
+        )
+        FitRuleChange.objects.filter(campaign=campaign).update(at=changed_at)
+        campaign_fit_evaluate(campaign=campaign)
+        # The leads that came in after the change were judged as they came in (as an import's scrub does).
+        came_after = Lead.objects.filter(campaign=campaign, created_at__gte=changed_at)
+        fit_blocks = Block.objects.filter(source=Block.Source.FIT_RULE, lead__in=came_after, lifted_at__isnull=True)
+        fit_blocks.update(created_at=Subquery(Lead.objects.filter(pk=OuterRef("lead_id")).values("created_at")[:1]))
+        wrong = list(fit_blocks.order_by("pk").values_list("pk", flat=True)[:2])
+        if wrong:
+            blocks_lift(
+                blocks=Block.objects.filter(pk__in=wrong),
+                actor=self.ops,
+                reason=f"A {unwanted.lower()} company that is also in the profile: called after all.",
+            )
+        lead_facts_refresh(customer=t.customer, actor="seed_demo")
 
     def _suppression_upload(self, t: _Tenant, contacts: list[Contact]) -> None:
         """The customer sends its do-not-contact list through the real upload pipeline and matching."""

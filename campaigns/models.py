@@ -964,3 +964,109 @@ class Verdict(models.Model):
     def __str__(self) -> str:
         verdict = "allowed" if self.allowed else "refused"
         return f"{self.get_kind_display()} of {self.number}: {verdict}"
+
+
+class LeadFact(models.Model):
+    """What the lead report counts about one lead, kept so that a report of a million leads is one GROUP BY.
+
+    A rollup, never the truth: ``campaigns.services.reporting.lead_facts_refresh`` rebuilds a customer's rows
+    from the leads, calls, meetings and blocks (every night, and when ops ask), and
+    ``tests/campaigns/test_reports.py`` holds it equal to the live computation. Segment values are the
+    lead's data as imported ("" when missing); ``size_band`` is read from the account's employee count.
+    """
+
+    lead = models.OneToOneField(Lead, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", db_index=False)
+    source = models.CharField(max_length=120, blank=True)
+    entered_at = models.DateTimeField()
+    country = models.CharField(max_length=120, blank=True)
+    industry = models.CharField(max_length=200, blank=True)
+    size_band = models.CharField(max_length=12, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    age = models.CharField(max_length=40, blank=True)
+    nationality = models.CharField(max_length=120, blank=True)
+    income = models.CharField(max_length=120, blank=True)
+    has_phone = models.BooleanField(default=False)
+    has_email = models.BooleanField(default=False)
+    has_title = models.BooleanField(default=False)
+    has_industry = models.BooleanField(default=False)
+    has_size = models.BooleanField(default=False)
+    has_country = models.BooleanField(default=False)
+    # Disqualified at entry: by a block made before the lead came in, or by the scrub as it came in.
+    entry_existing = models.BooleanField(default=False)
+    entry_suppression = models.BooleanField(default=False)
+    entry_crm_rule = models.BooleanField(default=False)
+    entry_fit_rule = models.BooleanField(default=False)
+    entry_other = models.BooleanField(default=False)
+    entry_disqualified = models.BooleanField(default=False, help_text="Any of the entry_ flags.")
+    attempted = models.BooleanField(default=False)
+    connected = models.BooleanField(default=False)
+    meeting = models.BooleanField(default=False)
+    qualified = models.BooleanField(default=False)
+    unqualified_reason = models.CharField(max_length=24, blank=True)
+    # Disqualified later: a block made after entry stopped the lead, by the block's source (one flag each, so
+    # that a report counts flags: no string is looked into per row).
+    later_any = models.BooleanField(default=False)
+    later_disposition = models.BooleanField(default=False)
+    later_ops_disqualify = models.BooleanField(default=False)
+    later_ops_phone_dnc = models.BooleanField(default=False)
+    later_customer_dnc = models.BooleanField(default=False)
+    later_suppression = models.BooleanField(default=False)
+    later_crm_rule = models.BooleanField(default=False)
+    later_meeting_outcome = models.BooleanField(default=False)
+    later_unreachable = models.BooleanField(default=False)
+    later_fit_rule = models.BooleanField(default=False)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["lead"]
+        verbose_name = "lead report"
+        verbose_name_plural = "lead reports"
+        indexes = [
+            models.Index(fields=["customer", "entered_at"], name="lead_fact_customer_entered"),
+            # A fit-rule change's windows: one campaign's leads before and after a moment.
+            models.Index(fields=["campaign", "entered_at"], name="lead_fact_campaign_entered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Facts of lead #{self.lead_id}"
+
+
+class LeadFactRefresh(models.Model):
+    """When a customer's lead facts were last rebuilt (what the report says its figures are as of)."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="+", primary_key=True)
+    refreshed_at = models.DateTimeField()
+    leads = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} at {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class FitRuleChange(models.Model):
+    """One change of a campaign's fit rules: when, who, and the rules before and after, in words. History."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="fit_rule_changes")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_job = models.CharField(max_length=80, blank=True)
+    summary = models.TextField(help_text="What changed, in words: added, changed, switched off.")
+    rules_before = models.JSONField(default=list, blank=True, help_text="The active rules before, in words.")
+    rules_after = models.JSONField(default=list, blank=True, help_text="The active rules after, in words.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor__isnull=False, actor_job="") | Q(actor__isnull=True) & ~Q(actor_job=""),
+                name="fit_rule_change_has_one_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign}: {self.summary}"
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.get_username() if self.actor_id else self.actor_job

@@ -206,6 +206,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "suppressions.tasks.rematch_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Nightly at 04:00 UTC, after the rematch and the status check: rebuild every customer's lead report
+    # facts (campaigns.services.reporting), so the report's figures are at most a day old.
+    "lead-facts-rebuild": {
+        "task": "campaigns.tasks.lead_facts_rebuild",
+        "schedule": crontab(hour=4, minute=0),
+    },
     # Every minute: uploads whose reader died (its heartbeat stopped: a worker killed, a machine lost) or
     # whose message was lost are enqueued again; a claim on the upload keeps a second reader out.
     "suppressions-sweep-uploads": {

@@ -13,7 +13,7 @@
   ``campaigns.selectors.scope``; ops see every row, unfiltered.
 
 Registration happens on import: one module per concern (``customers``, ``campaigns``, ``catalogues``,
-``people``, ``leads``, ``blocks``, ``calls``, ``opportunities``), the workflows as admin actions in
+``people``, ``leads``, ``blocks``, ``calls``, ``opportunities``, ``reports``), the workflows as admin actions in
 ``workflows``, approving and revoking callers in ``callers``, the add forms in ``forms``.
 """
 
@@ -30,6 +30,7 @@ from campaigns.admin import (  # noqa: F401
     leads,
     opportunities,
     people,
+    reports,
     undo_requests,
 )
 from campaigns.admin.base import NOTHING_STOPS_THIS_LEAD

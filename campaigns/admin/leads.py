@@ -26,6 +26,7 @@ from campaigns.admin.base import (
     take_over,
 )
 from campaigns.admin.forms import AsOfForm, LeadAddForm, MeetingOutcomeForm, RecordCallForm
+from campaigns.admin.lead_filters import DisqualificationSourceFilter, LeadSourceFilter, ReportCellFilter
 from campaigns.admin.workflows import (
     WorkflowEntryMixin,
     reopen_leads,
@@ -135,7 +136,16 @@ class LeadAdmin(
         "waiting_until",
     )
     list_display_links = ("id", "contact")
-    list_filter = ("status", "waiting_reason", "campaign", "customer")
+    list_filter = (
+        "status",
+        "stage",
+        DisqualificationSourceFilter,
+        LeadSourceFilter,
+        "waiting_reason",
+        "campaign",
+        "customer",
+        ReportCellFilter,
+    )
     list_select_related = ("campaign", "customer", "contact__account")
     search_fields = ("^contact__last_name", "^contact__first_name", "^contact__account__name")
     search_help_text = "Contact last or first name, account name, or a lead id."

@@ -19,3 +19,8 @@ class ImportsConfig(AppConfig):
         scrub_step_register(scrub_step)
         # A contact added by hand is judged junk by the same rules as an import's row.
         scrub_step_register(contacts_junk_judge)
+        # The lead report counts junk rows (which never became leads) through lead import.
+        from campaigns.imports.selectors import junk_rows_counted
+        from campaigns.selectors.reports import junk_counter_register
+
+        junk_counter_register(junk_rows_counted)

@@ -132,3 +132,26 @@ class EntriesRemoveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["entries"].queryset = entries
         self.fields["entries"].error_messages["invalid_choice"] = "Some of the chosen entries are no longer active."
+
+
+class ReportForm(forms.Form):
+    """The lead report's pickers: a campaign of the customer's, one or two groupings, the days leads came in."""
+
+    campaign = forms.ModelChoiceField(queryset=None, required=False, empty_label="Every campaign")
+    by = forms.ChoiceField(required=False)
+    then_by = forms.ChoiceField(required=False)
+    since = forms.DateField(required=False)
+    until = forms.DateField(required=False)
+
+    def __init__(self, *args, customer, dimensions: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = customer.campaigns.order_by("name")
+        self.fields["by"].choices = dimensions
+        self.fields["then_by"].choices = [("", "—"), *dimensions]
+
+
+class ReportFilter:
+    """The report's pickers shaped like the list pages' filter sets (a ``form``), which the pages' walkers read."""
+
+    def __init__(self, data, *, customer, dimensions: list[tuple[str, str]]):
+        self.form = ReportForm(data, customer=customer, dimensions=dimensions)

@@ -7,7 +7,7 @@ customer's ids without anyone remembering to: name a new id parameter after its 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from campaigns.portal import crm_views, views
+from campaigns.portal import crm_views, report_views, views
 from campaigns.portal.forms import PortalAuthenticationForm, PortalPasswordResetForm
 
 app_name = "portal"
@@ -81,6 +81,10 @@ urlpatterns = [
     # Why leads left the pool.
     path("leads/disqualified/", views.disqualified, name="disqualified"),
     path("leads/disqualified.csv", views.disqualified_csv, name="disqualified_csv"),
+    # The lead report: figures by source and segment, and the leads behind each number.
+    path("report/", report_views.report, name="report"),
+    path("report.csv", report_views.report_csv, name="report_csv"),
+    path("report/leads/", report_views.report_leads, name="report_leads"),
     # What qualified leads became.
     path("opportunities/", views.opportunities, name="opportunities"),
     path("opportunities.csv", views.opportunities_csv, name="opportunities_csv"),

@@ -16,7 +16,9 @@ from campaigns.models import (
     CallerApproval,
     Contact,
     Customer,
+    FitRuleChange,
     Lead,
+    LeadFact,
     LeadStage,
     LeadStatus,
     Opportunity,
@@ -25,6 +27,7 @@ from campaigns.models import (
 )
 from campaigns.selectors import block_sentence
 from campaigns.selectors.callers import approved_campaigns
+from campaigns.selectors.reports import ReportQuery, lead_report
 from campaigns.services import BlockTarget, block_create, lead_statuses_check
 from tests.built_once import built_once
 from tests.campaigns.factories import LeadFactory, staff_groups_create
@@ -256,3 +259,22 @@ def test_seed_demo_prints_a_dossier_worth_opening_with_the_dialers_record(small_
     ]
     assert any(b["evidence"] and b["evidence"]["kind"] == "call" for b in dossier["blocks"])
     assert [c["disposition"] for c in dossier["calls"]] == ["Do not call"]
+
+
+def test_seed_demo_makes_the_lead_report_worth_reading(small_demo):
+    # given: the demo's first customer
+    customer = Customer.objects.get(slug="northwind-health")
+
+    # when
+    report = lead_report(ReportQuery(customer_id=customer.pk, by=("source",)))
+
+    # then: every lead has its figures, from several sources over many weeks, with every outcome
+    assert LeadFact.objects.filter(customer=customer).count() == Lead.objects.filter(customer=customer).count()
+    assert len(report.rows) >= 4 and len(report.weeks) >= 8
+    total = report.total.counts
+    assert total["connected"] and total["meeting"] and total["qualified"] and total["unqualified"] and total["later"]
+    assert total["entry_fit_rule"] and total["has_industry"] == total["leads"]
+    assert report.false_blocks.lifted >= 2
+    (comparison,) = report.comparisons
+    assert FitRuleChange.objects.filter(campaign__customer=customer).count() == 1
+    assert comparison.before.rate("acceptance") > comparison.after.rate("acceptance")

@@ -14,7 +14,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from campaigns.models import Block, Lead, LeadStatus, Opportunity, UndoRequest
+from campaigns.selectors.reports import ReportQuery, cell_of
 from campaigns.services import BlockTarget, block_create
+from campaigns.services.reporting import lead_facts_refresh
 from campaigns.services.undo_requests import undo_request_create
 from leadops.normalizing import format_phone
 from suppressions.crm.models import CrmConnection, CrmEvent, CrmRule, CrmRuleChange
@@ -131,6 +133,7 @@ def test_every_portal_url_with_customer_b_ids_is_not_found_for_customer_a(
     client, tenant_a, tenant_b, platform_dnc_from_b, opportunities_of_b, self_service_of_b
 ):
     # given
+    lead_facts_refresh(customer=tenant_b.customer, actor="tests")  # B's report has figures to leak
     before = _b_state(tenant_b)
     secrets = [
         *b_strings(tenant_b),
@@ -199,7 +202,12 @@ def test_list_pages_ignore_customer_b_ids_in_their_filters(client, tenant_a, ten
         "project": Opportunity.objects.filter(customer=tenant_b.customer).exclude(project=None).get().project_id,
         "stage": "Decision",
         "source": Block.Source.SUPPRESSION,
+        # The lead report's pages: B's customer and campaign named, and a figure of B's report.
+        "customer": tenant_b.customer.pk,
+        "by": "campaign",
+        "cell": cell_of(ReportQuery(customer_id=tenant_b.customer.pk, by=("campaign",)), "leads").to_param(),
     }
+    lead_facts_refresh(customer=tenant_b.customer, actor="tests")
 
     for pattern in portal_patterns():
         if pattern.pattern.converters:

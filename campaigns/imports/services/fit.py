@@ -23,6 +23,7 @@ from campaigns.models import Block, Campaign, Lead
 from campaigns.selectors.impact import PoolChange, leads_coming_back, pool_change
 from campaigns.services import Actor, blocks_lift, lead_statuses_recompute
 from campaigns.services.actors import actor_label
+from campaigns.services.reporting import fit_rule_change_record
 from leadops.db import ids_query
 from leadops.errors import LeadopsError
 from leadops.outbox.services import enqueue_on_commit
@@ -200,6 +201,7 @@ def fit_rules_save(
     changed = dict(changed or {})
     saved: list[FitRule] = []
     with transaction.atomic():
+        before = _active_rules_in_words(campaign)
         for spec in added:
             rule = FitRule(campaign=campaign, **asdict(spec))
             rule.full_clean()
@@ -216,9 +218,33 @@ def fit_rules_save(
             rule.save(update_fields=list(asdict(spec)))
             saved.append(rule)
         if saved:
+            fit_rule_change_record(
+                campaign=campaign,
+                summary=_change_in_words(saved[: len(saved) - len(changed)], list(changed)),
+                rules_before=before,
+                rules_after=_active_rules_in_words(campaign),
+                actor=actor,
+            )
             fit_rules_changed(campaign=campaign)
     logger.info("%s fit rules of campaign #%s saved by %s", len(saved), campaign.pk, actor_label(actor))
     return saved
+
+
+def _active_rules_in_words(campaign: Campaign) -> list[str]:
+    return [rule.describe() for rule in FitRule.objects.filter(campaign=campaign, is_active=True)]
+
+
+def _change_in_words(added: list[FitRule], changed_ids: list[int]) -> str:
+    """Return what a save did, for the report's list of fit-rule changes: "added: …; changed: …"."""
+    parts = []
+    if added:
+        parts.append("added: " + "; ".join(rule.describe() for rule in added))
+    if changed_ids:
+        rules = FitRule.objects.filter(pk__in=changed_ids).order_by("pk")
+        parts.append(
+            "changed: " + "; ".join(rule.describe() + ("" if rule.is_active else " (switched off)") for rule in rules)
+        )
+    return "; ".join(parts)
 
 
 def fit_rules_changed(*, campaign: Campaign) -> None:
