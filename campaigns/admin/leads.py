@@ -45,6 +45,7 @@ from campaigns.selectors import explain
 from campaigns.selectors.account_details import leads_reasons
 from campaigns.selectors.callers import campaign_callers
 from campaigns.selectors.scope import sees_everything
+from campaigns.selectors.searching import leads_found
 from campaigns.services import (
     lead_create,
     lead_update,
@@ -137,8 +138,11 @@ class LeadAdmin(
     list_display_links = ("id", "contact")
     list_filter = ("status", "waiting_reason", "campaign", "customer")
     list_select_related = ("campaign", "customer", "contact__account")
-    search_fields = ("^contact__last_name", "^contact__first_name", "^contact__account__name")
-    search_help_text = "Contact last or first name, account name, or a lead id."
+    search_fields = ("contact__first_name", "contact__last_name", "contact__account__name", "contact__emails__email")
+    search_help_text = (
+        'Names, account name or email ("Mia Young", "Harbor Medical"), a phone number written any way, or a lead id.'
+    )
+    finds = leads_found
     autocomplete_fields = ("campaign", "contact")
     readonly_fields = (
         "why_not",
