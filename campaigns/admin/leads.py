@@ -38,12 +38,14 @@ from campaigns.models import (
     Block,
     Call,
     Lead,
+    LeadStatus,
     Meeting,
 )
 from campaigns.resources import LeadExportResource
 from campaigns.selectors import explain
 from campaigns.selectors.account_details import leads_reasons
 from campaigns.selectors.callers import campaign_callers
+from campaigns.selectors.explaining import moment_words, waiting_sentence
 from campaigns.selectors.scope import sees_everything
 from campaigns.selectors.searching import leads_found
 from campaigns.services import (
@@ -96,7 +98,7 @@ def lease_words(lead: Lead) -> str:
     if lead.leased_to_id is None:
         return "Not leased."
     holder = lead.leased_to.get_full_name() or lead.leased_to.get_username()
-    until = timezone.localtime(lead.waiting_until).strftime("%Y-%m-%d %H:%M") if lead.waiting_until else "—"
+    until = moment_words(lead.waiting_until) if lead.waiting_until else "—"
     expired = " (expired)" if lead.waiting_until and lead.waiting_until <= timezone.now() else ""
     return f"Leased to {holder} until {until}{expired}."
 
@@ -133,7 +135,6 @@ class LeadAdmin(
         "priority",
         "attempts",
         "last_attempt_at",
-        "waiting_until",
     )
     list_display_links = ("id", "contact")
     list_filter = ("status", "waiting_reason", "campaign", "customer")
@@ -200,10 +201,17 @@ class LeadAdmin(
 
     @admin.display(description="Why not?")
     def why_not_short(self, obj: Lead) -> str:
-        sentences = getattr(obj, "why_not_sentences", None)
-        if not sentences:
+        # A badge per reason, each expanding to its one sentence: the list stays within a 1400-px window.
+        badges = getattr(obj, "why_not_sentences", None)
+        if not badges:
+            if obj.status == LeadStatus.WAITING:
+                return format_html('<span class="waiting">{}</span>', waiting_sentence(obj))
             return "—"
-        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences))
+        return format_html_join(
+            "",
+            '<details class="why-badge"><summary>{}</summary>{}</details>',
+            ((badge.words, badge.sentence) for badge in badges),
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -363,6 +371,11 @@ class LeadAdmin(
             return "—"
         reasons = explain(obj, audience=audience_of(obj))
         if not reasons:
+            # "Nothing stops this lead" only of a lead that may be pulled now; a Waiting one says why and until when.
+            if obj.status == LeadStatus.WAITING:
+                return waiting_sentence(obj)
+            if obj.status == LeadStatus.DISQUALIFIED:
+                return "No block stops this lead any more: its status catches up within moments."
             return NOTHING_STOPS_THIS_LEAD
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r.message,) for r in reasons)))
 

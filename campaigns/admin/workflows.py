@@ -531,6 +531,22 @@ class WorkflowEntryMixin:
         ]
         return urls + super().get_urls()
 
+    def changelist_view(self, request, extra_context=None):
+        # A workflow started from another page (Account Details' "Mark Phone DNC…") with nothing ticked goes back
+        # there with a message, not to this model's list of every row.
+        back = request.POST.get("next", "") if request.method == "POST" else ""
+        if (
+            back
+            and request.POST.get("action")
+            and not request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            and request.POST.get("select_across") != "1"
+            and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
+        ):
+            what = self.model._meta.verbose_name_plural
+            self.message_user(request, f"Tick one or more {what} first, then choose the workflow.", messages.WARNING)
+            return HttpResponseRedirect(back)
+        return super().changelist_view(request, extra_context)
+
     def workflow_entry_view(self, request: HttpRequest, action: str):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied

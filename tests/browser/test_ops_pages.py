@@ -38,12 +38,57 @@ def shared_dnc_scene():
     return scene
 
 
+def fits_1400(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def test_ops_pages_screenshots(transactional_db, live_server, new_page, screenshot):
     scene = shared_dnc_scene()
     page = new_page()
     log_in(page, live_server, "olga")
+
+    # Account Details after the shared number's Do Not Call: its sentence once, badges linking to it elsewhere
     page.goto(f"{live_server.url}{reverse('admin:campaigns_account_details', args=[scene.account.pk])}")
     screenshot(page, f"ops-pages-{SHOTS}-account-details-after-shared-dnc")
+    if SHOTS == "before":
+        return _before_rest(page, live_server, screenshot)
+    text = page.locator("#account-details").inner_text()
+    assert text.count("is on the platform Do-Not-Call list") == 1, text.count("is on the platform Do-Not-Call list")
+    assert page.locator("#page-blocks tr.block").count() == 1
+    badge = page.locator(f"#contact-{scene.grace.contact_id} a.badge.reason").first
+    assert badge.inner_text() == "Platform DNC"
+    badge.click()
+    assert page.evaluate("location.hash") == f"#block-{scene.board.blocks.get().pk}"
+    assert fits_1400(page)
+
+    # the lead list: badges that expand to the sentence, within a 1400-px window
+    page.goto(f"{live_server.url}{reverse('admin:campaigns_lead_changelist')}")
+    assert fits_1400(page)
+    first = page.locator("#result_list details.why-badge").first
+    assert first.locator("summary").inner_text() == "Platform DNC"
+    assert not first.evaluate("d => d.open")
+    first.locator("summary").click()
+    assert "is on the platform Do-Not-Call list" in first.inner_text()
+    assert fits_1400(page)
+    page.locator("#result_list details.why-badge summary").first.click()
+    screenshot(page, f"ops-pages-{SHOTS}-lead-list")
+
+    # the block list fits too
+    page.goto(f"{live_server.url}{reverse('admin:campaigns_block_changelist')}")
+    assert fits_1400(page)
+
+    # the ops home: pools, uploads and imports, search
+    page.goto(f"{live_server.url}{reverse('admin:index')}")
+    assert page.locator("#home-pools").is_visible()
+    assert "Clinic outreach" in page.locator("#home-pools").inner_text()
+    page.fill("#home-q", "Riverside Family")
+    screenshot(page, f"ops-pages-{SHOTS}-ops-home")
+    page.click("#home-find input[type=submit]")
+    page.wait_for_selector("#result_list")
+    assert "Riverside Family Clinic" in page.locator("#result_list").inner_text()
+
+
+def _before_rest(page, live_server, screenshot):
     page.goto(f"{live_server.url}{reverse('admin:campaigns_lead_changelist')}")
     screenshot(page, f"ops-pages-{SHOTS}-lead-list")
     page.goto(f"{live_server.url}{reverse('admin:index')}")
