@@ -219,12 +219,17 @@ def _portal_username(spec: CustomerSpec) -> str:
 
 
 def _ops_user(password: str) -> User:
+    """The demo's ``ops``: an Ops lead (the seeded group), not a superuser, so the demo shows what ops see."""
+    from django.contrib.auth.models import Group
+
     ops = User.objects.filter(username=OPS_USERNAME).first()
     if ops is None:
-        return User.objects.create_superuser(OPS_USERNAME, "ops@agency.example", password)
+        ops = User.objects.create_user(OPS_USERNAME, "ops@agency.example", password, is_staff=True)
     ops.set_password(password)
-    ops.is_staff = ops.is_superuser = ops.is_active = True
+    ops.is_staff = ops.is_active = True
+    ops.is_superuser = False
     ops.save(update_fields=["password", "is_staff", "is_superuser", "is_active"])
+    ops.groups.add(Group.objects.get(name="Ops lead"))
     return ops
 
 

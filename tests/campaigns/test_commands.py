@@ -117,7 +117,10 @@ def test_seed_demo_prints_the_summary_and_the_ops_login(small_demo):
     # given / when
     ops = User.objects.get(username="ops")
     # then
-    assert ops.is_superuser and ops.is_staff
+    # the demo's ops is an Ops lead, not a superuser: the demo shows what ops see
+    assert ops.is_staff and not ops.is_superuser
+    assert list(ops.groups.values_list("name", flat=True)) == ["Ops lead"]
+    assert "Ops lead (the Ops lead group, not a superuser)" in small_demo
     assert ADMIN_URL in small_demo
     assert "Northwind Health" in small_demo and "Bluebird Energy" in small_demo
     password = small_demo.rsplit("password:", 1)[1].strip()

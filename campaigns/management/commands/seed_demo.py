@@ -41,4 +41,7 @@ class Command(BaseCommand):
                 f"  {caller.get_full_name()}, approved for {' and '.join(campaigns)}\n"
                 f"    username: {caller.username}\n    password: {password}"
             )
-        self.stdout.write(f"\nLog in at {ADMIN_URL}\n  username: {OPS_USERNAME}\n  password: {result.password}")
+        self.stdout.write(
+            f"\nOps lead (the Ops lead group, not a superuser) logs in at {ADMIN_URL}\n"
+            f"  username: {OPS_USERNAME}\n  password: {result.password}"
+        )
