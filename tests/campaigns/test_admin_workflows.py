@@ -431,6 +431,49 @@ def test_undisqualify_lead_confirmation_lists_every_block_and_what_you_may_not_l
     assert "shared by 4 contacts: lifting it lifts it for all of them" in html
 
 
+def test_an_unliftable_blocks_checkbox_is_not_preticked(client, ops, scene):
+    # given: a platform DNC (an Ops lead's to lift) and a Disqualify (Olga's to lift) behind Tom
+    dnc_then_disqualify(scene, ops)
+    dnc = Block.objects.get(source=Block.Source.OPS_PHONE_DNC)
+    disqualify = Block.objects.get(source=Block.Source.OPS_DISQUALIFY)
+    # when
+    html = client.get(workflow_url(Lead, "undisqualify_leads", [scene.tom.pk])).content.decode()
+    # then
+    assert f'value="{dnc.pk}" id="block-{scene.tom.pk}-{dnc.pk}">' in html
+    assert f'value="{disqualify.pk}" id="block-{scene.tom.pk}-{disqualify.pk}" checked>' in html
+
+
+def test_undisqualify_lists_every_lead_that_came_back(client, ops_lead_client, scene):
+    # given: the shared switchboard marked DNC: Tom, Grace, Zoe and Tom's other lead left the pool
+    phone_numbers_mark_dnc(phones=PhoneNumber.objects.filter(pk=scene.board.pk), actor=ops_lead_client)
+    blocks = list(Block.objects.values_list("pk", flat=True))
+    # when: the Ops lead undisqualifies Tom's lead, lifting the number
+    response = run_action(
+        client, Lead, "undisqualify_leads", [scene.tom.pk], post="yes", blocks=blocks, reason="Withdrew the request"
+    )
+    # then: every lead it freed is listed, not only Tom's
+    html = response.content.decode()
+    assert "Back in the pool (4)" in html
+    for lead in (scene.tom, scene.grace, scene.zoe, scene.tom_other):
+        assert reverse("admin:campaigns_lead_change", args=[lead.pk]) in html.split('id="came-back"')[1]
+    assert reverse("admin:campaigns_lead_change", args=[scene.maria.pk]) not in html.split('id="came-back"')[1]
+
+
+def test_undisqualify_from_a_contact_lists_every_lead_that_came_back(client, ops_lead_client, scene):
+    phone_numbers_mark_dnc(phones=PhoneNumber.objects.filter(pk=scene.board.pk), actor=ops_lead_client)
+    blocks = list(Block.objects.values_list("pk", flat=True))
+    response = run_action(
+        client,
+        Contact,
+        "undisqualify_contacts",
+        [scene.grace.contact_id],
+        post="yes",
+        blocks=blocks,
+        reason="Withdrew the request",
+    )
+    assert "Back in the pool (4)" in response.content.decode()
+
+
 def test_an_ops_user_cannot_lift_a_platform_dnc_and_is_told_why(client, ops, scene):
     # given
     dnc_then_disqualify(scene, ops)
