@@ -42,6 +42,7 @@ from campaigns.models import (
     Meeting,
 )
 from campaigns.resources import LeadExportResource
+from campaigns.rules import unqualifies_lead
 from campaigns.selectors import explain
 from campaigns.selectors.account_details import leads_reasons
 from campaigns.selectors.callers import campaign_callers
@@ -101,6 +102,22 @@ def lease_words(lead: Lead) -> str:
     until = moment_words(lead.waiting_until) if lead.waiting_until else "—"
     expired = " (expired)" if lead.waiting_until and lead.waiting_until <= timezone.now() else ""
     return f"Leased to {holder} until {until}{expired}."
+
+
+def meeting_outcome_words(meeting: Meeting, lead: Lead) -> str:
+    """Return what setting a meeting's outcome did, in words: not "the lead is now Disqualified" for a meeting
+    that simply did not qualify (outreach is finished, nothing went wrong)."""
+    outcome = meeting.get_outcome_display()
+    if meeting.outcome == Meeting.Outcome.NOT_QUALIFIED:
+        return (
+            f"Meeting #{meeting.pk} is {outcome}: outreach to {lead.contact} in {lead.campaign} is finished, "
+            "and the lead has left the pool."
+        )
+    if meeting.outcome == Meeting.Outcome.QUALIFIED:
+        return f"Meeting #{meeting.pk} is {outcome}: outreach to {lead.contact} in {lead.campaign} is finished."
+    if lead.status == LeadStatus.ELIGIBLE:
+        return f"Meeting #{meeting.pk} is {outcome}: the lead is back in the pool."
+    return f"Meeting #{meeting.pk} is {outcome}; the lead is {lead.get_status_display()}."
 
 
 def callers_words(callers) -> str:
@@ -237,7 +254,8 @@ class LeadAdmin(
                     "Record a call",
                 ),
                 (
-                    user.has_perm("campaigns.change_meeting"),
+                    # Offered only for a lead with a meeting: an outcome is a meeting's.
+                    user.has_perm("campaigns.change_meeting") and lead.meetings.exists(),
                     reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]),
                     "Meeting outcome",
                 ),
@@ -251,7 +269,13 @@ class LeadAdmin(
                     workflow_url(Lead, "unqualify_leads", [lead.pk], here),
                     "Unqualify",
                 ),
-                (self.has_reopen_permission(request), workflow_url(Lead, "reopen_leads", [lead.pk], here), "Reopen"),
+                (
+                    # Offered only for an unqualified lead: Reopen lifts an unqualify (Undisqualify lifts the rest).
+                    self.has_reopen_permission(request)
+                    and Block.objects.active().filter(unqualifies_lead(), target=Block.Target.LEAD, lead=lead).exists(),
+                    workflow_url(Lead, "reopen_leads", [lead.pk], here),
+                    "Reopen",
+                ),
                 (True, reverse("admin:campaigns_account_details", args=[lead.contact.account_id]), "Account details"),
             ]
             extra_context = {
@@ -322,6 +346,13 @@ class LeadAdmin(
     def meeting_outcome_view(self, request: HttpRequest, object_id: str):
         """Set the outcome of one of the lead's meetings with ``meeting_outcome_set``."""
         lead = self._workflow_lead(request, object_id, "campaigns.change_meeting")
+        if not lead.meetings.exists():
+            self.message_user(
+                request,
+                "This lead has no meeting to set an outcome for: record a 'Meeting booked' call first.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:campaigns_lead_change", args=[lead.pk]))
         form = MeetingOutcomeForm(request.POST or None, lead=lead)
         if request.method == "POST" and form.is_valid():
             try:
@@ -338,12 +369,7 @@ class LeadAdmin(
                     qualify = reverse("admin:campaigns_opportunity_qualify", args=[lead.pk])
                     return HttpResponseRedirect(f"{qualify}?meeting={meeting.pk}")
                 lead.refresh_from_db()
-                self.message_user(
-                    request,
-                    f"Meeting #{meeting.pk} is {meeting.get_outcome_display()}; the lead is now "
-                    f"{lead.get_status_display()}.",
-                    messages.SUCCESS,
-                )
+                self.message_user(request, meeting_outcome_words(meeting, lead), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:campaigns_lead_change", args=[lead.pk]))
         return self._render(
             request, "admin/campaigns/lead/meeting_outcome.html", lead, f"Meeting outcome: {lead.contact}", form

@@ -22,6 +22,7 @@ from campaigns.models import (
 )
 from campaigns.services import BlockTarget, block_create, campaign_create
 from campaigns.services.workflows import phone_numbers_mark_dnc
+from tests.campaigns.admin_factories import MeetingFactory
 from tests.campaigns.api_factories import DialerLeadFactory, disposition
 from tests.campaigns.factories import (
     AccountFactory,
@@ -613,13 +614,46 @@ def test_meeting_outcome_qualified_ends_outreach(client, ops):
     assert LogEntry.objects.filter(object_id=str(lead.pk), change_message__contains="Qualified").exists()
 
 
-def test_lead_page_offers_every_lead_workflow(client, ops, scene):
-    # when
-    response = client.get(reverse("admin:campaigns_lead_change", args=[scene.tom.pk]))
-    # then
-    html = response.content.decode()
-    for label in ["Record a call", "Meeting outcome", "Undisqualify", "Unqualify", "Reopen", "Account details"]:
+def test_lead_page_offers_every_lead_workflow_that_applies(client, ops, scene):
+    # when: a lead with no meeting and no unqualify
+    html = client.get(reverse("admin:campaigns_lead_change", args=[scene.tom.pk])).content.decode()
+    # then: Meeting outcome and Reopen are not offered (they cannot apply)
+    for label in ["Record a call", "Undisqualify", "Unqualify", "Account details"]:
         assert f'class="workflow-link">{label}</a>' in html
+    for label in ["Meeting outcome", "Reopen"]:
+        assert f'class="workflow-link">{label}</a>' not in html
+    # when: the lead has a meeting and is unqualified
+    MeetingFactory(lead=scene.tom)
+    block_create(
+        target=BlockTarget(lead=scene.tom),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.WRONG_NUMBER,
+        reach=Block.Reach.CAMPAIGN,
+        campaign=scene.campaign,
+        actor=ops,
+    )
+    html = client.get(reverse("admin:campaigns_lead_change", args=[scene.tom.pk])).content.decode()
+    # then: both are offered
+    for label in ["Meeting outcome", "Reopen"]:
+        assert f'class="workflow-link">{label}</a>' in html
+
+
+def test_meeting_outcome_without_a_meeting_goes_back_to_the_lead_and_says_why(client, ops, scene):
+    response = client.get(reverse("admin:campaigns_lead_meeting_outcome", args=[scene.tom.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:campaigns_lead_change", args=[scene.tom.pk])
+    assert "no meeting to set an outcome for" in response.content.decode()
+
+
+def test_a_not_qualified_meeting_says_outreach_is_finished_not_disqualified(client, ops, scene):
+    meeting = MeetingFactory(lead=scene.maria)
+    response = client.post(
+        reverse("admin:campaigns_lead_meeting_outcome", args=[scene.maria.pk]),
+        {"meeting": meeting.pk, "outcome": Meeting.Outcome.NOT_QUALIFIED},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "outreach to Maria Clinic in Clinic outreach is finished" in text
+    assert "now Disqualified" not in text
 
 
 def test_lead_list_shows_each_blocked_leads_sentence_in_bounded_queries(
