@@ -441,7 +441,13 @@ def blocks_for_sentences(block_ids: list[int]) -> list[Block]:
 
 
 # A reason's short badge, for lists and for every place but the one where its sentence is printed.
-REASON_BADGES = {"no_number": "No number", "not_contacts_number": "Not their number"}
+REASON_BADGES = {
+    "no_number": "No number",
+    "not_contacts_number": "Not their number",
+    # Live checks (``suppressions``): an entry matched but not blocked yet, an upload not yet in force.
+    "suppression_entry": "Suppressed",
+    "suppression_upload_pending": "Upload being read",
+}
 
 
 def block_badge(block: Block, *, audience: Audience = OPS) -> str:

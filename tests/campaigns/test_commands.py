@@ -1,12 +1,14 @@
 """The management commands: seed_demo builds a demo once; explain_lead says why a lead may not be called."""
 
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.demo import ADMIN_URL
 from campaigns.management.commands.explain_lead import NOTHING_STOPS_THIS_LEAD
@@ -224,6 +226,22 @@ def test_explain_lead_says_when_nothing_stops_the_lead():
     # then
     assert "Status: Eligible" in output
     assert NOTHING_STOPS_THIS_LEAD in output
+
+
+def test_explain_lead_says_why_a_waiting_lead_waits_and_not_that_nothing_stops_it():
+    # given: a lead waiting for its meeting's outcome (stored with a far-off placeholder moment)
+    lead = LeadFactory()
+    Lead.objects.filter(pk=lead.pk).update(
+        status=LeadStatus.WAITING,
+        waiting_reason=Lead.WaitingReason.MEETING,
+        waiting_until=timezone.now() + timedelta(days=3650),
+    )
+    # when
+    output = run("explain_lead", str(lead.pk))
+    # then
+    assert "Status: Waiting: Waiting for the meeting's outcome" in output
+    assert str((timezone.now() + timedelta(days=3650)).year) not in output
+    assert NOTHING_STOPS_THIS_LEAD not in output
 
 
 def test_explain_lead_refuses_an_unknown_id():

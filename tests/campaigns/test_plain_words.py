@@ -90,3 +90,30 @@ def test_badges_are_short():
         evidence_text="upload do-not-contact.csv, line 4",
     )
     assert block_badge(block) == "Suppressed — upload do-not-contact.csv"
+
+
+def test_the_lead_page_says_why_a_waiting_lead_waits_not_that_nothing_stops_it(admin_client):
+    from django.urls import reverse
+
+    from campaigns.admin import NOTHING_STOPS_THIS_LEAD
+    from campaigns.models import LeadStatus
+
+    lead = LeadFactory()
+    Lead.objects.filter(pk=lead.pk).update(
+        status=LeadStatus.WAITING,
+        waiting_reason=Lead.WaitingReason.MEETING,
+        waiting_until=timezone.now() + timedelta(days=3650),
+    )
+    page = admin_client.get(reverse("admin:campaigns_lead_change", args=[lead.pk])).content.decode()
+    assert "Waiting for the meeting&#x27;s outcome" in page
+    assert NOTHING_STOPS_THIS_LEAD not in page
+    lists = admin_client.get(reverse("admin:campaigns_lead_changelist")).content.decode()
+    assert "Waiting for the meeting&#x27;s outcome" in lists
+    assert str((timezone.now() + timedelta(days=3650)).year) not in lists
+
+
+def test_a_live_check_reason_has_a_badge():
+    from campaigns.selectors.explaining import Reason, reason_badge
+
+    assert reason_badge(Reason(code="suppression_upload_pending", message="…")) == "Upload being read"
+    assert reason_badge(Reason(code="no_number", message="…")) == "No number"

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.models import Lead, LeadStatus
 from campaigns.selectors import can_dial, explain
+from campaigns.selectors.explaining import waiting_sentence
 from leadops.errors import LeadopsError
 
 NOTHING_STOPS_THIS_LEAD = "Nothing stops this lead."
@@ -26,8 +27,8 @@ class Command(BaseCommand):
             f"Lead #{lead.pk}: {lead.contact} at {lead.contact.account}, in {lead.campaign} ({lead.customer})"
         )
         status = lead.get_status_display()
-        if lead.status == LeadStatus.WAITING and lead.waiting_until:
-            status += f" until {lead.waiting_until:%Y-%m-%d %H:%M} ({lead.get_waiting_reason_display()})"
+        if lead.status == LeadStatus.WAITING:
+            status += f": {waiting_sentence(lead)}"
         self.stdout.write(f"Status: {status}")
         if number is not None:
             try:
@@ -39,7 +40,8 @@ class Command(BaseCommand):
             reasons = check.reasons
         else:
             reasons = explain(lead)
-            if not reasons:
+            # "Nothing stops this lead" only of a lead that may be pulled now: a Waiting one said why above.
+            if not reasons and lead.status == LeadStatus.ELIGIBLE:
                 self.stdout.write(NOTHING_STOPS_THIS_LEAD)
         for reason in reasons:
             self.stdout.write(f"- {reason.message}")
