@@ -47,7 +47,7 @@ from campaigns.models import (
 from campaigns.rules import NUMBER_TARGETS, blocks_on_any
 from campaigns.selectors import OPS, block_sentence
 from campaigns.selectors.account_details import account_details
-from campaigns.selectors.explaining import SENTENCE_RELATIONS
+from campaigns.selectors.explaining import SENTENCE_RELATIONS, block_badge
 from campaigns.selectors.scope import audience_for, sees_everything, visible
 from campaigns.selectors.searching import accounts_found, contacts_found, phone_numbers_found
 from campaigns.services import (
@@ -314,12 +314,20 @@ class PhoneNumberAdmin(ScopedToCampaigns, WorkflowEntryMixin, ListAtScale, Keeps
 
     @admin.display(description="Do not call?")
     def do_not_call(self, obj: PhoneNumber) -> str:
-        sentences = [block_sentence(b, audience=audience_of(obj)) for b in obj.active_blocks]
-        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences)) if sentences else "—"
+        # A badge per block, expanding to its sentence: the list stays within a 1400-px window.
+        audience = audience_of(obj)
+        if not obj.active_blocks:
+            return "—"
+        return format_html_join(
+            "",
+            '<details class="why-badge"><summary>{}</summary>{}</details>',
+            ((block_badge(b, audience=audience), block_sentence(b, audience=audience)) for b in obj.active_blocks),
+        )
 
     @admin.display(description="Blocked?")
     def blocked_by(self, obj: PhoneNumber) -> str:
-        return self.do_not_call(obj)
+        sentences = [block_sentence(b, audience=audience_of(obj)) for b in obj.active_blocks]
+        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences)) if sentences else "—"
 
     @admin.display(description="Contacts with this number")
     def shared_by(self, obj: PhoneNumber) -> str:

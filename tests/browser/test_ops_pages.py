@@ -73,9 +73,14 @@ def test_ops_pages_screenshots(transactional_db, live_server, new_page, screensh
     page.locator("#result_list details.why-badge summary").first.click()
     screenshot(page, f"ops-pages-{SHOTS}-lead-list")
 
-    # the block list fits too
-    page.goto(f"{live_server.url}{reverse('admin:campaigns_block_changelist')}")
-    assert fits_1400(page)
+    # every list of people and blocks fits too, and the number list's badge expands to the sentence
+    for name in ("block", "phonenumber", "contact", "account"):
+        page.goto(f"{live_server.url}{reverse(f'admin:campaigns_{name}_changelist')}")
+        assert fits_1400(page), name
+    page.goto(f"{live_server.url}{reverse('admin:campaigns_phonenumber_changelist')}?q=202-555-0143")
+    page.locator("#result_list details.why-badge summary").first.click()
+    assert "is on the platform Do-Not-Call list" in page.locator("#result_list").inner_text()
+    screenshot(page, f"ops-pages-{SHOTS}-phone-number-search")
 
     # the ops home: pools, uploads and imports, search
     page.goto(f"{live_server.url}{reverse('admin:index')}")
