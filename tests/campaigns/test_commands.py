@@ -129,6 +129,15 @@ def test_seed_demo_prints_the_summary_and_the_ops_login(small_demo):
     assert ops.check_password(password)
 
 
+def test_seed_demo_prints_one_login_per_role(small_demo):
+    # the Ops group's login, beside the Ops lead's, the callers' and the portal's
+    member = User.objects.get(username="ops.olga")
+    assert list(member.groups.values_list("name", flat=True)) == ["Ops"] and not member.is_superuser
+    password = re.search(r"username: ops\.olga\n  password: (\S+)", small_demo).group(1)
+    assert member.check_password(password)
+    assert "Callers group" in small_demo and "portal" in small_demo
+
+
 def test_seed_demo_prints_a_customer_portal_login_that_works(small_demo, client):
     # given
     portal = small_demo.split("A customer's portal", 1)[1]
