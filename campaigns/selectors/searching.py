@@ -121,18 +121,17 @@ def _number_contacts(e164s: list[str]) -> tuple[str, list]:
 
 
 def _contact_ids(term: str, *, customer_id: int | None) -> tuple[str, list] | None:
-    """One statement of the ids of the contacts ``term`` finds, or None for an empty search."""
+    """One statement of the ids of the contacts ``term`` finds, or None for an empty search. A search that reads
+    as a phone number is that number (its digits begin no name): one probe of the E.164 index."""
     words = search_words(term)
     if not words:
         return None
+    numbers = phone_numbers_typed(term, customer_id=customer_id)
+    if numbers:
+        return _number_contacts(numbers)
     statements = [_word_contacts(word, customer_id=customer_id) for word in words]
     sql = " INTERSECT ".join(f"SELECT * FROM ({s}) w{i}" for i, (s, _) in enumerate(statements))
     params = [p for _, ps in statements for p in ps]
-    numbers = phone_numbers_typed(term, customer_id=customer_id)
-    if numbers:
-        number_sql, number_params = _number_contacts(numbers)
-        sql = f"SELECT * FROM ({sql}) named UNION {number_sql}"
-        params += number_params
     return sql, params
 
 
@@ -174,6 +173,11 @@ def accounts_found(term: str, *, customer_id: int | None = None) -> Q:
     words = search_words(term)
     if not words:
         return Q()
+    numbers = phone_numbers_typed(term, customer_id=customer_id)
+    if numbers:
+        number_sql, number_params = _number_contacts(numbers)
+        sql = f"SELECT c.account_id FROM campaigns_contact c WHERE c.id IN ({number_sql})"
+        return _ids(sql, number_params, also_id=typed_id(term))
     statements = []
     for word in words:
         patterns = list(_like(word))
@@ -193,32 +197,24 @@ def accounts_found(term: str, *, customer_id: int | None = None) -> Q:
         )
     sql = " INTERSECT ".join(f"SELECT * FROM ({s}) w{i}" for i, (s, _) in enumerate(statements))
     params = [p for _, ps in statements for p in ps]
-    numbers = phone_numbers_typed(term, customer_id=customer_id)
-    if numbers:
-        number_sql, number_params = _number_contacts(numbers)
-        sql = (
-            f"SELECT * FROM ({sql}) named UNION "
-            f"SELECT c.account_id FROM campaigns_contact c WHERE c.id IN ({number_sql})"
-        )
-        params += number_params
     return _ids(sql, params, also_id=typed_id(term))
 
 
 def phone_numbers_found(term: str, *, customer_id: int | None = None) -> Q:
     """Return the condition that keeps the phone numbers ``term`` finds: the number itself in any writing, an
-    E.164 prefix ("+1202"), or the numbers of the contacts it finds by name, account or email."""
-    found = _contact_ids(term, customer_id=customer_id)
-    if found is None:
+    E.164 prefix ("+1202"), or else the numbers of the contacts it finds by name, account or email."""
+    if not search_words(term):
         return Q()
-    sql = f"SELECT cp.phone_id FROM campaigns_contactphone cp WHERE cp.contact_id IN ({found[0]})"
-    params = list(found[1])
-    numbers = phone_numbers_typed(term, customer_id=customer_id)
-    if numbers:
-        marks = ", ".join(["%s"] * len(numbers))
-        sql = f"SELECT * FROM ({sql}) c UNION SELECT p.id FROM campaigns_phonenumber p WHERE p.e164 IN ({marks})"
-        params += numbers
     stripped = term.strip()
-    if stripped.startswith("+") and stripped[1:].isdigit():
-        sql = f"SELECT * FROM ({sql}) n UNION SELECT p.id FROM campaigns_phonenumber p WHERE p.e164 LIKE %s"
-        params.append(f"{stripped}%")
-    return _ids(sql, params, also_id=None)
+    numbers = phone_numbers_typed(term, customer_id=customer_id)
+    if numbers or (stripped.startswith("+") and stripped[1:].isdigit()):
+        marks = ", ".join(["%s"] * len(numbers)) or "NULL"
+        sql = f"SELECT p.id FROM campaigns_phonenumber p WHERE p.e164 IN ({marks})"
+        params: list = list(numbers)
+        if stripped.startswith("+") and stripped[1:].isdigit():
+            sql += " OR p.e164 LIKE %s"
+            params.append(f"{stripped}%")
+        return _ids(sql, params, also_id=None)
+    found = _contact_ids(term, customer_id=customer_id)
+    sql = f"SELECT cp.phone_id FROM campaigns_contactphone cp WHERE cp.contact_id IN ({found[0]})"
+    return _ids(sql, list(found[1]), also_id=None)
