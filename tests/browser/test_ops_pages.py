@@ -49,7 +49,8 @@ def test_ops_pages_screenshots(transactional_db, live_server, new_page, screensh
 
     # Account Details after the shared number's Do Not Call: its sentence once, badges linking to it elsewhere
     page.goto(f"{live_server.url}{reverse('admin:campaigns_account_details', args=[scene.account.pk])}")
-    screenshot(page, f"ops-pages-{SHOTS}-account-details-after-shared-dnc")
+    path = screenshot(page, f"ops-pages-{SHOTS}-account-details-after-shared-dnc")
+    page.screenshot(path=str(path.with_name(f"ops-pages-{SHOTS}-account-details-top.png")))  # the first screen
     if SHOTS == "before":
         return _before_rest(page, live_server, screenshot)
     text = page.locator("#account-details").inner_text()
