@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from campaigns.models import Customer
-from leadops.normalizing import NormalizationError, normalize_phone
+from leadops.normalizing import NormalizationError, normalize_email, normalize_phone
 
 MAX_WORDS = 6
 # What a number may be written with: digits, a leading +, spaces, dots, dashes, slashes and brackets.
@@ -76,7 +76,17 @@ def _scoped(sql: str, params: list, column: str, customer_id: int | None) -> tup
 
 
 def _word_contacts(word: str, *, customer_id: int | None) -> tuple[str, list]:
-    """The ids of contacts one of whose fields ``word`` begins (a word of), as one statement."""
+    """The ids of contacts one of whose fields ``word`` begins (a word of), as one statement; a whole email
+    address is that address (one probe of the email index)."""
+    email = _whole_email(word)
+    if email is not None:
+        return _scoped(
+            "SELECT e.contact_id FROM campaigns_contactemail e JOIN campaigns_contact ec ON ec.id = e.contact_id "
+            "WHERE e.email = %s",
+            [email],
+            "ec.customer_id",
+            customer_id,
+        )
     patterns = list(_like(word))
     parts = []
     params: list = []
@@ -98,17 +108,30 @@ def _word_contacts(word: str, *, customer_id: int | None) -> tuple[str, list]:
     parts.append(sql + ")")
     params += p
     # An email is begun by its local part or its domain: "mia.young", "harborclinic.org".
-    email_patterns = [patterns[0], "%@" + patterns[0]]
+    where = "(UPPER(e.email) LIKE %s ESCAPE '\\' OR UPPER(e.email) LIKE %s ESCAPE '\\')"
+    email_params = [patterns[0], "%@" + patterns[0]]
     sql, p = _scoped(
-        "SELECT e.contact_id FROM campaigns_contactemail e JOIN campaigns_contact ec ON ec.id = e.contact_id "
-        "WHERE (UPPER(e.email) LIKE %s ESCAPE '\\' OR UPPER(e.email) LIKE %s ESCAPE '\\')",
-        email_patterns,
+        f"SELECT e.contact_id FROM campaigns_contactemail e JOIN campaigns_contact ec ON ec.id = e.contact_id "
+        f"WHERE {where}",
+        email_params,
         "ec.customer_id",
         customer_id,
     )
     parts.append(sql)
     params += p
-    return " UNION ".join(parts), params
+    # UNION ALL: the list keeps a row whose contact is IN these ids; a duplicate id costs nothing, dropping
+    # duplicates of a broad word's 100,000 ids would cost a sort.
+    return " UNION ALL ".join(parts), params
+
+
+def _whole_email(word: str) -> str | None:
+    """Return ``word`` as a stored email address when it is a whole one ("mia.young@harbormedical.org")."""
+    if word.count("@") != 1 or "." not in word.split("@")[1]:
+        return None
+    try:
+        return normalize_email(word)
+    except NormalizationError:
+        return None
 
 
 def _number_contacts(e164s: list[str]) -> tuple[str, list]:
@@ -120,19 +143,20 @@ def _number_contacts(e164s: list[str]) -> tuple[str, list]:
     )
 
 
-def _contact_ids(term: str, *, customer_id: int | None) -> tuple[str, list] | None:
-    """One statement of the ids of the contacts ``term`` finds, or None for an empty search. A search that reads
-    as a phone number is that number (its digits begin no name): one probe of the E.164 index."""
+def _contact_ids(term: str, *, customer_id: int | None) -> tuple[str, list, bool] | None:
+    """One statement of the ids of the contacts ``term`` finds, its parameters and whether ``term`` read as a
+    phone number (None for an empty search). A number is that number (its digits begin no name): one probe of
+    the E.164 index."""
     words = search_words(term)
     if not words:
         return None
     numbers = phone_numbers_typed(term, customer_id=customer_id)
     if numbers:
-        return _number_contacts(numbers)
+        return (*_number_contacts(numbers), True)
     statements = [_word_contacts(word, customer_id=customer_id) for word in words]
     sql = " INTERSECT ".join(f"SELECT * FROM ({s}) w{i}" for i, (s, _) in enumerate(statements))
     params = [p for _, ps in statements for p in ps]
-    return sql, params
+    return sql, params, False
 
 
 def _ids(sql: str, params: list, *, also_id: int | None) -> Q:
@@ -142,10 +166,13 @@ def _ids(sql: str, params: list, *, also_id: int | None) -> Q:
     return Q(pk__in=RawSQL(sql, params))
 
 
-def typed_id(term: str) -> int | None:
-    """Return the row id ``term`` may be ("123", "#123"), or None."""
+def typed_id(term: str, *, is_number: bool = False) -> int | None:
+    """Return the row id ``term`` may be ("123", "#123"), or None (a search that reads as a phone number is
+    that number, not an id)."""
     digits = term.strip().lstrip("#")
-    return int(digits) if digits.isdigit() and len(digits) <= 18 else None
+    if is_number or not digits.isdigit() or len(digits) > 18:
+        return None
+    return int(digits)
 
 
 def contacts_found(term: str, *, customer_id: int | None = None) -> Q:
@@ -154,7 +181,8 @@ def contacts_found(term: str, *, customer_id: int | None = None) -> Q:
     found = _contact_ids(term, customer_id=customer_id)
     if found is None:
         return Q()
-    return _ids(*found, also_id=typed_id(term))
+    sql, params, is_number = found
+    return _ids(sql, params, also_id=typed_id(term, is_number=is_number))
 
 
 def leads_found(term: str, *, customer_id: int | None = None) -> Q:
@@ -163,8 +191,14 @@ def leads_found(term: str, *, customer_id: int | None = None) -> Q:
     found = _contact_ids(term, customer_id=customer_id)
     if found is None:
         return Q()
-    sql = f"SELECT l.id FROM campaigns_lead l WHERE l.contact_id IN ({found[0]})"
-    return _ids(sql, found[1], also_id=typed_id(term))
+    contacts, params, is_number = found
+    lead_id = typed_id(term, is_number=is_number)
+    if lead_id is None:
+        # On the lead's own contact column: for a broad word (a tenth of a million contacts) the list walks the
+        # newest leads and stops at its page, instead of fetching every matching lead first.
+        return Q(contact_id__in=RawSQL(contacts, params))
+    sql = f"SELECT l.id FROM campaigns_lead l WHERE l.contact_id IN ({contacts})"
+    return _ids(sql, params, also_id=lead_id)
 
 
 def accounts_found(term: str, *, customer_id: int | None = None) -> Q:
@@ -177,7 +211,7 @@ def accounts_found(term: str, *, customer_id: int | None = None) -> Q:
     if numbers:
         number_sql, number_params = _number_contacts(numbers)
         sql = f"SELECT c.account_id FROM campaigns_contact c WHERE c.id IN ({number_sql})"
-        return _ids(sql, number_params, also_id=typed_id(term))
+        return _ids(sql, number_params, also_id=None)
     statements = []
     for word in words:
         patterns = list(_like(word))
@@ -215,6 +249,6 @@ def phone_numbers_found(term: str, *, customer_id: int | None = None) -> Q:
             sql += " OR p.e164 LIKE %s"
             params.append(f"{stripped}%")
         return _ids(sql, params, also_id=None)
-    found = _contact_ids(term, customer_id=customer_id)
-    sql = f"SELECT cp.phone_id FROM campaigns_contactphone cp WHERE cp.contact_id IN ({found[0]})"
-    return _ids(sql, list(found[1]), also_id=None)
+    contacts, params, _ = _contact_ids(term, customer_id=customer_id)
+    sql = f"SELECT cp.phone_id FROM campaigns_contactphone cp WHERE cp.contact_id IN ({contacts})"
+    return _ids(sql, list(params), also_id=None)
