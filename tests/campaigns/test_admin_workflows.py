@@ -151,7 +151,7 @@ def test_a_forbidden_action_posted_to_the_list_changes_nothing(client, scene):
     response = run_action(client, PhoneNumber, "mark_phone_dnc", [scene.board.pk], post="yes", reach="platform")
     # then: the list offers the user no action, so the POST only shows the list again
     assert response.status_code == 200
-    assert response.templates[0].name == "admin/change_list.html"
+    assert response.templates[0].name in ("admin/change_list.html", "admin/campaigns/phonenumber/change_list.html")
     assert not Block.objects.exists()
 
 
