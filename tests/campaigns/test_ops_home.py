@@ -70,3 +70,15 @@ def test_sections_read_as_the_product(admin_client):
     assert "Sign-in security" in page and ">Axes<" not in page
     names = {model._meta.verbose_name_plural for model in admin.site._registry}
     assert not any(name.lower().startswith("crm ") and not name.startswith("CRM") for name in names)
+
+
+def test_an_approved_callers_home_shows_only_their_campaigns_pools_and_no_uploads(client):
+    from tests.campaigns.caller_scenes import caller_scene
+
+    scene = caller_scene()
+    UploadFactory(original_name="their-list.csv", status=Upload.Status.READING)
+    client.force_login(scene.amy)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert f'id="pool-{scene.mine.pk}"' in page
+    assert f'id="pool-{scene.sibling.pk}"' not in page and f'id="pool-{scene.theirs.pk}"' not in page
+    assert "their-list.csv" not in page and 'id="home-work"' not in page
