@@ -71,7 +71,8 @@ from suppressions.crm.services.connections import crm_connection_create
 from suppressions.services.pipeline import upload_process
 from suppressions.services.uploads import upload_create
 
-OPS_USERNAME = "ops"
+OPS_USERNAME = "ops"  # an Ops lead
+OPS_MEMBER_USERNAME = "ops.olga"  # in the Ops group: everything but lifting a platform DNC
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 PORTAL_URL = "http://127.0.0.1:8000/portal/"
 ATTEMPT_CAP_JOB = "dialer.attempt_cap"
@@ -174,11 +175,13 @@ class DemoResult:
     callers: list[tuple[User, str, list[str]]] = field(default_factory=list)
     # The admin path of a dossier worth opening (a number a caller marked Do Not Call, with the dialer's record).
     dossier_path: str = ""
+    # The Ops group's login (``OPS_MEMBER_USERNAME``): one login per role.
+    ops_member_password: str = ""
 
 
 def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
-    """Build the demo with about ``leads`` leads, and give the ``ops`` superuser, the first customer's portal
-    user and the approved callers new passwords.
+    """Build the demo with about ``leads`` leads, and give ``ops`` (an Ops lead), ``ops.olga`` (Ops), the first
+    customer's portal user and the approved callers new passwords: one login per role.
 
     A repeat call finds the demo customers and only resets the passwords (and approves a demo caller an
     older demo had not approved): nothing is duplicated.
@@ -186,6 +189,8 @@ def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
     password, portal_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
     with transaction.atomic():
         ops = _ops_user(password)
+        ops_member_password = secrets.token_urlsafe(12)
+        _staff_user(OPS_MEMBER_USERNAME, ops_member_password, group="Ops", first_name="Olga", last_name="Novak")
         created = not Customer.objects.filter(slug__in=[spec.slug for spec in CUSTOMERS]).exists()
         if created:
             _Builder(ops=ops, leads=leads, rng=random.Random(seed)).build()
@@ -202,6 +207,7 @@ def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
         blocks_by_source=_blocks_by_source(),
         callers=callers,
         dossier_path=_dossier_path(),
+        ops_member_password=ops_member_password,
     )
 
 
@@ -242,13 +248,22 @@ def _portal_username(spec: CustomerSpec) -> str:
 
 
 def _ops_user(password: str) -> User:
-    ops = User.objects.filter(username=OPS_USERNAME).first()
-    if ops is None:
-        return User.objects.create_superuser(OPS_USERNAME, "ops@agency.example", password)
-    ops.set_password(password)
-    ops.is_staff = ops.is_superuser = ops.is_active = True
-    ops.save(update_fields=["password", "is_staff", "is_superuser", "is_active"])
-    return ops
+    """The demo's ``ops``: an Ops lead (the seeded group), not a superuser, so the demo shows what ops see."""
+    return _staff_user(OPS_USERNAME, password, group="Ops lead")
+
+
+def _staff_user(username: str, password: str, *, group: str, **names: str) -> User:
+    from django.contrib.auth.models import Group
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User.objects.create_user(username, f"{username}@agency.example", password, is_staff=True, **names)
+    user.set_password(password)
+    user.is_staff = user.is_active = True
+    user.is_superuser = False
+    user.save(update_fields=["password", "is_staff", "is_superuser", "is_active"])
+    user.groups.add(Group.objects.get(name=group))
+    return user
 
 
 def _demo_customers():

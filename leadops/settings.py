@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "suppressions.crm",
     "campaigns.imports",
     "leadops.outbox",
-    "axes",
+    "leadops.signin_security.SignInSecurityConfig",  # django-axes, named "Sign-in security"
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from campaigns.models import Block, Lead
-from campaigns.selectors.explaining import CUSTOMER, OPS, LiveCheck, Reason
+from campaigns.selectors.explaining import CUSTOMER, OPS, LiveCheck, Reason, date_words, moment_words
 from leadops.db import prepared_cursor
 from leadops.normalizing import format_phone
 from suppressions.models import PENDING_STATUSES, Entry, Upload
@@ -73,7 +73,7 @@ def entry_sentence(entry: Entry, *, audience: str = OPS) -> str:
     ``audience=CUSTOMER`` the list is "your" list and the way out is the customer's own."""
     value = format_phone(entry.value) if entry.kind == Entry.Kind.PHONE else entry.value
     source = f"upload {entry.upload.original_name}, line {entry.line}" if entry.upload_id else f"entry #{entry.pk}"
-    when = timezone.localtime(entry.created_at).strftime("%Y-%m-%d")
+    when = date_words(entry.created_at)
     if audience == CUSTOMER:
         source = source if entry.upload_id else "added by hand"
         return (
@@ -148,7 +148,7 @@ def upload_pending_sentence(upload: Upload, *, audience: str = OPS) -> str:
     at = (
         received.strftime("%H:%M %Z")
         if received.date() == timezone.localdate()
-        else received.strftime("%Y-%m-%d %H:%M %Z")
+        else f"{moment_words(upload.created_at)} {received:%Z}"
     )
     if audience == CUSTOMER:
         return (

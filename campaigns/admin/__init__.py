@@ -27,6 +27,7 @@ from campaigns.admin import (  # noqa: F401
     campaigns,
     catalogues,
     customers,
+    home,
     leads,
     opportunities,
     people,
@@ -39,5 +40,7 @@ from campaigns.dialer.api import admin as api_admin  # noqa: F401 - the API key 
 admin.site.site_header = "leadops"
 admin.site.site_title = "leadops"
 admin.site.index_title = "Back office"
+# No "View site": the back office has no public site, and the portal is for customers' users, not staff.
+admin.site.site_url = None
 
 __all__ = ["NOTHING_STOPS_THIS_LEAD"]

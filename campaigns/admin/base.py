@@ -50,13 +50,22 @@ def formset_saved(formset: BaseModelFormSet, *, new: list[Model], changed: list[
 
 
 class ListAtScale:
-    """List pages that never count a whole table, and find a row by its id when the search is a number."""
+    """List pages that never count a whole table, and find a row by its id when the search is a number.
+
+    A list of people (``finds`` set to one of ``campaigns.selectors.searching``'s finders) finds what people
+    type instead: words across names, account name and email, a phone number in any writing, or an id.
+    """
 
     paginator = BoundedCountPaginator
     show_full_result_count = False
     list_per_page = 100
+    finds = None
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        if self.finds is not None:
+            if not search_term.strip():
+                return queryset, False
+            return queryset.filter(type(self).finds(search_term)), False
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip().lstrip("#")
         if term.isdigit():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from campaigns.admin.base import (
     KeepsHistory,
@@ -15,7 +16,7 @@ from campaigns.models import (
     Block,
 )
 from campaigns.selectors import block_sentence
-from campaigns.selectors.explaining import OPS, SENTENCE_RELATIONS, CallerAudience
+from campaigns.selectors.explaining import OPS, SENTENCE_RELATIONS, CallerAudience, block_badge
 from campaigns.selectors.scope import sees_everything
 
 # --- blocks ---------------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ class BlockAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdmin)
         "actor_label",
         "created_at",
         "lifted_at",
-        "sentence",
+        "why",
     )
     list_filter = (BlockStateFilter, "source", "reach", "target", "reason", "customer")
     list_select_related = (*SENTENCE_RELATIONS, "lead__campaign")
@@ -113,6 +114,15 @@ class BlockAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdmin)
     @admin.display(description="Made by", ordering="actor__username")
     def actor_label(self, obj: Block) -> str:
         return obj.actor_name
+
+    @admin.display(description="Why")
+    def why(self, obj: Block) -> str:
+        # The badge expands to the sentence: the list stays within a 1400-px window.
+        return format_html(
+            '<details class="why-badge"><summary>{}</summary>{}</details>',
+            block_badge(obj, audience=audience_of(obj)),
+            self.sentence(obj),
+        )
 
     @admin.display(description="Sentence")
     def sentence(self, obj: Block) -> str:

@@ -39,13 +39,17 @@ from campaigns.models import (
     Block,
     Call,
     Lead,
+    LeadStatus,
     Meeting,
 )
 from campaigns.resources import LeadExportResource
+from campaigns.rules import unqualifies_lead
 from campaigns.selectors import can_dial, explain
 from campaigns.selectors.account_details import leads_reasons
 from campaigns.selectors.callers import campaign_callers
+from campaigns.selectors.explaining import moment_words, waiting_sentence
 from campaigns.selectors.scope import sees_everything
+from campaigns.selectors.searching import leads_found
 from campaigns.services import (
     lead_create,
     lead_update,
@@ -96,9 +100,25 @@ def lease_words(lead: Lead) -> str:
     if lead.leased_to_id is None:
         return "Not leased."
     holder = lead.leased_to.get_full_name() or lead.leased_to.get_username()
-    until = timezone.localtime(lead.waiting_until).strftime("%Y-%m-%d %H:%M") if lead.waiting_until else "—"
+    until = moment_words(lead.waiting_until) if lead.waiting_until else "—"
     expired = " (expired)" if lead.waiting_until and lead.waiting_until <= timezone.now() else ""
     return f"Leased to {holder} until {until}{expired}."
+
+
+def meeting_outcome_words(meeting: Meeting, lead: Lead) -> str:
+    """Return what setting a meeting's outcome did, in words: not "the lead is now Disqualified" for a meeting
+    that simply did not qualify (outreach is finished, nothing went wrong)."""
+    outcome = meeting.get_outcome_display()
+    if meeting.outcome == Meeting.Outcome.NOT_QUALIFIED:
+        return (
+            f"Meeting #{meeting.pk} is {outcome}: outreach to {lead.contact} in {lead.campaign} is finished, "
+            "and the lead has left the pool."
+        )
+    if meeting.outcome == Meeting.Outcome.QUALIFIED:
+        return f"Meeting #{meeting.pk} is {outcome}: outreach to {lead.contact} in {lead.campaign} is finished."
+    if lead.status == LeadStatus.ELIGIBLE:
+        return f"Meeting #{meeting.pk} is {outcome}: the lead is back in the pool."
+    return f"Meeting #{meeting.pk} is {outcome}; the lead is {lead.get_status_display()}."
 
 
 def callers_words(callers) -> str:
@@ -133,7 +153,6 @@ class LeadAdmin(
         "priority",
         "attempts",
         "last_attempt_at",
-        "waiting_until",
     )
     list_display_links = ("id", "contact")
     list_filter = (
@@ -147,8 +166,11 @@ class LeadAdmin(
         ReportCellFilter,
     )
     list_select_related = ("campaign", "customer", "contact__account")
-    search_fields = ("^contact__last_name", "^contact__first_name", "^contact__account__name")
-    search_help_text = "Contact last or first name, account name, or a lead id."
+    search_fields = ("contact__first_name", "contact__last_name", "contact__account__name", "contact__emails__email")
+    search_help_text = (
+        'Names, account name or email ("Mia Young", "Harbor Medical"), a phone number written any way, or a lead id.'
+    )
+    finds = leads_found
     autocomplete_fields = ("campaign", "contact")
     readonly_fields = (
         "why_not",
@@ -206,10 +228,17 @@ class LeadAdmin(
 
     @admin.display(description="Why not?")
     def why_not_short(self, obj: Lead) -> str:
-        sentences = getattr(obj, "why_not_sentences", None)
-        if not sentences:
+        # A badge per reason, each expanding to its one sentence: the list stays within a 1400-px window.
+        badges = getattr(obj, "why_not_sentences", None)
+        if not badges:
+            if obj.status == LeadStatus.WAITING:
+                return format_html('<span class="waiting">{}</span>', waiting_sentence(obj))
             return "—"
-        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences))
+        return format_html_join(
+            "",
+            '<details class="why-badge"><summary>{}</summary>{}</details>',
+            ((badge.words, badge.sentence) for badge in badges),
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -236,7 +265,8 @@ class LeadAdmin(
                     "Record a call",
                 ),
                 (
-                    user.has_perm("campaigns.change_meeting"),
+                    # Offered only for a lead with a meeting: an outcome is a meeting's.
+                    user.has_perm("campaigns.change_meeting") and lead.meetings.exists(),
                     reverse("admin:campaigns_lead_meeting_outcome", args=[lead.pk]),
                     "Meeting outcome",
                 ),
@@ -251,7 +281,13 @@ class LeadAdmin(
                     workflow_url(Lead, "unqualify_leads", [lead.pk], here),
                     "Unqualify",
                 ),
-                (self.has_reopen_permission(request), workflow_url(Lead, "reopen_leads", [lead.pk], here), "Reopen"),
+                (
+                    # Offered only for an unqualified lead: Reopen lifts an unqualify (Undisqualify lifts the rest).
+                    self.has_reopen_permission(request)
+                    and Block.objects.active().filter(unqualifies_lead(), target=Block.Target.LEAD, lead=lead).exists(),
+                    workflow_url(Lead, "reopen_leads", [lead.pk], here),
+                    "Reopen",
+                ),
                 (True, reverse("admin:campaigns_account_details", args=[lead.contact.account_id]), "Account details"),
             ]
             extra_context = {
@@ -359,6 +395,13 @@ class LeadAdmin(
     def meeting_outcome_view(self, request: HttpRequest, object_id: str):
         """Set the outcome of one of the lead's meetings with ``meeting_outcome_set``."""
         lead = self._workflow_lead(request, object_id, "campaigns.change_meeting")
+        if not lead.meetings.exists():
+            self.message_user(
+                request,
+                "This lead has no meeting to set an outcome for: record a 'Meeting booked' call first.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:campaigns_lead_change", args=[lead.pk]))
         form = MeetingOutcomeForm(request.POST or None, lead=lead)
         if request.method == "POST" and form.is_valid():
             try:
@@ -375,12 +418,7 @@ class LeadAdmin(
                     qualify = reverse("admin:campaigns_opportunity_qualify", args=[lead.pk])
                     return HttpResponseRedirect(f"{qualify}?meeting={meeting.pk}")
                 lead.refresh_from_db()
-                self.message_user(
-                    request,
-                    f"Meeting #{meeting.pk} is {meeting.get_outcome_display()}; the lead is now "
-                    f"{lead.get_status_display()}.",
-                    messages.SUCCESS,
-                )
+                self.message_user(request, meeting_outcome_words(meeting, lead), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:campaigns_lead_change", args=[lead.pk]))
         return self._render(
             request, "admin/campaigns/lead/meeting_outcome.html", lead, f"Meeting outcome: {lead.contact}", form
@@ -408,6 +446,11 @@ class LeadAdmin(
             return "—"
         reasons = explain(obj, audience=audience_of(obj))
         if not reasons:
+            # "Nothing stops this lead" only of a lead that may be pulled now; a Waiting one says why and until when.
+            if obj.status == LeadStatus.WAITING:
+                return waiting_sentence(obj)
+            if obj.status == LeadStatus.DISQUALIFIED:
+                return "No block stops this lead any more: its status catches up within moments."
             return NOTHING_STOPS_THIS_LEAD
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r.message,) for r in reasons)))
 

@@ -48,8 +48,9 @@ from campaigns.models import (
 from campaigns.rules import NUMBER_TARGETS, blocks_on_any
 from campaigns.selectors import OPS, block_sentence
 from campaigns.selectors.account_details import account_details
-from campaigns.selectors.explaining import SENTENCE_RELATIONS
+from campaigns.selectors.explaining import SENTENCE_RELATIONS, block_badge
 from campaigns.selectors.scope import audience_for, sees_everything, visible
+from campaigns.selectors.searching import accounts_found, contacts_found, phone_numbers_found
 from campaigns.services import (
     account_create,
     account_update,
@@ -70,7 +71,9 @@ class AccountAdmin(
     actions = [disqualify_accounts, customer_dnc_accounts, undisqualify_accounts]
     list_filter = ("customer",)
     list_select_related = ("customer",)
-    search_fields = ("^name", "^domain")
+    search_fields = ("name", "domain")
+    search_help_text = "Account name or domain, a contact's name or email, a phone number written any way, or an id."
+    finds = accounts_found
     autocomplete_fields = ("customer",)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -210,8 +213,11 @@ class ContactAdmin(
     list_display = ("__str__", "title", "account", "customer", "created_at")
     list_filter = ("customer",)
     list_select_related = ("account", "customer")
-    search_fields = ("^last_name", "^first_name", "^account__name", "=emails__email", "=phones__phone__e164")
-    search_help_text = "Last name, first name, account name, exact email, E.164 number, or a contact id."
+    search_fields = ("first_name", "last_name", "account__name", "emails__email", "phones__phone__e164")
+    search_help_text = (
+        'Names, account name or email ("Mia Young", "Harbor Medical"), a phone number written any way, or a contact id.'
+    )
+    finds = contacts_found
     autocomplete_fields = ("account",)
     inlines = [ContactPhoneInline, ContactEmailInline, LeadInline]
 
@@ -296,8 +302,12 @@ class PhoneNumberAdmin(
     Mark Phone DNC is the one workflow on them (``campaigns.change_phonenumber``)."""
 
     list_display = ("e164", "__str__", "created_at", "do_not_call")
-    search_fields = ("^e164",)
-    search_help_text = "The number in E.164, e.g. +1202555 (a prefix is enough)."
+    search_fields = ("e164",)
+    search_help_text = (
+        "A number written any way (202-555-0143, +1 202…; a +1202 prefix is enough), or a contact's names, "
+        "account name or email: their numbers."
+    )
+    finds = phone_numbers_found
     fields = ("e164", "created_at", "blocked_by", "shared_by", "blocks_link")
     readonly_fields = fields
     actions = [mark_phone_dnc]
@@ -319,12 +329,20 @@ class PhoneNumberAdmin(
 
     @admin.display(description="Do not call?")
     def do_not_call(self, obj: PhoneNumber) -> str:
-        sentences = [block_sentence(b, audience=audience_of(obj)) for b in obj.active_blocks]
-        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences)) if sentences else "—"
+        # A badge per block, expanding to its sentence: the list stays within a 1400-px window.
+        audience = audience_of(obj)
+        if not obj.active_blocks:
+            return "—"
+        return format_html_join(
+            "",
+            '<details class="why-badge"><summary>{}</summary>{}</details>',
+            ((block_badge(b, audience=audience), block_sentence(b, audience=audience)) for b in obj.active_blocks),
+        )
 
     @admin.display(description="Blocked?")
     def blocked_by(self, obj: PhoneNumber) -> str:
-        return self.do_not_call(obj)
+        sentences = [block_sentence(b, audience=audience_of(obj)) for b in obj.active_blocks]
+        return format_html_join("", "<p>{}</p>", ((s,) for s in sentences)) if sentences else "—"
 
     @admin.display(description="Contacts with this number")
     def shared_by(self, obj: PhoneNumber) -> str:

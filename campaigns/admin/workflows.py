@@ -48,6 +48,7 @@ from campaigns.selectors.impact import (
     phone_dnc_impact,
     sharers_of_blocked_numbers,
 )
+from campaigns.selectors.scope import visible
 from campaigns.services.calls import leads_reopen, leads_unqualify
 from campaigns.services.undisqualify import leads_undisqualify, why_actor_may_not_lift
 from campaigns.services.workflows import (
@@ -330,6 +331,25 @@ def mark_phone_dnc(modeladmin, request, queryset):
 # --- Undisqualify -----------------------------------------------------------------------------------
 
 
+CAME_BACK_LISTED = 100
+
+
+def came_back_shown(request, lead_ids: list[int]) -> dict | None:
+    """The leads an undisqualify brought back, as the user may see them: up to ``CAME_BACK_LISTED``, then how many
+    more, and how many are in campaigns they do not work (never which)."""
+    if not lead_ids:
+        return None
+    seen = visible(Lead.objects.filter(pk__in=lead_ids), request.user)
+    leads = list(seen.select_related("contact__account", "campaign").order_by("pk")[: CAME_BACK_LISTED + 1])
+    seen_count = len(leads) if len(leads) <= CAME_BACK_LISTED else seen.count()
+    return {
+        "count": len(lead_ids),
+        "leads": leads[:CAME_BACK_LISTED],
+        "more": max(0, seen_count - CAME_BACK_LISTED),
+        "not_seen": len(lead_ids) - seen_count,
+    }
+
+
 @admin.action(description="Undisqualify selected leads…", permissions=["lift"])
 def undisqualify_leads(modeladmin, request, queryset):
     flow = Flow(modeladmin, request, queryset, "undisqualify_leads")
@@ -386,6 +406,7 @@ def undisqualify_leads(modeladmin, request, queryset):
                     for lead in leads
                     if (result := results.get(lead.pk)) is not None
                 ],
+                came_back=came_back_shown(request, next(iter(results.values())).came_back if results else []),
             )
     return flow.render("undisqualify_confirmation", title="Undisqualify leads", form=form, rows=rows)
 
@@ -433,6 +454,7 @@ def _undisqualify_targets(modeladmin, request, queryset, *, action: str, what: s
                 }
             ],
             leads_in_pool=leads_in_pool_impact(leads, user=request.user),
+            came_back=came_back_shown(request, result.came_back),
             what=what,
         )
     return flow.render(
@@ -530,6 +552,22 @@ class WorkflowEntryMixin:
             )
         ]
         return urls + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        # A workflow started from another page (Account Details' "Mark Phone DNC…") with nothing ticked goes back
+        # there with a message, not to this model's list of every row.
+        back = request.POST.get("next", "") if request.method == "POST" else ""
+        if (
+            back
+            and request.POST.get("action")
+            and not request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            and request.POST.get("select_across") != "1"
+            and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
+        ):
+            what = self.model._meta.verbose_name_plural
+            self.message_user(request, f"Tick one or more {what} first, then choose the workflow.", messages.WARNING)
+            return HttpResponseRedirect(back)
+        return super().changelist_view(request, extra_context)
 
     def workflow_entry_view(self, request: HttpRequest, action: str):
         if not self.has_view_or_change_permission(request):

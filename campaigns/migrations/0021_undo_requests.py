@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("campaigns", "0019_verdicts"),
+        ("campaigns", "0020_search_indexes"),
     ]
 
     operations = [

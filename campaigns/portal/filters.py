@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import (
@@ -14,13 +14,12 @@ from campaigns.models import (
     Campaign,
     ConsiderationStage,
     Contact,
-    ContactEmail,
-    ContactPhone,
     Lead,
     Opportunity,
     Project,
 )
 from campaigns.portal.selectors import NO_NUMBER, NO_NUMBER_LABEL, SOURCE_LABELS, has_no_number, owned, stopped_by
+from campaigns.selectors.searching import accounts_found, contacts_found, leads_found
 from suppressions.models import Entry, Upload
 from suppressions.selectors import leads_out_by_upload
 
@@ -29,6 +28,15 @@ _DATE = {"type": "date"}
 
 def _customer(request):
     return getattr(getattr(request, "user", None), "customer", None)
+
+
+def _customer_id(request) -> int | None:
+    customer = _customer(request)
+    return customer.pk if customer is not None else None
+
+
+def _found_contacts(value: str, request):
+    return owned(Contact, _customer(request)).filter(contacts_found(value, customer_id=_customer_id(request)))
 
 
 def _own_uploads(request):
@@ -106,7 +114,7 @@ class AccountFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value.lower()))
+        return queryset.filter(accounts_found(value, customer_id=_customer_id(self.request)))
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -122,15 +130,7 @@ class ContactFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        condition = Q(first_name__icontains=value) | Q(last_name__icontains=value) | Q(title__icontains=value)
-        condition |= Q(Exists(ContactEmail.objects.filter(contact_id=OuterRef("pk"), email__icontains=value.lower())))
-        digits = "".join(ch for ch in value if ch.isdigit())
-        if len(digits) >= 3:
-            condition |= Q(Exists(ContactPhone.objects.filter(contact_id=OuterRef("pk"), phone__e164__contains=digits)))
-        if " " in value:
-            first, _, last = value.partition(" ")
-            condition |= Q(first_name__icontains=first, last_name__icontains=last.strip())
-        return queryset.filter(condition)
+        return queryset.filter(contacts_found(value, customer_id=_customer_id(self.request)))
 
 
 _SOURCE_CHOICES = [*SOURCE_LABELS.items(), (NO_NUMBER, NO_NUMBER_LABEL)]
@@ -167,11 +167,7 @@ class DisqualifiedLeadFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(contact__first_name__icontains=value)
-            | Q(contact__last_name__icontains=value)
-            | Q(contact__account__name__icontains=value)
-        )
+        return queryset.filter(leads_found(value, customer_id=_customer_id(self.request)))
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -219,8 +215,5 @@ class OpportunityFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(contact__first_name__icontains=value)
-            | Q(contact__last_name__icontains=value)
-            | Q(account__name__icontains=value)
-        )
+        # The opportunities of the contacts the words find (names, account, email, a number in any writing).
+        return queryset.filter(contact__in=_found_contacts(value, self.request))

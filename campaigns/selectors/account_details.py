@@ -27,10 +27,13 @@ from campaigns.selectors.explaining import (
     SENTENCE_RELATIONS,
     Audience,
     CallerAudience,
+    block_badge,
     block_rank,
     block_sentence,
     explain,
     explain_many,
+    reason_badge,
+    waiting_sentence,
 )
 from campaigns.selectors.scope import audience_for, visible
 
@@ -38,16 +41,27 @@ CONTACTS_PER_PAGE = 25
 BLOCK_RELATIONS = (*SENTENCE_RELATIONS, "lifted_by", "evidence_type")
 
 
-def leads_reasons(leads: list[Lead], *, audience: Audience = OPS) -> dict[int, list[str]]:
-    """Return, per lead (in order), the sentences of what stops it: ``explain_many`` for the page, and
-    ``explain`` itself for a Disqualified lead that no block explains (a suppression not matched yet)."""
+@dataclass(frozen=True)
+class Badge:
+    """A reason, short: a few words that link (``block_id``) or expand (``sentence``) to its one sentence."""
+
+    words: str
+    sentence: str
+    block_id: int | None = None
+
+
+def leads_reasons(leads: list[Lead], *, audience: Audience = OPS) -> dict[int, list[Badge]]:
+    """Return, per lead (in order), what stops it as badges with their sentences: ``explain_many`` for the page,
+    and ``explain`` itself for a Disqualified lead that no block explains (a suppression not matched yet)."""
     found = explain_many(leads, audience=audience)
     reasons = {}
     for lead in leads:
-        sentences = [r.message for r in found[lead.pk]]
-        if not sentences and lead.status == LeadStatus.DISQUALIFIED:
-            sentences = [r.message for r in explain(lead, audience=audience)]
-        reasons[lead.pk] = sentences
+        mine = found[lead.pk]
+        if not mine and lead.status == LeadStatus.DISQUALIFIED:
+            mine = explain(lead, audience=audience)
+        reasons[lead.pk] = [
+            Badge(words=reason_badge(r, audience=audience), sentence=r.message, block_id=r.block_id) for r in mine
+        ]
     return reasons
 
 
@@ -71,6 +85,7 @@ def callers_by_campaign(campaign_ids) -> dict[int, list[User]]:
 class BlockRow:
     block: Block
     sentence: str
+    badge: str = ""
     # Whether the reader may read the block's own words (its evidence, its lift reason): not an approved caller's
     # when the block was made outside their campaigns (``CallerAudience.made_within``).
     full: bool = True
@@ -83,7 +98,7 @@ class BlockRow:
 @dataclass
 class NumberRow:
     link: ContactPhone
-    stopped_by: list[str] = field(default_factory=list)
+    stopped_by: list[Badge] = field(default_factory=list)
 
     @property
     def dialable(self) -> bool:
@@ -93,7 +108,11 @@ class NumberRow:
 @dataclass
 class LeadRow:
     lead: Lead
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Badge] = field(default_factory=list)
+
+    @property
+    def waiting(self) -> str:
+        return waiting_sentence(self.lead) if self.lead.status == LeadStatus.WAITING else ""
 
 
 @dataclass
@@ -102,6 +121,7 @@ class ContactRow:
     numbers: list[NumberRow] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     leads: list[LeadRow] = field(default_factory=list)
+    # The blocks on the contact, its leads and numbers, as badges: each sentence is printed once, in ``blocks``.
     blocks: list[BlockRow] = field(default_factory=list)
 
 
@@ -123,6 +143,9 @@ class AccountDetails:
     contacts: list[ContactRow]
     # The account's leads in campaigns the reader does not work (always 0 for ops): counted, never shown.
     leads_not_seen: int = 0
+    # Every block on the page's contacts, their leads and numbers, once each (a shared number's Do Not Call is
+    # one block however many contacts share it): the one place its sentence is printed.
+    blocks: list[BlockRow] = field(default_factory=list)
 
 
 def _leads_by_campaign(account: Account, audience: Audience) -> tuple[list[StatusCount], int]:
@@ -161,7 +184,12 @@ def _leads_by_campaign(account: Account, audience: Audience) -> tuple[list[Statu
 
 def _block_row(block: Block, audience: Audience) -> BlockRow:
     full = not isinstance(audience, CallerAudience) or audience.made_within(block)
-    return BlockRow(block=block, sentence=block_sentence(block, audience=audience), full=full)
+    return BlockRow(
+        block=block,
+        sentence=block_sentence(block, audience=audience),
+        badge=block_badge(block, audience=audience),
+        full=full,
+    )
 
 
 def account_details(
@@ -231,7 +259,12 @@ def account_details(
             key=block_rank,
         )
         rows[link.contact_id].numbers.append(
-            NumberRow(link=link, stopped_by=[block_sentence(b, audience=audience) for b in number_blocks])
+            NumberRow(
+                link=link,
+                stopped_by=[
+                    Badge(words=block_badge(b, audience=audience), sentence="", block_id=b.pk) for b in number_blocks
+                ],
+            )
         )
 
     lead_ids_by_contact: dict[int, list[int]] = defaultdict(list)
@@ -242,12 +275,17 @@ def account_details(
     for lead in leads:
         rows[lead.contact_id].leads.append(LeadRow(lead=lead, reasons=reasons[lead.pk]))
 
+    block_rows: dict[int, BlockRow] = {}
+
+    def once(block: Block) -> BlockRow:
+        if block.pk not in block_rows:
+            block_rows[block.pk] = _block_row(block, audience)
+        return block_rows[block.pk]
+
     for contact_id, row in rows.items():
         mine = by_contact[contact_id] + [b for pk in lead_ids_by_contact[contact_id] for b in by_lead[pk]]
         mine += [b for link in links_by_contact[contact_id] for b in by_phone[link.phone_id]]
-        row.blocks = [
-            _block_row(b, audience) for b in sorted(set(mine), key=lambda b: (b.lifted_at is not None, block_rank(b)))
-        ]
+        row.blocks = [once(b) for b in sorted(set(mine), key=lambda b: (b.lifted_at is not None, block_rank(b)))]
     return AccountDetails(
         account=account,
         account_blocks=[
@@ -258,4 +296,5 @@ def account_details(
         page=page,
         contacts=list(rows.values()),
         leads_not_seen=leads_not_seen,
+        blocks=sorted(block_rows.values(), key=lambda r: (not r.is_active, block_rank(r.block))),
     )

@@ -96,13 +96,12 @@ class CallerAudience:
 
 # OPS, CUSTOMER, or an approved caller's.
 Audience = str | CallerAudience
-# How a customer reads "who" for a block a job made on its behalf, by the block's source.
-CUSTOMER_FACING_JOBS = {
-    Block.Source.SUPPRESSION: "matching against your suppression list",
-    Block.Source.CRM_RULE: "your CRM sync",
-    Block.Source.FIT_RULE: "the campaign's fit rules",
-    Block.Source.UNREACHABLE: "the dialer",
-}
+
+
+# Sources whose words say what made the block (``_through``): a job that made one is not named.
+SELF_DESCRIBING_SOURCES = frozenset(
+    {Block.Source.SUPPRESSION, Block.Source.CRM_RULE, Block.Source.FIT_RULE, Block.Source.UNREACHABLE}
+)
 
 
 @dataclass(frozen=True)
@@ -583,6 +582,53 @@ def blocks_for_sentences(block_ids: list[int]) -> list[Block]:
     return sorted(blocks, key=block_rank)
 
 
+# A reason's short badge, for lists and for every place but the one where its sentence is printed.
+REASON_BADGES = {
+    "no_number": "No number",
+    "not_contacts_number": "Not their number",
+    # Live checks (``suppressions``): an entry matched but not blocked yet, an upload not yet in force.
+    "suppression_entry": "Suppressed",
+    "suppression_upload_pending": "Upload being read",
+}
+
+
+def block_badge(block: Block, *, audience: Audience = OPS) -> str:
+    """Return a block's badge: a few words that link or expand to its sentence ("Platform DNC", "Suppressed —
+    upload do-not-contact.csv")."""
+    own_words = not isinstance(audience, CallerAudience) or audience.made_within(block)
+    if block.is_platform_dnc:
+        return "Platform DNC"
+    match block.source:
+        case Block.Source.SUPPRESSION:
+            where = block.evidence_text.split(",")[0] if own_words and block.evidence_text.startswith("upload ") else ""
+            return f"Suppressed — {where}" if where else "Suppressed"
+        case Block.Source.CUSTOMER_DNC:
+            return "Customer DNC"
+        case Block.Source.DISPOSITION:
+            label = block.evidence_text if own_words and block.evidence_text else block.get_reason_display()
+            return f"Call: {label}"
+        case Block.Source.OPS_PHONE_DNC:
+            return f"DNC for {block.customer}" if block.customer_id else "Number DNC"
+        case Block.Source.CRM_RULE:
+            return "CRM rule"
+        case Block.Source.MEETING_OUTCOME:
+            return f"Meeting: {block.get_reason_display()}"
+        case Block.Source.UNREACHABLE:
+            return "Attempt cap"
+        case Block.Source.FIT_RULE:
+            return "Not a fit"
+        case Block.Source.OPS_DISQUALIFY if block.target == Block.Target.LEAD and block.reason in UNQUALIFY_REASONS:
+            return "Unqualified"
+    return f"Disqualified: {block.get_reason_display()}"
+
+
+def reason_badge(reason: Reason, *, audience: Audience = OPS) -> str:
+    """Return the badge of ``reason``: its block's, or a few words for a reason no block gives."""
+    if reason.block is not None:
+        return block_badge(reason.block, audience=audience)
+    return REASON_BADGES.get(reason.code, "Held")
+
+
 def block_reasons(blocks: list[Block], *, lead: Lead | None, audience: Audience = OPS) -> list[Reason]:
     """Return a ``Reason`` for each of ``blocks`` (in their order), worded for ``audience``."""
     return [
@@ -613,13 +659,15 @@ def _subject(block: Block, *, lead: Lead | None) -> str:
 
 def _reach_words(block: Block) -> str:
     if block.reach == Block.Reach.PLATFORM:
-        return "for every customer"
+        return " for every customer"
     if block.reach == Block.Reach.CUSTOMER:
-        return f"for {block.customer}"
-    return f"in the campaign {block.campaign}"
+        return f" for {block.customer}"
+    if block.target == Block.Target.LEAD:
+        return ""  # "X's lead in Clinic outreach" already says which campaign
+    return f" in the campaign {block.campaign}"
 
 
-def _through(block: Block, *, own_words: bool = True) -> str:
+def _through(block: Block, *, own_words: bool = True, audience: Audience = OPS) -> str:
     """Return how the block was made; without ``own_words``, without the words its evidence was recorded with
     (another campaign's disposition label)."""
     evidence = f" ({block.evidence_text})" if block.evidence_text and own_words else ""
@@ -632,22 +680,27 @@ def _through(block: Block, *, own_words: bool = True) -> str:
         case Block.Source.OPS_DISQUALIFY if block.target == Block.Target.LEAD and block.reason in UNQUALIFY_REASONS:
             return f"with Unqualify ({unqualify_reason_words(block.reason)})"
         case Block.Source.OPS_DISQUALIFY:
-            return "with the Disqualify workflow"
+            return "with Disqualify"
         case Block.Source.OPS_PHONE_DNC:
-            return "with the Mark Phone DNC workflow"
+            return "with Mark Phone DNC"
         case Block.Source.CUSTOMER_DNC:
             return f"as {block.customer}'s own Do Not Call instruction"
         case Block.Source.SUPPRESSION:
-            return f"because it matches {block.customer}'s suppression list{evidence}"
+            return f"by {_whose(block, audience)} suppression list{evidence}"
         case Block.Source.CRM_RULE:
-            return f"by {block.customer}'s CRM rule{evidence}"
+            return f"by {_whose(block, audience)} CRM rule{evidence}"
         case Block.Source.MEETING_OUTCOME:
             return f"when the meeting outcome was set{evidence}"
         case Block.Source.UNREACHABLE:
-            return "after the attempt cap was reached without a connect"
+            cap = block.campaign.attempt_cap if block.campaign_id else None
+            return f"after {cap} attempts without a connect" if cap else "after the attempt cap without a connect"
         case Block.Source.FIT_RULE:
-            return f"because it fails the campaign's fit rule{evidence}"
+            return f"by the campaign's fit rules{evidence}"
     return block.get_source_display()
+
+
+def _whose(block: Block, audience: Audience) -> str:
+    return "your" if audience == CUSTOMER else f"{block.customer}'s"
 
 
 def _how_to_lift(block: Block) -> str:
@@ -673,6 +726,34 @@ def day_words(moment: datetime) -> str:
     return f"{local.day} {local:%b}"
 
 
+def date_words(moment: datetime) -> str:
+    """Return a date in words, with its year when it is not this year's: ``3 Dec``, ``14 Mar 2025``."""
+    local = timezone.localtime(moment)
+    this_year = timezone.localtime(timezone.now()).year
+    return day_words(moment) if local.year == this_year else f"{day_words(moment)} {local.year}"
+
+
+def moment_words(moment: datetime) -> str:
+    """Return a date and time in words: ``3 Dec, 14:30`` (with the year when it is not this year's)."""
+    return f"{date_words(moment)}, {timezone.localtime(moment):%H:%M}"
+
+
+def waiting_sentence(lead: Lead) -> str:
+    """Return why a Waiting lead waits and until when, in words: a meeting waits for its outcome (no date: it ends
+    when someone sets it), a cool-down, a callback or a lease until its moment."""
+    until = moment_words(lead.waiting_until) if lead.waiting_until else None
+    match lead.waiting_reason:
+        case Lead.WaitingReason.MEETING:
+            return "Waiting for the meeting's outcome: set it with Meeting outcome to move the lead on."
+        case Lead.WaitingReason.CALLBACK:
+            return f"Callback booked for {until}." if until else "Callback booked."
+        case Lead.WaitingReason.LEASED:
+            return f"Leased to a caller until {until}." if until else "Leased to a caller."
+        case Lead.WaitingReason.COOLDOWN:
+            return f"Cooling down after an attempt until {until}." if until else "Cooling down after an attempt."
+    return f"Waiting until {until}." if until else "Waiting."
+
+
 def qualified_sentence(block: Block, *, lead: Lead | None = None, audience: Audience = OPS) -> str:
     """Return the sentence of a qualification (a success, never "disqualified"): ``Outreach finished: qualified
     on 3 Dec (meeting on 29 Nov).``, then whose lead it is and, for ops, who qualified it."""
@@ -681,14 +762,15 @@ def qualified_sentence(block: Block, *, lead: Lead | None = None, audience: Audi
     subject = _subject(block, lead=lead)
     if audience == CUSTOMER:
         return f"{finished} {subject} became an opportunity."
-    return f"{finished} {subject} was qualified by {_staff_who(block, audience).rstrip(',')}."
+    who = (_staff_who(block, audience) or "the agency").rstrip(",")
+    return f"{finished} {subject} was qualified by {who}."
 
 
-def _staff_who(block: Block, audience: Audience) -> str:
+def _staff_who(block: Block, audience: Audience) -> str | None:
     """Return who made ``block`` in the agency's words: a person by their username, an approved caller by their
     name in their role ("Amy Lee, approved caller for Clinic outreach Q3,"), a job by its name."""
     if not block.actor_id:
-        return f"the {block.actor_job} job"
+        return None  # a job: the sentence says what it did instead (``_through``)
     if block.caller_campaign_id is None:
         return block.actor.get_username()
     name = block.actor.get_full_name() or block.actor.get_username()
@@ -713,7 +795,7 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: Audience
     if block.source == Block.Source.MEETING_OUTCOME and block.reason == Block.Reason.QUALIFIED:
         return qualified_sentence(block, lead=lead, audience=audience)
     subject = _subject(block, lead=lead)
-    when = timezone.localtime(block.created_at).strftime("%Y-%m-%d")
+    when = date_words(block.created_at)
     own_words = not isinstance(audience, CallerAudience) or audience.made_within(block)
     if audience == CUSTOMER:
         if block.reach == Block.Reach.PLATFORM:
@@ -725,16 +807,23 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: Audience
         elif block.caller_campaign_id is not None:
             who = AGENCYS_CALLER
         else:
-            who = CUSTOMER_FACING_JOBS.get(block.source, "the agency")
+            # A job is not named: what it did says it ("by your suppression list").
+            who = None if block.source in SELF_DESCRIBING_SOURCES else "the agency"
     else:
         who = _staff_who(block, audience)
     if block.is_platform_dnc and block.target == Block.Target.PHONE:
         state = f"{subject} is on the platform Do-Not-Call list"
     elif is_number_block(block):
-        state = f"{subject} may not be dialled {_reach_words(block)} ({block.get_reason_display()})"
+        state = f"{subject} may not be dialled{_reach_words(block)} ({block.get_reason_display()})"
     else:
-        state = f"{subject} is disqualified {_reach_words(block)} ({block.get_reason_display()})"
+        state = f"{subject} is disqualified{_reach_words(block)} ({block.get_reason_display()})"
     shown_note = block.note_for_customer if audience == CUSTOMER else (block.note if own_words else "")
     note = f' Note: "{shown_note}".' if shown_note else ""
     lift = "" if audience == CUSTOMER else f" {_how_to_lift(block)}"
-    return f"{state}: marked by {who} on {when} {_through(block, own_words=own_words)}.{note}{lift}"
+    through = _through(block, own_words=own_words, audience=audience)
+    if who is None:
+        # Made by a job, never named: what did it says who ("by the campaign's fit rules", "after 6 attempts
+        # without a connect"), or the sentence says it was made automatically.
+        how = "" if block.source in SELF_DESCRIBING_SOURCES else " automatically"
+        return f"{state}: marked{how} on {when} {through}.{note}{lift}"
+    return f"{state}: marked by {who} on {when} {through}.{note}{lift}"

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import QuerySet
 
-from campaigns.models import Block, Lead
+from campaigns.models import Block, Lead, LeadStatus
+from campaigns.rules import leads_reached_by
 from campaigns.selectors.explaining import blocks_stopping_many, explain, explain_many
 from campaigns.services.actors import Actor, actor_may
 from campaigns.services.blocks import blocks_lift
@@ -32,6 +33,28 @@ class UndisqualifyResult:
     lifted: list[Block] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)
     status: str = ""
+    # Every lead the whole undisqualify brought back into a pool, whichever it was started from: one lifted
+    # number shared by five contacts frees five contacts' leads (ids, in order).
+    came_back: list[int] = field(default_factory=list)
+
+
+def disqualified_leads_reached(block_ids: list[int]) -> list[int]:
+    """Return the ids of the Disqualified leads ``block_ids`` may reach (one statement; ``leads_reached_by``)."""
+    if not block_ids:
+        return []
+    reached = leads_reached_by(Block.objects.filter(pk__in=ids_query(block_ids)))
+    return list(Lead.objects.filter(pk__in=reached, status=LeadStatus.DISQUALIFIED).values_list("pk", flat=True))
+
+
+def leads_back_in_pool(lead_ids: list[int]) -> list[int]:
+    """Return which of ``lead_ids`` (Disqualified before a lift) are no longer Disqualified."""
+    if not lead_ids:
+        return []
+    return sorted(
+        Lead.objects.filter(pk__in=ids_query(lead_ids))
+        .exclude(status=LeadStatus.DISQUALIFIED)
+        .values_list("pk", flat=True)
+    )
 
 
 def why_actor_may_not_lift(block: Block, *, actor: Actor) -> str:
@@ -81,6 +104,7 @@ def _undisqualify(
             else:
                 liftable.setdefault(lead.pk, []).append(block.pk)
     to_lift = sorted({pk for pks in liftable.values() for pk in pks})
+    disqualified_before = disqualified_leads_reached(to_lift)
     if to_lift:
         blocks_lift(blocks=Block.objects.filter(pk__in=ids_query(to_lift)), actor=actor, reason=reason)
         lifted = {block.pk: block for block in Block.objects.filter(pk__in=ids_query(to_lift))}
@@ -91,6 +115,9 @@ def _undisqualify(
     lead_statuses_recompute(leads=selection)
     for pk, status in selection.values_list("pk", "status"):
         results[pk].status = status
+    came_back = leads_back_in_pool(disqualified_before)
+    for result in results.values():
+        result.came_back = came_back
     return locked, results
 
 

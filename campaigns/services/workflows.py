@@ -31,7 +31,14 @@ from campaigns.services.caller_scope import (
 )
 from campaigns.services.inserting import rows_insert_select
 from campaigns.services.statuses import lead_statuses_recompute
-from campaigns.services.undisqualify import LIFT_PERMISSION, Kept, UndisqualifyResult, why_actor_may_not_lift
+from campaigns.services.undisqualify import (
+    LIFT_PERMISSION,
+    Kept,
+    UndisqualifyResult,
+    disqualified_leads_reached,
+    leads_back_in_pool,
+    why_actor_may_not_lift,
+)
 from leadops.db import id_list, ids_query
 from leadops.errors import LeadopsError
 
@@ -360,7 +367,9 @@ def blocks_undisqualify(*, blocks: QuerySet[Block], actor: Actor, reason: str) -
             else:
                 liftable.append(block.pk)
         if liftable:
+            disqualified_before = disqualified_leads_reached(liftable)
             blocks_lift(blocks=Block.objects.filter(pk__in=liftable), actor=actor, reason=reason)
+            result.came_back = leads_back_in_pool(disqualified_before)
             result.lifted = list(
                 Block.objects.filter(pk__in=liftable).select_related(
                     "actor", "customer", "campaign", "contact", "account", "phone", "lead__contact"

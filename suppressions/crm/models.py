@@ -38,6 +38,8 @@ class CrmConnection(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = "CRM connection"
+        verbose_name_plural = "CRM connections"
         ordering = ["customer__name", "name"]
         constraints = [models.UniqueConstraint(fields=["customer", "name"], name="crm_connection_name_unique")]
 
@@ -68,6 +70,8 @@ class CrmEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "CRM event"
+        verbose_name_plural = "CRM events"
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "event_id"], name="crm_event_unique_per_connection")
@@ -94,6 +98,8 @@ class CrmRecord(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "CRM record"
+        verbose_name_plural = "CRM records"
         ordering = ["connection", "object_type", "external_id"]
         constraints = [
             models.UniqueConstraint(
@@ -118,6 +124,8 @@ class CrmRecordIdentifier(models.Model):
     value = models.CharField(max_length=320)
 
     class Meta:
+        verbose_name = "CRM record identifier"
+        verbose_name_plural = "CRM record identifiers"
         constraints = [models.UniqueConstraint(fields=["record", "kind", "value"], name="crm_identifier_unique")]
         indexes = [models.Index(fields=["kind", "value"], name="crm_identifier_value")]
 
@@ -154,6 +162,8 @@ class CrmRule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "CRM rule"
+        verbose_name_plural = "CRM rules"
         ordering = ["customer__name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["customer", "name"], name="crm_rule_name_unique"),
@@ -178,6 +188,8 @@ class CrmMatch(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "CRM match"
+        verbose_name_plural = "CRM matches"
         ordering = ["-matched_at", "-id"]
         constraints = [
             models.UniqueConstraint(

@@ -80,7 +80,11 @@ def test_an_approved_caller_works_their_lead_and_is_refused_another_campaign(
     assert "left the pool" in page.locator(".messagelist").inner_text()
     tom = page.locator(f"#contact-{scene.tom.contact_id} li.lead").first.inner_text()
     assert "Disqualified" in tom
-    assert "is on the platform Do-Not-Call list: marked by Amy Lee, approved caller for Clinic outreach Q3, on" in tom
+    # its badge on the lead; its sentence once on the page
+    assert "Platform DNC" in tom
+    assert "is on the platform Do-Not-Call list: marked by Amy Lee, approved caller for Clinic outreach Q3, on" in (
+        page.locator("#page-blocks").inner_text()
+    )
     block = Block.objects.active().get(phone=scene.board, reach=Block.Reach.PLATFORM)
     assert (block.actor, block.caller_campaign) == (scene.amy, scene.mine)
     screenshot(page, "caller-07-account-details-after-dnc")

@@ -59,7 +59,12 @@ def test_mark_a_shared_switchboard_dnc_then_undisqualify_one_lead(transactional_
     assert "4 leads left the pool" in page.locator(".messagelist").inner_text()
     tom = page.locator(f"#contact-{scene.tom.contact_id} li.lead").first
     assert "Disqualified" in tom.inner_text()
-    assert "+1 202-555-0143 is on the platform Do-Not-Call list: marked by olga" in tom.inner_text()
+    # its badge on the lead; its sentence once on the page
+    assert "Platform DNC" in tom.inner_text()
+    assert (
+        "+1 202-555-0143 is on the platform Do-Not-Call list: marked by olga"
+        in page.locator("#page-blocks").inner_text()
+    )
     maria = page.locator(f"#contact-{scene.maria.contact_id} li.lead").first
     assert "Eligible" in maria.inner_text()
     screenshot(page, "03-account-details-after-dnc")
@@ -67,6 +72,13 @@ def test_mark_a_shared_switchboard_dnc_then_undisqualify_one_lead(transactional_
     # when: Olga (Ops) tries to undisqualify Tom: the platform DNC needs an Ops lead
     page.goto(f"{live_server.url}{reverse('admin:campaigns_lead_change', args=[scene.tom.pk])}")
     page.click("a.workflow-link:text-is('Undisqualify')")
+    page.wait_for_selector("table.blocks-behind")
+    # the block she may not lift says why, and is not pre-ticked
+    dnc_box = page.locator("table.blocks-behind input[name=blocks]").first
+    assert not dnc_box.is_checked()
+    assert "Ops lead" in page.locator("table.blocks-behind").inner_text()
+    # ticking it anyway: the service still refuses, and says why
+    dnc_box.check()
     page.fill("#id_reason", "He called back")
     page.click("#workflow-form input[type=submit]")
     page.wait_for_selector("#undisqualify-result")
@@ -87,6 +99,9 @@ def test_mark_a_shared_switchboard_dnc_then_undisqualify_one_lead(transactional_
     # then: the result says the lead is back, and the account page shows it Eligible again
     lead_page.wait_for_selector("#undisqualify-result")
     assert lead_page.locator(".lead-status").inner_text() == "Eligible"
+    # every lead the lifted switchboard freed is listed: Tom's two, Grace's and Zoe's
+    assert "Back in the pool (4)" in lead_page.locator("#undisqualify-result").inner_text()
+    assert lead_page.locator("ul.came-back li").count() == 4
     screenshot(lead_page, "05-undisqualify-result")
     lead_page.goto(details)
     assert "Eligible" in lead_page.locator(f"#contact-{scene.tom.contact_id} li.lead").first.inner_text()

@@ -20,7 +20,7 @@ from campaigns.models import (
     PhoneNumber,
     User,
 )
-from campaigns.selectors.explaining import explain
+from campaigns.selectors.explaining import explain, moment_words
 from campaigns.services.calls import lead_unqualify
 from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, disposition
 from tests.campaigns.caller_scenes import caller_scene, leaks, member_of
@@ -344,10 +344,10 @@ def test_account_details_and_the_lead_page_say_who_is_approved_and_who_holds_the
     lead_page = body(client.get(change_url(leased)))
     # then
     leased.refresh_from_db()
-    until = leased.waiting_until.astimezone().strftime("%Y-%m-%d %H:%M")
+    until = leased.waiting_until.astimezone()
     assert leased.pk == scene.maria.pk
-    assert f"Leased to Amy Lee until {until}" in details
-    assert f"Leased to Amy Lee until {until}." in lead_page
+    assert f"Leased to Amy Lee until {until.day} {until:%b}, {until:%H:%M}" in details
+    assert f"Leased to Amy Lee until {moment_words(leased.waiting_until)}." in lead_page
     assert "Amy Lee" in details.split('id="leads-by-campaign"')[1].split("</table>")[0]
     assert "Ben Okafor" in details  # approved for the customer's other campaign, which ops see
     assert "Approved callers" in lead_page and "Amy Lee" in lead_page

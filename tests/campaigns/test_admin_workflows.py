@@ -22,6 +22,7 @@ from campaigns.models import (
 )
 from campaigns.services import BlockTarget, block_create, campaign_create
 from campaigns.services.workflows import phone_numbers_mark_dnc
+from tests.campaigns.admin_factories import MeetingFactory
 from tests.campaigns.api_factories import DialerLeadFactory, disposition
 from tests.campaigns.factories import (
     AccountFactory,
@@ -97,7 +98,8 @@ def test_only_ops_lead_may_lift_a_platform_dnc():
     # then
     assert {"lift_block", "change_contact", "change_phonenumber", "add_call", "change_meeting"} <= ops_perms
     assert "lift_platform_dnc" not in ops_perms
-    assert lead_perms == ops_perms | {"lift_platform_dnc"}
+    # (and allowing broad domains in a suppression upload, since migration 0022)
+    assert lead_perms == ops_perms | {"lift_platform_dnc", "allow_broad_domains"}
 
 
 def test_creating_the_groups_again_changes_nothing():
@@ -149,7 +151,7 @@ def test_a_forbidden_action_posted_to_the_list_changes_nothing(client, scene):
     response = run_action(client, PhoneNumber, "mark_phone_dnc", [scene.board.pk], post="yes", reach="platform")
     # then: the list offers the user no action, so the POST only shows the list again
     assert response.status_code == 200
-    assert response.templates[0].name == "admin/change_list.html"
+    assert response.templates[0].name in ("admin/change_list.html", "admin/campaigns/phonenumber/change_list.html")
     assert not Block.objects.exists()
 
 
@@ -430,6 +432,49 @@ def test_undisqualify_lead_confirmation_lists_every_block_and_what_you_may_not_l
     assert "shared by 4 contacts: lifting it lifts it for all of them" in html
 
 
+def test_an_unliftable_blocks_checkbox_is_not_preticked(client, ops, scene):
+    # given: a platform DNC (an Ops lead's to lift) and a Disqualify (Olga's to lift) behind Tom
+    dnc_then_disqualify(scene, ops)
+    dnc = Block.objects.get(source=Block.Source.OPS_PHONE_DNC)
+    disqualify = Block.objects.get(source=Block.Source.OPS_DISQUALIFY)
+    # when
+    html = client.get(workflow_url(Lead, "undisqualify_leads", [scene.tom.pk])).content.decode()
+    # then
+    assert f'value="{dnc.pk}" id="block-{scene.tom.pk}-{dnc.pk}">' in html
+    assert f'value="{disqualify.pk}" id="block-{scene.tom.pk}-{disqualify.pk}" checked>' in html
+
+
+def test_undisqualify_lists_every_lead_that_came_back(client, ops_lead_client, scene):
+    # given: the shared switchboard marked DNC: Tom, Grace, Zoe and Tom's other lead left the pool
+    phone_numbers_mark_dnc(phones=PhoneNumber.objects.filter(pk=scene.board.pk), actor=ops_lead_client)
+    blocks = list(Block.objects.values_list("pk", flat=True))
+    # when: the Ops lead undisqualifies Tom's lead, lifting the number
+    response = run_action(
+        client, Lead, "undisqualify_leads", [scene.tom.pk], post="yes", blocks=blocks, reason="Withdrew the request"
+    )
+    # then: every lead it freed is listed, not only Tom's
+    html = response.content.decode()
+    assert "Back in the pool (4)" in html
+    for lead in (scene.tom, scene.grace, scene.zoe, scene.tom_other):
+        assert reverse("admin:campaigns_lead_change", args=[lead.pk]) in html.split('id="came-back"')[1]
+    assert reverse("admin:campaigns_lead_change", args=[scene.maria.pk]) not in html.split('id="came-back"')[1]
+
+
+def test_undisqualify_from_a_contact_lists_every_lead_that_came_back(client, ops_lead_client, scene):
+    phone_numbers_mark_dnc(phones=PhoneNumber.objects.filter(pk=scene.board.pk), actor=ops_lead_client)
+    blocks = list(Block.objects.values_list("pk", flat=True))
+    response = run_action(
+        client,
+        Contact,
+        "undisqualify_contacts",
+        [scene.grace.contact_id],
+        post="yes",
+        blocks=blocks,
+        reason="Withdrew the request",
+    )
+    assert "Back in the pool (4)" in response.content.decode()
+
+
 def test_an_ops_user_cannot_lift_a_platform_dnc_and_is_told_why(client, ops, scene):
     # given
     dnc_then_disqualify(scene, ops)
@@ -569,13 +614,46 @@ def test_meeting_outcome_qualified_ends_outreach(client, ops):
     assert LogEntry.objects.filter(object_id=str(lead.pk), change_message__contains="Qualified").exists()
 
 
-def test_lead_page_offers_every_lead_workflow(client, ops, scene):
-    # when
-    response = client.get(reverse("admin:campaigns_lead_change", args=[scene.tom.pk]))
-    # then
-    html = response.content.decode()
-    for label in ["Record a call", "Meeting outcome", "Undisqualify", "Unqualify", "Reopen", "Account details"]:
+def test_lead_page_offers_every_lead_workflow_that_applies(client, ops, scene):
+    # when: a lead with no meeting and no unqualify
+    html = client.get(reverse("admin:campaigns_lead_change", args=[scene.tom.pk])).content.decode()
+    # then: Meeting outcome and Reopen are not offered (they cannot apply)
+    for label in ["Record a call", "Undisqualify", "Unqualify", "Account details"]:
         assert f'class="workflow-link">{label}</a>' in html
+    for label in ["Meeting outcome", "Reopen"]:
+        assert f'class="workflow-link">{label}</a>' not in html
+    # when: the lead has a meeting and is unqualified
+    MeetingFactory(lead=scene.tom)
+    block_create(
+        target=BlockTarget(lead=scene.tom),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.WRONG_NUMBER,
+        reach=Block.Reach.CAMPAIGN,
+        campaign=scene.campaign,
+        actor=ops,
+    )
+    html = client.get(reverse("admin:campaigns_lead_change", args=[scene.tom.pk])).content.decode()
+    # then: both are offered
+    for label in ["Meeting outcome", "Reopen"]:
+        assert f'class="workflow-link">{label}</a>' in html
+
+
+def test_meeting_outcome_without_a_meeting_goes_back_to_the_lead_and_says_why(client, ops, scene):
+    response = client.get(reverse("admin:campaigns_lead_meeting_outcome", args=[scene.tom.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:campaigns_lead_change", args=[scene.tom.pk])
+    assert "no meeting to set an outcome for" in response.content.decode()
+
+
+def test_a_not_qualified_meeting_says_outreach_is_finished_not_disqualified(client, ops, scene):
+    meeting = MeetingFactory(lead=scene.maria)
+    response = client.post(
+        reverse("admin:campaigns_lead_meeting_outcome", args=[scene.maria.pk]),
+        {"meeting": meeting.pk, "outcome": Meeting.Outcome.NOT_QUALIFIED},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "outreach to Maria Clinic in Clinic outreach is finished" in text
+    assert "now Disqualified" not in text
 
 
 def test_lead_list_shows_each_blocked_leads_sentence_in_bounded_queries(
@@ -637,6 +715,9 @@ def test_the_disposition_catalogue_is_edited_inline_and_shows_each_effect(client
         # The approved callers' inline, left as it is.
         "approvals-TOTAL_FORMS": 0,
         "approvals-INITIAL_FORMS": 0,
+        # The fit rules' inline (ops keep fit rules since migration 0022), left as it is.
+        "fit_rules-TOTAL_FORMS": 0,
+        "fit_rules-INITIAL_FORMS": 0,
     }
     for i, d in enumerate(dispositions):
         data.update(

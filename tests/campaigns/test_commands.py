@@ -1,12 +1,14 @@
 """The management commands: seed_demo builds a demo once; explain_lead says why a lead may not be called."""
 
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 
 from campaigns.demo import ADMIN_URL
 from campaigns.management.commands.explain_lead import NOTHING_STOPS_THIS_LEAD
@@ -120,11 +122,23 @@ def test_seed_demo_prints_the_summary_and_the_ops_login(small_demo):
     # given / when
     ops = User.objects.get(username="ops")
     # then
-    assert ops.is_superuser and ops.is_staff
+    # the demo's ops is an Ops lead, not a superuser: the demo shows what ops see
+    assert ops.is_staff and not ops.is_superuser
+    assert list(ops.groups.values_list("name", flat=True)) == ["Ops lead"]
+    assert "Ops lead (the Ops lead group, not a superuser)" in small_demo
     assert ADMIN_URL in small_demo
     assert "Northwind Health" in small_demo and "Bluebird Energy" in small_demo
     password = small_demo.rsplit("password:", 1)[1].strip()
     assert ops.check_password(password)
+
+
+def test_seed_demo_prints_one_login_per_role(small_demo):
+    # the Ops group's login, beside the Ops lead's, the callers' and the portal's
+    member = User.objects.get(username="ops.olga")
+    assert list(member.groups.values_list("name", flat=True)) == ["Ops"] and not member.is_superuser
+    password = re.search(r"username: ops\.olga\n  password: (\S+)", small_demo).group(1)
+    assert member.check_password(password)
+    assert "Callers group" in small_demo and "portal" in small_demo
 
 
 def test_seed_demo_prints_a_customer_portal_login_that_works(small_demo, client):
@@ -224,6 +238,22 @@ def test_explain_lead_says_when_nothing_stops_the_lead():
     # then
     assert "Status: Eligible" in output
     assert NOTHING_STOPS_THIS_LEAD in output
+
+
+def test_explain_lead_says_why_a_waiting_lead_waits_and_not_that_nothing_stops_it():
+    # given: a lead waiting for its meeting's outcome (stored with a far-off placeholder moment)
+    lead = LeadFactory()
+    Lead.objects.filter(pk=lead.pk).update(
+        status=LeadStatus.WAITING,
+        waiting_reason=Lead.WaitingReason.MEETING,
+        waiting_until=timezone.now() + timedelta(days=3650),
+    )
+    # when
+    output = run("explain_lead", str(lead.pk))
+    # then
+    assert "Status: Waiting: Waiting for the meeting's outcome" in output
+    assert str((timezone.now() + timedelta(days=3650)).year) not in output
+    assert NOTHING_STOPS_THIS_LEAD not in output
 
 
 def test_explain_lead_refuses_an_unknown_id():

@@ -4,6 +4,7 @@ import pytest
 
 from campaigns.models import Block, ContactPhone, Lead, LeadStatus
 from campaigns.selectors import block_sentence, can_dial, explain
+from campaigns.selectors.explaining import date_words
 from campaigns.services import BlockTarget, block_create, blocks_lift
 from leadops.errors import LeadopsError
 from tests.campaigns.factories import ContactPhoneFactory, LeadFactory, PhoneNumberFactory, UserFactory
@@ -44,7 +45,8 @@ def test_platform_dnc_sentence_names_the_number_who_when_and_how():
     assert [r.code for r in reasons] == ["platform_dnc"]
     sentence = reasons[0].message
     assert sentence.startswith(f"{link.phone} is on the platform Do-Not-Call list: marked by marco on ")
-    assert block.created_at.strftime("%Y-%m-%d") in sentence
+    assert date_words(block.created_at) in sentence
+    assert "-" not in date_words(block.created_at)  # a date in words, not ISO
     assert "after a 'Do not call' call disposition" in sentence
     assert "Ops lead" in sentence
 
@@ -121,7 +123,9 @@ def test_each_source_has_its_own_words():
     sentences = [r.message for r in explain(lead)]
     # then
     assert len(sentences) == len(Block.Source.choices)
-    assert len({s.split(": marked by the tests job on ")[1].split(".")[0] for s in sentences}) == len(sentences)
+    assert len({s.split(" on ", 1)[1].split(".")[0] for s in sentences}) == len(sentences)
+    # a job is never named by its internal name
+    assert not any("tests" in s or " job" in s for s in sentences), sentences
 
 
 def test_account_sentence_names_the_account_and_the_customer():
@@ -307,9 +311,9 @@ def test_explain_many_says_what_explain_says_in_a_bounded_number_of_queries(djan
 @pytest.mark.parametrize(
     ("source", "who"),
     [
-        (Block.Source.SUPPRESSION, "matching against your suppression list"),
-        (Block.Source.CRM_RULE, "your CRM sync"),
-        (Block.Source.OPS_DISQUALIFY, "the agency"),
+        (Block.Source.SUPPRESSION, "marked on {day} by your suppression list"),
+        (Block.Source.CRM_RULE, "marked on {day} by your CRM rule"),
+        (Block.Source.OPS_DISQUALIFY, "marked by the agency on {day}"),
     ],
 )
 def test_customers_read_who_made_a_job_block_by_its_source(source, who):
@@ -327,7 +331,7 @@ def test_customers_read_who_made_a_job_block_by_its_source(source, who):
     # when
     (reason,) = explain(lead, audience=CUSTOMER)
     # then
-    assert f"marked by {who} on " in reason.message
+    assert who.format(day=date_words(reason.block.created_at)) in reason.message
     assert "some.job" not in reason.message
 
 
@@ -368,7 +372,7 @@ def test_ops_read_a_block_an_approved_caller_made_with_their_name_in_their_role(
     # when
     sentences = [r.message for r in explain(lead)]
     # then
-    day = Block.objects.get(target=Block.Target.PHONE).created_at.astimezone().strftime("%Y-%m-%d")
+    day = date_words(Block.objects.get(target=Block.Target.PHONE).created_at)
     assert sentences[0] == (
         f"{number} is on the platform Do-Not-Call list: marked by Amy Lee, approved caller for Clinic outreach Q3, "
         f"on {day} after a 'Do not call' call disposition. Only an Ops lead may lift it (Undisqualify), and only if "

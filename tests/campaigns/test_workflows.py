@@ -45,7 +45,7 @@ def test_disqualify_contact_takes_every_lead_of_the_contact_out_of_the_pool_for_
         scene.campaign.customer,
         ops_user,
     )
-    assert "with the Disqualify workflow" in explain(scene.tom)[0].message
+    assert "with Disqualify" in explain(scene.tom)[0].message
 
 
 def test_disqualify_contact_for_one_campaign_leaves_its_other_campaigns_alone(ops_user):
@@ -150,7 +150,7 @@ def test_shared_switchboard_dnc_keeps_contact_with_clean_mobile_eligible(ops_use
     assert statuses(scene.maria, scene.tom, scene.grace, scene.tom_other) == [E, D, D, D]
     assert explain(scene.maria) == []
     assert "+1 202-555-0143 is on the platform Do-Not-Call list" in explain(scene.tom)[0].message
-    assert "with the Mark Phone DNC workflow" in explain(scene.tom)[0].message
+    assert "with Mark Phone DNC" in explain(scene.tom)[0].message
 
 
 def test_phone_dnc_is_platform_wide_by_default(ops_user):

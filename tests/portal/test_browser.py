@@ -145,7 +145,7 @@ def test_customer_uploads_numbers_sees_leads_disqualified_and_removes_one_entry(
     rows = page.locator("table tbody tr")
     expect(rows).to_have_count(2)
     expect(page.locator("text=Ada Lovelace is disqualified for Acme Corp")).to_contain_text(
-        "matches Acme Corp's suppression list (upload do-not-call.csv, line 2: +12022003001)"
+        "by your suppression list (upload do-not-call.csv, line 2: +12022003001)"
     )
     _shot(page, "disqualified-laptop")
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from campaigns.models import Lead, LeadStatus
 from campaigns.selectors import can_dial, explain
-from campaigns.selectors.explaining import moment_parse
+from campaigns.selectors.explaining import moment_parse, waiting_sentence
 from leadops.errors import LeadopsError
 
 NOTHING_STOPS_THIS_LEAD = "Nothing stops this lead."
@@ -36,8 +36,8 @@ class Command(BaseCommand):
             f"Lead #{lead.pk}: {lead.contact} at {lead.contact.account}, in {lead.campaign} ({lead.customer})"
         )
         status = lead.get_status_display()
-        if lead.status == LeadStatus.WAITING and lead.waiting_until:
-            status += f" until {lead.waiting_until:%Y-%m-%d %H:%M} ({lead.get_waiting_reason_display()})"
+        if lead.status == LeadStatus.WAITING:
+            status += f": {waiting_sentence(lead)}"
         self.stdout.write(f"Status: {status}")
         if moment is not None:
             self.stdout.write(f"As of {timezone.localtime(moment):%Y-%m-%d %H:%M:%S %Z}:")
@@ -54,7 +54,10 @@ class Command(BaseCommand):
             reasons = check.reasons
         else:
             reasons = explain(lead, at=moment)
-            if not reasons:
-                self.stdout.write(NOTHING_STOPS_THIS_LEAD if moment is None else NOTHING_STOPPED_THIS_LEAD)
+            if not reasons and moment is not None:
+                self.stdout.write(NOTHING_STOPPED_THIS_LEAD)
+            # "Nothing stops this lead" only of a lead that may be pulled now: a Waiting one said why above.
+            elif not reasons and lead.status == LeadStatus.ELIGIBLE:
+                self.stdout.write(NOTHING_STOPS_THIS_LEAD)
         for reason in reasons:
             self.stdout.write(f"- {reason.message}")

@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from campaigns.demo import ADMIN_URL, OPS_USERNAME, PORTAL_URL, demo_seed
+from campaigns.demo import ADMIN_URL, OPS_MEMBER_USERNAME, OPS_USERNAME, PORTAL_URL, demo_seed
 from campaigns.models import LeadStatus
 
 
@@ -46,4 +46,11 @@ class Command(BaseCommand):
                 f"  {caller.get_full_name()}, approved for {' and '.join(campaigns)}\n"
                 f"    username: {caller.username}\n    password: {password}"
             )
-        self.stdout.write(f"\nLog in at {ADMIN_URL}\n  username: {OPS_USERNAME}\n  password: {result.password}")
+        self.stdout.write(
+            f"\nOps (the Ops group: every workflow but lifting a platform Do-Not-Call) signs in at {ADMIN_URL}\n"
+            f"  username: {OPS_MEMBER_USERNAME}\n  password: {result.ops_member_password}"
+        )
+        self.stdout.write(
+            f"\nOps lead (the Ops lead group, not a superuser) logs in at {ADMIN_URL}\n"
+            f"  username: {OPS_USERNAME}\n  password: {result.password}"
+        )
