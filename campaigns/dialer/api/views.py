@@ -16,8 +16,7 @@ from campaigns.dialer.api import serializers as s
 from campaigns.dialer.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
 from campaigns.dialer.api.errors import api_exception_handler
 from campaigns.dialer.api.scoping import lead_for_key
-from campaigns.dialer.dialable import lead_numbers
-from campaigns.dialer.pool import lead_release, leads_pull
+from campaigns.dialer.pool import lead_release, leads_pull_dialable
 from campaigns.models import Call, Lead, User
 from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain
 from campaigns.selectors.loading import caller_named, campaign_and_caller
@@ -48,7 +47,13 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def _reason(reason: Reason) -> dict[str, object]:
-    return {"code": reason.code, "message": reason.message, "block_id": reason.block_id}
+    body: dict[str, object] = {"code": reason.code, "message": reason.message, "block_id": reason.block_id}
+    if reason.is_not_now:
+        # Time, not a block: when the number may be called, by which rule, and (a cap) the calls counted.
+        body.update(next_allowed_at=reason.next_allowed_at, rule=reason.rule)
+        if reason.count is not None:
+            body["count"] = reason.count
+    return body
 
 
 def _pull_hold(campaign) -> list[dict[str, object]]:
@@ -123,8 +128,11 @@ class PullView(ApiView):
         self.check_object_permissions(request, campaign)
         if caller is None:
             raise _no_caller(data["caller"])
-        leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
-        numbers = lead_numbers(leads, audience=audience_of(request))
+        pulled = leads_pull_dialable(
+            campaign=campaign, caller=caller, count=data["count"], audience=audience_of(request)
+        )
+        leads = [lead for lead, _ in pulled]
+        numbers = {lead.pk: checks for lead, checks in pulled}
         body = [
             {
                 "lead_id": lead.pk,
@@ -170,7 +178,12 @@ class DialCheckView(ApiView):
         if check is None:
             raise Http404
         return Response(
-            {"allowed": check.allowed, "number": check.number, "reasons": [_reason(r) for r in check.reasons]}
+            {
+                "allowed": check.allowed,
+                "number": check.number,
+                "reasons": [_reason(r) for r in check.reasons],
+                "next_allowed_at": check.next_allowed_at,
+            }
         )
 
 
