@@ -977,6 +977,9 @@ class CallingRulesVersion(models.Model):
 
     version = models.PositiveBigIntegerField(default=1)
 
+    def __str__(self) -> str:
+        return f"Calling rules version {self.version}"
+
 
 class CallingPolicy(models.Model):
     """A campaign's calling policy: local hours per weekday, its frequency caps, and (for a business

@@ -18,8 +18,8 @@ from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrap
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from campaigns.models import CallerApproval, Campaign, Lead, LeadStatus, User
 from campaigns.dialer.dialable import NumberCheck, lead_numbers
+from campaigns.models import CallerApproval, Campaign, Lead, LeadStatus, User
 from campaigns.rules import lead_is_disqualified
 from campaigns.selectors import calling
 from campaigns.selectors.callers import caller_is_approved, may_work_campaign

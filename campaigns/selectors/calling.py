@@ -37,6 +37,7 @@ CAP_PERIOD = timedelta(hours=24)
 # How far ahead ``next_allowed_at`` is looked for: beyond it, a window is as good as never open.
 HORIZON_DAYS = 8
 UNKNOWN_ZONE = "Etc/Unknown"
+DASH = "\u2013"  # the en dash between two hours: "8 am" DASH "8 pm"
 DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 
 
@@ -238,12 +239,12 @@ def _closed_because(local: datetime, policy: Policy, rules: Sequence[Rule]) -> s
         if weekday in rule.closed_weekdays:
             return f"{rule.name} allows no calls on {DAY_NAMES[weekday]}"
         if not rule.opens_at <= clock < rule.closes_at:
-            return f"{rule.name} allows calls {hours_words(rule.opens_at)}–{hours_words(rule.closes_at)}"
+            return f"{rule.name} allows calls {hours_words(rule.opens_at)}{DASH}{hours_words(rule.closes_at)}"
     hours = policy.hours[weekday]
     if hours is None:
         return f"the campaign calls no one on {DAY_NAMES[weekday]}"
     if not hours[0] <= clock < hours[1]:
-        return f"the campaign calls {hours_words(hours[0])}–{hours_words(hours[1])} on {DAY_NAMES[weekday]}"
+        return f"the campaign calls {hours_words(hours[0])}{DASH}{hours_words(hours[1])} on {DAY_NAMES[weekday]}"
     return None
 
 

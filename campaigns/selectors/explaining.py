@@ -17,8 +17,6 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns.models import Block, Call, ContactPhone, Lead
-from campaigns.selectors import calling
-from campaigns.selectors.calling import CALLING_WINDOW, FREQUENCY_CAP
 from campaigns.rules import (
     UNQUALIFY_REASONS,
     In,
@@ -31,6 +29,8 @@ from campaigns.rules import (
     blocks_stopping_lead,
     is_number_block,
 )
+from campaigns.selectors import calling
+from campaigns.selectors.calling import CALLING_WINDOW, FREQUENCY_CAP
 from campaigns.selectors.loading import lead_with_relations
 from campaigns.selectors.unqualifying import unqualify_reason_words
 from leadops.db import Related, can_be_an_id, id_list, in_ids, prepared_cursor
