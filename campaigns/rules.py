@@ -4,8 +4,8 @@ A block stops a lead when it is **in force** (not lifted, and not past its end: 
 stops nothing from that moment on, whether or not the expiry job has lifted it yet), its **reach** covers
 the lead (platform-wide; or its customer is the lead's; or its campaign is the lead's) and its **target**
 is the lead's: the lead itself, its contact, its contact's account, one of the contact's numbers, or the
-contact's use of one of its numbers. A lead is Disqualified when a block on the lead, its contact or its account stops it, or when number blocks
-leave it no number to dial.
+contact's use of one of its numbers. A lead is Disqualified when a block on the lead, its contact or its
+account stops it, or when number blocks leave it no number to dial.
 
 The two tables below say it once; everything else here is produced from them, for each reader:
 
