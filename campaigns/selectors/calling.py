@@ -227,7 +227,10 @@ def number_place(e164: str) -> tuple[tuple[str, ...], str | None, str]:
 
 
 def applicable_rules(e164: str, region: str | None, rules: Iterable[Rule], policy: Policy) -> list[Rule]:
-    return [r for r in rules if r.covers(e164, region) and not (r.consumer_only and policy.consumer_rules_waived)]
+    """Return the rules that apply to ``e164``, the most specific first (a state before its country): the one a
+    refusal names when several close at once."""
+    applying = [r for r in rules if r.covers(e164, region) and not (r.consumer_only and policy.consumer_rules_waived)]
+    return sorted(applying, key=lambda r: -max((len(p) for p in r.prefixes if e164.startswith(p)), default=0))
 
 
 def _closed_because(local: datetime, policy: Policy, rules: Sequence[Rule]) -> str | None:
@@ -305,7 +308,13 @@ def window_check(e164: str, *, policy: Policy, rules: Sequence[Rule], now: datet
     if not closed:
         return ALLOWED
     zone, why = closed[0]
-    place = next((r.name for r in applying if r.prefixes), place) or region or "its place"
+    place = (
+        next((r.name for r in applying if r.prefixes), None)
+        or place
+        or next((r.name for r in applying), None)
+        or region
+        or "its place"
+    )
     local = now.astimezone(ZoneInfo(zone))
     zone_words = zone if len(zones) == 1 else f"{zone}, one of the {len(zones)} zones the number may be in"
     upcoming = next_open(now, zones, policy, applying)
