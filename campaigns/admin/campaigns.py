@@ -44,7 +44,7 @@ class DispositionInline(admin.TabularInline):
     model = Disposition
     extra = 0
     can_delete = False
-    fields = ("sort_order", "code", "label", "effect", "is_active")
+    fields = ("sort_order", "code", "label", "effect", "block_days", "is_active")
     ordering = ("sort_order", "label")
     verbose_name_plural = "Disposition catalogue (each disposition's effect on the lead is its 'effect')"
 

@@ -683,6 +683,17 @@ def _how_to_lift(block: Block) -> str:
     return "Ops may lift it with Undisqualify."
 
 
+def end_words(moment: datetime) -> str:
+    """Return the date a block ends as a sentence gives it: ``3 Mar 2027``."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b %Y}"
+
+
+def until_words(block: Block) -> str:
+    """Return `` until 3 Mar 2027`` for a block that ends by itself, else nothing."""
+    return f" until {end_words(block.ends_at)}" if block.ends_at is not None else ""
+
+
 def day_words(moment: datetime) -> str:
     """Return a date as people say it in a sentence: ``3 Dec``."""
     local = timezone.localtime(moment)
@@ -734,7 +745,10 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: Audience
     if audience == CUSTOMER:
         if block.reach == Block.Reach.PLATFORM:
             listed = "is on the agency's Do-Not-Call list" if block.is_platform_dnc else "is blocked by the agency"
-            return f"{subject} {listed} (since {when}). Ask your account manager if you believe this is wrong."
+            return (
+                f"{subject} {listed} (since {when}){until_words(block)}. Ask your account manager if you believe "
+                "this is wrong."
+            )
         own_user = block.actor_id and block.actor.customer_id == block.customer_id
         if own_user:
             who = block.actor.get_username()
@@ -750,6 +764,7 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: Audience
         state = f"{subject} may not be dialled {_reach_words(block)} ({block.get_reason_display()})"
     else:
         state = f"{subject} is disqualified {_reach_words(block)} ({block.get_reason_display()})"
+    state += until_words(block)
     shown_note = block.note_for_customer if audience == CUSTOMER else (block.note if own_words else "")
     note = f' Note: "{shown_note}".' if shown_note else ""
     lift = "" if audience == CUSTOMER else f" {_how_to_lift(block)}"

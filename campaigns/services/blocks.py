@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from campaigns.models import Account, Block, Campaign, Contact, Customer, Lead, PhoneNumber
 from campaigns.rules import leads_reached_by
+from campaigns.selectors.explaining import end_words
 from campaigns.services.actors import Actor, actor_fields
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import ids_query
@@ -101,7 +102,7 @@ def block_create(
         if existing is not None and not existing.in_force(now):
             _lift_ended(Block.objects.filter(pk=existing.pk), now=now)
         elif existing is not None and existing.ends_at is not None and (ends_at is None or ends_at > existing.ends_at):
-            longer = f"until {day_words_long(ends_at)}" if ends_at is not None else "without an end"
+            longer = f"until {end_words(ends_at)}" if ends_at is not None else "without an end"
             blocks_lift(
                 blocks=Block.objects.filter(pk=existing.pk), actor=actor, reason=f"Replaced by a block {longer}."
             )
@@ -195,12 +196,6 @@ def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str, now: date
 
 
 EXPIRY_JOB = "block expiry"
-
-
-def day_words_long(moment: datetime) -> str:
-    """Return a date as the sentences give a block's end: ``3 Mar 2027``."""
-    local = timezone.localtime(moment)
-    return f"{local.day} {local:%b %Y}"
 
 
 def _lift_ended(blocks: QuerySet[Block], *, now: datetime) -> int:

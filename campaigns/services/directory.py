@@ -42,7 +42,25 @@ DEFAULT_DISPOSITIONS: list[tuple[str, str, str]] = [
     ("wrong_number", "Wrong number", Disposition.Effect.WRONG_NUMBER),
     ("invalid_number", "Invalid number", Disposition.Effect.INVALID_NUMBER),
     ("meeting_booked", "Meeting booked", Disposition.Effect.MEETING_BOOKED),
+    ("not_now_30", "Not now \u2014 try again in 30 days", Disposition.Effect.NOT_NOW),
 ]
+# The days a default Not now disposition keeps the lead out of the pool.
+NOT_NOW_DAYS = 30
+
+
+def default_dispositions(campaign: Campaign) -> list[Disposition]:
+    """Return the default disposition catalogue for ``campaign``, unsaved."""
+    return [
+        Disposition(
+            campaign=campaign,
+            code=code,
+            label=label,
+            effect=effect,
+            sort_order=index,
+            block_days=NOT_NOW_DAYS if effect == Disposition.Effect.NOT_NOW else None,
+        )
+        for index, (code, label, effect) in enumerate(DEFAULT_DISPOSITIONS)
+    ]
 
 
 def customer_create(*, name: str, slug: str, phone_region: str = "US") -> Customer:
@@ -85,10 +103,7 @@ def campaign_create(
         )
         campaign.full_clean()
         campaign.save()
-        Disposition.objects.bulk_create(
-            Disposition(campaign=campaign, code=code, label=label, effect=effect, sort_order=index)
-            for index, (code, label, effect) in enumerate(DEFAULT_DISPOSITIONS)
-        )
+        Disposition.objects.bulk_create(default_dispositions(campaign))
         consideration_stages_seed(campaigns=Campaign.objects.filter(pk=campaign.pk))
     return campaign
 

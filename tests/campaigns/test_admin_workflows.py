@@ -616,7 +616,9 @@ def test_a_campaign_created_in_the_admin_gets_the_default_catalogue(client, ops)
     # then
     assert response.status_code == 302
     campaign = Campaign.objects.get(name="Spring")
-    assert campaign.dispositions.count() == 10
+    assert campaign.dispositions.count() == 11
+    not_now = campaign.dispositions.get(effect=Disposition.Effect.NOT_NOW)
+    assert (not_now.label, not_now.block_days) == ("Not now \u2014 try again in 30 days", 30)
 
 
 def test_the_disposition_catalogue_is_edited_inline_and_shows_each_effect(client, ops):
@@ -647,6 +649,7 @@ def test_the_disposition_catalogue_is_edited_inline_and_shows_each_effect(client
                 f"dispositions-{i}-code": d.code,
                 f"dispositions-{i}-label": "Voicemail" if d.code == "left_voicemail" else d.label,
                 f"dispositions-{i}-effect": d.effect,
+                f"dispositions-{i}-block_days": d.block_days or "",
                 f"dispositions-{i}-is_active": "on",
             }
         )

@@ -200,12 +200,14 @@ def test_the_hours_a_policy_is_written_with_are_refused_with_the_day_and_the_rea
 # --- The property: no number is ever allowed at a local time outside its window --------------------------
 
 NUMBERS = [DC, MIAMI, BIRMINGHAM_AL, IDAHO, HONOLULU, LONDON, UNPLACEABLE, "+79161234567", "+61291234567"]
-moments = st.datetimes(
-    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
-).map(lambda m: m.replace(second=0, microsecond=0))
+moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)).map(
+    lambda m: m.replace(second=0, microsecond=0)
+)
 day_hours = st.one_of(
     st.none(),
-    st.tuples(st.integers(0, 22), st.integers(1, 23)).filter(lambda h: h[0] < h[1]).map(lambda h: (time(h[0]), time(h[1]))),
+    st.tuples(st.integers(0, 22), st.integers(1, 23))
+    .filter(lambda h: h[0] < h[1])
+    .map(lambda h: (time(h[0]), time(h[1]))),
 )
 policies = st.builds(
     lambda hours, waived: Policy(hours=tuple(hours), consumer_rules_waived=waived),
