@@ -651,6 +651,9 @@ class Disposition(models.Model):
             models.CheckConstraint(
                 condition=Q(effect="not_now", block_days__gte=1) | (~Q(effect="not_now") & Q(block_days__isnull=True)),
                 name="disposition_not_now_has_days",
+                violation_error_message=(
+                    "A Not now disposition needs its days (1 or more); no other disposition has days."
+                ),
             ),
         ]
 

@@ -21,7 +21,17 @@ from django.contrib import admin
 
 # Importing each module registers its admins. (Not ``import campaigns.dialer.api.admin``: that would bind the name
 # ``campaigns`` here to the project package, and ``from campaigns.admin import campaigns`` would find it.)
-from campaigns.admin import blocks, calls, campaigns, catalogues, customers, leads, opportunities, people  # noqa: F401
+from campaigns.admin import (  # noqa: F401
+    blocks,
+    calling,
+    calls,
+    campaigns,
+    catalogues,
+    customers,
+    leads,
+    opportunities,
+    people,
+)
 from campaigns.admin.base import NOTHING_STOPS_THIS_LEAD
 from campaigns.dialer.api import admin as api_admin  # noqa: F401 - the API key admin
 

@@ -106,7 +106,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='disposition',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('block_days__gte', 1), ('effect', 'not_now')), models.Q(models.Q(('effect', 'not_now'), _negated=True), ('block_days__isnull', True)), _connector='OR'), name='disposition_not_now_has_days'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('block_days__gte', 1), ('effect', 'not_now')), models.Q(models.Q(('effect', 'not_now'), _negated=True), ('block_days__isnull', True)), _connector='OR'), name='disposition_not_now_has_days', violation_error_message='A Not now disposition needs its days (1 or more); no other disposition has days.'),
         ),
         migrations.AddField(
             model_name='callingpolicy',
@@ -221,4 +221,36 @@ def unseed_jurisdictions(apps, schema_editor):
     apps.get_model("campaigns", "Disposition").objects.filter(code="not_now_30", calls__isnull=True).delete()
 
 
-Migration.operations.append(migrations.RunPython(seed_jurisdictions, unseed_jurisdictions))
+# Ops and Ops lead keep the table and the campaigns' policies; callers get none of these permissions.
+CALLING_PERMISSIONS = [
+    *(f"{action}_{model}" for model in ("jurisdiction", "jurisdictionholiday") for action in ("view", "add", "change", "delete")),
+    *(f"{action}_callingpolicy" for action in ("view", "add", "change")),
+]
+OPS_GROUPS = ("Ops", "Ops lead")
+
+
+def grant_calling(apps, schema_editor=None):
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("campaigns")
+    models_module = getattr(app_config, "models_module", None)
+    app_config.models_module = models_module or True
+    try:
+        create_permissions(app_config, apps=apps, verbosity=0)
+    finally:
+        app_config.models_module = models_module
+    Permission, Group = apps.get_model("auth", "Permission"), apps.get_model("auth", "Group")
+    found = list(Permission.objects.filter(content_type__app_label="campaigns", codename__in=CALLING_PERMISSIONS))
+    missing = set(CALLING_PERMISSIONS) - {p.codename for p in found}
+    if missing:
+        raise RuntimeError(f"Missing permissions: {', '.join(sorted(missing))}.")
+    for name in OPS_GROUPS:
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*found)
+
+
+Migration.dependencies += [("auth", "0012_alter_user_first_name_max_length"), ("contenttypes", "0002_remove_content_type_name")]
+Migration.operations += [
+    migrations.RunPython(seed_jurisdictions, unseed_jurisdictions),
+    migrations.RunPython(grant_calling, migrations.RunPython.noop),
+]

@@ -132,12 +132,19 @@ def disposition_create(
     effect: str,
     is_active: bool = True,
     sort_order: int = 0,
+    block_days: int | None = None,
     actor: Actor,
 ) -> Disposition:
     """Add an outcome to ``campaign``'s disposition catalogue; ``code`` is the dialer's word for it, unique in
-    the campaign, and ``effect`` what recording it does to the lead."""
+    the campaign, and ``effect`` what recording it does to the lead (Not now: for ``block_days`` days)."""
     disposition = Disposition(
-        campaign=campaign, code=code, label=label, effect=effect, is_active=is_active, sort_order=sort_order
+        campaign=campaign,
+        code=code,
+        label=label,
+        effect=effect,
+        is_active=is_active,
+        sort_order=sort_order,
+        block_days=block_days,
     )
     disposition.full_clean()
     disposition.save()
@@ -146,7 +153,15 @@ def disposition_create(
 
 
 def disposition_update(
-    *, disposition: Disposition, code: str, label: str, effect: str, is_active: bool, sort_order: int, actor: Actor
+    *,
+    disposition: Disposition,
+    code: str,
+    label: str,
+    effect: str,
+    is_active: bool,
+    sort_order: int,
+    block_days: int | None = None,
+    actor: Actor,
 ) -> Disposition:
     """Change a disposition of a catalogue (its campaign never changes: its calls are that campaign's).
 
@@ -156,9 +171,9 @@ def disposition_update(
     with transaction.atomic():
         disposition = Disposition.objects.select_for_update().get(pk=disposition.pk)
         disposition.code, disposition.label, disposition.effect = code, label, effect
-        disposition.is_active, disposition.sort_order = is_active, sort_order
+        disposition.is_active, disposition.sort_order, disposition.block_days = is_active, sort_order, block_days
         disposition.full_clean()
-        disposition.save(update_fields=["code", "label", "effect", "is_active", "sort_order"])
+        disposition.save(update_fields=["code", "label", "effect", "is_active", "sort_order", "block_days"])
     _changed(disposition, actor)
     return disposition
 
