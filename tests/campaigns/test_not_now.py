@@ -95,8 +95,8 @@ def test_a_changed_policy_is_read_by_the_next_dial_check(client, calling_clock):
 
 
 def test_a_blocked_number_outside_its_window_names_both_and_no_next_time(calling_clock):
-    from campaigns.services import BlockTarget, block_create
     from campaigns.models import Block
+    from campaigns.services import BlockTarget, block_create
 
     lead = lead_with("+13055550123")
     calling_clock.at(datetime(2026, 3, 4, 7, 42, tzinfo=NEW_YORK))
@@ -276,5 +276,5 @@ def test_bad_hours_are_refused_naming_the_day():
 
 def test_the_calling_clock_is_pinned_for_tests_to_a_moment_inside_the_default_window(calling_clock):
     # The suite's other tests call +1 202… numbers at whatever hour it runs: the clock they read is 16:00 UTC today.
-    assert calling_clock().hour == 16 and calling_clock().tzinfo == UTC or calling_clock().utcoffset() == timedelta(0)
+    assert (calling_clock().hour == 16 and calling_clock().tzinfo == UTC) or calling_clock().utcoffset() == timedelta(0)
     assert calling_clock().date() == timezone.now().date()
