@@ -227,3 +227,14 @@ def test_explain_lead_refuses_an_unknown_id():
     # given / when / then
     with pytest.raises(CommandError, match="no lead #987654"):
         run("explain_lead", "987654")
+
+
+def test_seed_demo_prints_a_not_now_answer_of_the_dial_check(small_demo):
+    # given / when: the demo's Miami front desk, called three times in the last hours (Florida's cap)
+    line = next(line for line in small_demo.splitlines() if line.startswith("  Lucia Alvarez on +13055550187:"))
+    # then: "not now" whatever the hour the demo is seeded at, with the rule and when it may be called again
+    assert "[frequency_cap] 3 calls in the last 24 hours by every customer to +1 305-555-0187" in line
+    assert "Florida allows 3 calls to one number in 24 hours; it may be called again in" in line
+    # and Noah's "Not now - try again in 30 days" says until when
+    noah = next(line for line in small_demo.splitlines() if line.startswith("  Noah Bennett on "))
+    assert "Not now \u2014 try again in 30 days" in noah and " until " in noah
