@@ -31,6 +31,19 @@ def calling_clock(monkeypatch) -> CallingClock:
     return clock
 
 
+@pytest.fixture
+def jurisdictions(db):
+    """The jurisdiction table as its data migration seeds it (a transactional test's flush empties it)."""
+    import importlib
+
+    from django.apps import apps
+
+    from campaigns.services.calling import calling_rules_changed
+
+    importlib.import_module("campaigns.migrations.0018_calling_windows").seed_jurisdictions(apps)
+    calling_rules_changed()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Keep uploaded files of one test out of every other test's way."""

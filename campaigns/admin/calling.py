@@ -3,10 +3,12 @@ campaign's calling policy (an inline of the campaign's page). Saved through ``ca
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from campaigns.admin.base import KeepsHistory, formset_changes, formset_saved
 from campaigns.models import CallingPolicy, Jurisdiction, JurisdictionHoliday
+from campaigns.selectors.calling import parse_hours
 from campaigns.services.calling import (
     calling_policy_save,
     jurisdiction_delete,
@@ -70,10 +72,25 @@ class JurisdictionAdmin(KeepsHistory, admin.ModelAdmin):
             jurisdiction_delete(jurisdiction=jurisdiction, actor=request.user)
 
 
+class CallingPolicyForm(forms.ModelForm):
+    class Meta:
+        model = CallingPolicy
+        fields = POLICY_FIELDS
+
+    def clean_hours(self):
+        hours = self.cleaned_data["hours"]
+        try:
+            parse_hours(hours)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return hours
+
+
 class CallingPolicyInline(admin.StackedInline):
     """The campaign's calling policy; without one the default applies (8:00 to 21:00 every day, no caps)."""
 
     model = CallingPolicy
+    form = CallingPolicyForm
     extra = 0
     max_num = 1
     can_delete = False

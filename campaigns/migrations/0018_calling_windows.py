@@ -175,13 +175,15 @@ HOLIDAYS = [
 ]
 
 
-def seed_jurisdictions(apps, schema_editor):
+def seed_jurisdictions(apps, schema_editor=None):
     import datetime
 
     Jurisdiction = apps.get_model("campaigns", "Jurisdiction")
     Holiday = apps.get_model("campaigns", "JurisdictionHoliday")
     Version = apps.get_model("campaigns", "CallingRulesVersion")
     for code, name, prefixes, opens, closes, closed, cap, holidays, source in JURISDICTIONS:
+        if Jurisdiction.objects.filter(code=code).exists():
+            continue
         row = Jurisdiction.objects.create(
             code=code,
             name=name,
@@ -199,7 +201,7 @@ def seed_jurisdictions(apps, schema_editor):
             Holiday.objects.bulk_create(
                 Holiday(jurisdiction=row, date=datetime.date.fromisoformat(day), name=label) for day, label in HOLIDAYS
             )
-    Version.objects.create(pk=1, version=1)
+    Version.objects.get_or_create(pk=1, defaults={"version": 1})
     # The new disposition of the default catalogue, in every campaign that has none of that code.
     Campaign = apps.get_model("campaigns", "Campaign")
     Disposition = apps.get_model("campaigns", "Disposition")

@@ -26,7 +26,7 @@ UNPLACEABLE = "+15555550100"  # a US number of no area: phonenumbers knows no zo
 
 
 @pytest.fixture
-def rules(db) -> tuple[Rule, ...]:
+def rules(jurisdictions) -> tuple[Rule, ...]:
     """The jurisdiction table as its data migration seeds it."""
     return calling.rules_for(calling.rules_version())
 

@@ -42,8 +42,21 @@ def table_sizes() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (Customer, Contact, PhoneNumber, Lead, Block, Call)}
 
 
+def _jurisdictions_seed() -> None:
+    """The jurisdiction table as migrate leaves it (the demo's Florida cap reads it)."""
+    import importlib
+
+    from django.apps import apps
+
+    from campaigns.services.calling import calling_rules_changed
+
+    importlib.import_module("campaigns.migrations.0018_calling_windows").seed_jurisdictions(apps)
+    calling_rules_changed()
+
+
 def _seed_small_demo() -> str:
     staff_groups_create()  # as migrate leaves them (a transactional test's flush empties them)
+    _jurisdictions_seed()
     return run("seed_demo", "--leads", "300")
 
 

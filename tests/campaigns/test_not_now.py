@@ -25,7 +25,8 @@ from tests.campaigns.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# The jurisdiction table as seeded: Florida's window and cap.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("jurisdictions")]
 
 NEW_YORK = ZoneInfo("America/New_York")
 
