@@ -6,8 +6,6 @@ Facts that must never be false are database constraints here, not form validatio
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -590,10 +588,6 @@ class Block(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
-
-    def in_force(self, now: datetime) -> bool:
-        """Return whether the block stops what it targets at ``now``: not lifted, and not ended by itself."""
-        return self.lifted_at is None and (self.ends_at is None or self.ends_at > now)
 
     @property
     def actor_name(self) -> str:

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import Account, Block, Campaign, Contact, Customer, Lead, PhoneNumber
-from campaigns.rules import leads_reached_by
+from campaigns.rules import block_in_force_at, leads_reached_by
 from campaigns.selectors.explaining import end_words
 from campaigns.services.actors import Actor, actor_fields
 from campaigns.services.statuses import lead_statuses_recompute
@@ -99,7 +99,7 @@ def block_create(
     }
     with transaction.atomic():
         existing = Block.objects.active().filter(**fields).first()
-        if existing is not None and not existing.in_force(now):
+        if existing is not None and not block_in_force_at(existing, now):
             _lift_ended(Block.objects.filter(pk=existing.pk), now=now)
         elif existing is not None and existing.ends_at is not None and (ends_at is None or ends_at > existing.ends_at):
             longer = f"until {end_words(ends_at)}" if ends_at is not None else "without an end"
