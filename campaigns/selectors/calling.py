@@ -288,8 +288,8 @@ def next_open(now: datetime, zones: Sequence[str], policy: Policy, rules: Sequen
 def window_check(e164: str, *, policy: Policy, rules: Sequence[Rule], now: datetime) -> Verdict:
     """Return whether ``e164`` may be called at ``now`` by its local time(s); when not, why and from when."""
     zones, region, place = number_place(e164)
-    number = format_phone(e164)
     if not zones:
+        number = format_phone(e164)
         return Verdict(
             allowed=False,
             code=CALLING_WINDOW,
@@ -307,6 +307,7 @@ def window_check(e164: str, *, policy: Policy, rules: Sequence[Rule], now: datet
     ]
     if not closed:
         return ALLOWED
+    number = format_phone(e164)
     zone, why = closed[0]
     place = (
         next((r.name for r in applying if r.prefixes), None)
