@@ -17,7 +17,9 @@
    httpx cost about as much CPU per request as the hello view it measures.
 
 Targets (issue 5): dial-check p95 ≤ 3x the floor's p95; pull p95 < 50 ms at 8 clients; zero errors; zero
-duplicates. The refused-only dial checks are printed beside them as a worst case.
+duplicates. The refused-only dial checks are printed beside them as a worst case. Issue 17: with the calling
+policy and caps on for the campaign (``calling_policy_on``: every number's window evaluated, its calls counted;
+a tenth of the leads called in the last 24 hours), the same targets hold.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def populate(*, leads: int, entries: int) -> dict:
             cursor.execute("VACUUM ANALYZE")
         print(f"populated {leads:,} leads in {time.perf_counter() - started:.1f} s", flush=True)
     fill_suppression_list(customer_id=customer.pk, entries=entries)
+    calling_policy_on(campaign)
     # Every run starts from a full pool: wake the leases earlier runs left (they all end within a day).
     leads_wake_waiting(now=timezone.now() + timedelta(days=1))
     with connection.cursor() as cursor:
@@ -123,6 +126,45 @@ def populate(*, leads: int, entries: int) -> dict:
         cursor.execute(sample_sql.format(refused=refused_only), [campaign.pk, SAMPLE])
         refused = cursor.fetchall()
     return {"campaign_id": campaign.pk, "key": key, "sample": sample, "refused": refused}
+
+
+def calling_policy_on(campaign) -> None:
+    """Turn the calling policy and the caps on for the campaign (issue 17), so that every dial check and pull
+    evaluates the number's window in each of its zones and counts its calls: a business campaign that waived the
+    consumer-only rules and calls around the clock (so that the run measures the work, not the hour it runs at),
+    with caps per number, contact and account that the recorded calls approach but do not reach. A tenth of the
+    leads were called once in the last 24 hours."""
+    from django.db import connection
+
+    from campaigns.models import Call, Campaign, Disposition, User
+    from campaigns.services.calling import calling_policy_save
+
+    Campaign.objects.filter(pk=campaign.pk).update(audience=Campaign.Audience.BUSINESS)
+    campaign.refresh_from_db()
+    ops = User.objects.get_or_create(username="bench-ops", defaults={"is_staff": True})[0]
+    calling_policy_save(
+        campaign=campaign,
+        hours={day: ["00:00", "23:59"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+        number_cap=3,
+        contact_cap=3,
+        account_cap=1000,
+        consumer_rules_waived=True,
+        waiver_note="The bench calls businesses.",
+        actor=ops,
+    )
+    if Call.objects.filter(lead__campaign=campaign).exists():
+        return
+    caller = User.objects.get_or_create(username="bench-caller-0", defaults={"is_staff": False})[0]
+    disposition = Disposition.objects.get(campaign=campaign, code="no_answer")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO campaigns_call (lead_id, caller_id, phone_id, disposition_id, notes, created_at, "
+            "idempotency_key) SELECT l.id, %s, cp.phone_id, %s, '', now() - interval '1 minute' * (l.id %% 1400), '' "
+            "FROM campaigns_lead l JOIN campaigns_contactphone cp ON cp.contact_id = l.contact_id "
+            "WHERE l.campaign_id = %s AND l.id %% 10 = 0",
+            [caller.pk, disposition.pk, campaign.pk],
+        )
+        cursor.execute("VACUUM ANALYZE campaigns_call")
 
 
 def fill_pool(*, customer_id: int, campaign_id: int, leads: int) -> None:

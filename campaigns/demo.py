@@ -25,6 +25,7 @@ from django.utils import timezone
 from campaigns.imports.models import FitRule
 from campaigns.imports.services import FitRuleSpec, campaign_fit_evaluate, fit_rules_save
 from campaigns.models import (
+    WEEKDAYS,
     Account,
     Block,
     Call,
@@ -57,6 +58,7 @@ from campaigns.services import (
     lead_statuses_recompute,
 )
 from campaigns.services.callers import callers_approve
+from campaigns.services.calling import calling_policy_save
 from campaigns.services.calls import meeting_outcome_set
 from campaigns.services.catalogues import project_create
 from campaigns.services.opportunities import lead_qualify
@@ -177,6 +179,8 @@ class DemoResult:
     dossier_path: str = ""
     # The Ops group's login (``OPS_MEMBER_USERNAME``): one login per role.
     ops_member_password: str = ""
+    # The dial check's answer, at this moment, for the numbers of the "not now" stories: (who, number, words).
+    not_now: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
@@ -208,12 +212,32 @@ def demo_seed(*, leads: int = 5000, seed: int = 7) -> DemoResult:
         callers=callers,
         dossier_path=_dossier_path(),
         ops_member_password=ops_member_password,
+        not_now=_not_now_answers(),
     )
 
 
 def _dossier_path() -> str:
     number = PhoneNumber.objects.filter(e164=DOSSIER_NUMBER).first()
     return f"campaigns/phonenumber/{number.pk}/dossier/" if number is not None else ""
+
+
+# The featured contacts whose dial check the demo prints: not now (a cap, a window), or blocked until a date.
+NOT_NOW_STORIES = ("Lucia Alvarez", "Keala Kahale", "Noah Bennett")
+
+
+def _not_now_answers() -> list[tuple[str, str, str]]:
+    """Return what the dial check says now for the numbers of the "not now" stories."""
+    answers = []
+    for name in NOT_NOW_STORIES:
+        first, last = name.split(" ", 1)
+        lead = Lead.objects.filter(contact__first_name=first, contact__last_name=last, source="Featured").first()
+        if lead is None:
+            continue
+        e164 = lead.contact.phones.select_related("phone").first().phone.e164
+        check = can_dial(lead, e164)
+        words = "allowed now" if check.allowed else " ".join(f"[{r.code}] {r.message}" for r in check.reasons)
+        answers.append((name, e164, words))
+    return answers
 
 
 def _approved_callers(ops: User) -> list[tuple[User, str, list[str]]]:
@@ -435,6 +459,13 @@ class _Builder:
         self._featured(
             t, "henry", group, "Henry Clark", "Office Manager", [("(617) 555-0176", ContactPhone.Kind.DIRECT)]
         )
+        # Not now: a Miami number already called three times today (Florida's cap), a Honolulu one, and a
+        # "Not now — try again in 30 days" (docs/calling-windows.md).
+        urgent = account_create(customer=t.customer, name="Harbor Urgent Care", domain="harbor-urgent.example")
+        self._featured(t, "lucia", urgent, "Lucia Alvarez", "Office Manager", [("(305) 555-0187", office)])
+        self._featured(t, "noah", urgent, "Noah Bennett", "CFO", [("(305) 555-0198", ContactPhone.Kind.DIRECT)])
+        kona = account_create(customer=t.customer, name="Kona Pediatrics", domain="kona-pediatrics.example")
+        self._featured(t, "keala", kona, "Keala Kahale", "Practice Manager", [("(808) 555-0199", office)])
 
     def _featured_gb(self, t: _Tenant) -> None:
         office, mobile = ContactPhone.Kind.OFFICE, ContactPhone.Kind.MOBILE
@@ -592,6 +623,7 @@ class _Builder:
 
     def _stories_us(self, t: _Tenant) -> None:
         f, leads = t.featured, t.featured_leads
+        self._not_now_us(t)
         switchboard = PhoneNumber.objects.get(e164="+12025550143")
         # Reception asked us to stop calling the switchboard: Maria keeps her mobile, Tom and Grace have none.
         block_create(
@@ -680,6 +712,34 @@ class _Builder:
         )
         verdict_record_dial_check(
             lead_id=lead.pk, check=can_dial(lead, number.e164), api_key=None, at=call.created_at + timedelta(days=1)
+        )
+
+    def _not_now_us(self, t: _Tenant) -> None:
+        leads = t.featured_leads
+        # Lucia's front desk was called three times in the last hours, by two campaigns: Florida allows 3 calls to
+        # one number in 24 hours, every customer counted, so the dial check says "not now" whatever the hour.
+        front_desk = PhoneNumber.objects.get(e164="+13055550187")
+        for hours_ago in (20, 9, 2):
+            self._call(leads["lucia"], "no_answer", front_desk, self.now - timedelta(hours=hours_ago))
+        # Noah asked to be called again after the budget cycle: out of the pool for 30 days, then back by itself.
+        when = self.now - timedelta(days=5)
+        call = self._call(leads["noah"], "not_now_30", PhoneNumber.objects.get(e164="+13055550198"), when)
+        block_create(
+            target=BlockTarget(lead=leads["noah"]),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.NOT_INTERESTED,
+            reach=Block.Reach.CAMPAIGN,
+            campaign=leads["noah"].campaign,
+            actor=self.callers[0],
+            evidence=call,
+            evidence_text=call.disposition.label,
+            caller_campaign=leads["noah"].campaign,
+            ends_at=when + timedelta(days=call.disposition.block_days),
+        )
+        # Pharmacy partners calls on weekdays, 9 to 5 local, and at most twice a day to a number or a contact.
+        weekdays = {day: ["09:00", "17:00"] if day not in ("sat", "sun") else None for day in WEEKDAYS}
+        calling_policy_save(
+            campaign=t.campaigns[2], hours=weekdays, number_cap=2, contact_cap=2, account_cap=20, actor=self.ops
         )
 
     def _meeting(self, lead: Lead, *, days_ago: int) -> Meeting:

@@ -464,6 +464,11 @@ class Block(models.Model):
         help_text="Shown in the customer's portal and to its API key; otherwise only agency staff read the note.",
     )
 
+    # A block may end by itself ("do not call for 90 days"): from ``ends_at`` on it is no longer in force, at
+    # read time (``campaigns.rules``); the expiry job then lifts it, recorded like any lift.
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the block ends by itself; empty for a block that lasts until lifted."
+    )
     lifted_at = models.DateTimeField(null=True, blank=True)
     lifted_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
@@ -567,6 +572,10 @@ class Block(models.Model):
             models.Index(fields=["phone"], condition=Q(lifted_at__isnull=True), name="block_active_phone"),
             models.Index(fields=["evidence_type", "evidence_id"], name="block_evidence"),
             models.Index(fields=["lifted_at"], condition=Q(lifted_at__isnull=False), name="block_lifted_at"),
+            # The expiry job's scan: only blocks in force that carry an end.
+            models.Index(
+                fields=["ends_at"], condition=Q(lifted_at__isnull=True, ends_at__isnull=False), name="block_ends_at"
+            ),
             models.Index(fields=["source", "customer"], name="block_source_customer"),
         ]
 
@@ -617,6 +626,7 @@ class Disposition(models.Model):
         WRONG_NUMBER = "wrong_number", "Wrong number: number blocked for this contact"
         INVALID_NUMBER = "invalid_number", "Invalid number: number blocked"
         MEETING_BOOKED = "meeting_booked", "Meeting booked: waiting for the meeting outcome"
+        NOT_NOW = "not_now", "Not now: lead disqualified for a number of days, then back in the pool"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dispositions")
     code = models.SlugField(max_length=40)
@@ -624,11 +634,21 @@ class Disposition(models.Model):
     effect = models.CharField(max_length=16, choices=Effect.choices)
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveIntegerField(default=0)
+    block_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For Not now: the days the lead stays out of the pool before it returns."
+    )
 
     class Meta:
         ordering = ["campaign", "sort_order", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "code"], name="disposition_code_unique_per_campaign")
+            models.UniqueConstraint(fields=["campaign", "code"], name="disposition_code_unique_per_campaign"),
+            models.CheckConstraint(
+                condition=Q(effect="not_now", block_days__gte=1) | (~Q(effect="not_now") & Q(block_days__isnull=True)),
+                name="disposition_not_now_has_days",
+                violation_error_message=(
+                    "A Not now disposition needs its days (1 or more); no other disposition has days."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -653,6 +673,11 @@ class Call(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The frequency caps count a number's and a lead's calls of the last 24 hours.
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="call_phone_recent"),
+            models.Index(fields=["lead", "created_at"], name="call_lead_recent"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["caller", "idempotency_key"],
@@ -1070,3 +1095,125 @@ class FitRuleChange(models.Model):
     @property
     def actor_name(self) -> str:
         return self.actor.get_username() if self.actor_id else self.actor_job
+
+
+# --- Calling windows and frequency caps (docs/calling-windows.md) ---------------------------------------------
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def default_calling_hours() -> dict[str, list[str]]:
+    """Every day, 8:00 to 21:00 in the called party's local time."""
+    return {day: ["08:00", "21:00"] for day in WEEKDAYS}
+
+
+class Jurisdiction(BaseModel):
+    """One row of the maintained table of calling rules: a country's or a state's window, caps and holidays.
+
+    A number falls under a jurisdiction when its country is ``country`` and, if ``prefixes`` are given, its
+    E.164 starts with one of them (a US state by its area codes). Every jurisdiction a number falls under
+    applies at once: the federal window and the state's, whichever is stricter at each moment.
+    """
+
+    code = models.SlugField(max_length=20, unique=True, help_text="e.g. us, us-fl.")
+    name = models.CharField(max_length=120, help_text="As a sentence names it: Florida, the United States.")
+    country = models.CharField(max_length=2, help_text="ISO 3166 region code of the numbers, e.g. US.")
+    prefixes = models.TextField(
+        blank=True,
+        help_text="E.164 prefixes, separated by spaces or commas (+1305 +1786 …); empty for the whole country.",
+    )
+    consumer_only = models.BooleanField(
+        default=True, help_text="A consumer-only rule: a business campaign exempted from those rules skips it."
+    )
+    opens_at = models.TimeField(help_text="Local time calls may start.")
+    closes_at = models.TimeField(help_text="Local time calls must stop (exclusive).")
+    closed_weekdays = models.CharField(
+        max_length=40, blank=True, help_text="Days without calls, e.g. 'sun' or 'sat sun'."
+    )
+    calls_per_24h = models.PositiveIntegerField(
+        null=True, blank=True, help_text="At most this many calls to one number in 24 hours, every customer counted."
+    )
+    closed_on_holidays = models.BooleanField(default=False, help_text="No calls on the holidays listed below.")
+    is_active = models.BooleanField(default=True)
+    source = models.TextField(blank=True, help_text="The statute or guidance the row follows, for whoever checks it.")
+
+    class Meta:
+        ordering = ["country", "code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(opens_at__lt=F("closes_at")), name="jurisdiction_opens_before_close"),
+            models.CheckConstraint(condition=~Q(calls_per_24h=0), name="jurisdiction_cap_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JurisdictionHoliday(models.Model):
+    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["jurisdiction", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "date"], name="jurisdiction_holiday_unique_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.date:%d %b %Y})"
+
+
+class CallingRulesVersion(models.Model):
+    """One row: bumped by every change of the jurisdiction table, so the dial check's statement can tell a
+    process whether the rules it holds in memory are still the table's."""
+
+    version = models.PositiveBigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"Calling rules version {self.version}"
+
+
+class CallingPolicy(models.Model):
+    """A campaign's calling policy: local hours per weekday, its frequency caps, and (for a business
+    campaign) whether the consumer-only rules are waived, by whom and when. A campaign without one follows
+    the default: 8:00 to 21:00 every day, every jurisdiction's rules, no caps of its own."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, primary_key=True, related_name="calling_policy")
+    hours = models.JSONField(
+        default=default_calling_hours,
+        help_text='Per weekday, ["HH:MM", "HH:MM"] local to the called party, or null for no calls that day.',
+    )
+    number_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Calls to one number in 24 hours, across the customer's campaigns."
+    )
+    contact_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Calls to one contact in 24 hours, across the customer's campaigns."
+    )
+    account_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Calls to one account in 24 hours, across the customer's campaigns."
+    )
+    consumer_rules_waived = models.BooleanField(
+        default=False, help_text="A business campaign skips the consumer-only jurisdiction rules."
+    )
+    waived_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    waived_at = models.DateTimeField(null=True, blank=True)
+    waiver_note = models.TextField(blank=True, help_text="Why the campaign's calls are business calls.")
+    version = models.PositiveBigIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "calling policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consumer_rules_waived=False) | Q(waived_by__isnull=False, waived_at__isnull=False),
+                name="calling_policy_waiver_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(number_cap=0) & ~Q(contact_cap=0) & ~Q(account_cap=0),
+                name="calling_policy_caps_at_least_one",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calling policy of {self.campaign}"

@@ -1,10 +1,11 @@
-"""When an active block reaches a lead: the one place the rule is written.
+"""When a block in force reaches a lead: the one place the rule is written.
 
-A block stops a lead when it is **active** (not lifted), its **reach** covers the lead (platform-wide; or its
-customer is the lead's; or its campaign is the lead's) and its **target** is the lead's: the lead itself, its
-contact, its contact's account, one of the contact's numbers, or the contact's use of one of its numbers. A
-lead is Disqualified when a block on the lead, its contact or its account stops it, or when number blocks
-leave it no number to dial.
+A block stops a lead when it is **in force** (not lifted, and not past its end: a block with ``ends_at``
+stops nothing from that moment on, whether or not the expiry job has lifted it yet), its **reach** covers
+the lead (platform-wide; or its customer is the lead's; or its campaign is the lead's) and its **target**
+is the lead's: the lead itself, its contact, its contact's account, one of the contact's numbers, or the
+contact's use of one of its numbers. A lead is Disqualified when a block on the lead, its contact or its
+account stops it, or when number blocks leave it no number to dial.
 
 The two tables below say it once; everything else here is produced from them, for each reader:
 
@@ -17,8 +18,12 @@ The two tables below say it once; everything else here is produced from them, fo
   and ``block_on_sql``, given the aliases of the statement around them;
 * Python, for blocks already loaded (``explain``): ``block_reaches_lead``, ``block_on_lead`` and
   ``blocks_stopping_lead``;
-* as of a past moment (``explain(..., at=...)``): ``block_in_force_at`` (ORM) and ``block_was_in_force``
-  (Python) read ``created_at`` and ``lifted_at`` where the live rule reads ``lifted_at IS NULL``.
+* as of a past moment (``explain(..., at=...)``): ``block_was_in_force_then`` (ORM) and
+  ``block_was_in_force`` (Python) read ``created_at``, ``lifted_at`` and ``ends_at`` where the live rule reads
+  ``lifted_at IS NULL`` and ``ends_at``.
+
+Every reader is given the moment it judges at (``now``): a value, or for a statement compiled once, an SQL
+expression its caller binds on each run.
 
 ``tests/campaigns/test_block_rule_agreement.py`` holds every reader to the same answers.
 """
@@ -33,6 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from campaigns.models import Block, Call, ContactPhone, Disposition, Lead, LeadStage, Meeting
 
@@ -103,16 +109,27 @@ def block_reach_covers(*, customer_ref: Any, campaign_ref: Any) -> Q:
     return reach
 
 
-def block_reaches(*, customer_ref: Any, campaign_ref: Any) -> Q:
-    """Return the condition, over ``Block`` rows, that an active block reaches a lead of that customer and
-    campaign (values, ``OuterRef``s, or ``In(...)`` for leads of several)."""
-    return Q(lifted_at__isnull=True) & block_reach_covers(customer_ref=customer_ref, campaign_ref=campaign_ref)
+def block_in_force(now: Any = None) -> Q:
+    """Return the condition, over ``Block`` rows, that a block is in force at ``now`` (a moment or an
+    expression; the current time when None): not lifted, and without an end or ending after ``now``."""
+    now = timezone.now() if now is None else now
+    return Q(lifted_at__isnull=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
 
 
-def block_in_force_at(at: Any) -> Q:
-    """Return the condition, over ``Block`` rows, that a block was in force at the moment ``at``: made at or
-    before it and not lifted by then (the ``as of`` reading of ``lifted_at IS NULL``)."""
-    return Q(created_at__lte=at) & (Q(lifted_at__isnull=True) | Q(lifted_at__gt=at))
+def block_reaches(*, customer_ref: Any, campaign_ref: Any, now: Any = None) -> Q:
+    """Return the condition, over ``Block`` rows, that a block in force at ``now`` reaches a lead of that
+    customer and campaign (values, ``OuterRef``s, or ``In(...)`` for leads of several)."""
+    return block_in_force(now) & block_reach_covers(customer_ref=customer_ref, campaign_ref=campaign_ref)
+
+
+def block_was_in_force_then(at: Any) -> Q:
+    """Return the condition, over ``Block`` rows, that a block was in force at the past moment ``at``: made at
+    or before it, not lifted by then, and not past its end (the ``as of`` reading of ``block_in_force``)."""
+    return (
+        Q(created_at__lte=at)
+        & (Q(lifted_at__isnull=True) | Q(lifted_at__gt=at))
+        & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+    )
 
 
 def block_on(kind: str, **subject: Any) -> Q:
@@ -130,9 +147,9 @@ def blocks_on_any(kinds: Iterable[str] = TARGET_KEYS, **subject: Any) -> Q:
     return condition
 
 
-def dialable_phones(*, contact_ref, customer_ref, campaign_ref) -> QuerySet[ContactPhone]:
-    """Return the contact's numbers that no active block stops, for a lead of that customer and campaign."""
-    reaches = block_reaches(customer_ref=customer_ref, campaign_ref=campaign_ref)
+def dialable_phones(*, contact_ref, customer_ref, campaign_ref, now: Any = None) -> QuerySet[ContactPhone]:
+    """Return the contact's numbers that no block in force stops, for a lead of that customer and campaign."""
+    reaches = block_reaches(customer_ref=customer_ref, campaign_ref=campaign_ref, now=now)
     # One EXISTS per kind: each is one probe of its own index.
     use = {"contact": OuterRef("contact_id"), "phone": OuterRef("phone_id")}
     stopped = [~Exists(Block.objects.filter(reaches, block_on(kind, **use))) for kind in NUMBER_TARGETS]
@@ -156,25 +173,27 @@ _LEAD_NUMBERS = {
 }
 
 
-def _no_number_left() -> Exists:
+def _no_number_left(now: Any) -> Exists:
     """Return ``NOT EXISTS``, over ``Lead`` rows: none of the contact's numbers is dialable for the lead."""
     return ~Exists(
         dialable_phones(
             contact_ref=OuterRef("contact_id"),
             customer_ref=OuterRef(OuterRef("customer_id")),
             campaign_ref=OuterRef(OuterRef("campaign_id")),
+            now=now,
         )
     )
 
 
-def lead_is_disqualified() -> Q:
-    """Return the condition, over ``Lead`` rows, that the lead is Disqualified."""
-    reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"))
+def lead_is_disqualified(now: Any = None) -> Q:
+    """Return the condition, over ``Lead`` rows, that the lead is Disqualified at ``now``."""
+    now = timezone.now() if now is None else now
+    reaches = block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"), now=now)
     on_lead = [Q(Exists(Block.objects.filter(reaches, block_on(kind, **_LEAD_SUBJECT)))) for kind in LEAD_TARGETS]
-    return functools.reduce(operator.or_, [*on_lead, Q(_no_number_left())])
+    return functools.reduce(operator.or_, [*on_lead, Q(_no_number_left(now))])
 
 
-def lead_stopped_by(blocks: QuerySet[Block]) -> Q:
+def lead_stopped_by(blocks: QuerySet[Block], now: Any = None) -> Q:
     """Return the condition, over ``Lead`` rows, that one of ``blocks`` stops the lead: an active one that
     reaches it is on the lead, its contact or its account, or is on one of its numbers while no number is left
     to dial (as in the status rule, a number block stops a lead only with the others that leave it none).
@@ -182,12 +201,15 @@ def lead_stopped_by(blocks: QuerySet[Block]) -> Q:
     ``blocks`` narrows the blocks asked (a source, the dates they were made); reach and lifting are applied
     here. A Disqualified lead whose contact has no number at all is stopped by no block.
     """
-    reaching = blocks.filter(block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id")))
+    now = timezone.now() if now is None else now
+    reaching = blocks.filter(
+        block_reaches(customer_ref=OuterRef("customer_id"), campaign_ref=OuterRef("campaign_id"), now=now)
+    )
     on_lead = [Q(Exists(reaching.filter(block_on(kind, **_LEAD_SUBJECT)))) for kind in LEAD_TARGETS]
     on_number = functools.reduce(
         operator.or_, [Q(Exists(reaching.filter(block_on(kind, **_LEAD_NUMBERS)))) for kind in NUMBER_TARGETS]
     )
-    return functools.reduce(operator.or_, [*on_lead, on_number & Q(_no_number_left())])
+    return functools.reduce(operator.or_, [*on_lead, on_number & Q(_no_number_left(now))])
 
 
 # The inverse: for each first key of a target, the leads whose subject it is, given the blocks' column.
@@ -241,20 +263,20 @@ def active_blocks_on(**subject: Any) -> QuerySet[Block]:
 # --- SQL ------------------------------------------------------------------------------------------------
 
 
-def block_active_sql(block: str) -> str:
-    """Return SQL: the block (table alias ``block``) is not lifted."""
-    return f"{block}.lifted_at IS NULL"
+def block_active_sql(block: str, *, now: str) -> str:
+    """Return SQL: the block (table alias ``block``) is in force at ``now`` (an SQL expression: a parameter)."""
+    return f"{block}.lifted_at IS NULL AND ({block}.ends_at IS NULL OR {block}.ends_at > {now})"
 
 
-def block_reaches_sql(block: str, *, customer: str, campaign: str) -> str:
-    """Return SQL: the active block ``block`` reaches a lead whose customer and campaign ids are the SQL
-    expressions ``customer`` and ``campaign``."""
+def block_reaches_sql(block: str, *, customer: str, campaign: str, now: str) -> str:
+    """Return SQL: the block ``block``, in force at ``now``, reaches a lead whose customer and campaign ids are
+    the SQL expressions ``customer`` and ``campaign``."""
     scope = {"customer": customer, "campaign": campaign}
     reach = " OR ".join(
         f"({block}.reach = '{kind}'" + (f" AND {block}.{COLUMNS[key]} = {scope[key]})" if key else ")")
         for kind, key in REACH_KEYS.items()
     )
-    return f"{block_active_sql(block)} AND ({reach})"
+    return f"{block_active_sql(block, now=now)} AND ({reach})"
 
 
 def block_on_sql(block: str, kinds: Iterable[str] = TARGET_KEYS, **subject: str) -> str:
@@ -273,16 +295,27 @@ def block_on_sql(block: str, kinds: Iterable[str] = TARGET_KEYS, **subject: str)
 # --- Python, for loaded blocks --------------------------------------------------------------------------
 
 
-def block_reaches_lead(block: Block, lead: Lead) -> bool:
-    """Return whether the active ``block`` reaches ``lead`` (the rule of ``block_reaches``, for one loaded lead)."""
-    if block.lifted_at is not None:
+def block_in_force_at(block: Block, now: datetime) -> bool:
+    """Return whether the loaded ``block`` is in force at ``now`` (the rule of ``block_in_force``)."""
+    return block.lifted_at is None and (block.ends_at is None or block.ends_at > now)
+
+
+def block_reaches_lead(block: Block, lead: Lead, *, now: datetime) -> bool:
+    """Return whether ``block``, in force at ``now``, reaches ``lead`` (the rule of ``block_reaches``, for one
+    loaded lead)."""
+    if not block_in_force_at(block, now):
         return False
     return block_reach_covers_lead(block, lead)
 
 
 def block_was_in_force(block: Block, at: datetime) -> bool:
-    """Return whether ``block`` was in force at ``at`` (the rule of ``block_in_force_at``, for a loaded block)."""
-    return block.created_at <= at and (block.lifted_at is None or block.lifted_at > at)
+    """Return whether ``block`` was in force at ``at`` (the rule of ``block_was_in_force_then``, for a loaded
+    block): made by then, not lifted by then, not past its end."""
+    return (
+        block.created_at <= at
+        and (block.lifted_at is None or block.lifted_at > at)
+        and (block.ends_at is None or block.ends_at > at)
+    )
 
 
 def block_reach_covers_lead(block: Block, lead: Lead) -> bool:

@@ -27,3 +27,10 @@ def lead_facts_rebuild(customer_id: int | None = None) -> int:
         return lead_facts_refresh_all(actor="lead_report.nightly")
     customer = Customer.objects.filter(pk=customer_id).first()
     return lead_facts_refresh(customer=customer, actor="lead_report.asked") if customer else 0
+
+
+@shared_task(name="campaigns.tasks.blocks_expire")
+def blocks_expire() -> int:
+    from campaigns.services.blocks import blocks_expire as expire
+
+    return expire()

@@ -194,6 +194,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.leads_wake_waiting",
         "schedule": timedelta(minutes=1),
     },
+    # Every five minutes: blocks whose end has passed are lifted by expiry and their leads recomputed (the
+    # readers honour an end at read time already; this makes the record and the stored statuses say so).
+    "expire-blocks": {
+        "task": "campaigns.tasks.blocks_expire",
+        "schedule": timedelta(minutes=5),
+    },
     # Every five minutes: CRM events stored while the broker was unreachable are processed after all.
     "crm-sweep-pending": {
         "task": "crm.sweep_pending",

@@ -1,6 +1,49 @@
 import pytest
 
 
+class CallingClock:
+    """The moment calling windows and frequency caps are judged at (``campaigns.selectors.calling.calling_now``).
+
+    Pinned for every test, so that no test depends on the hour the suite runs at: today (the date the rest of
+    the suite writes, so that caps count its calls) at 16:00 UTC, a weekday-or-weekend noon in Washington and
+    afternoon in London, inside the default window (8:00 to 21:00) for the numbers the factories make.
+    The tests of calling windows set their own moment (``calling_clock.at(...)``) or pass ``now``.
+    """
+
+    def __init__(self) -> None:
+        from django.utils import timezone
+
+        self.moment = timezone.now().replace(hour=16, minute=0, second=0, microsecond=0)
+
+    def at(self, moment) -> None:
+        self.moment = moment
+
+    def __call__(self):
+        return self.moment
+
+
+@pytest.fixture(autouse=True)
+def calling_clock(monkeypatch) -> CallingClock:
+    from campaigns.selectors import calling
+
+    clock = CallingClock()
+    monkeypatch.setattr(calling, "calling_now", clock)
+    return clock
+
+
+@pytest.fixture
+def jurisdictions(db):
+    """The jurisdiction table as its data migration seeds it (a transactional test's flush empties it)."""
+    import importlib
+
+    from django.apps import apps
+
+    from campaigns.services.calling import calling_rules_changed
+
+    importlib.import_module("campaigns.migrations.0018_calling_windows").seed_jurisdictions(apps)
+    calling_rules_changed()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Keep uploaded files of one test out of every other test's way."""

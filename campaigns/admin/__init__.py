@@ -23,6 +23,7 @@ from django.contrib import admin
 # ``campaigns`` here to the project package, and ``from campaigns.admin import campaigns`` would find it.)
 from campaigns.admin import (  # noqa: F401
     blocks,
+    calling,
     calls,
     campaigns,
     catalogues,

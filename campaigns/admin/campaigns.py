@@ -18,10 +18,12 @@ from campaigns.admin.base import (
     take_over,
 )
 from campaigns.admin.callers import CallerApprovalInline, approvals_save
+from campaigns.admin.calling import CallingPolicyInline, calling_policy_formset_save
 from campaigns.imports.models import FitRule
 from campaigns.imports.services import FIT_RULE_FIELDS, FitRuleSpec, fit_rules_save
 from campaigns.models import (
     CallerApproval,
+    CallingPolicy,
     Campaign,
     Customer,
     Disposition,
@@ -37,14 +39,14 @@ from campaigns.services import (
 # --- campaigns ------------------------------------------------------------------------------------
 
 
-DISPOSITION_FIELDS = ("code", "label", "effect", "is_active", "sort_order")
+DISPOSITION_FIELDS = ("code", "label", "effect", "block_days", "is_active", "sort_order")
 
 
 class DispositionInline(admin.TabularInline):
     model = Disposition
     extra = 0
     can_delete = False
-    fields = ("sort_order", "code", "label", "effect", "is_active")
+    fields = ("sort_order", "code", "label", "effect", "block_days", "is_active")
     ordering = ("sort_order", "label")
     verbose_name_plural = "Disposition catalogue (each disposition's effect on the lead is its 'effect')"
 
@@ -132,7 +134,7 @@ class CampaignAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdm
 
     def get_inlines(self, request, obj):
         # A new campaign gets the default disposition catalogue from campaign_create; edit it afterwards.
-        return [CallerApprovalInline, DispositionInline, FitRuleInline] if obj is not None else []
+        return [CallerApprovalInline, DispositionInline, CallingPolicyInline, FitRuleInline] if obj is not None else []
 
     def save_formset(self, request, form, formset, change):
         """Save the disposition catalogue and the fit rules through their services, never the formset itself."""
@@ -140,6 +142,8 @@ class CampaignAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdm
             _dispositions_save(formset, campaign=form.instance, actor=request.user)
         elif formset.model is CallerApproval:
             approvals_save(formset, campaign=form.instance, actor=request.user)
+        elif formset.model is CallingPolicy:
+            calling_policy_formset_save(formset, campaign=form.instance, actor=request.user)
         elif formset.model is FitRule:
             if _fit_rules_save(formset, campaign=form.instance, actor=request.user):
                 messages.info(request, "The campaign's leads are being re-evaluated against its fit rules.")

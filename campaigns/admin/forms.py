@@ -125,6 +125,14 @@ class DisqualifyForm(WorkflowForm):
     reason = forms.ChoiceField(choices=())
     reach = forms.ChoiceField(choices=(), widget=forms.RadioSelect, initial="customer", label="Disqualify for")
     campaign = forms.ModelChoiceField(queryset=None, required=False, help_text="Only when one campaign.")
+    days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="For how many days",
+        help_text="Empty: until someone lifts it (Undisqualify). 90 for 'do not call for 90 days': the block then "
+        "ends by itself, and Undisqualify may still lift it early.",
+    )
     note = note_field()
     note_shown = note_shown_field()
 

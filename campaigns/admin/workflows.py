@@ -19,6 +19,7 @@ permission (``MayRunWorkflows``, ``MayLiftBlocks``): a caller reads the change f
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -28,6 +29,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from campaigns.admin.forms import (
@@ -193,6 +195,7 @@ def _disqualify(modeladmin, request, queryset, *, action: str, what: str) -> Tem
                 actor=request.user,
                 note=data["note"],
                 note_shown=data["note_shown"],
+                ends_at=timezone.now() + timedelta(days=data["days"]) if data["days"] else None,
             )
         except LeadopsError as exc:
             form.add_error(None, exc.message)
@@ -200,6 +203,8 @@ def _disqualify(modeladmin, request, queryset, *, action: str, what: str) -> Tem
             scope = (
                 f"in the campaign {data['campaign']}" if data["reach"] == Block.Reach.CAMPAIGN else "for the customer"
             )
+            if data["days"]:
+                scope += f" for {_plural(data['days'], 'day')}"
             label = Block.Reason(data["reason"]).label
             flow.log(queryset, f"Disqualified {scope} ({label}) with the Disqualify workflow.")
             flow.message(

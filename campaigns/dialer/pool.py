@@ -14,12 +14,16 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, QuerySet, Subquery
+from django.db.models import BooleanField, DateTimeField, Exists, ExpressionWrapper, F, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from campaigns.dialer.dialable import NumberCheck, lead_numbers
 from campaigns.models import CallerApproval, Campaign, Lead, LeadStatus, User
 from campaigns.rules import lead_is_disqualified
+from campaigns.selectors import calling
 from campaigns.selectors.callers import caller_is_approved, may_work_campaign
+from campaigns.selectors.explaining import OPS, Audience
 from campaigns.services.actors import Actor
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import Related, id_list, in_ids, prepared_cursor
@@ -62,14 +66,15 @@ def _approval_in_force(*, caller: User, campaign_id: int) -> QuerySet:
     return CallerApproval.objects.in_force().filter(caller_id=caller.pk, campaign_id=campaign_id)
 
 
-def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> QuerySet:
+def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int], now: object) -> QuerySet:
     """Return ``(pk, blocked, priority, last_attempt_at)`` of the next ``wanted`` eligible leads that no active
     suppression entry matches, locked, skipping rows others hold.
 
     A matched entry is a condition of the scan rather than a flag: no block reflects it until its rematch
     runs, so recomputing the lead would leave it Eligible, at the head of the pool, for every pull to trip on.
     A suppression upload of the campaign's customer not yet in force holds the whole pull (no candidate at
-    all): one uncorrelated EXISTS on a partial index, evaluated once per statement.
+    all): one uncorrelated EXISTS on a partial index, evaluated once per statement. ``now`` is the moment the
+    blocks' ends are judged at: a value, or the compiled statement's clock.
     """
     customer = Campaign.objects.filter(pk=campaign_id).values("customer_id")[:1]
     return (
@@ -77,7 +82,7 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
         .filter(~uploads_pending_exist(Subquery(customer)))
         .filter(~active_suppression_exists())
         .exclude(pk__in=skipped)
-        .annotate(blocked=ExpressionWrapper(lead_is_disqualified(), output_field=BooleanField()))
+        .annotate(blocked=ExpressionWrapper(lead_is_disqualified(now), output_field=BooleanField()))
         .order_by(*POOL_ORDER)
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", "blocked", "priority", "last_attempt_at")[:wanted]
@@ -90,7 +95,8 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
 # the pull and then gives back what it leased, and without an approval in force there is no candidate at all.
 _LEASED = Related(Lead, "l", "contact__account", table="leased")
 _LEASE_SQL = f"""
-WITH approval AS (
+WITH clock AS (SELECT CAST(%s AS timestamp with time zone) AS now),
+approval AS (
     SELECT a.id FROM campaigns_callerapproval a
     WHERE a.campaign_id = %s AND a.caller_id = %s AND a.revoked_at IS NULL
     FOR SHARE
@@ -105,6 +111,10 @@ SELECT candidate.pk, candidate.blocked, {_LEASED.columns}
 FROM candidate LEFT JOIN ({_LEASED.tables}) ON l.id = candidate.pk
 ORDER BY candidate.priority DESC, candidate.last_attempt_at ASC NULLS FIRST, candidate.pk
 """
+
+
+# The moment the compiled statement judges blocks' ends at: its first parameter, bound on every run.
+_CLOCK = RawSQL("(SELECT clock.now FROM clock)", [], output_field=DateTimeField())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -123,7 +133,7 @@ def _lease_sql(alias: str, campaign_id: int, wanted: int, entry_type: int) -> st
     and filled again, say) is never used against another. Django's own content type cache answers it.
     """
     connection = connections[alias]
-    query = _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=[]).query
+    query = _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=[], now=_CLOCK).query
     with transaction.atomic(using=alias):  # Django compiles FOR UPDATE only inside one; nothing runs here
         candidates = connection.ops.compose_sql(*query.get_compiler(using=alias).as_sql())
     return _LEASE_SQL.format(candidates=candidates.replace("%", "%%"))
@@ -144,7 +154,7 @@ def _lease_round(
         with prepared_cursor(connection.alias) as cursor:
             cursor.execute(
                 _lease_sql(connection.alias, campaign_id, wanted, entry_type_id()),
-                (campaign_id, caller.pk, LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now),
+                (now, campaign_id, caller.pk, LeadStatus.WAITING, Lead.WaitingReason.LEASED, until, caller.pk, now),
             )
             rows = cursor.fetchall()
         return [(row[0], row[1], None if row[1] else _LEASED.load(row[2:])) for row in rows]
@@ -155,7 +165,7 @@ def _lease_round(
         return []
     candidates = [
         (pk, blocked, None)
-        for pk, blocked, *_ in _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=skipped)
+        for pk, blocked, *_ in _candidates_query(campaign_id=campaign_id, wanted=wanted, skipped=skipped, now=now)
     ]
     fit = [pk for pk, blocked, _ in candidates if not blocked]
     leased = Lead.objects.filter(Exists(approval), pk__in=fit).update(
@@ -194,12 +204,18 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
     if campaign.status != Campaign.Status.ACTIVE:
         _check_approved(caller, campaign)
         raise LeadopsError(f"The campaign {campaign} is {campaign.get_status_display().lower()}.", code="conflict")
-    now = now or timezone.now()
+    return _leads_pull(campaign=campaign, caller=caller, count=count, now=now or timezone.now())
+
+
+def _leads_pull(
+    *, campaign: Campaign, caller: User, count: int, now: datetime, skipped: list[int] | None = None
+) -> list[Lead]:
+    """``leads_pull`` once its checks are done: lease the next ``count``, passing over the ids ``skipped``."""
     until = now + lease_length()
     lease = functools.partial(_lease_round, campaign_id=campaign.pk, caller=caller, until=until, now=now)
-    if transaction.get_connection().vendor != "postgresql":
+    if transaction.get_connection().vendor != "postgresql" or skipped:
         with transaction.atomic():
-            leased = _lease_rounds(lease, wanted=count, now=now)
+            leased = _lease_rounds(lease, wanted=count, now=now, skipped=skipped)
     else:
         # The first round is one statement, atomic by itself: without BEGIN and COMMIT around it, a pull is
         # two round trips shorter. It is the whole pull unless it met a blocked candidate whose stored status
@@ -228,6 +244,39 @@ def leads_pull(*, campaign: Campaign, caller: User, count: int, now: datetime | 
             loaded = {lead.pk: lead for lead in map(_PULLED.load, cursor.fetchall())}
         leased = [(pk, lead or loaded[pk]) for pk, lead in leased]
     return [lead for _, lead in leased]
+
+
+def leads_pull_dialable(
+    *, campaign: Campaign, caller: User, count: int, audience: Audience = OPS, now: datetime | None = None
+) -> list[tuple[Lead, list[NumberCheck]]]:
+    """Lease the next ``count`` eligible leads of ``campaign`` that may be called now, each with its numbers
+    (``campaigns.dialer.dialable.lead_numbers``, worded for ``audience``), in pool order.
+
+    ``leads_pull``'s checks, invariants and order hold. A lead none of whose numbers may be called now (each
+    outside its calling window or over a frequency cap, or blocked) is passed over: its lease is given back
+    at once, so it stays Eligible, where it was in the pool (time is not a block), and the pull looks
+    further, at most ``PULL_MAX_ROUNDS`` times. ``now`` judges blocks' ends (by default the current time),
+    windows and caps (by default ``calling_now()``).
+    """
+    if not 1 <= count <= PULL_MAX:
+        raise LeadopsError(f"Pull between 1 and {PULL_MAX} leads.", field="count")
+    handed: list[tuple[Lead, list[NumberCheck]]] = []
+    skipped: list[int] = []
+    lease_now = now or timezone.now()
+    asked = count
+    leads = leads_pull(campaign=campaign, caller=caller, count=asked, now=lease_now)
+    for _ in range(PULL_MAX_ROUNDS):
+        numbers = lead_numbers(leads, audience=audience, now=now or calling.calling_now())
+        later = [lead for lead in leads if not any(check.dialable for check in numbers[lead.pk])]
+        handed += [(lead, numbers[lead.pk]) for lead in leads if lead not in later]
+        if later:
+            _leases_give_back([lead.pk for lead in later], caller=caller, until=later[0].waiting_until, now=lease_now)
+            skipped += [lead.pk for lead in later]
+        if not later or len(leads) < asked:
+            break
+        asked = count - len(handed)
+        leads = _leads_pull(campaign=campaign, caller=caller, count=asked, now=lease_now, skipped=skipped)
+    return handed
 
 
 def _lease_rounds(

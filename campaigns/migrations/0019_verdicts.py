@@ -95,7 +95,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0017_lead_report"),
+        ("campaigns", "0018_calling_windows"),
     ]
 
     operations = [

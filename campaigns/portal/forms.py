@@ -108,6 +108,13 @@ class DoNotCallForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why, e.g. 'asked us by email on 3 March'"}),
     )
+    days = forms.IntegerField(
+        label="For how many days",
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text="Empty: until you remove the mark. 90 for 'call back after the budget cycle'.",
+    )
 
 
 class LiftForm(forms.Form):

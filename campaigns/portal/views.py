@@ -7,6 +7,7 @@ the method, so another customer's id is a 404 for every request.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -58,6 +60,7 @@ from campaigns.portal.selectors import (
     rejected_rows_of,
     uploads_for,
 )
+from campaigns.selectors.explaining import end_words
 from campaigns.services import blocks_lift
 from campaigns.services.workflows import customer_dnc_mark
 from leadops.errors import LeadopsError
@@ -526,12 +529,20 @@ def _dnc_mark(request, *, selection: dict[str, object], back: str):
     form = DoNotCallForm(request.POST)
     if form.is_valid():
         # The customer's own instruction: the same service ops use when the customer tells them.
-        made = customer_dnc_mark(**selection, actor=request.user, note=form.cleaned_data["note"])
+        days = form.cleaned_data["days"]
+        made = customer_dnc_mark(
+            **selection,
+            actor=request.user,
+            note=form.cleaned_data["note"],
+            ends_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+        until = f" until {end_words(made.blocks[0].ends_at)}" if made.created and days else ""
         messages.success(
-            request, "Marked Do Not Call: its leads left your pools." if made.created else "Already marked."
+            request, f"Marked Do Not Call{until}: its leads left your pools." if made.created else "Already marked."
         )
     else:
-        messages.error(request, "The note is too long.")
+        problems = "; ".join(f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items())
+        messages.error(request, f"Nothing was marked. {problems}")
     return redirect(back)
 
 

@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from campaigns.models import Block, ContactPhone, Lead, PhoneNumber
+from campaigns.models import Block, Call, ContactPhone, Lead, PhoneNumber
 from campaigns.rules import (
     UNQUALIFY_REASONS,
     In,
-    block_in_force_at,
     block_on_lead,
     block_on_sql,
     block_reach_covers,
@@ -29,10 +29,13 @@ from campaigns.rules import (
     block_reaches_lead,
     block_reaches_sql,
     block_was_in_force,
+    block_was_in_force_then,
     blocks_on_any,
     blocks_stopping_lead,
     is_number_block,
 )
+from campaigns.selectors import calling
+from campaigns.selectors.calling import CALLING_WINDOW, FREQUENCY_CAP
 from campaigns.selectors.loading import lead_with_relations
 from campaigns.selectors.unqualifying import unqualify_reason_words
 from leadops.db import Related, can_be_an_id, id_list, in_ids, prepared_cursor
@@ -113,10 +116,18 @@ class Reason:
     block: Block | None = None
     # The suppression entry behind it, when a live check found one (kept with a verdict).
     entry_id: int | None = None
+    # A "not now" (``calling_window``, ``frequency_cap``): when the number may be called, the rule, the count.
+    next_allowed_at: datetime | None = None
+    rule: str = ""
+    count: int | None = None
 
     @property
     def block_id(self) -> int | None:
         return self.block.pk if self.block is not None else None
+
+    @property
+    def is_not_now(self) -> bool:
+        return self.code in (CALLING_WINDOW, FREQUENCY_CAP)
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,15 @@ class DialCheck:
     allowed: bool
     number: str
     reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def next_allowed_at(self) -> datetime | None:
+        """When only "not now" reasons stop the number: the first moment none of them does (None otherwise,
+        or when one of them names no such moment)."""
+        if self.allowed or not self.reasons or not all(r.is_not_now for r in self.reasons):
+            return None
+        moments = [r.next_allowed_at for r in self.reasons]
+        return None if None in moments else max(moments)
 
 
 @dataclass(frozen=True)
@@ -182,8 +202,9 @@ def block_rank(block: Block) -> tuple[int, int, float]:
     return (SOURCE_RANK[block.source], REACH_RANK[block.reach], -block.created_at.timestamp())
 
 
-def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) -> dict[int, list[Block]]:
-    """Return, per lead, the active blocks that reach it, its contact, its account or the given numbers.
+def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]], now: datetime) -> dict[int, list[Block]]:
+    """Return, per lead, the blocks in force at ``now`` that reach it, its contact, its account or the given
+    numbers.
 
     One query whatever the number of leads; ``phone_ids`` maps each lead to the numbers to consider.
     """
@@ -197,7 +218,9 @@ def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) ->
         subject["phone"] = In(all_phones)
     # Narrow in SQL to blocks that can reach one of these leads; the rule then matches each to its lead.
     reachable = block_reaches(
-        customer_ref=In({lead.customer_id for lead in leads}), campaign_ref=In({lead.campaign_id for lead in leads})
+        customer_ref=In({lead.customer_id for lead in leads}),
+        campaign_ref=In({lead.campaign_id for lead in leads}),
+        now=now,
     )
     blocks = list(Block.objects.filter(blocks_on_any(**subject), reachable).select_related(*SENTENCE_RELATIONS))
     return {
@@ -205,7 +228,7 @@ def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) ->
             (
                 b
                 for b in blocks
-                if block_reaches_lead(b, lead) and block_on_lead(b, lead, phone_ids.get(lead.pk, set()))
+                if block_reaches_lead(b, lead, now=now) and block_on_lead(b, lead, phone_ids.get(lead.pk, set()))
             ),
             key=block_rank,
         )
@@ -213,8 +236,11 @@ def _active_blocks_many(leads: list[Lead], *, phone_ids: dict[int, set[int]]) ->
     }
 
 
-def blocks_stopping_many(leads: list[Lead]) -> dict[int, tuple[list[Block], list[ContactPhone]]]:
-    """Return, per lead, the active blocks that stop it and its contact's numbers that are still dialable.
+def blocks_stopping_many(
+    leads: list[Lead], *, now: datetime | None = None
+) -> dict[int, tuple[list[Block], list[ContactPhone]]]:
+    """Return, per lead, the blocks in force (at ``now``, the current time by default) that stop it and its
+    contact's numbers that are still dialable.
 
     Three queries whatever the number of leads (their relations must be loaded: contact, campaign,
     customer). Number blocks stop a lead only when together they leave it no number to dial
@@ -224,7 +250,7 @@ def blocks_stopping_many(leads: list[Lead]) -> dict[int, tuple[list[Block], list
     for link in ContactPhone.objects.filter(contact_id__in={lead.contact_id for lead in leads}).select_related("phone"):
         links_by_contact.setdefault(link.contact_id, []).append(link)
     phone_ids = {lead.pk: {link.phone_id for link in links_by_contact.get(lead.contact_id, [])} for lead in leads}
-    blocks_by_lead = _active_blocks_many(leads, phone_ids=phone_ids)
+    blocks_by_lead = _active_blocks_many(leads, phone_ids=phone_ids, now=now or timezone.now())
     result = {}
     for lead in leads:
         links = links_by_contact.get(lead.contact_id, [])
@@ -234,20 +260,22 @@ def blocks_stopping_many(leads: list[Lead]) -> dict[int, tuple[list[Block], list
     return result
 
 
-def blocks_stopping(lead: Lead) -> tuple[list[Block], list[ContactPhone]]:
-    """Return the active blocks that stop ``lead`` and the contact's numbers that are still dialable."""
+def blocks_stopping(lead: Lead, *, now: datetime | None = None) -> tuple[list[Block], list[ContactPhone]]:
+    """Return the blocks in force that stop ``lead`` and the contact's numbers that are still dialable."""
     lead = _lead_with_relations(lead)
-    return blocks_stopping_many([lead])[lead.pk]
+    return blocks_stopping_many([lead], now=now)[lead.pk]
 
 
-def explain_many(leads: list[Lead], *, audience: Audience = OPS) -> dict[int, list[Reason]]:
+def explain_many(
+    leads: list[Lead], *, audience: Audience = OPS, now: datetime | None = None
+) -> dict[int, list[Reason]]:
     """Return, per lead, the reasons its blocks stop it, most serious first — for list pages and exports.
 
     A few queries whatever the number of leads. Unlike ``explain`` it does not look at suppression entries
     whose matching has not run yet (matching follows every upload within moments).
     """
     reasons: dict[int, list[Reason]] = {}
-    stopping = blocks_stopping_many(leads)
+    stopping = blocks_stopping_many(leads, now=now)
     for lead in leads:
         blocks, dialable = stopping[lead.pk]
         found = block_reasons(blocks, lead=lead, audience=audience)
@@ -260,7 +288,12 @@ def explain_many(leads: list[Lead], *, audience: Audience = OPS) -> dict[int, li
 
 
 def explain(
-    lead: Lead, number: str | None = None, *, audience: Audience = OPS, at: datetime | None = None
+    lead: Lead,
+    number: str | None = None,
+    *,
+    audience: Audience = OPS,
+    at: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[Reason]:
     """Return every reason that stops ``lead`` (or ``lead`` on ``number``), most serious first.
 
@@ -269,11 +302,11 @@ def explain(
     the reasons as of that past moment (``explain_at``).
     """
     if number is not None:
-        return can_dial(lead, number, audience=audience, at=at).reasons
+        return can_dial(lead, number, audience=audience, at=at, now=now).reasons
     lead = _lead_with_relations(lead)
     if at is not None:
         return explain_at(lead, at=at, audience=audience)
-    reasons = explain_many([lead], audience=audience)[lead.pk]
+    reasons = explain_many([lead], audience=audience, now=now)[lead.pk]
     live = [reason for check in _registered_checks() for reason in check.lead_reasons(lead, audience=audience)]
     if live:
         # No block says so yet (matching has not run for these entries): they stop the lead all the same.
@@ -282,17 +315,22 @@ def explain(
     return reasons
 
 
-def can_dial(lead: Lead, number: str, *, audience: Audience = OPS, at: datetime | None = None) -> DialCheck:
+def can_dial(
+    lead: Lead, number: str, *, audience: Audience = OPS, at: datetime | None = None, now: datetime | None = None
+) -> DialCheck:
     """Return whether ``number`` (in any writing) may be dialled for ``lead`` now (or, with ``at``, as of that
     past moment: ``can_dial_at``), with the reasons if not.
 
-    This is the authoritative answer: it reads the blocks directly, never only the stored status.
+    This is the authoritative answer: it reads the blocks directly, never only the stored status, and the
+    number's calling window and frequency caps (``campaigns.selectors.calling``). ``now`` is the moment
+    judged (blocks' ends, windows and caps alike); by default the current time, and for windows and caps
+    ``calling_now()``.
     """
     lead = _lead_with_relations(lead)
     e164 = _e164(number, lead.customer.phone_region)
     if at is not None:
         return can_dial_at(lead, e164, at=at, audience=audience)
-    check = _dial_check(lead.pk, e164, customer_id=None, lead=lead, audience=audience)
+    check = _dial_check(lead.pk, e164, customer_id=None, lead=lead, audience=audience, now=now)
     if check is None:
         raise Lead.DoesNotExist(f"Lead {lead.pk} no longer exists.")
     return check
@@ -305,6 +343,7 @@ def can_dial_lead(
     customer_id: int | None = None,
     audience: Audience = OPS,
     at: datetime | None = None,
+    now: datetime | None = None,
 ) -> DialCheck | None:
     """``can_dial`` for a lead known only by id, or None when there is no such lead (of ``customer_id``).
 
@@ -327,7 +366,7 @@ def can_dial_lead(
         if lead is None:
             return None
         e164 = _e164(number, lead.customer.phone_region)
-    return _dial_check(lead_id, e164, customer_id=customer_id, lead=lead, audience=audience)
+    return _dial_check(lead_id, e164, customer_id=customer_id, lead=lead, audience=audience, now=now)
 
 
 # --- As of a past moment ---------------------------------------------------------------------------------
@@ -393,7 +432,7 @@ def _blocks_in_force_at(lead: Lead, phone_ids: set[int], *, at: datetime) -> lis
     blocks = Block.objects.filter(
         blocks_on_any(**subject),
         block_reach_covers(customer_ref=lead.customer_id, campaign_ref=lead.campaign_id),
-        block_in_force_at(at),
+        block_was_in_force_then(at),
     ).select_related(*SENTENCE_RELATIONS)
     return sorted(
         (
@@ -464,14 +503,23 @@ def _e164_without_region(number: str) -> str | None:
 
 
 def _dial_check(
-    lead_id: int, e164: str, *, customer_id: int | None, lead: Lead | None, audience: Audience
+    lead_id: int,
+    e164: str,
+    *,
+    customer_id: int | None,
+    lead: Lead | None,
+    audience: Audience,
+    now: datetime | None = None,
 ) -> DialCheck | None:
     checks = _registered_checks()
-    found = _dial_lookup(lead_id, e164, customer_id=customer_id, checks=checks)
+    blocks_now = now or timezone.now()
+    calling_at = now or calling.calling_now()
+    found = _dial_lookup(lead_id, e164, customer_id=customer_id, checks=checks, now=blocks_now, calling_at=calling_at)
     if found is None:
         return None
-    is_contacts, block_ids, live_ids = found
-    if is_contacts and not block_ids and not any(live_ids.values()):
+    is_contacts, block_ids, live_ids, facts = found
+    not_now = _not_now_reasons(lead_id, e164, facts, now=calling_at) if is_contacts else []
+    if is_contacts and not block_ids and not any(live_ids.values()) and not not_now:
         return DialCheck(allowed=True, number=e164)
     # A block's sentence reads what its own statement loads (``block_sentence`` needs no lead): the lead is
     # loaded only to name its contact when the number is not one of theirs.
@@ -488,16 +536,67 @@ def _dial_check(
                 message=(f"{format_phone(e164)} is not one of {lead.contact}'s numbers: add it to the contact first."),
             )
         )
-    return DialCheck(allowed=False, number=e164, reasons=reasons)
+    return DialCheck(allowed=False, number=e164, reasons=reasons + not_now)
+
+
+def _not_now_reasons(lead_id: int, e164: str, facts: dict[str, int], *, now: datetime) -> list[Reason]:
+    """Return why the contact's number may not be called at ``now`` although it may be called: its window, its
+    caps. ``facts`` is what the dial check's statement read: the policy's and the rules' versions, the calls."""
+    policy = calling.policy_for(facts["campaign"], facts.get("policy"), business=bool(facts.get("business")))
+    rules = calling.rules_for(facts.get("rules", 0))
+    verdicts = []
+    window = calling.window_check(e164, policy=policy, rules=rules, now=now)
+    if not window.allowed:
+        verdicts.append(window)
+    counts = calling.CallCounts(
+        number=facts.get("calls_number", 0),
+        contact=facts.get("calls_contact", 0),
+        account=facts.get("calls_account", 0),
+        number_everywhere=facts.get("calls_everywhere", 0),
+    )
+    caps = calling.caps_reached(e164, counts, policy=policy, rules=rules)
+    if caps:
+        # Refusals only: the times of the calls counted, to say when the number may be called again.
+        times = call_times_counted(lead_id, e164, {cap.counts for cap in caps}, since=now - calling.CAP_PERIOD)
+        verdicts += [calling.cap_verdict(e164, cap, times=times[cap.counts], now=now) for cap in caps]
+    return [not_now_reason(verdict) for verdict in verdicts]
+
+
+def not_now_reason(verdict: calling.Verdict) -> Reason:
+    return Reason(
+        code=verdict.code,
+        message=verdict.message,
+        next_allowed_at=verdict.next_allowed_at,
+        rule=verdict.rule,
+        count=verdict.count,
+    )
+
+
+def call_times_counted(lead_id: int, e164: str, kinds: set[str], *, since: datetime) -> dict[str, list[datetime]]:
+    """Return, for each of ``kinds`` (``number``, ``contact``, ``account``, ``number_everywhere``), the times of
+    the calls since ``since`` the lead's caps count: one query per kind asked."""
+    lead = Lead.objects.filter(pk=lead_id).values("customer_id", "contact_id", "contact__account_id").get()
+    recent = Call.objects.filter(created_at__gt=since).order_by("created_at")
+    scopes = {
+        "number": recent.filter(phone__e164=e164, lead__customer_id=lead["customer_id"]),
+        "number_everywhere": recent.filter(phone__e164=e164),
+        "contact": recent.filter(lead__contact_id=lead["contact_id"]),
+        "account": recent.filter(lead__contact__account_id=lead["contact__account_id"]),
+    }
+    return {kind: list(scopes[kind].values_list("created_at", flat=True)) for kind in kinds}
 
 
 # The dial check is the hot path: one hand-written statement finds the lead (within one customer's, for a
-# customer's key), whether the number is the contact's, the ids of the active blocks that reach the lead
-# or that number (``campaigns.rules``' SQL), and the rows of each registered ``LiveCheck``: suppressions'
-# active entries that match but have no block yet (``suppressions.rules.live_entries_sql``), and the
-# customer's uploads not yet in force (queued or reading), which hold every call until they are read.
-# Rows are loaded only to word a refusal. The statement is prepared once per connection (``leadops.db``):
-# planning it cost PostgreSQL several times what running it does.
+# customer's key), whether the number is the contact's, the ids of the blocks in force that reach the lead
+# or that number (``campaigns.rules``' SQL), what the number's calling window and caps need (the versions of
+# the campaign's calling policy and of the jurisdiction table, so that the copies in memory are known to be
+# current; whether the campaign is a business one; the calls of the last 24 hours to the number, the contact
+# and the account within the customer, and to the number by anyone), and the rows of each registered
+# ``LiveCheck``: suppressions' active entries that match but have no block yet
+# (``suppressions.rules.live_entries_sql``), and the customer's uploads not yet in force (queued or
+# reading), which hold every call until they are read. Rows are loaded only to word a refusal. The statement
+# is prepared once per connection (``leadops.db``): planning it cost PostgreSQL several times what running
+# it does.
 _DIAL_SQL = """
 WITH subject AS (
     SELECT l.id, l.contact_id, c.account_id, l.customer_id, l.campaign_id
@@ -509,6 +608,8 @@ WITH subject AS (
 )
 SELECT 'lead', subject.id FROM subject
 UNION ALL
+SELECT 'campaign', subject.campaign_id FROM subject
+UNION ALL
 SELECT 'phone', cp.phone_id
 FROM subject JOIN campaigns_contactphone cp ON cp.contact_id = subject.contact_id
 JOIN dialled ON dialled.id = cp.phone_id
@@ -516,8 +617,31 @@ UNION ALL
 SELECT 'block', b.id
 FROM subject JOIN campaigns_block b ON {reaches}
   AND {on_subject}
+UNION ALL
+SELECT 'policy', pol.version FROM subject JOIN campaigns_callingpolicy pol ON pol.campaign_id = subject.campaign_id
+UNION ALL
+SELECT 'business', 1 FROM subject JOIN campaigns_campaign camp ON camp.id = subject.campaign_id
+WHERE camp.audience = 'business'
+UNION ALL
+SELECT 'rules', v.version FROM campaigns_callingrulesversion v
+UNION ALL
+SELECT 'calls_everywhere', COUNT(*) FROM campaigns_call k
+WHERE k.phone_id = (SELECT id FROM dialled) AND k.created_at > %(since)s
+UNION ALL
+SELECT 'calls_number', COUNT(*) FROM subject
+JOIN campaigns_call k ON k.phone_id = (SELECT id FROM dialled) AND k.created_at > %(since)s
+JOIN campaigns_lead kl ON kl.id = k.lead_id AND kl.customer_id = subject.customer_id
+UNION ALL
+SELECT 'calls_contact', COUNT(*) FROM subject
+JOIN campaigns_lead kl ON kl.contact_id = subject.contact_id
+JOIN campaigns_call k ON k.lead_id = kl.id AND k.created_at > %(since)s
+UNION ALL
+SELECT 'calls_account', COUNT(*) FROM subject
+JOIN campaigns_contact kc ON kc.account_id = subject.account_id
+JOIN campaigns_lead kl ON kl.contact_id = kc.id
+JOIN campaigns_call k ON k.lead_id = kl.id AND k.created_at > %(since)s
 """.format(
-    reaches=block_reaches_sql("b", customer="subject.customer_id", campaign="subject.campaign_id"),
+    reaches=block_reaches_sql("b", customer="subject.customer_id", campaign="subject.campaign_id", now="%(now)s"),
     on_subject=block_on_sql(
         "b",
         lead="subject.id",
@@ -525,6 +649,17 @@ FROM subject JOIN campaigns_block b ON {reaches}
         account="subject.account_id",
         phone="(SELECT id FROM dialled)",
     ),
+)
+# The rows of the statement that are facts for the window and the caps, not ids to word.
+_FACTS = (
+    "campaign",
+    "policy",
+    "business",
+    "rules",
+    "calls_everywhere",
+    "calls_number",
+    "calls_contact",
+    "calls_account",
 )
 
 
@@ -534,12 +669,26 @@ def _dial_sql(checks: tuple[LiveCheck, ...]) -> str:
 
 
 def _dial_params(
-    checks: tuple[LiveCheck, ...], lead_id: int, e164: str, customer_id: int | None = None
+    checks: tuple[LiveCheck, ...],
+    lead_id: int,
+    e164: str,
+    customer_id: int | None = None,
+    *,
+    now: datetime | None = None,
+    calling_at: datetime | None = None,
 ) -> dict[str, object]:
     params: dict[str, object] = {"number": e164}
     for check in checks:
         params.update(check.dial_params(e164))
-    return {**params, "lead": lead_id, "scope": customer_id}
+    ops = connection.ops
+    since = (calling_at or calling.calling_now()) - calling.CAP_PERIOD
+    return {
+        **params,
+        "lead": lead_id,
+        "scope": customer_id,
+        "now": ops.adapt_datetimefield_value(now or timezone.now()),
+        "since": ops.adapt_datetimefield_value(since),
+    }
 
 
 def dial_check_statement() -> tuple[str, Callable[..., dict[str, object]]]:
@@ -550,12 +699,21 @@ def dial_check_statement() -> tuple[str, Callable[..., dict[str, object]]]:
 
 
 def _dial_lookup(
-    lead_id: int, e164: str, *, customer_id: int | None, checks: tuple[LiveCheck, ...]
-) -> tuple[bool, list[int], dict[str, list[int]]] | None:
-    """Return whether the contact has the number, the ids of the blocks that stop it, and per live check's kind
-    the ids it found; None when there is no such lead (of ``customer_id``)."""
+    lead_id: int,
+    e164: str,
+    *,
+    customer_id: int | None,
+    checks: tuple[LiveCheck, ...],
+    now: datetime,
+    calling_at: datetime,
+) -> tuple[bool, list[int], dict[str, list[int]], dict[str, int]] | None:
+    """Return whether the contact has the number, the ids of the blocks that stop it, per live check's kind
+    the ids it found, and the facts the window and the caps read; None when there is no such lead (of
+    ``customer_id``)."""
     with prepared_cursor() as cursor:
-        cursor.execute(_dial_sql(checks), _dial_params(checks, lead_id, e164, customer_id))
+        cursor.execute(
+            _dial_sql(checks), _dial_params(checks, lead_id, e164, customer_id, now=now, calling_at=calling_at)
+        )
         rows = cursor.fetchall()
     if not any(kind == "lead" for kind, _ in rows):
         return None
@@ -564,6 +722,7 @@ def _dial_lookup(
         [value for kind, value in rows if kind == "block"],
         # A row may come back once per way it matched (an email domain that is also the website).
         {check.kind: sorted({value for kind, value in rows if kind == check.kind}) for check in checks},
+        {kind: value for kind, value in rows if kind in _FACTS},
     )
 
 
@@ -720,6 +879,17 @@ def _how_to_lift(block: Block) -> str:
     return "Ops may lift it with Undisqualify."
 
 
+def end_words(moment: datetime) -> str:
+    """Return the date a block ends as a sentence gives it: ``3 Mar 2027``."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b %Y}"
+
+
+def until_words(block: Block) -> str:
+    """Return `` until 3 Mar 2027`` for a block that ends by itself, else nothing."""
+    return f" until {end_words(block.ends_at)}" if block.ends_at is not None else ""
+
+
 def day_words(moment: datetime) -> str:
     """Return a date as people say it in a sentence: ``3 Dec``."""
     local = timezone.localtime(moment)
@@ -800,7 +970,10 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: Audience
     if audience == CUSTOMER:
         if block.reach == Block.Reach.PLATFORM:
             listed = "is on the agency's Do-Not-Call list" if block.is_platform_dnc else "is blocked by the agency"
-            return f"{subject} {listed} (since {when}). Ask your account manager if you believe this is wrong."
+            return (
+                f"{subject} {listed} (since {when}){until_words(block)}. Ask your account manager if you believe "
+                "this is wrong."
+            )
         own_user = block.actor_id and block.actor.customer_id == block.customer_id
         if own_user:
             who = block.actor.get_username()
@@ -817,6 +990,7 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: Audience
         state = f"{subject} may not be dialled{_reach_words(block)} ({block.get_reason_display()})"
     else:
         state = f"{subject} is disqualified{_reach_words(block)} ({block.get_reason_display()})"
+    state += until_words(block)
     shown_note = block.note_for_customer if audience == CUSTOMER else (block.note if own_words else "")
     note = f' Note: "{shown_note}".' if shown_note else ""
     lift = "" if audience == CUSTOMER else f" {_how_to_lift(block)}"

@@ -7,6 +7,7 @@ returns the existing one; lifting a lifted one changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
@@ -14,7 +15,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import Account, Block, Campaign, Contact, Customer, Lead, PhoneNumber
-from campaigns.rules import leads_reached_by
+from campaigns.rules import block_in_force_at, leads_reached_by
+from campaigns.selectors.explaining import end_words
 from campaigns.services.actors import Actor, actor_fields
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import ids_query
@@ -66,13 +68,21 @@ def block_create(
     note: str = "",
     note_shown: bool = False,
     caller_campaign: Campaign | None = None,
+    ends_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> tuple[Block, bool]:
     """Record one reason not to reach ``target`` and recompute the leads it reaches.
 
     Return ``(block, created)``. A repeat call with the same target, source, reach and evidence returns
-    the active block already there and changes nothing. ``note`` stays internal unless ``note_shown``.
+    the block already in force and changes nothing, unless it ends before ``ends_at`` (or the new one has no
+    end): the longer one then replaces it, and the shorter is lifted saying so. One that ended but is not yet
+    lifted by the expiry job is lifted by expiry first. ``note`` stays internal unless ``note_shown``.
     ``caller_campaign`` is the campaign ``actor`` worked as its approved caller (their role in the sentence).
+    ``ends_at`` (after ``now``) ends the block by itself (``campaigns.rules``: no longer in force from then).
     """
+    now = now or timezone.now()
+    if ends_at is not None and ends_at <= now:
+        raise LeadopsError("A block's end must be in the future.", field="ends_at")
     customer, campaign = _scope(target=target, reach=reach, customer=customer, campaign=campaign)
     fields: dict[str, object] = {
         "target": target.kind,
@@ -89,7 +99,14 @@ def block_create(
     }
     with transaction.atomic():
         existing = Block.objects.active().filter(**fields).first()
-        if existing is not None:
+        if existing is not None and not block_in_force_at(existing, now):
+            _lift_ended(Block.objects.filter(pk=existing.pk), now=now)
+        elif existing is not None and existing.ends_at is not None and (ends_at is None or ends_at > existing.ends_at):
+            longer = f"until {end_words(ends_at)}" if ends_at is not None else "without an end"
+            blocks_lift(
+                blocks=Block.objects.filter(pk=existing.pk), actor=actor, reason=f"Replaced by a block {longer}."
+            )
+        elif existing is not None:
             return existing, False
         block = Block(
             **fields,
@@ -98,7 +115,8 @@ def block_create(
             note=note,
             note_shown=note_shown,
             caller_campaign=caller_campaign,
-            created_at=timezone.now(),
+            ends_at=ends_at,
+            created_at=now,
             **actor_fields(actor, user_field="actor", job_field="actor_job"),
         )
         block.full_clean(validate_constraints=False)
@@ -140,7 +158,7 @@ _LIFT_SQL = (
 )
 
 
-def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str) -> int:
+def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str, now: datetime | None = None) -> int:
     """Lift the active ones of ``blocks``, recompute the leads they reached, and return how many were lifted.
 
     Lifting records who, when and why; nothing is deleted. Already lifted blocks are left as they are.
@@ -148,7 +166,7 @@ def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str) -> int:
     reason = (reason or "").strip()
     if not reason:
         raise LeadopsError("Say why the block is lifted.", field="reason")
-    now = timezone.now()
+    now = now or timezone.now()
     lifted_by = actor_fields(actor, user_field="lifted_by", job_field="lifted_by_job")
     selection, selection_params = blocks.active().order_by().values("pk").query.sql_with_params()
     with transaction.atomic():
@@ -175,3 +193,26 @@ def blocks_lift(*, blocks: QuerySet[Block], actor: Actor, reason: str) -> int:
                 stages=any(target == Block.Target.LEAD for _, target in rows),
             )
     return len(lifted)
+
+
+EXPIRY_JOB = "block expiry"
+
+
+def _lift_ended(blocks: QuerySet[Block], *, now: datetime) -> int:
+    return blocks_lift(
+        blocks=blocks.filter(ends_at__lte=now),
+        actor=EXPIRY_JOB,
+        reason="Lifted by expiry: the end it was made with has passed.",
+        now=now,
+    )
+
+
+def blocks_expire(*, now: datetime | None = None) -> int:
+    """Lift every block whose end has passed (lifted by expiry, recorded like any lift) and recompute the leads
+    they reached; return how many were lifted.
+
+    The readers already honour an end at read time (``campaigns.rules``): this makes the record and the
+    stored statuses say so too. The beat job calls it; a repeat finds nothing left to lift.
+    """
+    now = now or timezone.now()
+    return _lift_ended(Block.objects.filter(lifted_at__isnull=True, ends_at__isnull=False), now=now)

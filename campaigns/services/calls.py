@@ -244,6 +244,18 @@ def _apply_effect(*, lead: Lead, call: Call, actor: Actor, role: Campaign | None
             campaign=campaign,
             **by_call,
         )
+    elif effect == Disposition.Effect.NOT_NOW:
+        # "Try again in N days": out of the pool until then, when the block ends by itself.
+        block_create(
+            target=BlockTarget(lead=lead),
+            source=Block.Source.DISPOSITION,
+            reason=Block.Reason.NOT_INTERESTED,
+            reach=Block.Reach.CAMPAIGN,
+            campaign=campaign,
+            ends_at=now + timedelta(days=disposition.block_days),
+            now=now,
+            **by_call,
+        )
     elif effect == Disposition.Effect.DO_NOT_CALL:
         # The person asked: the number is off limits for every customer, and the contact for this one.
         block_create(

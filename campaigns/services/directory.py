@@ -42,7 +42,25 @@ DEFAULT_DISPOSITIONS: list[tuple[str, str, str]] = [
     ("wrong_number", "Wrong number", Disposition.Effect.WRONG_NUMBER),
     ("invalid_number", "Invalid number", Disposition.Effect.INVALID_NUMBER),
     ("meeting_booked", "Meeting booked", Disposition.Effect.MEETING_BOOKED),
+    ("not_now_30", "Not now \u2014 try again in 30 days", Disposition.Effect.NOT_NOW),
 ]
+# The days a default Not now disposition keeps the lead out of the pool.
+NOT_NOW_DAYS = 30
+
+
+def default_dispositions(campaign: Campaign) -> list[Disposition]:
+    """Return the default disposition catalogue for ``campaign``, unsaved."""
+    return [
+        Disposition(
+            campaign=campaign,
+            code=code,
+            label=label,
+            effect=effect,
+            sort_order=index,
+            block_days=NOT_NOW_DAYS if effect == Disposition.Effect.NOT_NOW else None,
+        )
+        for index, (code, label, effect) in enumerate(DEFAULT_DISPOSITIONS)
+    ]
 
 
 def customer_create(*, name: str, slug: str, phone_region: str = "US") -> Customer:
@@ -85,10 +103,7 @@ def campaign_create(
         )
         campaign.full_clean()
         campaign.save()
-        Disposition.objects.bulk_create(
-            Disposition(campaign=campaign, code=code, label=label, effect=effect, sort_order=index)
-            for index, (code, label, effect) in enumerate(DEFAULT_DISPOSITIONS)
-        )
+        Disposition.objects.bulk_create(default_dispositions(campaign))
         consideration_stages_seed(campaigns=Campaign.objects.filter(pk=campaign.pk))
     return campaign
 
@@ -117,12 +132,19 @@ def disposition_create(
     effect: str,
     is_active: bool = True,
     sort_order: int = 0,
+    block_days: int | None = None,
     actor: Actor,
 ) -> Disposition:
     """Add an outcome to ``campaign``'s disposition catalogue; ``code`` is the dialer's word for it, unique in
-    the campaign, and ``effect`` what recording it does to the lead."""
+    the campaign, and ``effect`` what recording it does to the lead (Not now: for ``block_days`` days)."""
     disposition = Disposition(
-        campaign=campaign, code=code, label=label, effect=effect, is_active=is_active, sort_order=sort_order
+        campaign=campaign,
+        code=code,
+        label=label,
+        effect=effect,
+        is_active=is_active,
+        sort_order=sort_order,
+        block_days=block_days,
     )
     disposition.full_clean()
     disposition.save()
@@ -131,7 +153,15 @@ def disposition_create(
 
 
 def disposition_update(
-    *, disposition: Disposition, code: str, label: str, effect: str, is_active: bool, sort_order: int, actor: Actor
+    *,
+    disposition: Disposition,
+    code: str,
+    label: str,
+    effect: str,
+    is_active: bool,
+    sort_order: int,
+    block_days: int | None = None,
+    actor: Actor,
 ) -> Disposition:
     """Change a disposition of a catalogue (its campaign never changes: its calls are that campaign's).
 
@@ -141,9 +171,9 @@ def disposition_update(
     with transaction.atomic():
         disposition = Disposition.objects.select_for_update().get(pk=disposition.pk)
         disposition.code, disposition.label, disposition.effect = code, label, effect
-        disposition.is_active, disposition.sort_order = is_active, sort_order
+        disposition.is_active, disposition.sort_order, disposition.block_days = is_active, sort_order, block_days
         disposition.full_clean()
-        disposition.save(update_fields=["code", "label", "effect", "is_active", "sort_order"])
+        disposition.save(update_fields=["code", "label", "effect", "is_active", "sort_order", "block_days"])
     _changed(disposition, actor)
     return disposition
 

@@ -28,7 +28,7 @@ from campaigns.rules import lead_is_disqualified, lead_stage_expression
 
 def status_expression(*, now: datetime) -> Case:
     return Case(
-        When(lead_is_disqualified(), then=Value(LeadStatus.DISQUALIFIED)),
+        When(lead_is_disqualified(now), then=Value(LeadStatus.DISQUALIFIED)),
         When(waiting_until__gt=now, then=Value(LeadStatus.WAITING)),
         default=Value(LeadStatus.ELIGIBLE),
     )

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from campaigns.models import Account, Block, Campaign, Contact, Customer, PhoneNumber, User
-from campaigns.selectors.explaining import SENTENCE_RELATIONS
+from campaigns.selectors.explaining import SENTENCE_RELATIONS, end_words
 from campaigns.services.actors import Actor, actor_fields, actor_may
-from campaigns.services.blocks import blocks_lift, leads_reached_by
+from campaigns.services.blocks import EXPIRY_JOB, blocks_lift, leads_reached_by
 from campaigns.services.caller_scope import (
     acting_caller,
     caller_role,
@@ -108,11 +109,15 @@ def _blocks_create_many(
     note_shown: bool = False,
     evidence_text: str = "",
     caller_campaign: Campaign | None = None,
+    ends_at: datetime | None = None,
 ) -> BlocksMade:
     """Record one block per target id (no evidence) and recompute every lead they reach, set-based.
 
-    A target that already has an active block of this source and reach keeps it: the partial unique
-    constraint makes ``ON CONFLICT DO NOTHING`` skip it, also against a concurrent transaction.
+    A target that already has a block in force of this source and reach keeps it: the partial unique
+    constraint makes ``ON CONFLICT DO NOTHING`` skip it, also against a concurrent transaction. Unless that
+    block ends before ``ends_at`` (or the new ones have no end): the longer one replaces it, and the shorter
+    is lifted saying so. One whose end has passed but that the expiry job has not lifted yet is lifted by
+    expiry first. ``ends_at`` (in the future) ends the new blocks by themselves.
     """
     column = {
         Block.Target.CONTACT: "contact_id",
@@ -129,6 +134,8 @@ def _blocks_create_many(
         "evidence_type__isnull": True,
     }
     now = timezone.now()
+    if ends_at is not None and ends_at <= now:
+        raise LeadopsError("A block's end must be in the future.", field="ends_at")
     template = Block(
         target=target,
         source=source,
@@ -140,11 +147,36 @@ def _blocks_create_many(
         note_shown=note_shown,
         evidence_text=evidence_text,
         caller_campaign=caller_campaign,
+        ends_at=ends_at,
         created_at=now,
         **actor_fields(actor, user_field="actor", job_field="actor_job"),
     )
     targets = sorted(set(target_ids))
     with transaction.atomic():
+        # The blocks already there that end: one that ended is lifted by expiry, one that ends sooner than the new
+        # ones is replaced. Most selections have none (one statement).
+        ending = list(
+            Block.objects.active()
+            .filter(**same, **{f"{column}__in": ids_query(targets)}, ends_at__isnull=False)
+            .values_list("pk", "ends_at")
+        )
+        ended = [pk for pk, end in ending if end <= now]
+        shorter = [pk for pk, end in ending if end > now and (ends_at is None or end < ends_at)]
+        if ended:
+            blocks_lift(
+                blocks=Block.objects.filter(pk__in=ended),
+                actor=EXPIRY_JOB,
+                reason="Lifted by expiry: the end it was made with has passed.",
+                now=now,
+            )
+        if shorter:
+            longer = f"until {end_words(ends_at)}" if ends_at is not None else "without an end"
+            blocks_lift(
+                blocks=Block.objects.filter(pk__in=shorter),
+                actor=actor,
+                reason=f"Replaced by a block {longer}.",
+                now=now,
+            )
         created = _blocks_insert(template, column=column, target_ids=targets)
         changed = 0
         if created:
@@ -181,8 +213,10 @@ def contacts_disqualify(
     actor: Actor,
     note: str = "",
     note_shown: bool = False,
+    ends_at: datetime | None = None,
 ) -> BlocksMade:
-    """Disqualify ``contacts`` for their customer, or for one ``campaign``, with one of ``DISQUALIFY_REASONS``.
+    """Disqualify ``contacts`` for their customer, or for one ``campaign``, with one of ``DISQUALIFY_REASONS``;
+    until ``ends_at`` when given ("do not call for 90 days"), when the blocks end by themselves.
 
     Every lead of those contacts within the reach leaves the pool (Disqualified). A repeat call finds the
     blocks there and changes nothing. An approved caller disqualifies only contacts with a lead in a campaign they
@@ -198,6 +232,7 @@ def contacts_disqualify(
         actor=actor,
         note=note,
         note_shown=note_shown,
+        ends_at=ends_at,
     )
 
 
@@ -210,10 +245,12 @@ def accounts_disqualify(
     actor: Actor,
     note: str = "",
     note_shown: bool = False,
+    ends_at: datetime | None = None,
 ) -> BlocksMade:
-    """Disqualify whole ``accounts``: every lead of every contact there, now and imported later, leaves the
-    pool within the reach. One block per account. A repeat call changes nothing. An approved caller disqualifies
-    only accounts with a lead in a campaign they are approved for (see ``contacts_disqualify``)."""
+    """Disqualify whole ``accounts`` (until ``ends_at`` when given): every lead of every contact there, now and
+    imported later, leaves the pool within the reach. One block per account. A repeat call changes nothing. An
+    approved caller disqualifies only accounts with a lead in a campaign they are approved for (see
+    ``contacts_disqualify``)."""
     return _disqualify(
         target=Block.Target.ACCOUNT,
         rows=accounts,
@@ -223,6 +260,7 @@ def accounts_disqualify(
         actor=actor,
         note=note,
         note_shown=note_shown,
+        ends_at=ends_at,
     )
 
 
@@ -236,6 +274,7 @@ def _disqualify(
     actor: Actor,
     note: str,
     note_shown: bool,
+    ends_at: datetime | None,
 ) -> BlocksMade:
     _check_reason(reason, DISQUALIFY_REASONS)
     if reach not in DISQUALIFY_REACHES:
@@ -258,6 +297,7 @@ def _disqualify(
         note=note,
         note_shown=note_shown,
         caller_campaign=caller_role(caller, campaign=campaign, **selection),
+        ends_at=ends_at,
     )
 
 
@@ -308,8 +348,10 @@ def customer_dnc_mark(
     actor: Actor,
     note: str = "",
     note_shown: bool = False,
+    ends_at: datetime | None = None,
 ) -> BlocksMade:
-    """Record the customer's own Do Not Call instruction for ``contacts`` or ``accounts`` (one of the two).
+    """Record the customer's own Do Not Call instruction for ``contacts`` or ``accounts`` (one of the two),
+    until ``ends_at`` when given ("call back after the budget cycle").
 
     The block's source is "customer" and its reach the customer: the customer's portal will lift it, as
     ops may on the customer's word. A customer's own user (the portal) marks only that customer's contacts
@@ -336,6 +378,7 @@ def customer_dnc_mark(
         note=note,
         note_shown=note_shown,
         caller_campaign=caller_role(caller, **{"contacts" if contacts is not None else "accounts": selection}),
+        ends_at=ends_at,
     )
 
 

@@ -20,7 +20,7 @@ from campaigns.models import (
     PhoneNumber,
 )
 from campaigns.services.api_keys import api_key_create
-from campaigns.services.directory import DEFAULT_DISPOSITIONS
+from campaigns.services.directory import default_dispositions
 from tests.campaigns.factories import CampaignFactory, CustomerFactory, LeadFactory, UserFactory
 
 
@@ -51,10 +51,7 @@ class DialerCampaignFactory(CampaignFactory):
     @factory.post_generation
     def dispositions(self, create, extracted, **kwargs):
         if create:
-            Disposition.objects.bulk_create(
-                Disposition(campaign=self, code=code, label=label, effect=effect, sort_order=index)
-                for index, (code, label, effect) in enumerate(DEFAULT_DISPOSITIONS)
-            )
+            Disposition.objects.bulk_create(default_dispositions(self))
 
 
 class DialerLeadFactory(LeadFactory):

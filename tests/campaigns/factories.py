@@ -36,6 +36,7 @@ def staff_groups_create() -> None:
         ("0005_ops_groups", "create_ops_groups"),
         ("0009_caller_approvals", "create_staff_groups"),
         ("0014_catalogue_permissions", "grant_catalogues"),
+        ("0018_calling_windows", "grant_calling"),
         ("0022_ops_groups_whole_product", "grant_product"),
     ):
         getattr(importlib.import_module(f"campaigns.migrations.{module}"), create)(django_apps)

@@ -357,6 +357,7 @@ def test_changing_a_campaign_in_the_admin_saves_its_calling_rules(admin_client):
             **inline_management("dispositions"),
             **inline_management("fit_rules"),
             **inline_management("approvals"),
+            **inline_management("calling_policy"),
         },
     )
     # then
@@ -404,3 +405,77 @@ def test_adding_a_customer_in_the_admin_logs_and_redirects_to_the_row_the_servic
     assert response["Location"] in (url(Customer, "changelist"), url(Customer, "change", customer.pk))
     entry = LogEntry.objects.get(action_flag=ADDITION)
     assert (entry.object_id, entry.object_repr) == (str(customer.pk), str(customer))
+
+
+def test_a_campaigns_calling_policy_is_set_on_its_page_and_a_business_waiver_records_who_and_when(admin_client):
+    # given: a business campaign
+    from campaigns.models import CallingPolicy
+
+    campaign = CampaignFactory(status=Campaign.Status.ACTIVE, audience=Campaign.Audience.BUSINESS)
+    hours = '{"mon": ["09:00", "17:00"], "tue": ["09:00", "17:00"]}'
+    data = {
+        "name": campaign.name,
+        "status": campaign.status,
+        "cooldown_hours": 24,
+        "attempt_cap": 6,
+        **inline_management("dispositions"),
+        **inline_management("fit_rules"),
+        **inline_management("approvals"),
+        **inline_management("calling_policy"),
+        "calling_policy-TOTAL_FORMS": "1",
+        "calling_policy-0-hours": hours,
+        "calling_policy-0-number_cap": "2",
+        "calling_policy-0-contact_cap": "",
+        "calling_policy-0-account_cap": "",
+        "calling_policy-0-consumer_rules_waived": "on",
+        "calling_policy-0-waiver_note": "Calls clinics' front desks",
+    }
+    # when
+    response = admin_client.post(url(Campaign, "change", campaign.pk), data)
+    # then
+    assert response.status_code == 302
+    policy = CallingPolicy.objects.get(campaign=campaign)
+    assert policy.hours == {"mon": ["09:00", "17:00"], "tue": ["09:00", "17:00"]}
+    assert (policy.number_cap, policy.consumer_rules_waived) == (2, True)
+    assert policy.waived_by.username == "admin" and policy.waived_at is not None
+    # and bad hours are refused on the page, naming the day
+    data["calling_policy-0-hours"] = '{"wed": ["17:00", "09:00"]}'
+    data["calling_policy-INITIAL_FORMS"] = "1"
+    data["calling_policy-0-campaign"] = str(campaign.pk)
+    response = admin_client.post(url(Campaign, "change", campaign.pk), data)
+    assert "wed: the calls must start before they stop" in response.content.decode()
+
+
+def test_editing_the_jurisdiction_table_in_the_admin_gives_it_a_new_version(admin_client, jurisdictions):
+    from campaigns.models import Jurisdiction
+    from campaigns.selectors.calling import rules_version
+
+    florida = Jurisdiction.objects.get(code="us-fl")
+    before = rules_version()
+    response = admin_client.post(
+        url(Jurisdiction, "change", florida.pk),
+        {
+            "code": "us-fl",
+            "name": "Florida",
+            "country": "us",
+            "prefixes": florida.prefixes,
+            "consumer_only": "on",
+            "opens_at": "08:00",
+            "closes_at": "20:00",
+            "closed_weekdays": "",
+            "calls_per_24h": "2",
+            "is_active": "on",
+            "source": florida.source,
+            "holidays-TOTAL_FORMS": "1",
+            "holidays-INITIAL_FORMS": "0",
+            "holidays-MIN_NUM_FORMS": "0",
+            "holidays-MAX_NUM_FORMS": "1000",
+            "holidays-0-date": "2027-05-31",
+            "holidays-0-name": "Memorial Day",
+        },
+    )
+    assert response.status_code == 302
+    florida.refresh_from_db()
+    assert (florida.calls_per_24h, florida.country) == (2, "US")
+    assert list(florida.holidays.values_list("name", flat=True)) == ["Memorial Day"]
+    assert rules_version() != before

@@ -694,7 +694,9 @@ def test_a_campaign_created_in_the_admin_gets_the_default_catalogue(client, ops)
     # then
     assert response.status_code == 302
     campaign = Campaign.objects.get(name="Spring")
-    assert campaign.dispositions.count() == 10
+    assert campaign.dispositions.count() == 11
+    not_now = campaign.dispositions.get(effect=Disposition.Effect.NOT_NOW)
+    assert (not_now.label, not_now.block_days) == ("Not now \u2014 try again in 30 days", 30)
 
 
 def test_the_disposition_catalogue_is_edited_inline_and_shows_each_effect(client, ops):
@@ -712,12 +714,14 @@ def test_the_disposition_catalogue_is_edited_inline_and_shows_each_effect(client
         "dispositions-INITIAL_FORMS": len(dispositions),
         "dispositions-MIN_NUM_FORMS": 0,
         "dispositions-MAX_NUM_FORMS": 1000,
-        # The approved callers' inline, left as it is.
+        # The approved callers' and the calling policy's inlines, left as they are.
         "approvals-TOTAL_FORMS": 0,
         "approvals-INITIAL_FORMS": 0,
         # The fit rules' inline (ops keep fit rules since migration 0022), left as it is.
         "fit_rules-TOTAL_FORMS": 0,
         "fit_rules-INITIAL_FORMS": 0,
+        "calling_policy-TOTAL_FORMS": 0,
+        "calling_policy-INITIAL_FORMS": 0,
     }
     for i, d in enumerate(dispositions):
         data.update(
@@ -728,6 +732,7 @@ def test_the_disposition_catalogue_is_edited_inline_and_shows_each_effect(client
                 f"dispositions-{i}-code": d.code,
                 f"dispositions-{i}-label": "Voicemail" if d.code == "left_voicemail" else d.label,
                 f"dispositions-{i}-effect": d.effect,
+                f"dispositions-{i}-block_days": d.block_days or "",
                 f"dispositions-{i}-is_active": "on",
             }
         )
@@ -835,3 +840,47 @@ def test_undisqualify_several_leads_reports_each_one(client, ops, scene):
     assert (len(results[scene.tom.pk]["lifted"]), len(results[scene.grace.pk]["lifted"])) == (2, 1)
     assert statuses(scene.tom, scene.grace) == [E, E]
     assert not Block.objects.active().exists()
+
+
+def test_disqualify_for_a_number_of_days_sets_the_blocks_end_and_says_it(client, ops, scene):
+    # given
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.selectors import explain
+
+    before = timezone.now()
+    # when
+    response = run_action(
+        client,
+        Contact,
+        "disqualify_contacts",
+        [scene.tom.contact_id],
+        post="yes",
+        reason=Block.Reason.NOT_INTERESTED,
+        reach="customer",
+        days="90",
+    )
+    # then
+    assert response.status_code == 302
+    block = Block.objects.get(source=Block.Source.OPS_DISQUALIFY, contact_id=scene.tom.contact_id)
+    assert before + timedelta(days=90) <= block.ends_at <= timezone.now() + timedelta(days=90)
+    end = timezone.localtime(block.ends_at)
+    assert f"until {end.day} {end:%b %Y}" in explain(scene.tom)[0].message
+
+
+def test_disqualify_refuses_days_that_are_not_a_positive_number(client, ops, scene):
+    response = run_action(
+        client,
+        Contact,
+        "disqualify_contacts",
+        [scene.tom.contact_id],
+        post="yes",
+        reason="other",
+        reach="customer",
+        days="0",
+    )
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+    assert not Block.objects.filter(source=Block.Source.OPS_DISQUALIFY, contact_id=scene.tom.contact_id).exists()

@@ -281,7 +281,7 @@ def test_an_allowed_dial_check_costs_three_statements_or_four(
     with django_assert_num_queries(statements):
         response = client.get(check, number, **auth(agency_key))
     # then
-    assert response.json() == {"allowed": True, "number": number_of(lead), "reasons": []}
+    assert response.json() == {"allowed": True, "number": number_of(lead), "reasons": [], "next_allowed_at": None}
 
 
 def test_dial_check_allows_a_clean_number_written_in_national_format(client, agency_key):
@@ -296,7 +296,7 @@ def test_dial_check_allows_a_clean_number_written_in_national_format(client, age
     )
     # then
     assert response.status_code == 200
-    assert response.json() == {"allowed": True, "number": e164, "reasons": []}
+    assert response.json() == {"allowed": True, "number": e164, "reasons": [], "next_allowed_at": None}
 
 
 def test_dial_check_refuses_a_blocked_number_with_the_explain_sentence(client, agency_key):

@@ -267,3 +267,30 @@ def test_the_api_accepts_the_minimal_body_and_every_boundary_value_the_schema_al
             assert response.status_code == success, f"{where} answered {response.status_code}: {response.content!r}"
             checked += 1
     assert checked >= 15
+
+
+def _response(schema: dict, path: str, method: str) -> dict:
+    return _resolve(schema, schema["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"])
+
+
+def test_the_schema_describes_not_now_answers(schema):
+    # given: the dial check's and the pull's answers as the schema describes them
+    check = _response(schema, "/api/v1/leads/{lead_id}/dial-check", "get")
+    reason = _resolve(schema, check["properties"]["reasons"]["items"])
+    pulled = _resolve(
+        schema, _response(schema, "/api/v1/campaigns/{campaign_id}/pull", "post")["properties"]["leads"]["items"]
+    )
+    number = _resolve(schema, pulled["properties"]["numbers"]["items"])
+    # then: every answer has next_allowed_at (null unless only "not now" refuses); a reason may carry its own
+    assert "next_allowed_at" in check["required"]
+    assert check["properties"]["next_allowed_at"] == {
+        **check["properties"]["next_allowed_at"],
+        "format": "date-time",
+        "nullable": True,
+    }
+    assert {"next_allowed_at", "rule", "count"} <= set(reason["properties"])
+    assert not {"next_allowed_at", "rule", "count"} & set(reason.get("required", []))
+    assert {"code", "message", "block_id"} <= set(reason["required"])
+    assert "calling_window" in reason["properties"]["code"]["description"]
+    assert "frequency_cap" in reason["properties"]["code"]["description"]
+    assert "dialable" in number["required"] and "now" in number["properties"]["dialable"]["description"]

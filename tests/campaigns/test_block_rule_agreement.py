@@ -1,6 +1,6 @@
-"""Every reader of "an active block reaches this lead" gives one answer (``campaigns.rules``).
+"""Every reader of "a block in force reaches this lead" gives one answer (``campaigns.rules``).
 
-For each block (target x reach and tenant x lifted or not x number shared or not; the source cycles through
+For each block (target x reach and tenant x its state x number shared or not; the source cycles through
 every source, since it changes a block's words and never whether it stops), two leads are asked: ours (Acme,
 campaign Spring) and a sharer's (Globex), whose contact shares our number or not and has a spare clean
 number of its own. The block is made and lifted through the services, which recompute only the leads
@@ -16,7 +16,10 @@ A second matrix makes several blocks on one lead, some on one of its two numbers
 
 How the matrix was chosen: reach and tenant go together (a platform-wide block belongs to no tenant; a
 customer-wide one to ours or the other customer; a campaign-wide one to our campaign, another campaign of
-ours, or the other customer's), giving 6 pairs; x 5 targets x lifted or not x shared or not = 120 cases. The
+ours, or the other customer's), giving 6 pairs; x 5 targets x 4 states x shared or not = 240 cases. The
+states: active; lifted; with an end still to come (in force); and with an end that has passed but not yet
+lifted by the expiry job (in force for no reader, at read time: the stored status is recomputed as the job
+would, since it is a copy, and the status check must find no drift). The
 other customer's block is on the sharer's objects (a block never reaches across customers); the source
 would multiply the cases by 9 for nothing, so each case takes the next source.
 """
@@ -26,9 +29,11 @@ from __future__ import annotations
 import copy
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from campaigns.dialer.dialable import lead_numbers
 from campaigns.dialer.pool import PULL_MAX, _candidates_query
@@ -67,22 +72,25 @@ class Case:
     target: str
     reach: str
     tenant: str
-    lifted: bool
+    state: str  # active, lifted, ending (an end to come) or ended (its end passed, not yet lifted)
     shared: bool
     source: str
 
+    @property
+    def lifted(self) -> bool:
+        return self.state == "lifted"
+
     def __str__(self) -> str:
-        lifted = "lifted" if self.lifted else "active"
         shared = "shared number" if self.shared else "own number"
-        return f"{self.target}-{self.reach}-{self.tenant}-{lifted}-{shared}-{self.source}"
+        return f"{self.target}-{self.reach}-{self.tenant}-{self.state}-{shared}-{self.source}"
 
 
 _sources = itertools.cycle(Block.Source.values)
 CASES = [
-    Case(target, reach, tenant, lifted, shared, next(_sources))
+    Case(target, reach, tenant, state, shared, next(_sources))
     for target in Block.Target.values
     for reach, tenant in SCOPES
-    for lifted in (False, True)
+    for state in ("active", "lifted", "ending", "ended")
     for shared in (False, True)
 ]
 
@@ -139,10 +147,16 @@ def _make_block(case: Case, scene: Scene) -> Block:
         actor="tests",
         campaign=campaign,
         customer=subject.customer if case.reach != Block.Reach.PLATFORM else None,
+        ends_at=timezone.now() + timedelta(days=90) if case.state in ("ending", "ended") else None,
     )
     assert created
     if case.lifted:
         blocks_lift(blocks=Block.objects.filter(pk=block.pk), actor="tests", reason="The case says so.")
+    if case.state == "ended":
+        # Ninety days pass: the end is behind us, and no job has lifted the block. The stored status is a copy of
+        # the rule, recomputed as the expiry job would (without lifting); every reader reads the block itself.
+        Block.objects.filter(pk=block.pk).update(ends_at=timezone.now() - timedelta(minutes=1))
+        lead_statuses_recompute(leads=Lead.objects.all())
     return block
 
 
@@ -151,7 +165,8 @@ def _expected(block: Block, lead: Lead) -> tuple[bool, bool, dict[str, bool]]:
     whether it stays dialable: the design's words, not the code's."""
     lead = Lead.objects.select_related("contact").get(pk=lead.pk)
     numbers = {link.phone_id: link.phone.e164 for link in lead.contact.phones.select_related("phone")}
-    reaches = block.lifted_at is None and (
+    in_force = block.lifted_at is None and (block.ends_at is None or block.ends_at > timezone.now())
+    reaches = in_force and (
         block.reach == Block.Reach.PLATFORM
         or (block.reach == Block.Reach.CUSTOMER and block.customer_id == lead.customer_id)
         or (block.reach == Block.Reach.CAMPAIGN and block.campaign_id == lead.campaign_id)
@@ -178,7 +193,7 @@ def _answers(lead: Lead) -> dict[str, object]:
     numbers = sorted(link.phone.e164 for link in lead.contact.phones.select_related("phone"))
     flags = {check.e164: check.dialable for check in lead_numbers([lead])[lead.pk]}
     with transaction.atomic():  # the pull's own re-check, without leasing (``leads_pull`` runs it under its locks)
-        candidates = _candidates_query(campaign_id=lead.campaign_id, wanted=PULL_MAX, skipped=[])
+        candidates = _candidates_query(campaign_id=lead.campaign_id, wanted=PULL_MAX, skipped=[], now=timezone.now())
         pulled = {pk for pk, blocked, *_ in candidates if not blocked}
     return {
         "stored status": lead.status == LeadStatus.DISQUALIFIED,
@@ -281,6 +296,7 @@ class Made:
     reach: str = Block.Reach.CUSTOMER
     other_campaign: bool = False
     lifted: bool = False
+    ended: bool = False  # made with an end that has since passed, not yet lifted by the expiry job
 
 
 SOURCE_CASES = {
@@ -315,6 +331,24 @@ SOURCE_CASES = {
         [Made("contact", Block.Source.CUSTOMER_DNC, lifted=True), Made("account", Block.Source.SUPPRESSION)],
         {Block.Source.SUPPRESSION},
     ),
+    "an ended Do Not Call mark, a suppressed account, an ended DNC on one number of two": (
+        [
+            Made("contact", Block.Source.CUSTOMER_DNC, ended=True),
+            Made("account", Block.Source.SUPPRESSION),
+            Made("A", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM, ended=True),
+            Made("B", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM),
+        ],
+        {Block.Source.SUPPRESSION},
+    ),
+    "an ended disqualification, both numbers on the DNC list": (
+        [
+            Made("contact", Block.Source.OPS_DISQUALIFY, ended=True),
+            Made("A", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM),
+            Made("B", Block.Source.OPS_PHONE_DNC, Block.Reach.PLATFORM),
+        ],
+        {Block.Source.OPS_PHONE_DNC},
+    ),
+    "an ended lead block alone": ([Made("lead", Block.Source.DISPOSITION, Block.Reach.CAMPAIGN, ended=True)], set()),
     "a lifted wrong number leaves the other number's DNC alone": (
         [
             Made("contact on A", Block.Source.DISPOSITION, lifted=True),
@@ -370,9 +404,13 @@ def test_every_count_by_source_names_the_sources_that_stop_the_lead(made, expect
             actor="tests",
             customer=acme if block.reach != Block.Reach.PLATFORM else None,
             campaign=(autumn if block.other_campaign else spring) if block.reach == Block.Reach.CAMPAIGN else None,
+            ends_at=timezone.now() + timedelta(days=30) if block.ended else None,
         )
         if block.lifted:
             blocks_lift(blocks=Block.objects.filter(pk=made_block.pk), actor="tests", reason="The case says so.")
+        if block.ended:  # thirty days pass; no job has lifted it (the stored status is recomputed as a copy)
+            Block.objects.filter(pk=made_block.pk).update(ends_at=timezone.now() - timedelta(minutes=1))
+    lead_statuses_recompute(leads=Lead.objects.filter(pk=lead.pk))
     lead.refresh_from_db()
 
     # then

@@ -47,8 +47,21 @@ def table_sizes() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (Customer, Contact, PhoneNumber, Lead, Block, Call)}
 
 
+def _jurisdictions_seed() -> None:
+    """The jurisdiction table as migrate leaves it (the demo's Florida cap reads it)."""
+    import importlib
+
+    from django.apps import apps
+
+    from campaigns.services.calling import calling_rules_changed
+
+    importlib.import_module("campaigns.migrations.0018_calling_windows").seed_jurisdictions(apps)
+    calling_rules_changed()
+
+
 def _seed_small_demo() -> str:
     staff_groups_create()  # as migrate leaves them (a transactional test's flush empties them)
+    _jurisdictions_seed()
     return run("seed_demo", "--leads", "300")
 
 
@@ -308,3 +321,14 @@ def test_seed_demo_makes_the_lead_report_worth_reading(small_demo):
     (comparison,) = report.comparisons
     assert FitRuleChange.objects.filter(campaign__customer=customer).count() == 1
     assert comparison.before.rate("acceptance") > comparison.after.rate("acceptance")
+
+
+def test_seed_demo_prints_a_not_now_answer_of_the_dial_check(small_demo):
+    # given / when: the demo's Miami front desk, called three times in the last hours (Florida's cap)
+    line = next(line for line in small_demo.splitlines() if line.startswith("  Lucia Alvarez on +13055550187:"))
+    # then: "not now" whatever the hour the demo is seeded at, with the rule and when it may be called again
+    assert "[frequency_cap] 3 calls in the last 24 hours by every customer to +1 305-555-0187" in line
+    assert "Florida allows 3 calls to one number in 24 hours; it may be called again in" in line
+    # and Noah's "Not now - try again in 30 days" says until when
+    noah = next(line for line in small_demo.splitlines() if line.startswith("  Noah Bennett on "))
+    assert "Not now \u2014 try again in 30 days" in noah and " until " in noah

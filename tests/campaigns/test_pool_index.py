@@ -53,8 +53,8 @@ def test_the_prepared_lease_statement_walks_the_pool_index_whatever_its_paramete
         cursor.execute(f"PREPARE lease_plan AS {prepared}")
         # when
         cursor.execute(
-            "EXPLAIN EXECUTE lease_plan(%s, %s, %s, %s, %s, %s, %s)",
-            (lead.campaign_id, None, "waiting", "leased", now, None, now),
+            "EXPLAIN EXECUTE lease_plan(%s, %s, %s, %s, %s, %s, %s, %s)",
+            (now, lead.campaign_id, None, "waiting", "leased", now, None, now),
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("DEALLOCATE lease_plan")

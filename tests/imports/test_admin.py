@@ -197,9 +197,11 @@ def test_fit_rules_edited_inline_on_the_campaign_re_evaluate_it(admin_client, dj
         "fit_rules-0-operator": "in",
         "fit_rules-0-values": "US",
         "fit_rules-0-is_active": "on",
-        # The approved callers' inline, left as it is.
+        # The approved callers' and the calling policy's inlines, left as they are.
         "approvals-TOTAL_FORMS": "0",
         "approvals-INITIAL_FORMS": "0",
+        "calling_policy-TOTAL_FORMS": "0",
+        "calling_policy-INITIAL_FORMS": "0",
     }
     dispositions = campaign.dispositions.order_by("sort_order", "label")
     data.update(
@@ -213,6 +215,7 @@ def test_fit_rules_edited_inline_on_the_campaign_re_evaluate_it(admin_client, dj
                 f"dispositions-{i}-code": d.code,
                 f"dispositions-{i}-label": d.label,
                 f"dispositions-{i}-effect": d.effect,
+                f"dispositions-{i}-block_days": d.block_days or "",
                 f"dispositions-{i}-sort_order": d.sort_order,
                 f"dispositions-{i}-is_active": "on",
             }

@@ -39,7 +39,7 @@ from campaigns.selectors.explaining import OPS, blocks_stopping, explain
 from campaigns.services import BlockTarget, block_create
 from campaigns.services.callers import callers_approve
 from campaigns.services.calls import call_record, lead_reopen, lead_unqualify, meeting_outcome_set
-from campaigns.services.directory import DEFAULT_DISPOSITIONS
+from campaigns.services.directory import default_dispositions
 from campaigns.services.opportunities import opportunity_lost, opportunity_stage_set, opportunity_won
 from campaigns.services.undisqualify import lead_undisqualify
 from campaigns.services.undo_requests import undo_request_create, undo_request_decline
@@ -136,10 +136,7 @@ def _lead(tenant, first: str, *, account: Account | None = None, number: str | N
 
 
 def _with_dispositions(campaign: Campaign) -> None:
-    Disposition.objects.bulk_create(
-        Disposition(campaign=campaign, code=code, label=label, effect=effect, sort_order=i)
-        for i, (code, label, effect) in enumerate(DEFAULT_DISPOSITIONS)
-    )
+    Disposition.objects.bulk_create(default_dispositions(campaign))
 
 
 def _contacts(lead: Lead):

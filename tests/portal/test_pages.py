@@ -346,3 +346,29 @@ def test_the_suppression_list_refuses_a_method_it_does_not_take(portal_client):
     # then
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD, POST"
+
+
+def test_a_do_not_call_mark_for_a_number_of_days_ends_by_itself_and_the_page_says_until(portal_client, tenant_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # when
+    response = portal_client.post(
+        reverse("portal:contact_dnc", args=[tenant_a.contact.pk]), {"note": "budget cycle", "days": "60"}, follow=True
+    )
+    # then
+    block = Block.objects.active().get(contact=tenant_a.contact, source=Block.Source.CUSTOMER_DNC)
+    end = timezone.localtime(block.ends_at)
+    assert timezone.now() + timedelta(days=59) < block.ends_at <= timezone.now() + timedelta(days=60)
+    assert f"Marked Do Not Call until {end.day} {end:%b %Y}" in response.content.decode()
+    page = portal_client.get(reverse("portal:contact", args=[tenant_a.contact.pk])).content.decode()
+    assert f"until {end.day} {end:%b %Y}" in page
+
+
+def test_a_do_not_call_mark_with_days_that_are_not_a_number_marks_nothing_and_says_why(portal_client, tenant_a):
+    response = portal_client.post(
+        reverse("portal:contact_dnc", args=[tenant_a.contact.pk]), {"note": "", "days": "soon"}, follow=True
+    )
+    assert "Nothing was marked. For how many days: Enter a whole number." in response.content.decode()
+    assert not Block.objects.filter(contact=tenant_a.contact, source=Block.Source.CUSTOMER_DNC).exists()

@@ -232,7 +232,9 @@ def test_the_hold_is_one_probe_of_the_partial_index_in_each_hot_statement(scene)
         cursor.execute("EXPLAIN " + dial, params)
         dial_plan = "\n".join(row[0] for row in cursor.fetchall())
         caller = scene["caller"].pk
-        cursor.execute("EXPLAIN " + lease, [scene["campaign"].pk, caller, "waiting", "leased", None, caller, None])
+        cursor.execute(
+            "EXPLAIN " + lease, [None, scene["campaign"].pk, caller, "waiting", "leased", None, caller, None]
+        )
         lease_plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")
 

@@ -76,9 +76,26 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="e.g. platform_dnc, suppression, disposition, not_contacts_number.")
+    code = serializers.CharField(
+        help_text="e.g. platform_dnc, suppression, disposition, not_contacts_number; calling_window or "
+        "frequency_cap when the number may be called, only not now."
+    )
     message = serializers.CharField(help_text="One plain sentence: who, when, through what, how to lift it.")
     block_id = serializers.IntegerField(allow_null=True)
+    next_allowed_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="calling_window and frequency_cap only: the first moment this reason no longer holds (null when "
+        "none is known: a number that cannot be placed, windows that never meet).",
+    )
+    rule = serializers.CharField(
+        required=False,
+        help_text="calling_window and frequency_cap only: the rule that holds, a jurisdiction's code (us-fl), "
+        "campaign_hours, unplaceable, or number_cap, contact_cap, account_cap.",
+    )
+    count = serializers.IntegerField(
+        required=False, help_text="frequency_cap only: the calls of the last 24 hours the cap counted."
+    )
 
 
 class PullRequestSerializer(serializers.Serializer):
@@ -96,8 +113,10 @@ class PulledContactSerializer(serializers.Serializer):
 class PulledNumberSerializer(serializers.Serializer):
     number = serializers.CharField(help_text="E.164.")
     kind = serializers.CharField()
-    dialable = serializers.BooleanField()
-    reason = ReasonSerializer(allow_null=True, help_text="Why it may not be dialled, when it may not.")
+    dialable = serializers.BooleanField(
+        help_text="Whether it may be dialled now: no block, inside its window, under its caps."
+    )
+    reason = ReasonSerializer(allow_null=True, help_text="Why it may not be dialled now, when it may not.")
 
 
 class PulledLeadSerializer(serializers.Serializer):
@@ -134,6 +153,11 @@ class DialCheckResponseSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
     number = serializers.CharField(help_text="The number as E.164.")
     reasons = ReasonSerializer(many=True)
+    next_allowed_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When only calling_window or frequency_cap reasons refuse: the first moment none of them holds. "
+        "Null when allowed, when a block refuses, or when no such moment is known.",
+    )
 
 
 class CallRequestSerializer(serializers.Serializer):

@@ -17,8 +17,7 @@ from campaigns.dialer.api import serializers as s
 from campaigns.dialer.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
 from campaigns.dialer.api.errors import api_exception_handler
 from campaigns.dialer.api.scoping import lead_for_key
-from campaigns.dialer.dialable import lead_numbers
-from campaigns.dialer.pool import lead_release, leads_pull
+from campaigns.dialer.pool import lead_release, leads_pull_dialable
 from campaigns.models import Call, Lead, User
 from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain, moment_in_past
 from campaigns.selectors.loading import caller_named, campaign_and_caller
@@ -50,7 +49,13 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def _reason(reason: Reason) -> dict[str, object]:
-    return {"code": reason.code, "message": reason.message, "block_id": reason.block_id}
+    body: dict[str, object] = {"code": reason.code, "message": reason.message, "block_id": reason.block_id}
+    if reason.is_not_now:
+        # Time, not a block: when the number may be called, by which rule, and (a cap) the calls counted.
+        body.update(next_allowed_at=reason.next_allowed_at, rule=reason.rule)
+        if reason.count is not None:
+            body["count"] = reason.count
+    return body
 
 
 def _pull_hold(campaign) -> list[dict[str, object]]:
@@ -129,8 +134,11 @@ class PullView(ApiView):
         # lead is leased if and only if what the dialer is told of it is recorded, for one WAL flush
         # (``campaigns.services.verdicts``).
         with transaction.atomic():
-            leads = leads_pull(campaign=campaign, caller=caller, count=data["count"])
-            numbers = lead_numbers(leads, audience=audience_of(request))
+            pulled = leads_pull_dialable(
+                campaign=campaign, caller=caller, count=data["count"], audience=audience_of(request)
+            )
+            leads = [lead for lead, _ in pulled]
+            numbers = {lead.pk: checks for lead, checks in pulled}
             handed_out = [
                 HandedOut(lead_id=lead.pk, number=check.e164, reasons=[check.reason] if check.reason else [])
                 for lead in leads
@@ -186,7 +194,12 @@ class DialCheckView(ApiView):
         if at is None:
             verdict_record_dial_check(lead_id=lead_id, check=check, api_key=request.auth)
         return Response(
-            {"allowed": check.allowed, "number": check.number, "reasons": [_reason(r) for r in check.reasons]}
+            {
+                "allowed": check.allowed,
+                "number": check.number,
+                "reasons": [_reason(r) for r in check.reasons],
+                "next_allowed_at": check.next_allowed_at,
+            }
         )
 
 

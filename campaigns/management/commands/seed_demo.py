@@ -31,6 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{customer:<20} {campaign:<24}{row}")
         blocks = ", ".join(f"{source} {n}" for source, n in sorted(result.blocks_by_source.items()))
         self.stdout.write(f"\nActive blocks by source: {blocks}")
+        self.stdout.write("\nNot now, not here, not again: the dial check right now (docs/calling-windows.md):")
+        for name, number, words in result.not_now:
+            self.stdout.write(f"  {name} on {number}: {words}")
         self.stdout.write(
             f"\nA customer's portal, as its users see it: {PORTAL_URL}\n"
             f"  username: {result.portal_username}\n  password: {result.portal_password}"
