@@ -78,8 +78,8 @@ def populate(existing: int):
         )
         cur.execute(
             """INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, waiting_reason, priority,
-                                           attempts, source, created_at, updated_at)
-               SELECT %s, %s, id, 'eligible', '', 0, 0, 'existing', now(), now() FROM campaigns_contact""",
+                                           attempts, source, stage, created_at, updated_at)
+               SELECT %s, %s, id, 'eligible', '', 0, 0, 'existing', 'new', now(), now() FROM campaigns_contact""",
             [customer.pk, campaign.pk],
         )
         cur.execute("ANALYZE")

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from campaigns.imports import junk
@@ -39,17 +38,14 @@ from campaigns.imports.columns import (
 from campaigns.imports.models import ImportedLead, LeadImport, LeadImportIssue
 from campaigns.imports.services.fit import campaign_fit_evaluate
 from campaigns.imports.services.locks import customer_merge_lock, import_run_claim
+from campaigns.imports.services.merging import MergeResult, ParsedBatch, batch_merge, json_text
 from campaigns.models import (
-    Account,
     Block,
     Campaign,
-    Contact,
-    ContactEmail,
     ContactPhone,
     Customer,
     Lead,
     LeadStatus,
-    PhoneNumber,
 )
 from campaigns.rules import lead_stopped_by
 from campaigns.services import contacts_scrub
@@ -188,185 +184,62 @@ def parse_row(
     return row, verdict
 
 
-@dataclass
-class BatchResult:
-    leads_created: int = 0
-    leads_existing: int = 0
-    accounts_created: int = 0
-    contacts_created: int = 0
-
-
-def _accounts_for(rows: list[ParsedRow], *, campaign: Campaign) -> tuple[dict[tuple[str, str], int], int]:
-    customer_id = campaign.customer_id
-    keys = {row.account_key for row in rows}
-    domains = {value for kind, value in keys if kind == "domain"}
-    names = {value for kind, value in keys if kind == "name"}
-    found: dict[tuple[str, str], int] = {}
-    if domains:
-        for pk, domain in (
-            Account.objects.filter(customer_id=customer_id, domain__in=domains)
-            .order_by("pk")
-            .values_list("pk", "domain")
-        ):
-            found.setdefault(("domain", domain), pk)
-    if names:
-        for pk, name in (
-            Account.objects.filter(customer_id=customer_id, domain="")
-            .annotate(key=Lower("name"))
-            .filter(key__in=names)
-            .order_by("pk")
-            .values_list("pk", "key")
-        ):
-            found.setdefault(("name", name_key(name)), pk)
-    missing: dict[tuple[str, str], Account] = {}
+def stage_rows(rows: list[ParsedRow]) -> ParsedBatch:
+    """Return a batch's kept rows as the merge's staging tables take them, with its accounts (one per account key,
+    from its first row) and its groups (rows sharing an email, or a name and a number in one account, are one
+    person: the group is named by its first row's line)."""
+    batch = ParsedBatch()
+    akeys: dict[tuple[str, str], int] = {}
+    groups: dict[tuple, int] = {}
     for row in rows:
         key = row.account_key
-        if key not in found and key not in missing:
-            missing[key] = Account(
-                customer_id=customer_id,
-                name=(row.company or row.domain or f"{row.full_name} (individual)")[:255],
-                domain=row.domain,
-                attributes=row.account_attributes,
-            )
-    Account.objects.bulk_create(missing.values(), batch_size=BATCH_SIZE)
-    found.update({key: account.pk for key, account in missing.items()})
-    return found, len(missing)
-
-
-def _phone_ids(rows: list[ParsedRow]) -> dict[str, int]:
-    numbers = {e164 for row in rows for e164, _ in row.phones}
-    PhoneNumber.objects.bulk_create(
-        (PhoneNumber(e164=n) for n in numbers), ignore_conflicts=True, batch_size=BATCH_SIZE
-    )
-    return dict(PhoneNumber.objects.filter(e164__in=numbers).values_list("e164", "pk"))
-
-
-def _contacts_for(
-    rows: list[ParsedRow], *, campaign: Campaign, accounts: dict[tuple[str, str], int], phone_ids: dict[str, int]
-) -> tuple[dict[int, int], int]:
-    """Return ``{line_number: contact_id}`` and how many contacts were created."""
-    customer_id = campaign.customer_id
-    emails = {email for row in rows for email in row.emails}
-    # Look addresses up by the email index alone; the customer is checked on the rows found.
-    by_email: dict[str, int] = {}
-    if emails:
-        for email, contact_id, owner in (
-            ContactEmail.objects.filter(email__in=emails)
-            .order_by("contact_id")
-            .values_list("email", "contact_id", "contact__customer_id")
-        ):
-            if owner == customer_id:
-                by_email.setdefault(email, contact_id)
-    account_ids = set(accounts.values())
-    by_name_and_phone: dict[tuple[int, str, int], int] = {}
-    if phone_ids:
-        # By the phone index alone; the account is checked on the rows found.
-        for contact_id, account_id, first, last, phone_id in (
-            ContactPhone.objects.filter(phone_id__in=phone_ids.values())
-            .order_by("contact_id")
-            .values_list("contact_id", "contact__account_id", "contact__first_name", "contact__last_name", "phone_id")
-        ):
-            if account_id in account_ids:
-                by_name_and_phone.setdefault((account_id, name_key(f"{first} {last}"), phone_id), contact_id)
-    chosen: dict[int, int] = {}
-    new_by_line: dict[int, Contact] = {}
-    new_by_identity: dict[object, Contact] = {}
-    for row in rows:
-        account_id = accounts[row.account_key]
-        contact_id = next((by_email[e] for e in row.emails if e in by_email), None)
-        if contact_id is None:
-            contact_id = next(
+        akey = akeys.get(key)
+        if akey is None:
+            akey = akeys[key] = len(akeys) + 1
+            kind = key[0]
+            individual = f"{row.full_name} (individual)"
+            batch.accounts.append(
                 (
-                    by_name_and_phone[key]
-                    for e164, _ in row.phones
-                    if (key := (account_id, name_key(row.full_name), phone_ids[e164])) in by_name_and_phone
-                ),
-                None,
+                    akey,
+                    kind,
+                    row.domain,
+                    "" if kind == "domain" else (row.company or individual),
+                    (row.company or row.domain or individual)[:255],
+                    json_text(row.account_attributes),
+                )
             )
-        if contact_id is not None:
-            chosen[row.line_number] = contact_id
-            continue
-        # The same person twice in one file: the second row joins the contact the first one creates.
-        identities = [("email", e) for e in row.emails] + [
-            ("phone", account_id, name_key(row.full_name), e164) for e164, _ in row.phones
-        ]
-        contact = next((new_by_identity[i] for i in identities if i in new_by_identity), None)
-        if contact is None:
-            contact = Contact(
-                customer_id=customer_id,
-                account_id=account_id,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                title=row.title,
-                attributes=row.contact_attributes,
-            )
+        person = name_key(row.full_name)
+        identities = [("email", e) for e in row.emails] + [("phone", akey, person, e164) for e164, _ in row.phones]
+        grp = next((groups[i] for i in identities if i in groups), row.line_number)
         for identity in identities:
-            new_by_identity.setdefault(identity, contact)
-        new_by_line[row.line_number] = contact
-    created = list({id(c): c for c in new_by_line.values()}.values())
-    Contact.objects.bulk_create(created, batch_size=BATCH_SIZE)
-    chosen.update({line: contact.pk for line, contact in new_by_line.items()})
-    return chosen, len(created)
-
-
-def _apply_batch(rows: list[ParsedRow], *, lead_import: LeadImport) -> BatchResult:
-    campaign = lead_import.campaign
-    result = BatchResult()
-    accounts, result.accounts_created = _accounts_for(rows, campaign=campaign)
-    phone_ids = _phone_ids(rows)
-    contacts, result.contacts_created = _contacts_for(rows, campaign=campaign, accounts=accounts, phone_ids=phone_ids)
-    ContactEmail.objects.bulk_create(
-        (
-            ContactEmail(contact_id=contacts[row.line_number], email=email, domain=email.rpartition("@")[2])
-            for row in rows
-            for email in row.emails
-        ),
-        ignore_conflicts=True,
-        batch_size=BATCH_SIZE,
-    )
-    ContactPhone.objects.bulk_create(
-        (
-            ContactPhone(contact_id=contacts[row.line_number], phone_id=phone_ids[e164], kind=kind)
-            for row in rows
-            for e164, kind in row.phones
-        ),
-        ignore_conflicts=True,
-        batch_size=BATCH_SIZE,
-    )
-    contact_ids = set(contacts.values())
-    existing = set(
-        Lead.objects.filter(campaign=campaign, contact_id__in=contact_ids).values_list("contact_id", flat=True)
-    )
-    source_by_contact = {contacts[row.line_number]: row.source for row in rows}
-    Lead.objects.bulk_create(
-        (
-            Lead(
-                customer_id=campaign.customer_id,
-                campaign=campaign,
-                contact_id=contact_id,
-                source=source_by_contact[contact_id] or lead_import.source,
+            groups.setdefault(identity, grp)
+        batch.rows.append(
+            (
+                row.line_number,
+                grp,
+                akey,
+                row.first_name,
+                row.last_name,
+                row.title,
+                row.source,
+                json_text(row.contact_attributes),
             )
-            for contact_id in contact_ids - existing
-        ),
-        ignore_conflicts=True,
-        batch_size=BATCH_SIZE,
-    )
-    result.leads_created = len(contact_ids - existing)
-    result.leads_existing = len(rows) - result.leads_created
-    leads = Lead.objects.filter(campaign=campaign, contact_id__in=contact_ids)
-    ImportedLead.objects.bulk_create(
-        (
-            ImportedLead(lead_import=lead_import, lead_id=pk, created=contact_id not in existing)
-            for pk, contact_id in leads.values_list("pk", "contact_id")
-        ),
-        ignore_conflicts=True,
-        batch_size=BATCH_SIZE,
-    )
-    scrub(campaign=campaign, contact_ids=contact_ids)
+        )
+        batch.emails.extend(
+            (row.line_number, position, email, email.rpartition("@")[2]) for position, email in enumerate(row.emails)
+        )
+        batch.phones.extend((row.line_number, position, e164, kind) for position, (e164, kind) in enumerate(row.phones))
+    return batch
+
+
+def _apply_batch(rows: list[ParsedRow], *, lead_import: LeadImport) -> MergeResult:
+    campaign = lead_import.campaign
+    result = batch_merge(stage_rows(rows), campaign=campaign, lead_import_id=lead_import.pk, source=lead_import.source)
+    scrub(campaign=campaign, contact_ids=result.contact_ids)
     return result
 
 
-def scrub(*, campaign: Campaign, contact_ids: set[int]) -> None:
+def scrub(*, campaign: Campaign, contact_ids: Iterable[int]) -> None:
     """Scrub an import batch's contacts and their leads in ``campaign`` (``contacts_scrub``).
 
     After this, a lead of these contacts is Eligible only if nothing stops it.
@@ -484,7 +357,7 @@ def _run(*, lead_import_id: int, batch_size: int) -> LeadImport:
                 with transaction.atomic():
                     customer_merge_lock(customer_id=customer_id, lead_import_id=lead_import.pk)
                     LeadImportIssue.objects.bulk_create(_issues(batch, lead_import=lead_import), batch_size=BATCH_SIZE)
-                    result = _apply_batch(kept, lead_import=lead_import) if kept else BatchResult()
+                    result = _apply_batch(kept, lead_import=lead_import) if kept else MergeResult()
                     totals.update(
                         {
                             "rows_read": len(batch),
