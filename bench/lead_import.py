@@ -156,6 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--existing", type=int, default=1_000_000)
+    parser.add_argument("--batch-size", type=int, default=None, help="rows per batch (default: the import's)")
     args = parser.parse_args()
 
     ensure_database(os.environ["DATABASE_URL"])
@@ -198,7 +199,9 @@ def main() -> None:
         lead_import = LeadImport(campaign=campaign, original_name=path.name, status=LeadImport.Status.QUEUED)
         lead_import.file.save(path.name, File(handle), save=True)
     t0 = time.perf_counter()
-    lead_import = lead_import_run(lead_import_id=lead_import.pk)
+    lead_import = lead_import_run(
+        lead_import_id=lead_import.pk, **({"batch_size": args.batch_size} if args.batch_size else {})
+    )
     import_s = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

@@ -18,11 +18,14 @@ Matching (so that re-importing the same file creates nothing new):
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
@@ -49,6 +52,7 @@ from campaigns.models import (
 )
 from campaigns.rules import lead_stopped_by
 from campaigns.services import contacts_scrub
+from leadops.db import ids_query
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, PhoneNormalizer, normalize_domain
 from suppressions.reading import (
@@ -64,6 +68,7 @@ from suppressions.services.matching import contacts_match
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+T = TypeVar("T")
 
 
 def _squeeze(text: str) -> str:
@@ -232,9 +237,9 @@ def stage_rows(rows: list[ParsedRow]) -> ParsedBatch:
     return batch
 
 
-def _apply_batch(rows: list[ParsedRow], *, lead_import: LeadImport) -> MergeResult:
+def _apply_batch(staged: ParsedBatch, *, lead_import: LeadImport) -> MergeResult:
     campaign = lead_import.campaign
-    result = batch_merge(stage_rows(rows), campaign=campaign, lead_import_id=lead_import.pk, source=lead_import.source)
+    result = batch_merge(staged, campaign=campaign, lead_import_id=lead_import.pk, source=lead_import.source)
     scrub(campaign=campaign, contact_ids=result.contact_ids)
     return result
 
@@ -255,7 +260,7 @@ def scrub_step(*, customer: Customer, contact_ids: list[int], campaign: Campaign
     and then recomputes the statuses.
     """
     contacts_match(customer=customer, contact_ids=contact_ids)
-    leads = Lead.objects.filter(customer_id=customer.pk, contact_id__in=contact_ids)
+    leads = Lead.objects.filter(customer_id=customer.pk, contact_id__in=ids_query(contact_ids))
     if campaign is not None:
         campaign_fit_evaluate(campaign=campaign, leads=leads.filter(campaign=campaign))
         return
@@ -310,6 +315,75 @@ def _batches(
         yield batch
 
 
+def _prepare(batch: list[tuple[ParsedRow, junk.Verdict]], *, lead_import: LeadImport):
+    """Return what the database part of a batch needs, all computed in Python: the batch, its kept rows, their
+    staging rows and the batch's issues."""
+    kept = [row for row, verdict in batch if not verdict.is_junk]
+    return batch, kept, stage_rows(kept), _issues(batch, lead_import=lead_import)
+
+
+_DONE = object()
+
+
+def read_ahead(items: Iterator[T], *, depth: int = 2) -> Iterator[T]:
+    """Yield ``items``, computed ahead in a thread of their own (at most ``depth`` waiting).
+
+    The import reads and judges the next batch while the database merges the last one: the reading holds
+    the interpreter while the merging mostly waits on the server, so on two cores the two overlap. An
+    exception in the reading is raised here, where the item would have been; a consumer that stops early
+    stops the thread. Nothing in the thread touches the database.
+    """
+    waiting: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        waiting.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            outcome = (_DONE, None)
+        except BaseException as exc:  # handed over and raised in the consumer
+            outcome = (None, exc)
+        while not stop.is_set():
+            try:
+                waiting.put(outcome, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    thread = threading.Thread(target=produce, name="lead-import-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = waiting.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _commit_without_waiting() -> None:
+    """Let this batch's commit return before its WAL reaches the disk (PostgreSQL ``synchronous_commit``).
+
+    Safe for an import: the batch and the counts that say it was read commit together, so a crash that loses
+    the last committed batches loses their counts with them and the resumed import reads those rows again;
+    and a later durable commit that depends on them (a call on one of the new leads) flushes them first.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 _COUNTS = ("rows_read", "junk", "leads_created", "leads_existing", "accounts_created", "contacts_created")
 
 
@@ -352,12 +426,13 @@ def _run(*, lead_import_id: int, batch_size: int) -> LeadImport:
             batches = _batches(
                 table, plan, phones=phones, source=lead_import.source, size=batch_size, skip=totals["rows_read"]
             )
-            for batch in batches:
-                kept = [row for row, verdict in batch if not verdict.is_junk]
+            prepared = (_prepare(batch, lead_import=lead_import) for batch in batches)
+            for batch, kept, staged, issues in read_ahead(prepared):
                 with transaction.atomic():
                     customer_merge_lock(customer_id=customer_id, lead_import_id=lead_import.pk)
-                    LeadImportIssue.objects.bulk_create(_issues(batch, lead_import=lead_import), batch_size=BATCH_SIZE)
-                    result = _apply_batch(kept, lead_import=lead_import) if kept else MergeResult()
+                    _commit_without_waiting()
+                    LeadImportIssue.objects.bulk_create(issues, batch_size=BATCH_SIZE)
+                    result = _apply_batch(staged, lead_import=lead_import) if kept else MergeResult()
                     totals.update(
                         {
                             "rows_read": len(batch),

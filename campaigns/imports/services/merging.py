@@ -100,9 +100,11 @@ def _allocate_ids(cursor, *, staging: str, key: str, target: str, column: str) -
     how many. PostgreSQL draws them from the table's sequence; SQLite (one writer at a time) numbers them after
     the highest id it ever gave (``sqlite_sequence``), which its AUTOINCREMENT then carries on from."""
     if _postgres():
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [target])
+        (sequence,) = cursor.fetchone()
         cursor.execute(
-            f"UPDATE {staging} SET {column} = nextval(pg_get_serial_sequence('{target}', 'id')), created = TRUE "
-            f"WHERE {column} IS NULL"
+            f"UPDATE {staging} SET {column} = nextval(CAST(%s AS regclass)), created = TRUE WHERE {column} IS NULL",
+            [sequence],
         )
         return cursor.rowcount
     cursor.execute(
