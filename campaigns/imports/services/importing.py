@@ -472,12 +472,114 @@ def _fail(lead_import: LeadImport, error: str) -> LeadImport:
 
 
 @dataclass(frozen=True)
+class RowOutcome:
+    """What the import would make of one row: junk, or the status its lead would have and what would stop it.
+
+    ``blocked_by`` names what stops a Disqualified lead (``BLOCKERS``' labels, each once); ``contact_existed``
+    says the row is a duplicate of a contact already there, ``lead_existed`` that its lead is already in the
+    campaign.
+    """
+
+    line_number: int
+    junk: bool = False
+    status: str = ""
+    blocked_by: tuple[str, ...] = ()
+    contact_existed: bool = False
+    lead_existed: bool = False
+
+    def describe(self) -> str:
+        if self.junk:
+            return "Junk: kept out of the pool"
+        if self.status == LeadStatus.DISQUALIFIED:
+            verdict = "Would be blocked by " + ", ".join(self.blocked_by or ("no number that may be dialled",))
+        else:
+            verdict = f"Would be {LeadStatus(self.status).label}"
+        if self.lead_existed:
+            return f"Already in this campaign (an existing contact). {verdict}"
+        if self.contact_existed:
+            return f"Duplicate of an existing contact. {verdict}"
+        return verdict
+
+
+# What can stop an imported lead, as the preview names it: platform-wide blocks first, then by source.
+BLOCKERS: tuple[tuple[str, str], ...] = (
+    ("platform", "Platform DNC"),
+    *((source, label) for source, label in Block.Source.choices),
+    ("no_number", "no number that may be dialled"),
+)
+
+
+def lead_blockers(lead_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """Return, for each of ``lead_ids`` that something stops, the ``BLOCKERS`` labels of what does (one query
+    per kind of blocker): a platform-wide block, a block of each source, or no number at all."""
+    ids = sorted(set(lead_ids))
+    found: dict[int, list[str]] = {}
+    if not ids:
+        return {}
+    leads = Lead.objects.filter(pk__in=ids_query(ids))
+    platform = Block.objects.filter(reach=Block.Reach.PLATFORM)
+    for key, label in BLOCKERS:
+        if key == "platform":
+            stopped = leads.filter(lead_stopped_by(platform))
+        elif key == "no_number":
+            stopped = leads.filter(~Exists(ContactPhone.objects.filter(contact_id=OuterRef("contact_id"))))
+        else:
+            stopped = leads.filter(
+                lead_stopped_by(Block.objects.filter(source=key).exclude(reach=Block.Reach.PLATFORM))
+            )
+        for pk in stopped.values_list("pk", flat=True):
+            found.setdefault(pk, []).append(label)
+    return {pk: tuple(labels) for pk, labels in found.items()}
+
+
+def rows_predict(rows: list[tuple[ParsedRow, junk.Verdict]], *, lead_import: LeadImport) -> dict[int, RowOutcome]:
+    """Return what the import would make of ``rows``, by line: the import's own merge and scrub, run in a
+    transaction that is rolled back, so nothing is written. The judgement is the import's: the same statements,
+    the same scrub steps, the same status rule.
+
+    The rows are judged as the first batch of the file would be; the rows after them can only add to a
+    contact they share (its numbers, emails), which the sample does not see.
+    """
+    outcomes = {row.line_number: RowOutcome(row.line_number, junk=True) for row, verdict in rows if verdict.is_junk}
+    kept = [row for row, verdict in rows if not verdict.is_junk]
+    if not kept:
+        return outcomes
+    campaign = lead_import.campaign
+    with transaction.atomic():
+        customer_merge_lock(customer_id=campaign.customer_id, lead_import_id=lead_import.pk)
+        merged = batch_merge(
+            stage_rows(kept), campaign=campaign, lead_import_id=None, source=lead_import.source, with_lines=True
+        )
+        scrub(campaign=campaign, contact_ids=merged.contact_ids)
+        leads = dict(
+            Lead.objects.filter(campaign=campaign, contact_id__in=ids_query(merged.contact_ids)).values_list(
+                "contact_id", "pk"
+            )
+        )
+        statuses = dict(Lead.objects.filter(pk__in=ids_query(leads.values())).values_list("pk", "status"))
+        blockers = lead_blockers(pk for pk, status in statuses.items() if status == LeadStatus.DISQUALIFIED)
+        transaction.set_rollback(True)
+    for row in kept:
+        contact_id, existed = merged.contacts_by_line[row.line_number]
+        lead_id = leads[contact_id]
+        outcomes[row.line_number] = RowOutcome(
+            row.line_number,
+            status=statuses[lead_id],
+            blocked_by=blockers.get(lead_id, ()),
+            contact_existed=existed,
+            lead_existed=contact_id in merged.leads_there,
+        )
+    return outcomes
+
+
+@dataclass(frozen=True)
 class Preview:
     """What an import will do with the first rows of its file, before anything is written."""
 
     columns: list[tuple[str, str]]  # (header or position, field)
     unknown_columns: list[str]
     rows: list[tuple[ParsedRow, junk.Verdict]]
+    outcomes: dict[int, RowOutcome] = field(default_factory=dict)
 
     @property
     def junk(self) -> int:
@@ -487,9 +589,29 @@ class Preview:
     def with_warnings(self) -> int:
         return sum(1 for row, verdict in self.rows if not verdict.is_junk and row.warnings)
 
+    @property
+    def lines(self) -> list[tuple[ParsedRow, junk.Verdict, RowOutcome | None]]:
+        return [(row, verdict, self.outcomes.get(row.line_number)) for row, verdict in self.rows]
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes.values() if not o.junk and o.status == status)
+
+    @property
+    def eligible(self) -> int:
+        return self.count(LeadStatus.ELIGIBLE)
+
+    @property
+    def blocked(self) -> int:
+        return self.count(LeadStatus.DISQUALIFIED)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for o in self.outcomes.values() if o.contact_existed)
+
 
 def lead_import_preview(*, lead_import: LeadImport, rows: int = 20) -> Preview:
-    """Return the detected columns and the verdict on the first ``rows`` rows; write nothing.
+    """Return the detected columns and the verdict on the first ``rows`` rows, with what the import would make
+    of each (``rows_predict``); write nothing.
 
     Raise ``UnreadableFile`` (or ``LeadopsError``) with the reason when the file cannot be read.
     """
@@ -506,7 +628,8 @@ def lead_import_preview(*, lead_import: LeadImport, rows: int = 20) -> Preview:
         (plan.header[i] if i < len(plan.header) else f"column {i + 1}", field_name)
         for i, field_name in sorted(plan.fields.items())
     ]
-    return Preview(columns=columns, unknown_columns=unknown, rows=parsed)
+    outcomes = rows_predict(parsed, lead_import=lead_import)
+    return Preview(columns=columns, unknown_columns=unknown, rows=parsed, outcomes=outcomes)
 
 
 def import_outcome(*, lead_import: LeadImport) -> dict[str, object]:

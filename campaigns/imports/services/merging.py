@@ -73,6 +73,8 @@ class MergeResult:
     contact_ids: list[int] = field(default_factory=list)
     # line -> (contact id, whether the contact existed before this batch): what the preview reports per row.
     contacts_by_line: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    # The contacts whose lead in the campaign was there before this batch (with ``with_lines``).
+    leads_there: set[int] = field(default_factory=set)
 
 
 def _postgres() -> bool:
@@ -273,6 +275,9 @@ def batch_merge(
             "WHERE l.campaign_id = %(campaign)s AND l.contact_id = import_leads.contact_id",
             params,
         )
+        if with_lines:
+            cursor.execute("SELECT contact_id FROM import_leads WHERE lead_id IS NOT NULL")
+            result.leads_there = {contact_id for (contact_id,) in cursor.fetchall()}
         cursor.execute(
             "INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, waiting_reason, priority, "
             "attempts, source, stage, created_at, updated_at) SELECT %(customer)s, %(campaign)s, il.contact_id, "
