@@ -28,7 +28,9 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 
-# The staging tables of one batch: created at the start of the batch's transaction, dropped at its end.
+# The staging tables, one batch at a time. On PostgreSQL they live in the batch's transaction (``ON COMMIT
+# DROP``): a runner killed mid-batch leaves none behind for its backend to clean up on the way out, and a
+# connection handed on by a pooler carries none. SQLite keeps them per connection, emptied by hand.
 _TABLES = {
     "import_accounts": (
         "akey INTEGER PRIMARY KEY, kind TEXT NOT NULL, domain TEXT NOT NULL, match_name TEXT NOT NULL, "
@@ -44,14 +46,28 @@ _TABLES = {
         "line INTEGER NOT NULL, position INTEGER NOT NULL, e164 TEXT NOT NULL, kind TEXT NOT NULL, phone_id BIGINT"
     ),
     "import_groups": "grp INTEGER PRIMARY KEY, contact_id BIGINT, created BOOLEAN NOT NULL",
-    "import_leads": "contact_id BIGINT PRIMARY KEY, first_line INTEGER NOT NULL, lead_id BIGINT",
+    "import_leads": "contact_id BIGINT PRIMARY KEY, first_line INTEGER NOT NULL, lead_id BIGINT, new_lead_id BIGINT",
 }
 _INDEXES = (
-    "CREATE INDEX import_rows_grp ON import_rows (grp, line)",
-    "CREATE INDEX import_emails_line ON import_emails (line)",
-    "CREATE INDEX import_phones_line ON import_phones (line)",
+    "CREATE INDEX IF NOT EXISTS import_rows_grp ON import_rows (grp, line)",
+    "CREATE INDEX IF NOT EXISTS import_emails_line ON import_emails (line, position)",
+    "CREATE INDEX IF NOT EXISTS import_phones_line ON import_phones (line, position)",
 )
-_LOADED = ("import_accounts", "import_rows", "import_emails", "import_phones")
+
+
+def _staging_ready(cursor) -> None:
+    """Create the staging tables if this connection has none yet, and leave them empty."""
+    tail = " ON COMMIT DROP" if _postgres() else ""
+    for table, columns in _TABLES.items():
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({columns}){tail}")
+    for sql in _INDEXES:
+        cursor.execute(sql)
+    _staging_empty(cursor)
+
+
+def _staging_empty(cursor) -> None:
+    for table in _TABLES:
+        cursor.execute(f"DELETE FROM {table}")
 
 
 @dataclass
@@ -130,8 +146,12 @@ def batch_merge(
     """Merge ``batch`` into ``campaign`` in the caller's transaction; return what it created and met.
 
     With ``lead_import_id`` the import's ``ImportedLead`` records are written too; ``with_lines`` fills
-    ``contacts_by_line`` (the preview's question: which row met a contact that was there before?). The
-    statuses are left to the scrub, which the caller runs next in the same transaction.
+    ``contacts_by_line`` and ``leads_there`` (the preview's questions: which row met a contact, or a lead, that
+    was there before?). The statuses are left to the scrub, which the caller runs next in the same transaction.
+
+    Every lookup in the big tables is a correlated subquery served by one of their indexes: a join of a few
+    thousand staged rows with a million-row table is planned as a hash of the whole table, which costs a
+    sequential scan of it per batch.
     """
     result = MergeResult()
     if not batch.rows:
@@ -139,11 +159,7 @@ def batch_merge(
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     params = {"customer": campaign.customer_id, "campaign": campaign.pk, "now": now, "source": source}
     with connection.cursor() as cursor:
-        for table, columns in _TABLES.items():
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
-        for sql in _INDEXES:
-            cursor.execute(sql)
+        _staging_ready(cursor)
         _load(
             cursor,
             "import_accounts",
@@ -158,10 +174,6 @@ def batch_merge(
         )
         _load(cursor, "import_emails", ("line", "position", "email", "domain"), batch.emails)
         _load(cursor, "import_phones", ("line", "position", "e164", "kind"), batch.phones)
-        if _postgres():
-            # Temporary tables are never analysed by autovacuum: without statistics the planner guesses their
-            # size and may scan the million-row tables they join instead of using their indexes.
-            cursor.execute(f"ANALYZE {', '.join(_LOADED)}")
 
         # Accounts: by domain, else by name; the missing ones get ids and are inserted.
         cursor.execute(
@@ -187,42 +199,43 @@ def batch_merge(
                 params,
             )
         cursor.execute(
-            "UPDATE import_rows SET account_id = a.account_id FROM import_accounts a WHERE a.akey = import_rows.akey"
+            "UPDATE import_rows SET account_id = (SELECT a.account_id FROM import_accounts a "
+            "WHERE a.akey = import_rows.akey)"
         )
 
-        # Numbers: shared by their E.164 form.
+        # Numbers: shared by their E.164 form; the missing ones are inserted.
         if batch.phones:
+            find_phones = (
+                "UPDATE import_phones SET phone_id = (SELECT p.id FROM campaigns_phonenumber p "
+                "WHERE p.e164 = import_phones.e164) WHERE phone_id IS NULL"
+            )
+            cursor.execute(find_phones)
             cursor.execute(
                 "INSERT INTO campaigns_phonenumber (e164, created_at) SELECT DISTINCT e164, %(now)s "
-                "FROM import_phones WHERE TRUE ON CONFLICT DO NOTHING",
+                "FROM import_phones WHERE phone_id IS NULL ORDER BY e164 ON CONFLICT DO NOTHING",
                 params,
             )
-            cursor.execute(
-                "UPDATE import_phones SET phone_id = p.id FROM campaigns_phonenumber p "
-                "WHERE p.e164 = import_phones.e164"
-            )
+            cursor.execute(find_phones)
 
         # Contacts: by the first of the row's emails a contact of the customer has, else by name and a shared
         # number within the row's account.
         if batch.emails:
             cursor.execute(
-                "UPDATE import_rows SET contact_id = m.contact_id FROM (SELECT e.line, ce.contact_id, "
-                "ROW_NUMBER() OVER (PARTITION BY e.line ORDER BY e.position, ce.contact_id) AS n "
-                "FROM import_emails e JOIN campaigns_contactemail ce ON ce.email = e.email "
-                "JOIN campaigns_contact c ON c.id = ce.contact_id WHERE c.customer_id = %(customer)s) m "
-                "WHERE m.n = 1 AND m.line = import_rows.line",
+                "UPDATE import_rows SET contact_id = (SELECT ce.contact_id FROM import_emails e "
+                "JOIN campaigns_contactemail ce ON ce.email = e.email JOIN campaigns_contact c ON c.id = ce.contact_id "
+                "WHERE e.line = import_rows.line AND c.customer_id = %(customer)s "
+                "ORDER BY e.position, ce.contact_id LIMIT 1)",
                 params,
             )
         if batch.phones:
             cursor.execute(
-                "UPDATE import_rows SET contact_id = m.contact_id FROM (SELECT p.line, cp.contact_id, "
-                "ROW_NUMBER() OVER (PARTITION BY p.line ORDER BY p.position, cp.contact_id) AS n "
-                "FROM import_phones p JOIN import_rows r ON r.line = p.line "
+                "UPDATE import_rows SET contact_id = (SELECT cp.contact_id FROM import_phones p "
                 "JOIN campaigns_contactphone cp ON cp.phone_id = p.phone_id "
                 "JOIN campaigns_contact c ON c.id = cp.contact_id "
-                "WHERE r.contact_id IS NULL AND c.account_id = r.account_id "
-                "AND LOWER(TRIM(c.first_name || ' ' || c.last_name)) = LOWER(TRIM(r.first_name || ' ' || r.last_name))"
-                ") m WHERE m.n = 1 AND m.line = import_rows.line"
+                "WHERE p.line = import_rows.line AND c.account_id = import_rows.account_id "
+                "AND LOWER(TRIM(c.first_name || ' ' || c.last_name)) = "
+                "LOWER(TRIM(import_rows.first_name || ' ' || import_rows.last_name)) "
+                "ORDER BY p.position, cp.contact_id LIMIT 1) WHERE contact_id IS NULL"
             )
         # One contact per group of rows: its first matched contact, else a new one made from its first row.
         cursor.execute(
@@ -242,8 +255,8 @@ def batch_merge(
                 params,
             )
         cursor.execute(
-            "UPDATE import_rows SET contact_id = g.contact_id FROM import_groups g "
-            "WHERE g.grp = import_rows.grp AND import_rows.contact_id IS NULL"
+            "UPDATE import_rows SET contact_id = (SELECT g.contact_id FROM import_groups g "
+            "WHERE g.grp = import_rows.grp) WHERE contact_id IS NULL"
         )
         if with_lines:
             cursor.execute(
@@ -251,7 +264,7 @@ def batch_merge(
             )
             result.contacts_by_line = {line: (pk, not created) for line, pk, created in cursor.fetchall()}
 
-        # Emails and numbers join the contacts (each once: the first row that gives it says its kind).
+        # Emails and numbers join the contacts (each once: the first row that gives a number says its kind).
         if batch.emails:
             cursor.execute(
                 "INSERT INTO campaigns_contactemail (contact_id, email, domain) SELECT DISTINCT r.contact_id, e.email, "
@@ -265,14 +278,11 @@ def batch_merge(
                 "JOIN import_rows r ON r.line = p.line) x WHERE n = 1 ON CONFLICT DO NOTHING"
             )
 
-        # Leads: one per campaign and contact; the source is the contact's first row's.
+        # Leads: one per campaign and contact; a new one's source is its contact's first row's.
         cursor.execute(
-            "INSERT INTO import_leads (contact_id, first_line) SELECT contact_id, MIN(line) FROM import_rows "
-            "GROUP BY contact_id"
-        )
-        cursor.execute(
-            "UPDATE import_leads SET lead_id = l.id FROM campaigns_lead l "
-            "WHERE l.campaign_id = %(campaign)s AND l.contact_id = import_leads.contact_id",
+            "INSERT INTO import_leads (contact_id, first_line, lead_id) SELECT r.contact_id, MIN(r.line), "
+            "(SELECT l.id FROM campaigns_lead l WHERE l.campaign_id = %(campaign)s AND l.contact_id = r.contact_id) "
+            "FROM import_rows r GROUP BY r.contact_id",
             params,
         )
         if with_lines:
@@ -290,15 +300,20 @@ def batch_merge(
         result.leads_existing = len(batch.rows) - result.leads_created
         if lead_import_id is not None:
             cursor.execute(
-                "INSERT INTO imports_importedlead (lead_import_id, lead_id, created) SELECT %(import)s, l.id, "
-                "il.lead_id IS NULL FROM import_leads il JOIN campaigns_lead l ON l.campaign_id = %(campaign)s "
-                "AND l.contact_id = il.contact_id WHERE TRUE ON CONFLICT DO NOTHING",
+                "UPDATE import_leads SET new_lead_id = (SELECT l.id FROM campaigns_lead l "
+                "WHERE l.campaign_id = %(campaign)s AND l.contact_id = import_leads.contact_id) WHERE lead_id IS NULL",
+                params,
+            )
+            cursor.execute(
+                "INSERT INTO imports_importedlead (lead_import_id, lead_id, created) SELECT %(import)s, "
+                "COALESCE(lead_id, new_lead_id), lead_id IS NULL FROM import_leads WHERE TRUE "
+                "ON CONFLICT DO NOTHING",
                 {**params, "import": lead_import_id},
             )
         cursor.execute("SELECT contact_id FROM import_leads ORDER BY contact_id")
         result.contact_ids = [contact_id for (contact_id,) in cursor.fetchall()]
-        for table in _TABLES:
-            cursor.execute(f"DROP TABLE {table}")
+        if not _postgres():
+            _staging_empty(cursor)  # PostgreSQL drops them when the batch commits
     return result
 
 
