@@ -178,3 +178,21 @@ def test_the_command_refuses_a_header_only_file(tmp_path):
     with pytest.raises(CommandError, match="the file has a header row and no values"):
         call_command("import_leads", "--campaign", str(campaign.pk), str(path))
     assert LeadImport.objects.count() == 0
+
+
+def test_reading_ahead_yields_every_item_in_order_and_raises_where_the_reading_failed():
+    from campaigns.imports.services.importing import read_ahead
+
+    def items():
+        yield from range(5)
+        raise ValueError("line 6 cannot be read")
+
+    seen = []
+    with pytest.raises(ValueError, match="line 6 cannot be read"):
+        for item in read_ahead(items(), depth=1):
+            seen.append(item)
+    assert seen == [0, 1, 2, 3, 4]
+    # a consumer that stops early stops the thread
+    reader = read_ahead(iter(range(1_000_000)), depth=2)
+    assert next(reader) == 0
+    reader.close()
