@@ -16,6 +16,7 @@ from typing import Protocol
 
 from campaigns.models import Campaign, Customer, Lead
 from campaigns.services.statuses import lead_statuses_recompute
+from leadops.db import ids_query
 
 
 class ScrubStep(Protocol):
@@ -46,5 +47,6 @@ def contacts_scrub(*, customer: Customer, contact_ids: Iterable[int], campaign: 
         raise RuntimeError("No scrub step is registered: is campaigns.imports in INSTALLED_APPS?")
     for step in _steps:
         step(customer=customer, contact_ids=ids, campaign=campaign)
-    leads = Lead.objects.filter(contact_id__in=ids, customer_id=customer.pk)
+    # One parameter whatever the number of ids (an import's batch has thousands).
+    leads = Lead.objects.filter(contact_id__in=ids_query(ids), customer_id=customer.pk)
     lead_statuses_recompute(leads=leads.filter(campaign=campaign) if campaign is not None else leads)

@@ -120,7 +120,10 @@ def _evaluate_chunk(
             if rule.is_active and fails(rule, value):
                 failing[(pk, rule.pk)] = value
     existing = Block.objects.filter(
-        source=Block.Source.FIT_RULE, target=Block.Target.LEAD, evidence_type_id=rule_type_id, lead_id__in=lead_ids
+        source=Block.Source.FIT_RULE,
+        target=Block.Target.LEAD,
+        evidence_type_id=rule_type_id,
+        lead_id__in=ids_query(lead_ids),
     )
     active: dict[tuple[int, int], int] = {}
     kept_lifted: set[tuple[int, int]] = set()
@@ -160,7 +163,7 @@ def _evaluate_chunk(
             reason="The lead fits the campaign's rules now (or the rule was switched off).",
         )
     if new:
-        lead_statuses_recompute(leads=Lead.objects.filter(pk__in=[b.lead_id for b in new]), now=now)
+        lead_statuses_recompute(leads=Lead.objects.filter(pk__in=ids_query(b.lead_id for b in new)), now=now)
     return len(new), lifted
 
 

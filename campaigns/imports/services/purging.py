@@ -30,7 +30,7 @@ def contacts_junk_judge(*, customer: Customer, contact_ids: list[int], campaign:
     add a read of their names and emails and one INSERT. A repeat changes nothing.
     """
     phoneless = list(
-        Contact.objects.filter(pk__in=contact_ids, customer_id=customer.pk, phones__isnull=True).values_list(
+        Contact.objects.filter(pk__in=ids_query(contact_ids), customer_id=customer.pk, phones__isnull=True).values_list(
             "pk", "first_name", "last_name"
         )
     )
@@ -45,7 +45,7 @@ def contacts_junk_judge(*, customer: Customer, contact_ids: list[int], campaign:
             verdict, _ = junk.judge(name=f"{first} {last}".strip(), valid_phones=0, emails=emails.get(pk, []))
             if verdict.is_junk:
                 verdicts[pk] = verdict
-    ContactJunk.objects.filter(contact_id__in=contact_ids).exclude(contact_id__in=list(verdicts)).delete()
+    ContactJunk.objects.filter(contact_id__in=ids_query(contact_ids)).exclude(contact_id__in=list(verdicts)).delete()
     if verdicts:
         ContactJunk.objects.bulk_create(
             [ContactJunk(contact_id=pk, rules=",".join(v.problems)) for pk, v in verdicts.items()],

@@ -10,11 +10,12 @@ from django.core.files import File
 from django.db import transaction
 
 from campaigns.imports.models import LeadImport
-from campaigns.imports.services.importing import explicit_mapping
+from campaigns.imports.services.importing import explicit_mapping, plan_lead_columns
 from campaigns.models import Campaign, User
 from leadops.errors import LeadopsError
 from leadops.outbox.services import enqueue_on_commit
 from leadops.storage import TABLE_SUFFIXES
+from suppressions.reading import open_table
 
 MAX_BYTES = 200 * 1024 * 1024
 
@@ -34,8 +35,9 @@ def lead_import_create(
 
     With ``confirm=False`` the import waits in preview until ``lead_import_confirm``; with ``enqueue=False``
     it is queued for no worker: the caller runs it (``lead_import_run``), alone. Refuse, with nothing
-    stored, a file that is not CSV/TSV/XLSX, is empty or too large, or a mapping to a field that does not
-    exist.
+    stored, a file that is not CSV/TSV/XLSX, is empty or too large, cannot be read as a table (a binary file
+    renamed ``.csv``), names no lead column, or has a header row and no values; or a mapping to a field that
+    does not exist.
     """
     suffix = Path(filename).suffix.lower()
     if suffix not in TABLE_SUFFIXES:
@@ -44,6 +46,7 @@ def lead_import_create(
     if size is not None and size > MAX_BYTES:
         raise LeadopsError("The file is larger than 200 MB: split it into smaller files.", field="file")
     explicit_mapping(column_mapping)
+    file_check(stream, filename=filename, mapping=column_mapping)
     with transaction.atomic():
         lead_import = LeadImport(
             campaign=campaign,
@@ -61,6 +64,31 @@ def lead_import_create(
         if confirm and enqueue:
             lead_import_enqueue(lead_import=lead_import)
     return lead_import
+
+
+def file_check(stream: IO[bytes], *, filename: str, mapping: Mapping[str, str] | None) -> None:
+    """Refuse, naming the reason, a file the import could never read: not a table (a binary file renamed
+    ``.csv``), or a header row and no values. Leave ``stream`` where it was.
+
+    A table whose columns the reader does not recognise is kept: the preview says so and offers the mapping.
+    """
+    start = stream.tell()
+    try:
+        with open_table(stream, filename=filename) as table:
+            head = table.head()
+    except LeadopsError as exc:
+        raise LeadopsError(exc.message, field="file") from exc
+    finally:
+        stream.seek(start)
+    try:
+        plan, _ = plan_lead_columns(head, mapping=mapping)
+    except LeadopsError:
+        return
+    if plan.has_header and len(head) < 2:
+        raise LeadopsError(
+            f"'{Path(filename).name}': the file has a header row and no values. Export the rows too, then upload it.",
+            field="file",
+        )
 
 
 def lead_import_remap(*, lead_import: LeadImport, column_mapping: Mapping[str, str]) -> LeadImport:
