@@ -28,6 +28,7 @@ from django.utils import timezone
 from campaigns.models import Block, Customer
 from campaigns.services import lead_statuses_blocks_added
 from leadops.db import id_list, in_ids
+from leadops.locks import CUSTOMER_PEOPLE, customer_lock
 from suppressions.models import Entry, Upload
 from suppressions.rules import OWNERS, WAYS, match_from_sql
 
@@ -124,6 +125,8 @@ def _run_batch(*, customer_id: int, statements: list[str], params: dict[str, obj
     created = changed = 0
     postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
+        # Turn by turn with the customer's lead import batches and other matchers (``leadops.locks``).
+        customer_lock(CUSTOMER_PEOPLE, customer_id)
         # The blocks this batch inserts, as the INSERT returned them (not "the blocks stamped now", which the
         # embedded SQLite, keeping each timestamp in its writer's text form, silently missed).
         cursor.execute(
