@@ -59,7 +59,9 @@ def lead_statuses_recompute(*, leads: QuerySet[Lead], now: datetime | None = Non
     )
 
 
-def lead_statuses_blocks_added(*, blocks: str, params: Sequence[object] = (), now: datetime | None = None) -> int:
+def lead_statuses_blocks_added(
+    *, blocks: str, params: Sequence[object] = (), customer_id: int | None = None, now: datetime | None = None
+) -> int:
     """Bring the stored statuses up to date after the blocks ``blocks`` were added, nothing being lifted; return
     how many leads changed. ``blocks`` is SQL naming a relation with ``campaigns_block``'s columns (a temporary
     table of the rows just inserted, or a parenthesised subquery with ``params``).
@@ -69,20 +71,24 @@ def lead_statuses_blocks_added(*, blocks: str, params: Sequence[object] = (), no
     account reaches (``campaigns.rules.leads_stopped_sql``) are rewritten, with no rule evaluated per lead —
     one UPDATE joining the new blocks to their leads. A number block stops a lead only when no number is left,
     so the leads of its number's contacts get the full recompute (``lead_statuses_recompute``). Runs in the
-    caller's transaction; a second call changes nothing.
+    caller's transaction; a second call changes nothing. ``customer_id`` says every block is of that customer
+    and reaches no other's leads (a suppression block): the statement then reads that customer's rows only.
     """
     now = now or timezone.now()
     disqualified = LeadStatus.DISQUALIFIED
     with connection.cursor() as cursor:
+        pinned = [] if customer_id is None else [customer_id]
+        stopped = leads_stopped_sql(blocks, customer=None if customer_id is None else "%s")
         cursor.execute(
             f"UPDATE campaigns_lead SET status = %s, updated_at = %s WHERE status <> %s "
-            f"AND id IN ({leads_stopped_sql(blocks)})",
-            # ``blocks`` appears once per target kind the statement joins.
+            f"{'' if customer_id is None else 'AND campaigns_lead.customer_id = %s '}AND id IN ({stopped})",
+            # ``blocks`` (then the customer) appear once per target kind the statement joins.
             [
                 disqualified,
                 connection.ops.adapt_datetimefield_value(now),
                 disqualified,
-                *list(params) * len(LEAD_TARGETS),
+                *pinned,
+                *[*params, *pinned] * len(LEAD_TARGETS),
             ],
         )
         changed = cursor.rowcount

@@ -142,14 +142,14 @@ def _run_batch(*, customer_id: int, statements: list[str], params: dict[str, obj
             cursor.execute(f"CREATE TEMPORARY TABLE suppressions_match AS {sql}", params)
             insert = (
                 f"INSERT INTO campaigns_block ({_BLOCK_COLUMNS}) SELECT {_BLOCK_COLUMNS} FROM suppressions_match "
-                f"WHERE TRUE ON CONFLICT DO NOTHING RETURNING {_ADDED_COLUMNS}"
+                f"WHERE suppressions_match.customer_id = %(customer)s ON CONFLICT DO NOTHING RETURNING {_ADDED_COLUMNS}"
             )
             if postgresql:
                 # Kept in the database: a data-modifying WITH hands the inserted rows straight on.
-                cursor.execute(f"WITH added AS ({insert}) INSERT INTO suppressions_added SELECT * FROM added")
+                cursor.execute(f"WITH added AS ({insert}) INSERT INTO suppressions_added SELECT * FROM added", params)
                 inserted = cursor.rowcount
             else:
-                cursor.execute(insert)
+                cursor.execute(insert, params)
                 rows = cursor.fetchall()
                 cursor.executemany(
                     f"INSERT INTO suppressions_added ({_ADDED_COLUMNS}) VALUES ({', '.join(['%s'] * 9)})", rows
@@ -170,7 +170,8 @@ def _run_batch(*, customer_id: int, statements: list[str], params: dict[str, obj
         if created:
             if postgresql:
                 cursor.execute("ANALYZE suppressions_added")
-            changed = lead_statuses_blocks_added(blocks="suppressions_added", now=now)
+            # Every block here reaches the customer's leads only (its reach is the customer).
+            changed = lead_statuses_blocks_added(blocks="suppressions_added", customer_id=customer_id, now=now)
         cursor.execute("DROP TABLE suppressions_added")
         logger.debug("match recompute: %s leads changed in %.3fs", changed, time.perf_counter() - started)
     return MatchResult(blocks_created=created, leads_changed=changed, batches=1)

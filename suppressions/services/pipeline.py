@@ -603,9 +603,10 @@ def upload_process(*, upload_id: int) -> Upload:
         upload_match(upload=upload)
         # Counted, not summed per run: a run killed half-way and its re-run must report the same number.
         blocks = Block.objects.filter(
+            customer_id=upload.customer_id,
             source=Block.Source.SUPPRESSION,
             evidence_type=ContentType.objects.get_for_model(Entry),
-            evidence_id__in=Entry.objects.filter(upload_id=upload_id).values("pk"),
+            evidence_id__in=Entry.objects.filter(customer_id=upload.customer_id, upload_id=upload_id).values("pk"),
         )
         # Done and unclaimed in one statement: whoever sees it done never sees it still claimed.
         Upload.objects.filter(pk=upload_id, status=Upload.Status.MATCHING).update(
