@@ -157,9 +157,9 @@ def fill_pool(*, customer_id: int, campaign_id: int, leads: int) -> None:
             {},
         ),
         (
-            "INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, waiting_reason, priority, "
-            "attempts, source, created_at, updated_at) "
-            "SELECT %(customer)s, %(campaign)s, id, 'eligible', '', (id %% 5)::int, 0, 'bench', now(), now() "
+            "INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, stage, waiting_reason, "
+            "priority, attempts, source, created_at, updated_at) "
+            "SELECT %(customer)s, %(campaign)s, id, 'eligible', 'new', '', (id %% 5)::int, 0, 'bench', now(), now() "
             "FROM campaigns_contact WHERE customer_id = %(customer)s",
             {},
         ),
