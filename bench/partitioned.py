@@ -285,7 +285,8 @@ def child(mode: str) -> dict:
         cursor.execute("ANALYZE")
 
     # Dial checks with the customer's scope, as the dialer's customer key asks them.
-    numbers = dict(Lead.objects.filter(customer=customer).values_list("pk", "contact__phones__phone__e164"))
+    leads = Lead.objects.filter(customer=customer).order_by("pk", "contact__phones__phone__e164")
+    numbers = dict(leads.values_list("pk", "contact__phones__phone__e164"))  # each lead with its last number
     sample = [(pk, numbers[pk]) for pk in random.Random(11).sample(sorted(numbers), min(ARGS.checks, len(numbers)))]
     times = []
     refused = 0
