@@ -88,6 +88,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/suppressions.py
 	$(BIN)/python bench/lead_import.py
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/partitioned.py
 
 clean:
 	rm -rf $(VENV) leadops.sqlite3 var
