@@ -412,11 +412,10 @@ UNION ALL
     JOIN campaigns_contactemail ce ON ce.email = e.value JOIN campaigns_contact c ON c.id = ce.contact_id
     WHERE e.kind = 'email' AND e.customer_id = %(customer)s AND c.customer_id = %(customer)s {where}
 UNION ALL
-{domain_select} FROM (SELECT DISTINCT c.id AS contact_id, s.suffix FROM campaigns_contact c
-        JOIN campaigns_contactemail ce ON ce.contact_id = c.id CROSS JOIN LATERAL ({suffixes}) s
-        WHERE c.customer_id = %(customer)s) c
-    JOIN suppressions_entry e ON e.value = c.suffix JOIN suppressions_upload u ON u.id = e.upload_id
-    WHERE e.kind = 'domain' AND e.customer_id = %(customer)s {where}
+{domain_select} FROM campaigns_contact c JOIN campaigns_contactemail ce ON ce.contact_id = c.id
+    CROSS JOIN LATERAL ({suffixes}) s JOIN suppressions_entry e ON e.value = s.suffix
+    JOIN suppressions_upload u ON u.id = e.upload_id
+    WHERE e.kind = 'domain' AND e.customer_id = %(customer)s AND c.customer_id = %(customer)s {where}
 UNION ALL
 {account_select} FROM campaigns_account a CROSS JOIN LATERAL ({account_suffixes}) s
     JOIN suppressions_entry e ON e.value = s.suffix JOIN suppressions_upload u ON u.id = e.upload_id
@@ -448,18 +447,23 @@ def _floor(customer: Customer, *, upload: Upload | None) -> tuple[float, float, 
     }
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.perf_counter()
-        cursor.execute(
-            FLOOR_BLOCKS.format(
-                where="AND e.upload_id = %(upload)s" if upload else "",
-                contact_select=_FLOOR_SELECT.format(target="contact", contact="c.id", account="NULL::bigint"),
-                domain_select=_FLOOR_SELECT.format(target="contact", contact="c.contact_id", account="NULL::bigint"),
-                account_select=_FLOOR_SELECT.format(target="account", contact="NULL::bigint", account="a.id"),
-                suffixes=SUFFIXES.format(domain="ce.domain"),
-                account_suffixes=SUFFIXES.format(domain="a.domain"),
+        sql = FLOOR_BLOCKS.format(
+            where="AND e.upload_id = %(upload)s" if upload else "",
+            contact_select=_FLOOR_SELECT.format(target="contact", contact="c.id", account="NULL::bigint"),
+            # A contact with two emails under one domain entry gets one block.
+            domain_select=_FLOOR_SELECT.format(target="contact", contact="c.id", account="NULL::bigint").replace(
+                "SELECT", "SELECT DISTINCT", 1
             ),
-            params,
+            account_select=_FLOOR_SELECT.format(target="account", contact="NULL::bigint", account="a.id"),
+            suffixes=SUFFIXES.format(domain="ce.domain"),
+            account_suffixes=SUFFIXES.format(domain="a.domain"),
         )
-        blocks = cursor.rowcount
+        # One INSERT per way of matching, each planned on its own (as one UNION ALL its plan was worse).
+        insert, _, selects = sql.partition(")\n")
+        blocks = 0
+        for select in selects.split("UNION ALL"):
+            cursor.execute(f"{insert})\n{select}", params)
+            blocks += cursor.rowcount
         inserted = time.perf_counter()
         cursor.execute(FLOOR_STATUSES, params)
         leads = cursor.rowcount
