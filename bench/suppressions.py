@@ -396,9 +396,11 @@ def _bare_join(customer: Customer, *, upload: Upload | None) -> tuple[float, int
 # matched contact or account is simply Disqualified). The block table is empty before it runs, so the UPDATE
 # reads back every suppression block.
 _FLOOR_SELECT = (
-    "SELECT '{target}', {contact}, {account}, 'suppression', 'suppressed', 'customer', e.customer_id, "
-    "'suppressions.match', %(now)s, %(ct)s, e.id, 'upload ' || u.original_name || ', line ' || "
-    "CAST(e.line AS TEXT) || ': ' || e.value, '', '', ''"
+    "SELECT '{target}' AS target, {contact} AS contact_id, {account} AS account_id, 'suppression' AS source, "
+    "'suppressed' AS reason, 'customer' AS reach, e.customer_id, 'suppressions.match' AS actor_job, "
+    "%(now)s AS created_at, %(ct)s AS evidence_type_id, e.id AS evidence_id, 'upload ' || u.original_name || "
+    "', line ' || CAST(e.line AS TEXT) || ': ' || e.value AS evidence_text, '' AS note, '' AS lifted_by_job, "
+    "'' AS lift_reason"
 )
 FLOOR_BLOCKS = """
 INSERT INTO campaigns_block (target, contact_id, account_id, source, reason, reach, customer_id, actor_job,
