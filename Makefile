@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+comma := ,
 
 # The test suite runs against the real services (PostgreSQL, Redis); override to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadops
@@ -69,9 +70,14 @@ test: $(STAMP) browser-deps lint check
 	cat test-output/sqlite.log; \
 	test $$pg -eq 0 && test $$sqlite -eq 0
 
-## worker / beat: the real mode's Celery processes (set DATABASE_URL and REDIS_URL)
+## worker / beat: the real mode's Celery processes (set DATABASE_URL and REDIS_URL). `make worker` consumes every
+## queue; `make worker QUEUES=matching,uploads` (or imports, crm, celery) only those: one worker per heavy queue
+## keeps a long lead import from delaying a suppression upload's matching (README, "Workers per queue").
+QUEUES ?= celery,uploads,matching,imports,crm
+CONCURRENCY ?= 2
 worker: $(STAMP)
-	$(BIN)/celery -A leadops worker --loglevel=INFO --concurrency=2
+	$(BIN)/celery -A leadops worker --loglevel=INFO --queues=$(QUEUES) --concurrency=$(CONCURRENCY) \
+		--hostname=$(subst $(comma),-,$(QUEUES))@%h
 
 beat: $(STAMP)
 	$(BIN)/celery -A leadops beat --loglevel=INFO --schedule=var/celerybeat-schedule
@@ -82,6 +88,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/suppressions.py
 	$(BIN)/python bench/lead_import.py
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/partitioned.py
 
 clean:
 	rm -rf $(VENV) leadops.sqlite3 var

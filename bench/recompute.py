@@ -86,9 +86,9 @@ def populate(*, background: int, shared: int, account_leads: int) -> dict[str, i
         )
         cur.execute(
             """
-            INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, waiting_reason, priority,
+            INSERT INTO campaigns_lead (customer_id, campaign_id, contact_id, status, stage, waiting_reason, priority,
                                         attempts, source, created_at, updated_at)
-            SELECT %s, %s, id, 'eligible', '', 0, 0, 'bench', now(), now() FROM campaigns_contact
+            SELECT %s, %s, id, 'eligible', 'new', '', 0, 0, 'bench', now(), now() FROM campaigns_contact
             """,
             [customer.pk, campaign.pk],
         )

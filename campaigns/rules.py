@@ -15,7 +15,8 @@ The two tables below say it once; everything else here is produced from them, fo
   source), and the inverses ``leads_reached_by`` (the leads a set of blocks may touch) and
   ``active_blocks_on`` (the blocks on a set of contacts, their accounts, leads and numbers: Undisqualify);
 * SQL fragments for the hand-written hot paths (the dial check, the pull's numbers): ``block_reaches_sql``
-  and ``block_on_sql``, given the aliases of the statement around them;
+  and ``block_on_sql``, given the aliases of the statement around them; and ``leads_stopped_sql``, the leads
+  a set of new blocks stops (the status recompute after matching);
 * Python, for blocks already loaded (``explain``): ``block_reaches_lead``, ``block_on_lead`` and
   ``blocks_stopping_lead``;
 * as of a past moment (``explain(..., at=...)``): ``block_was_in_force_then`` (ORM) and
@@ -290,6 +291,39 @@ def block_on_sql(block: str, kinds: Iterable[str] = TARGET_KEYS, **subject: str)
         if all(key in subject for key in TARGET_KEYS[kind])
     ]
     return "(" + " OR ".join(f"({part})" for part in parts) + ")"
+
+
+# How each target kind a lead is stopped by joins the blocks ``b`` to the leads ``l`` it is on.
+_LEAD_JOINS_SQL = {
+    "lead": "JOIN campaigns_lead l ON l.id = b.lead_id",
+    "contact": "JOIN campaigns_lead l ON l.contact_id = b.contact_id",
+    "account": "JOIN campaigns_contact c ON c.account_id = b.account_id JOIN campaigns_lead l ON l.contact_id = c.id",
+}
+_LEAD_SUBJECT_SQL = {"lead": "l.id", "contact": "l.contact_id", "account": "c.account_id"}
+
+
+def leads_stopped_sql(blocks: str, *, customer: str | None = None) -> str:
+    """Return SQL selecting the ids of the leads that a block of ``blocks`` (SQL naming a relation with
+    ``campaigns_block``'s columns, a table or a parenthesised subquery) stops on its own: an active one on the
+    lead, its contact or its account that reaches it (the rule of ``lead_is_disqualified`` without its number
+    part, for a few blocks rather than a few leads).
+
+    One join per target kind, glued by ``UNION ALL``: an ``OR`` across them would scan every lead. A lead may
+    be listed more than once. Number blocks are not looked at: they stop a lead only with the others.
+    ``customer`` (SQL, a parameter) keeps to the leads, contacts and blocks of that customer, when the caller
+    knows the blocks reach no other's.
+    """
+    parts = []
+    for kind in LEAD_TARGETS:
+        (key,) = TARGET_KEYS[kind]
+        on = block_on_sql("b", [kind], **{key: _LEAD_SUBJECT_SQL[key]})
+        reaches = block_reaches_sql("b", customer="l.customer_id", campaign="l.campaign_id")
+        where = [on, reaches]
+        if customer:
+            where += [f"l.customer_id = {customer}", "b.customer_id = l.customer_id"]
+            where += ["c.customer_id = l.customer_id"] if key == "account" else []
+        parts.append(f"SELECT l.id FROM {blocks} b {_LEAD_JOINS_SQL[key]} WHERE {' AND '.join(where)}")
+    return " UNION ALL ".join(parts)
 
 
 # --- Python, for loaded blocks --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -188,6 +189,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Heavy work has a queue of its own, so a worker (or host) can be given to each: a million-row lead import
+# on "imports" never delays a suppression upload ("uploads") or its matching ("matching"). The light jobs of
+# beat (sweeps, waking leads, the outbox) stay on the default queue. A worker started without -Q consumes
+# every queue below; ``-Q matching,uploads`` only those (README: "Workers per queue").
+LEADOPS_QUEUES = ("celery", "uploads", "matching", "imports", "crm")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name) for name in LEADOPS_QUEUES]
+CELERY_TASK_ROUTES = {
+    "suppressions.tasks.upload_process": {"queue": "uploads"},
+    "suppressions.tasks.upload_match": {"queue": "matching"},
+    "suppressions.tasks.customer_rematch": {"queue": "matching"},
+    "suppressions.tasks.rematch_all": {"queue": "matching"},
+    "imports.*": {"queue": "imports"},
+    "crm.*": {"queue": "crm"},
+}
 CELERY_BEAT_SCHEDULE = {
     # Every minute: leads whose cool-down, callback or lease has run out return to the pool.
     "wake-waiting-leads": {

@@ -249,13 +249,17 @@ def active_suppression_exists() -> Exists:
 # --- SQL: the dial check's live look-up -----------------------------------------------------------------
 
 
-def _in_force_sql(*, entry: str, entry_type: str, source: str, target: str, owners: dict[str, str]) -> str:
+def _in_force_sql(
+    *, entry: str, entry_type: str, source: str, target: str, owners: dict[str, str], customer: str | None = None
+) -> str:
     """Return SQL: no suppression block (active or lifted) has ``entry`` as evidence on ``target`` (a target
-    kind in SQL), the target being the row whose id is ``owners[target kind]``."""
+    kind in SQL), the target being the row whose id is ``owners[target kind]``. ``customer``, the entry's
+    customer as SQL, pins the blocks looked at to it (a suppression block is always its entry's customer's)."""
     owned = " OR ".join(f"({target} = '{kind}' AND b.{OWNERS[kind][2]} = {ref})" for kind, ref in owners.items())
+    pinned = f" AND b.customer_id = {customer}" if customer else ""
     return (
         f"NOT EXISTS (SELECT 1 FROM campaigns_block b WHERE b.evidence_type_id = {entry_type} "
-        f"AND b.evidence_id = {entry} AND b.source = {source} AND b.target = {target} AND ({owned}))"
+        f"AND b.evidence_id = {entry} AND b.source = {source} AND b.target = {target} AND ({owned}){pinned})"
     )
 
 
@@ -352,6 +356,9 @@ def match_from_sql(way: Way, *, entries_where: str, owners_where: str) -> str:
             source="%(source)s",
             target=f"'{way.target}'",
             owners={way.target: f"{alias}.id"},
+            customer="e.customer_id",
         ),
     ]
-    return f" FROM {rows} {entries} LEFT JOIN suppressions_upload u ON u.id = e.upload_id WHERE " + " AND ".join(where)
+    # An entry's upload is its customer's: joined on both, every table of the statement is pinned to the customer.
+    upload = "LEFT JOIN suppressions_upload u ON u.id = e.upload_id AND u.customer_id = e.customer_id"
+    return f" FROM {rows} {entries} {upload} WHERE " + " AND ".join(where)

@@ -20,7 +20,13 @@ from campaigns.services.directory import (
     phone_number_get_or_create,
 )
 from campaigns.services.scrubbing import contacts_scrub, scrub_step_register
-from campaigns.services.statuses import StatusDrift, lead_statuses_check, lead_statuses_recompute, leads_wake_waiting
+from campaigns.services.statuses import (
+    StatusDrift,
+    lead_statuses_blocks_added,
+    lead_statuses_check,
+    lead_statuses_recompute,
+    leads_wake_waiting,
+)
 from campaigns.services.undisqualify import UndisqualifyResult, lead_undisqualify
 
 __all__ = [
@@ -44,6 +50,7 @@ __all__ = [
     "disposition_create",
     "disposition_update",
     "lead_create",
+    "lead_statuses_blocks_added",
     "lead_statuses_check",
     "lead_statuses_recompute",
     "lead_undisqualify",

@@ -15,15 +15,17 @@ they write moves a stage.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from campaigns.models import Lead, LeadStatus
-from campaigns.rules import lead_is_disqualified, lead_stage_expression
+from campaigns.models import ContactPhone, Lead, LeadStatus
+from campaigns.rules import LEAD_TARGETS, NUMBER_TARGETS, lead_is_disqualified, lead_stage_expression, leads_stopped_sql
 
 
 def status_expression(*, now: datetime) -> Case:
@@ -55,6 +57,51 @@ def lead_statuses_recompute(*, leads: QuerySet[Lead], now: datetime | None = Non
         .exclude(Q(status=expression) & Q(stage=stage))
         .update(status=expression, stage=stage, updated_at=now)
     )
+
+
+def lead_statuses_blocks_added(
+    *, blocks: str, params: Sequence[object] = (), customer_id: int | None = None, now: datetime | None = None
+) -> int:
+    """Bring the stored statuses up to date after the blocks ``blocks`` were added, nothing being lifted; return
+    how many leads changed. ``blocks`` is SQL naming a relation with ``campaigns_block``'s columns (a temporary
+    table of the rows just inserted, or a parenthesised subquery with ``params``).
+
+    Adding a block only ever moves a lead to Disqualified, and only a lead it stops: so the leads already
+    Disqualified are left alone, and of the others exactly those that a block on the lead, its contact or its
+    account reaches (``campaigns.rules.leads_stopped_sql``) are rewritten, with no rule evaluated per lead —
+    one UPDATE joining the new blocks to their leads. A number block stops a lead only when no number is left,
+    so the leads of its number's contacts get the full recompute (``lead_statuses_recompute``). Runs in the
+    caller's transaction; a second call changes nothing. ``customer_id`` says every block is of that customer
+    and reaches no other's leads (a suppression block): the statement then reads that customer's rows only.
+    """
+    now = now or timezone.now()
+    disqualified = LeadStatus.DISQUALIFIED
+    with connection.cursor() as cursor:
+        pinned = [] if customer_id is None else [customer_id]
+        stopped = leads_stopped_sql(blocks, customer=None if customer_id is None else "%s")
+        cursor.execute(
+            f"UPDATE campaigns_lead SET status = %s, updated_at = %s WHERE status <> %s "
+            f"{'' if customer_id is None else 'AND campaigns_lead.customer_id = %s '}AND id IN ({stopped})",
+            # ``blocks`` (then the customer) appear once per target kind the statement joins.
+            [
+                disqualified,
+                connection.ops.adapt_datetimefield_value(now),
+                disqualified,
+                *pinned,
+                *[*params, *pinned] * len(LEAD_TARGETS),
+            ],
+        )
+        changed = cursor.rowcount
+        targets = ", ".join(f"'{kind}'" for kind in NUMBER_TARGETS)
+        cursor.execute(f"SELECT 1 FROM {blocks} b WHERE b.target IN ({targets}) LIMIT 1", list(params))
+        has_number_blocks = cursor.fetchone() is not None
+    if has_number_blocks:
+        phones = RawSQL(f"SELECT b.phone_id FROM {blocks} b WHERE b.target IN ({targets})", list(params))
+        leads = Lead.objects.filter(
+            contact_id__in=ContactPhone.objects.filter(phone_id__in=phones).values("contact_id")
+        ).exclude(status=disqualified)
+        changed += lead_statuses_recompute(leads=leads, now=now)
+    return changed
 
 
 def leads_wake_waiting(*, now: datetime | None = None) -> int:

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from campaigns.models import Block
 from leadops.errors import LeadopsError
+from leadops.locks import CUSTOMER_UPLOADS, customer_lock
 from leadops.normalizing import Kind, NormalizationError, ValueNormalizer
 from suppressions.models import Entry, Upload
 from suppressions.reading import AREA_CODE, AUTO, ColumnPlan, estimate_rows, explicit_columns, open_table, plan_columns
@@ -45,9 +46,9 @@ logger = logging.getLogger(__name__)
 _CHUNK_ROWS = 100_000
 _MAX_VALUE_LENGTH = Entry._meta.get_field("value").max_length
 _PROGRESS_EVERY = 50_000
-# Serialises the reading of uploads of one customer: two uploads racing on the same values would wait on
-# each other's index entries in opposite orders (a deadlock); this makes the second wait its turn.
-_CUSTOMER_LOCK_CLASS = 7301
+# The reading of uploads of one customer is serialised (``leadops.locks.CUSTOMER_UPLOADS``): two uploads racing
+# on the same values would wait on each other's index entries in opposite orders (a deadlock); the lock makes
+# the second wait its turn.
 
 _UNFINISHED = (Upload.Status.QUEUED, Upload.Status.READING, Upload.Status.MATCHING)
 
@@ -519,18 +520,8 @@ def upload_read(
 
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    if wait:
-                        cursor.execute(
-                            "SELECT pg_advisory_xact_lock(%s, %s)", [_CUSTOMER_LOCK_CLASS, upload.customer_id]
-                        )
-                    else:
-                        cursor.execute(
-                            "SELECT pg_try_advisory_xact_lock(%s, %s)", [_CUSTOMER_LOCK_CLASS, upload.customer_id]
-                        )
-                        if not cursor.fetchone()[0]:
-                            raise _CustomerBusy
+            if not customer_lock(CUSTOMER_UPLOADS, upload.customer_id, wait=wait):
+                raise _CustomerBusy
             # Re-read under the lock: a duplicate delivery of the same task may have finished meanwhile.
             current = Upload.objects.filter(pk=upload_id).values_list("status", flat=True).get()
             if current != Upload.Status.READING:
@@ -612,9 +603,10 @@ def upload_process(*, upload_id: int) -> Upload:
         upload_match(upload=upload)
         # Counted, not summed per run: a run killed half-way and its re-run must report the same number.
         blocks = Block.objects.filter(
+            customer_id=upload.customer_id,
             source=Block.Source.SUPPRESSION,
             evidence_type=ContentType.objects.get_for_model(Entry),
-            evidence_id__in=Entry.objects.filter(upload_id=upload_id).values("pk"),
+            evidence_id__in=Entry.objects.filter(customer_id=upload.customer_id, upload_id=upload_id).values("pk"),
         )
         # Done and unclaimed in one statement: whoever sees it done never sees it still claimed.
         Upload.objects.filter(pk=upload_id, status=Upload.Status.MATCHING).update(

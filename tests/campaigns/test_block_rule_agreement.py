@@ -6,7 +6,8 @@ campaign Spring) and a sharer's (Globex), whose contact shares our number or not
 number of its own. The block is made and lifted through the services, which recompute only the leads
 ``leads_reached_by`` names; then the stored status, the status check (the rule evaluated afresh),
 ``explain``, ``can_dial`` on each number, the pull's numbers (``lead_numbers``), the customer's portal
-sentences (``explain_many`` with ``audience=CUSTOMER``) and the pull's re-check of its candidates must agree
+sentences (``explain_many`` with ``audience=CUSTOMER``), the pull's re-check of its candidates and the
+matcher's recompute after added blocks (``lead_statuses_blocks_added``, from Eligible) must agree
 with each other and with the expected answer, written out below in the words of the design; and the readers
 of "which blocks are on this lead's people" (Undisqualify's ``blocks_behind``, the Account Details page) must
 list the block exactly when it is on them.
@@ -41,7 +42,13 @@ from campaigns.models import Block, Contact, Lead, LeadStatus
 from campaigns.selectors.account_details import account_details
 from campaigns.selectors.explaining import CUSTOMER, can_dial, explain, explain_many
 from campaigns.selectors.impact import blocks_behind
-from campaigns.services import BlockTarget, block_create, blocks_lift, lead_statuses_recompute
+from campaigns.services import (
+    BlockTarget,
+    block_create,
+    blocks_lift,
+    lead_statuses_blocks_added,
+    lead_statuses_recompute,
+)
 from campaigns.services.statuses import lead_statuses_check
 from tests.built_once import built_once
 from tests.campaigns.factories import (
@@ -205,6 +212,18 @@ def _answers(lead: Lead) -> dict[str, object]:
     }
 
 
+def _added_answers(block: Block, scene: Scene) -> dict[int, bool]:
+    """Return, per lead of the scene, whether the recompute after added blocks (``lead_statuses_blocks_added``,
+    the matcher's) stores it Disqualified, from the statuses the leads had before the block (all Eligible)."""
+    leads = [scene.ours.pk, scene.theirs.pk]
+    with transaction.atomic():
+        Lead.objects.filter(pk__in=leads).update(status=LeadStatus.ELIGIBLE)
+        lead_statuses_blocks_added(blocks="(SELECT * FROM campaigns_block WHERE id = %s)", params=[block.pk])
+        stored = dict(Lead.objects.filter(pk__in=leads).values_list("pk", "status"))
+        transaction.set_rollback(True)
+    return {pk: status == LeadStatus.DISQUALIFIED for pk, status in stored.items()}
+
+
 def _on_subjects(block: Block, lead: Lead) -> bool:
     """Return whether ``block`` is on ``lead``, its contact, its account, one of its numbers or the contact's use
     of one, whatever its reach and lifting: the design's words."""
@@ -261,6 +280,7 @@ def test_every_reader_of_the_block_rule_agrees(case, scene):
 
     # then
     assert drift.drifted == 0, drift.summary()  # the leads ``leads_reached_by`` named were every lead it changed
+    assert _added_answers(block, scene) == {lead.pk: _expected(block, lead)[1] for lead in (scene.ours, scene.theirs)}
     for lead in (scene.ours, scene.theirs):
         itself, stopped, dialable = _expected(block, lead)
         answers = _answers(lead)

@@ -24,11 +24,14 @@ from contextlib import contextmanager
 
 from django.db import DatabaseError, connection
 
+from leadops.locks import CUSTOMER_PEOPLE
+
 logger = logging.getLogger(__name__)
 
 # Advisory lock classes (the first key of pg_advisory_lock(int, int)); suppression uploads use 7301.
 _RUN_LOCK_CLASS = 7311
-_MERGE_LOCK_CLASS = 7312
+# A batch merges under the lock suppression matching takes too (``leadops.locks``): one customer's people.
+_MERGE_LOCK_CLASS = CUSTOMER_PEOPLE
 
 _running: set[int] = set()
 _running_guard = threading.Lock()
