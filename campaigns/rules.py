@@ -302,7 +302,7 @@ _LEAD_JOINS_SQL = {
 _LEAD_SUBJECT_SQL = {"lead": "l.id", "contact": "l.contact_id", "account": "c.account_id"}
 
 
-def leads_stopped_sql(blocks: str, *, customer: str | None = None) -> str:
+def leads_stopped_sql(blocks: str, *, now: str, customer: str | None = None) -> str:
     """Return SQL selecting the ids of the leads that a block of ``blocks`` (SQL naming a relation with
     ``campaigns_block``'s columns, a table or a parenthesised subquery) stops on its own: an active one on the
     lead, its contact or its account that reaches it (the rule of ``lead_is_disqualified`` without its number
@@ -310,14 +310,15 @@ def leads_stopped_sql(blocks: str, *, customer: str | None = None) -> str:
 
     One join per target kind, glued by ``UNION ALL``: an ``OR`` across them would scan every lead. A lead may
     be listed more than once. Number blocks are not looked at: they stop a lead only with the others.
-    ``customer`` (SQL, a parameter) keeps to the leads, contacts and blocks of that customer, when the caller
-    knows the blocks reach no other's.
+    ``now`` (SQL, a parameter) is the moment judged, for blocks' ends. ``customer`` (SQL, a parameter) keeps to
+    the leads, contacts and blocks of that customer, when the caller knows the blocks reach no other's. Each
+    part reads ``blocks``' parameters, then ``now``, then ``customer``.
     """
     parts = []
     for kind in LEAD_TARGETS:
         (key,) = TARGET_KEYS[kind]
         on = block_on_sql("b", [kind], **{key: _LEAD_SUBJECT_SQL[key]})
-        reaches = block_reaches_sql("b", customer="l.customer_id", campaign="l.campaign_id")
+        reaches = block_reaches_sql("b", customer="l.customer_id", campaign="l.campaign_id", now=now)
         where = [on, reaches]
         if customer:
             where += [f"l.customer_id = {customer}", "b.customer_id = l.customer_id"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -20,7 +20,7 @@ from campaigns.admin.base import (
 from campaigns.admin.callers import CallerApprovalInline, approvals_save
 from campaigns.admin.calling import CallingPolicyInline, calling_policy_formset_save
 from campaigns.imports.models import FitRule
-from campaigns.imports.services import FIT_RULE_FIELDS, FitRuleSpec, fit_rules_save
+from campaigns.imports.services import FIT_RULE_FIELDS
 from campaigns.models import (
     CallerApproval,
     CallingPolicy,
@@ -52,12 +52,26 @@ class DispositionInline(admin.TabularInline):
 
 
 class FitRuleInline(admin.TabularInline):
-    """The campaign's ideal customer profile; switch a rule off rather than delete it (it is evidence)."""
+    """The campaign's ideal customer profile, read here: a rule is added or changed on its own page
+    (``FitRuleAdmin``), which shows what the change will do before it is saved. Switch a rule off rather than
+    delete it (it is evidence)."""
 
     model = FitRule
     extra = 0
     fields = FIT_RULE_FIELDS
+    readonly_fields = FIT_RULE_FIELDS
     can_delete = False
+    show_change_link = True
+    verbose_name_plural = (
+        "Fit rules (add or change one on its own page, under Lead import, Fit rules: it shows which leads "
+        "leave or come back before anything is saved)"
+    )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 def _dispositions_save(formset, *, campaign: Campaign, actor) -> None:
@@ -73,22 +87,6 @@ def _dispositions_save(formset, *, campaign: Campaign, actor) -> None:
             disposition=f.instance, **{name: f.cleaned_data[name] for name in DISPOSITION_FIELDS}, actor=actor
         )
     formset_saved(formset, new=new, changed=[(f.instance, f) for f in changed])
-
-
-def _fit_rules_save(formset, *, campaign: Campaign, actor) -> bool:
-    """Save the inline's new and changed fit rules in one service call; return whether any was saved."""
-    added, changed = formset_changes(formset)
-    if not (added or changed):
-        formset_saved(formset, new=[], changed=[])
-        return False
-    saved = fit_rules_save(
-        campaign=campaign,
-        added=[FitRuleSpec.of(f.cleaned_data) for f in added],
-        changed={f.instance.pk: FitRuleSpec.of(f.cleaned_data) for f in changed},
-        actor=actor,
-    )
-    formset_saved(formset, new=saved[: len(added)], changed=[(f.instance, f) for f in changed])
-    return True
 
 
 def in_force_callers() -> Subquery:
@@ -145,8 +143,8 @@ class CampaignAdmin(ScopedToCampaigns, ListAtScale, KeepsHistory, admin.ModelAdm
         elif formset.model is CallingPolicy:
             calling_policy_formset_save(formset, campaign=form.instance, actor=request.user)
         elif formset.model is FitRule:
-            if _fit_rules_save(formset, campaign=form.instance, actor=request.user):
-                messages.info(request, "The campaign's leads are being re-evaluated against its fit rules.")
+            # Read-only here: a fit rule changes on its own page, after its preview (``FitRuleAdmin``).
+            formset_saved(formset, new=[], changed=[])
         else:
             raise ImproperlyConfigured(f"No service saves the {formset.model._meta.verbose_name} inline.")
 

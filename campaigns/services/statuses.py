@@ -78,18 +78,13 @@ def lead_statuses_blocks_added(
     disqualified = LeadStatus.DISQUALIFIED
     with connection.cursor() as cursor:
         pinned = [] if customer_id is None else [customer_id]
-        stopped = leads_stopped_sql(blocks, customer=None if customer_id is None else "%s")
+        stopped = leads_stopped_sql(blocks, now="%s", customer=None if customer_id is None else "%s")
+        moment = connection.ops.adapt_datetimefield_value(now)
         cursor.execute(
             f"UPDATE campaigns_lead SET status = %s, updated_at = %s WHERE status <> %s "
             f"{'' if customer_id is None else 'AND campaigns_lead.customer_id = %s '}AND id IN ({stopped})",
-            # ``blocks`` (then the customer) appear once per target kind the statement joins.
-            [
-                disqualified,
-                connection.ops.adapt_datetimefield_value(now),
-                disqualified,
-                *pinned,
-                *[*params, *pinned] * len(LEAD_TARGETS),
-            ],
+            # ``blocks``, the moment, then the customer appear once per target kind the statement joins.
+            [disqualified, moment, disqualified, *pinned, *[*params, moment, *pinned] * len(LEAD_TARGETS)],
         )
         changed = cursor.rowcount
         targets = ", ".join(f"'{kind}'" for kind in NUMBER_TARGETS)

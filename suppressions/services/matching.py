@@ -105,7 +105,11 @@ class MatchResult:
 
 
 # The columns of the blocks a batch added that the status recompute reads (``lead_statuses_blocks_added``).
-_ADDED_COLUMNS = "target, lead_id, contact_id, account_id, phone_id, reach, customer_id, campaign_id, lifted_at"
+# What the status recompute reads of each new block (``campaigns.rules.leads_stopped_sql``): its target,
+# reach and whether it is in force (``lifted_at``, ``ends_at``).
+_ADDED_COLUMNS = (
+    "target, lead_id, contact_id, account_id, phone_id, reach, customer_id, campaign_id, lifted_at, ends_at"
+)
 
 
 def _run_batch(*, customer_id: int, statements: list[str], params: dict[str, object]) -> MatchResult:
@@ -132,7 +136,7 @@ def _run_batch(*, customer_id: int, statements: list[str], params: dict[str, obj
         cursor.execute(
             "CREATE TEMPORARY TABLE suppressions_added (target varchar(14), lead_id bigint, contact_id bigint, "
             "account_id bigint, phone_id bigint, reach varchar(8), customer_id bigint, campaign_id bigint, "
-            "lifted_at timestamp with time zone)"
+            "lifted_at timestamp with time zone, ends_at timestamp with time zone)"
         )
         for sql in statements:
             started = time.perf_counter()
@@ -152,7 +156,7 @@ def _run_batch(*, customer_id: int, statements: list[str], params: dict[str, obj
                 cursor.execute(insert, params)
                 rows = cursor.fetchall()
                 cursor.executemany(
-                    f"INSERT INTO suppressions_added ({_ADDED_COLUMNS}) VALUES ({', '.join(['%s'] * 9)})", rows
+                    f"INSERT INTO suppressions_added ({_ADDED_COLUMNS}) VALUES ({', '.join(['%s'] * 10)})", rows
                 )
                 inserted = len(rows)
             cursor.execute("DROP TABLE suppressions_match")

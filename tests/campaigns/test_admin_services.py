@@ -11,6 +11,7 @@ from leadops.outbox.models import Message
 from tests.campaigns.admin_factories import DispositionFactory
 from tests.campaigns.api_factories import api_key_for
 from tests.campaigns.factories import CampaignFactory, LeadFactory, UserFactory
+from tests.previewing import preview_then_save
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +75,10 @@ def test_changing_a_fit_rule_in_the_admin_re_evaluates_its_campaign(admin_client
     # given: a rule the lead fits
     lead = LeadFactory(contact__account__attributes={"country": "DE"})
     rule = FitRule.objects.create(campaign=lead.campaign, field="country", operator="in", values="DE, AT")
-    # when: the rule no longer lets German leads in; the form also posts another campaign
+    # when: the rule no longer lets German leads in (previewed, then saved); the form also posts another campaign
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
+        response = preview_then_save(
+            admin_client,
             reverse("admin:imports_fitrule_change", args=[rule.pk]),
             {"campaign": CampaignFactory().pk, "field": "country", "operator": "in", "values": "US", "is_active": "on"},
         )

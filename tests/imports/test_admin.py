@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.imports.models import FitRule, LeadImport
+from campaigns.imports.services import FitRuleSpec, fit_rules_save
 from campaigns.models import Lead
 from tests.campaigns.factories import CampaignFactory, LeadFactory, UserFactory
 from tests.previewing import admin_preview, preview_then_save
@@ -180,54 +181,53 @@ def test_the_lead_list_offers_import_and_an_escaped_export(admin_client):
     assert "'=1+1" in export.content.decode()
 
 
-def test_fit_rules_edited_inline_on_the_campaign_re_evaluate_it(admin_client, django_capture_on_commit_callbacks):
-    # given
+def test_fit_rules_on_the_campaign_page_are_read_only_and_each_links_to_its_previewed_page(
+    admin_client, django_capture_on_commit_callbacks
+):
+    # given: a campaign with one rule, and a post that tries to add another through the campaign's inline
     lead = LeadFactory(contact__account__attributes={"country": "DE"})
     campaign = lead.campaign
+    (rule,) = fit_rules_save(
+        campaign=campaign, added=[FitRuleSpec(field="country", operator="in", values="DE")], actor="tests"
+    )
     url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
-    form = admin_client.get(url).context["adminform"].form
+    page = admin_client.get(url).content.decode()
     data = {
         "name": campaign.name,
         "status": campaign.status,
+        "audience": campaign.audience,
         "cooldown_hours": campaign.cooldown_hours,
         "attempt_cap": campaign.attempt_cap,
-        "fit_rules-TOTAL_FORMS": "1",
-        "fit_rules-INITIAL_FORMS": "0",
+        "fit_rules-TOTAL_FORMS": "2",
+        "fit_rules-INITIAL_FORMS": "1",
+        "fit_rules-0-id": rule.pk,
+        "fit_rules-0-campaign": campaign.pk,
         "fit_rules-0-field": "country",
         "fit_rules-0-operator": "in",
         "fit_rules-0-values": "US",
-        "fit_rules-0-is_active": "on",
-        # The approved callers' and the calling policy's inlines, left as they are.
+        "fit_rules-1-field": "country",
+        "fit_rules-1-operator": "in",
+        "fit_rules-1-values": "US",
+        "fit_rules-1-is_active": "on",
         "approvals-TOTAL_FORMS": "0",
         "approvals-INITIAL_FORMS": "0",
         "calling_policy-TOTAL_FORMS": "0",
         "calling_policy-INITIAL_FORMS": "0",
+        "dispositions-TOTAL_FORMS": "0",
+        "dispositions-INITIAL_FORMS": "0",
     }
-    dispositions = campaign.dispositions.order_by("sort_order", "label")
-    data.update(
-        {"dispositions-TOTAL_FORMS": str(dispositions.count()), "dispositions-INITIAL_FORMS": str(dispositions.count())}
-    )
-    for i, d in enumerate(dispositions):
-        data.update(
-            {
-                f"dispositions-{i}-id": d.pk,
-                f"dispositions-{i}-campaign": campaign.pk,
-                f"dispositions-{i}-code": d.code,
-                f"dispositions-{i}-label": d.label,
-                f"dispositions-{i}-effect": d.effect,
-                f"dispositions-{i}-block_days": d.block_days or "",
-                f"dispositions-{i}-sort_order": d.sort_order,
-                f"dispositions-{i}-is_active": "on",
-            }
-        )
-    assert form is not None
     # when
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(url, data)
-    # then
+    # then: the rule's own page (with its preview) is linked; the inline saved nothing, so no lead left unseen
+    assert reverse("admin:imports_fitrule_change", args=[rule.pk]) in page
+    assert 'name="fit_rules-0-values"' not in page
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    rule.refresh_from_db()
+    assert (rule.field, rule.values) == ("country", "DE")
+    assert FitRule.objects.filter(campaign=campaign).count() == 1
     lead.refresh_from_db()
-    assert lead.status == "disqualified"
+    assert lead.status == "eligible"
 
 
 def test_confirm_imports_with_debug_on_as_the_embedded_default_runs(

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -47,8 +48,10 @@ def broker(own_redis):
 
 
 def _published(redis) -> list[tuple[str, list]]:
-    """Return (task, args) of every message waiting on the default queue."""
-    messages = [json.loads(raw) for raw in redis.client().lrange("celery", 0, -1)]
+    """Return (task, args) of every message waiting on any of the project's queues (each task is routed to
+    its kind of work's queue: ``settings.LEADOPS_QUEUES``)."""
+    client = redis.client()
+    messages = [json.loads(raw) for queue in settings.LEADOPS_QUEUES for raw in client.lrange(queue, 0, -1)]
     return sorted((m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages)
 
 
