@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from campaigns.models import Block, Lead
 from campaigns.rules import NUMBER_TARGETS, block_active_sql, block_on_sql, block_reaches_lead
-from campaigns.selectors.explaining import OPS, Reason, block_rank, block_reasons, blocks_for_sentences
+from campaigns.selectors.explaining import OPS, Reason, block_rank, block_reasons, blocks_for_sentences, live_checks
 from leadops.db import id_list, in_ids, prepared_cursor
 
 
@@ -69,12 +69,21 @@ def lead_numbers(leads: Iterable[Lead], *, audience: str = OPS) -> dict[int, lis
         ranked = sorted((blocks[pk] for pk in block_ids[contact_id, phone_id]), key=block_rank)
         links_by_contact[contact_id].append((kind, e164, ranked))
 
+    # What the live checks stop of these numbers (the registries: ``suppressions.registries``).
+    e164s = {e164 for _, _, _, _, e164, _ in links}
+    live: dict[tuple[int, str], Reason] = {}
+    for check in live_checks():
+        if check.numbers_reasons is not None:
+            for key, found in check.numbers_reasons(leads, e164s).items():
+                live.setdefault(key, found)
+
     result: dict[int, list[NumberCheck]] = {}
     for lead in leads:
         checks = []
         for kind, e164, ranked in links_by_contact[lead.contact_id]:
             stopping = next((block for block in ranked if block_reaches_lead(block, lead)), None)
             reason = block_reasons([stopping], lead=lead, audience=audience)[0] if stopping is not None else None
+            reason = reason or live.get((lead.pk, e164))
             checks.append(NumberCheck(e164=e164, kind=kind, reason=reason))
         result[lead.pk] = checks
     return result

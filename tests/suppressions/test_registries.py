@@ -1,0 +1,328 @@
+"""The platform-level registries: loading copies and change lists, the dial check's and the pull's scrub of
+consumer campaigns, business exemptions, and the national copy's freshness."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from campaigns.dialer.dialable import lead_numbers
+from campaigns.models import Campaign
+from campaigns.selectors.explaining import can_dial, can_dial_lead, explain
+from leadops.errors import LeadopsError
+from suppressions.models import RegistryLoad, RegistryNumber
+from suppressions.registries import national_freshness
+from suppressions.services.registries import registry_exemption_grant, registry_exemption_revoke, registry_load
+from tests.campaigns.factories import LeadFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _file(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    return path
+
+
+def _listed(registry: str = "national") -> set[str]:
+    return set(
+        RegistryNumber.objects.filter(registry=registry, removed_load__isnull=True).values_list("e164", flat=True)
+    )
+
+
+def _load(tmp_path, text: str, *, changes=False, registry="national", name="212.txt", **kwargs) -> RegistryLoad:
+    return registry_load(registry=registry, paths=[_file(tmp_path, name, text)], changes=changes, job="test", **kwargs)
+
+
+def test_a_full_copy_lists_its_numbers_in_e164_tolerating_crlf_blanks_and_duplicates(tmp_path):
+    # given: two area-code files, one with CRLF, blank lines and a duplicate
+    a = _file(tmp_path, "212.txt", "2125550100\r\n\r\n2125550101\r\n 2125550100 \r\n")
+    b = _file(tmp_path, "646.txt", "6465550100\n")
+
+    # when
+    load = registry_load(registry="national", paths=[a, b], changes=False, job="test")
+
+    # then
+    assert _listed() == {"+12125550100", "+12125550101", "+16465550100"}
+    assert (load.kind, load.added, load.removed, load.total) == ("full", 3, 0, 3)
+    assert [f["name"] for f in load.files] == ["212.txt", "646.txt"]
+    assert all(len(f["sha256"]) == 64 for f in load.files)
+
+
+def test_a_second_full_copy_removes_what_it_no_longer_lists_and_keeps_the_history(tmp_path):
+    first = _load(tmp_path, "2125550100\n2125550101\n")
+
+    # when
+    second = _load(tmp_path, "2125550101\n2125550102\n", name="212b.txt")
+
+    # then
+    assert _listed() == {"+12125550101", "+12125550102"}
+    assert (second.added, second.removed, second.total) == (1, 1, 2)
+    gone = RegistryNumber.objects.get(e164="+12125550100")
+    assert (gone.added_load_id, gone.removed_load_id) == (first.pk, second.pk)
+    # the number listed by both keeps the load that first listed it
+    assert RegistryNumber.objects.get(e164="+12125550101").added_load_id == first.pk
+
+
+def test_a_change_list_adds_and_deletes_and_the_last_change_of_a_number_wins(tmp_path):
+    _load(tmp_path, "2125550100\n2125550101\n")
+
+    # when
+    load = _load(
+        tmp_path, "2125550100,D\r\n2125550102,a\n2125550103,A\n2125550103,D\n2125550109,D\n", changes=True, name="c.txt"
+    )
+
+    # then: deleting a number not listed changes nothing
+    assert _listed() == {"+12125550101", "+12125550102"}
+    assert (load.kind, load.added, load.removed, load.total) == ("changes", 1, 1, 2)
+    assert load.total == len(_listed())
+
+
+def test_a_bad_line_anywhere_loads_nothing_and_every_bad_line_is_named_by_file_and_line(tmp_path):
+    _load(tmp_path, "2125550100\n")
+    good = _file(tmp_path, "646.txt", "6465550100\n")
+    bad = _file(tmp_path, "718.txt", "7185550100\n718555\n\n1185550100\n")
+
+    # when / then
+    with pytest.raises(LeadopsError) as refused:
+        registry_load(registry="national", paths=[good, bad], changes=False, job="test")
+    assert "2 bad lines" in refused.value.message
+    assert "718.txt, line 2" in refused.value.message and "718.txt, line 4" in refused.value.message
+    assert RegistryLoad.objects.count() == 1
+    assert _listed() == {"+12125550100"}
+
+
+def test_a_change_line_without_its_change_is_refused(tmp_path):
+    with pytest.raises(LeadopsError, match=r"c.txt, line 1: a change list's line is the number, a comma, then A or D"):
+        _load(tmp_path, "2125550100\n", changes=True, name="c.txt")
+    assert not RegistryLoad.objects.exists()
+
+
+def test_state_lists_are_their_own_registry(tmp_path):
+    _load(tmp_path, "2125550100\n")
+
+    # when
+    load = _load(tmp_path, "5125550100\n", registry="tx")
+
+    # then
+    assert load.registry == "TX" and load.total == 1
+    assert _listed("national") == {"+12125550100"} and _listed("TX") == {"+15125550100"}
+    with pytest.raises(LeadopsError, match="'Texas' is not a registry"):
+        _load(tmp_path, "5125550100\n", registry="Texas")
+
+
+def test_the_command_loads_and_says_what_it_did_or_refuses_in_words(tmp_path):
+    path = _file(tmp_path, "212.txt", "2125550100\n2125550101\n")
+    out = StringIO()
+
+    # when
+    call_command("load_registry", "--registry", "national", "--full", str(path), stdout=out)
+
+    # then
+    assert "2 lines read, 2 added, 0 removed, 2 listed" in out.getvalue()
+    assert RegistryLoad.objects.get().loaded_by_job == "load_registry command"
+    with pytest.raises(CommandError, match="212.txt, line 1"):
+        call_command("load_registry", "--registry", "national", "--changes", str(path), stdout=out)
+
+
+# --- The scrub --------------------------------------------------------------------------------------------
+
+
+def _lead(audience=Campaign.Audience.CONSUMER):
+    lead = LeadFactory(campaign__audience=audience)
+    return lead, lead.contact.phones.get().phone.e164
+
+
+def _local_number(e164: str) -> str:
+    return e164.removeprefix("+1")
+
+
+def test_a_consumer_campaign_may_not_dial_a_listed_number_and_the_refusal_says_which_registry(tmp_path):
+    lead, number = _lead()
+    _load(tmp_path, f"{_local_number(number)}\n")
+
+    # when
+    check = can_dial(lead, number)
+    dialer = can_dial_lead(lead.pk, number)
+
+    # then
+    assert not check.allowed
+    assert [r.code for r in check.reasons] == ["national_dnc"]
+    assert "is on the national Do-Not-Call registry" in check.reasons[0].message
+    assert [r.code for r in dialer.reasons] == ["national_dnc"]
+    # the lead's only number is listed: the lead itself is stopped
+    assert [r.code for r in explain(lead)] == ["national_dnc"]
+
+
+def test_a_state_list_stops_a_consumer_campaign_too(tmp_path):
+    lead, number = _lead()
+    _load(tmp_path, "2125550100\n")
+    _load(tmp_path, f"{_local_number(number)}\n", registry="DC")
+
+    assert [r.code for r in can_dial(lead, number).reasons] == ["state_dnc"]
+
+
+def test_a_number_removed_from_the_registry_may_be_dialled_again(tmp_path):
+    lead, number = _lead()
+    _load(tmp_path, f"{_local_number(number)}\n")
+
+    # when
+    _load(tmp_path, f"{_local_number(number)},D\n", changes=True)
+
+    # then
+    assert can_dial(lead, number).allowed
+
+
+def test_a_business_campaign_is_scrubbed_until_exempted_and_again_once_the_exemption_is_revoked(tmp_path):
+    lead, number = _lead(Campaign.Audience.BUSINESS)
+    ops = UserFactory(is_staff=True)
+    _load(tmp_path, f"{_local_number(number)}\n")
+    assert not can_dial(lead, number).allowed
+
+    # when
+    exemption = registry_exemption_grant(campaign=lead.campaign, reason="Calls office lines of clinics.", actor=ops)
+
+    # then
+    assert can_dial(lead, number).allowed
+    assert (exemption.granted_by, exemption.revoked_at) == (ops, None)
+    registry_exemption_revoke(exemption=exemption, actor=ops)
+    assert [r.code for r in can_dial(lead, number).reasons] == ["national_dnc"]
+
+
+def test_only_a_business_campaign_may_be_exempted_and_an_exemption_needs_a_reason():
+    consumer, _ = _lead()
+    business, _ = _lead(Campaign.Audience.BUSINESS)
+    ops = UserFactory(is_staff=True)
+
+    with pytest.raises(LeadopsError, match="only a business campaign may be exempted"):
+        registry_exemption_grant(campaign=consumer.campaign, reason="B2B", actor=ops)
+    with pytest.raises(LeadopsError, match="Say why"):
+        registry_exemption_grant(campaign=business.campaign, reason=" ", actor=ops)
+
+
+def test_an_exemption_of_a_campaign_turned_consumer_exempts_nothing(tmp_path):
+    lead, number = _lead(Campaign.Audience.BUSINESS)
+    registry_exemption_grant(campaign=lead.campaign, reason="B2B", actor=UserFactory(is_staff=True))
+    _load(tmp_path, f"{_local_number(number)}\n")
+
+    # when
+    Campaign.objects.filter(pk=lead.campaign_id).update(audience=Campaign.Audience.CONSUMER)
+
+    # then
+    assert not can_dial_lead(lead.pk, number).allowed
+
+
+def test_the_pull_marks_a_listed_number_not_dialable_with_its_reason(tmp_path):
+    lead, number = _lead()
+    other, other_number = _lead()
+    _load(tmp_path, f"{_local_number(number)}\n")
+
+    # when
+    numbers = lead_numbers([lead, other])
+
+    # then
+    (listed,) = numbers[lead.pk]
+    assert not listed.dialable and listed.reason.code == "national_dnc"
+    assert numbers[other.pk][0].dialable
+
+
+# --- Freshness --------------------------------------------------------------------------------------------
+
+
+def test_a_national_copy_older_than_31_days_refuses_every_consumer_dial_check_in_words(tmp_path):
+    lead, number = _lead()
+    business, business_number = _lead(Campaign.Audience.BUSINESS)
+    registry_exemption_grant(campaign=business.campaign, reason="B2B", actor=UserFactory(is_staff=True))
+    _load(tmp_path, "2125550100\n", now=timezone.now() - timedelta(days=33))
+
+    # when
+    check = can_dial_lead(lead.pk, number)
+
+    # then
+    assert not check.allowed
+    (reason,) = check.reasons
+    assert reason.code == "registry_stale"
+    assert reason.message.startswith("The national registry copy is 33 days old; load a new one")
+    assert can_dial_lead(business.pk, business_number).allowed
+    (pulled,) = lead_numbers([lead])[lead.pk]
+    assert pulled.reason.code == "registry_stale"
+    assert [r.code for r in explain(lead)] == ["registry_stale"]
+    assert national_freshness().state == "stale"
+
+
+def test_a_copy_31_days_old_is_still_fresh_and_from_25_days_the_home_warns(tmp_path):
+    lead, number = _lead()
+    _load(tmp_path, "2125550100\n", now=timezone.now() - timedelta(days=31))
+
+    assert can_dial_lead(lead.pk, number).allowed
+    freshness = national_freshness()
+    assert (freshness.state, freshness.days) == ("warn", 31)
+    assert "consumer dial checks refuse in 1 days" in freshness.message
+
+
+def test_a_fresh_copy_does_not_warn(tmp_path):
+    _load(tmp_path, "2125550100\n", now=timezone.now() - timedelta(days=24))
+    assert national_freshness().state == "fresh"
+
+
+def test_a_new_load_makes_a_stale_copy_fresh_again(tmp_path):
+    lead, number = _lead()
+    _load(tmp_path, "2125550100\n", now=timezone.now() - timedelta(days=40))
+    assert not can_dial_lead(lead.pk, number).allowed
+
+    # when
+    _load(tmp_path, "2125550101,A\n", changes=True)
+
+    # then
+    assert can_dial_lead(lead.pk, number).allowed
+
+
+def test_never_loaded_and_not_required_consumer_calls_go_on_and_the_home_says_they_are_not_scrubbed(settings):
+    settings.LEADOPS_REGISTRY_REQUIRED = False
+    lead, number = _lead()
+
+    assert can_dial_lead(lead.pk, number).allowed
+    freshness = national_freshness()
+    assert freshness.state == "never" and "not scrubbed against any registry" in freshness.message
+
+
+def test_never_loaded_and_required_every_consumer_dial_check_refuses(settings):
+    settings.LEADOPS_REGISTRY_REQUIRED = True
+    lead, number = _lead()
+
+    # when
+    check = can_dial_lead(lead.pk, number)
+
+    # then
+    assert [r.code for r in check.reasons] == ["registry_never_loaded"]
+    assert "No national registry copy has been loaded" in check.reasons[0].message
+    assert lead_numbers([lead])[lead.pk][0].reason.code == "registry_never_loaded"
+
+
+# --- As of a past moment ----------------------------------------------------------------------------------
+
+
+def test_as_of_a_past_moment_a_number_was_listed_from_its_load_until_the_load_that_removed_it(tmp_path):
+    lead, number = _lead()
+    now = timezone.now()
+    _load(tmp_path, f"{_local_number(number)}\n", now=now - timedelta(days=10))
+    _load(tmp_path, f"{_local_number(number)},D\n", changes=True, now=now - timedelta(days=5))
+
+    assert can_dial(lead, number, at=now - timedelta(days=11)).allowed
+    assert [r.code for r in can_dial(lead, number, at=now - timedelta(days=7)).reasons] == ["national_dnc"]
+    assert can_dial(lead, number, at=now - timedelta(days=1)).allowed
+    assert [r.code for r in explain(lead, at=now - timedelta(days=7))] == ["national_dnc"]
+
+
+def test_as_of_a_past_moment_the_copy_in_force_then_was_stale_or_fresh(tmp_path):
+    lead, number = _lead()
+    now = timezone.now()
+    _load(tmp_path, "2125550100\n", now=now - timedelta(days=50))
+    _load(tmp_path, "2125550101,A\n", changes=True, now=now - timedelta(days=2))
+
+    reasons = can_dial(lead, number, at=now - timedelta(days=5)).reasons
+    assert [r.code for r in reasons] == ["registry_stale"]
+    assert "is 45 days old" in reasons[0].message
+    assert can_dial(lead, number, at=now - timedelta(days=1)).allowed
