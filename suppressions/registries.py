@@ -17,16 +17,19 @@ probes the registry's partial unique index by the dialled number, and the pull's
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from campaigns.models import Campaign, ContactPhone, Lead
 from campaigns.selectors.explaining import LiveCheck, Reason
+from leadops.db import id_list, in_ids, prepared_cursor
 from leadops.normalizing import format_phone
 from suppressions.models import NATIONAL, RegistryExemption, RegistryLoad, RegistryNumber, registry_name
 
@@ -145,8 +148,12 @@ def listed_reasons(ids: list[int], *, audience: object = None) -> list[Reason]:
     """Return a reason per registry number (no query for none)."""
     if not ids:
         return []
-    numbers = RegistryNumber.objects.filter(pk__in=ids).select_related("added_load").order_by("registry", "pk")
-    return [Reason(code=reason_code(n.registry), message=listed_sentence(n)) for n in numbers]
+    numbers = RegistryNumber.objects.filter(pk__in=ids).select_related("added_load")
+    return [Reason(code=reason_code(n.registry), message=listed_sentence(n)) for n in _national_first(numbers)]
+
+
+def _national_first(numbers) -> list[RegistryNumber]:
+    return sorted(numbers, key=lambda n: (n.registry != NATIONAL, n.registry, n.pk))
 
 
 # --- Which campaigns are scrubbed -------------------------------------------------------------------------
@@ -262,42 +269,69 @@ def _listed_at(lead: Lead, e164: str | None, at: datetime, *, audience: object =
         rows = listed_at(numbers, at=at) if numbers else []
         if {row.e164 for row in rows} != numbers:
             return []
-    return [Reason(code=reason_code(n.registry), message=listed_sentence(n)) for n in rows]
+    return [Reason(code=reason_code(n.registry), message=listed_sentence(n)) for n in _national_first(rows)]
 
 
 def _stale_at(lead: Lead, e164: str | None, at: datetime, *, audience: object = None) -> list[Reason]:
     return stale_reasons_now(_lead_campaign(lead), at=at)
 
 
+def _text_in(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(CAST(%(numbers)s AS text[]))"
+    return f"{column} IN (SELECT value FROM json_each(%(numbers)s))"
+
+
+# The pull's numbers, in one prepared statement (the listed rows first: they type the columns): which campaigns are scrubbed, the national copy's staleness
+# (as the dial check reads it), and the listed numbers with the date of the load that listed them.
+def _numbers_sql() -> str:
+    return f"""
+SELECT 'listed', r.id, r.e164, r.registry, l.loaded_at FROM suppressions_registrynumber r
+JOIN suppressions_registryload l ON l.id = r.added_load_id
+WHERE {_text_in("r.e164")} AND r.removed_load_id IS NULL
+UNION ALL
+SELECT 'campaign', rc.id, NULL, NULL, NULL FROM campaigns_campaign rc
+WHERE {in_ids("rc.id", "%(campaigns)s")}
+  AND NOT (rc.audience = 'business' AND EXISTS (
+      SELECT 1 FROM suppressions_registryexemption x WHERE x.campaign_id = rc.id AND x.revoked_at IS NULL))
+UNION ALL
+SELECT 'stale', COALESCE(n.id, 0), NULL, NULL, NULL FROM (SELECT 1 AS one) one
+LEFT JOIN (SELECT id, loaded_at FROM suppressions_registryload WHERE registry = 'national'
+           ORDER BY loaded_at DESC, id DESC LIMIT 1) n ON 1 = 1
+WHERE (n.id IS NULL AND %(registry_required)s) OR n.loaded_at < %(registry_fresh_after)s
+"""
+
+
 def numbers_reasons(leads: list[Lead], e164s: set[str]) -> dict[tuple[int, str], Reason]:
     """Return, per (lead id, number) of ``leads`` that the registries stop, the reason (the pull's numbers).
 
-    One query when no lead's campaign is scrubbed, three at most otherwise."""
-    campaign_ids = {lead.campaign_id for lead in leads}
+    One prepared statement (and one more to word a stale copy's refusal, when it is stale)."""
+    campaign_ids = sorted({lead.campaign_id for lead in leads})
     if not campaign_ids or not e164s:
         return {}
-    scrubbed = set(
-        Campaign.objects.filter(pk__in=campaign_ids)
-        .exclude(
-            Q(audience=Campaign.Audience.BUSINESS)
-            & Q(pk__in=RegistryExemption.objects.filter(revoked_at__isnull=True).values("campaign_id"))
-        )
-        .values_list("pk", flat=True)
-    )
+    numbers = sorted(e164s)
+    params = {
+        **_stale_params(""),
+        "campaigns": id_list(campaign_ids),
+        "numbers": numbers if connection.vendor == "postgresql" else json.dumps(numbers),
+    }
+    with prepared_cursor() as cursor:
+        cursor.execute(_numbers_sql(), params)
+        rows = cursor.fetchall()
+    scrubbed = {pk for kind, pk, *_ in rows if kind == "campaign"}
     if not scrubbed:
         return {}
-    load = newest_load(NATIONAL)
-    stale: Reason | None = None
-    if load is None and registry_required():
-        stale = stale_reason(0)
-    elif load is not None and load.loaded_at < fresh_after():
-        stale = stale_reason(load.pk)
+    stale_ids = [pk for kind, pk, *_ in rows if kind == "stale"]
+    stale = stale_reason(stale_ids[0]) if stale_ids else None
     listed: dict[str, Reason] = {}
-    if stale is None:
-        for row in RegistryNumber.objects.filter(e164__in=e164s, removed_load__isnull=True).select_related(
-            "added_load"
-        ):
-            listed.setdefault(row.e164, Reason(code=reason_code(row.registry), message=listed_sentence(row)))
+    for kind, pk, e164, registry, loaded_at in sorted(rows, key=lambda row: (row[3] != NATIONAL, row[3] or "", row[1])):
+        if kind == "listed" and e164 not in listed:
+            if isinstance(loaded_at, str):  # the embedded SQLite returns what it stored (UTC)
+                loaded_at = parse_datetime(loaded_at)
+            if timezone.is_naive(loaded_at):
+                loaded_at = timezone.make_aware(loaded_at, UTC)
+            number = RegistryNumber(pk=pk, e164=e164, registry=registry, added_load=RegistryLoad(loaded_at=loaded_at))
+            listed[e164] = Reason(code=reason_code(registry), message=listed_sentence(number))
     result = {}
     for lead in leads:
         if lead.campaign_id not in scrubbed:

@@ -123,7 +123,7 @@ def test_the_command_loads_and_says_what_it_did_or_refuses_in_words(tmp_path):
     # then
     assert "2 lines read, 2 added, 0 removed, 2 listed" in out.getvalue()
     assert RegistryLoad.objects.get().loaded_by_job == "load_registry command"
-    with pytest.raises(CommandError, match="212.txt, line 1"):
+    with pytest.raises(CommandError, match=r"212\.txt, line 1"):
         call_command("load_registry", "--registry", "national", "--changes", str(path), stdout=out)
 
 
@@ -216,7 +216,7 @@ def test_an_exemption_of_a_campaign_turned_consumer_exempts_nothing(tmp_path):
 
 def test_the_pull_marks_a_listed_number_not_dialable_with_its_reason(tmp_path):
     lead, number = _lead()
-    other, other_number = _lead()
+    other, _ = _lead()
     _load(tmp_path, f"{_local_number(number)}\n")
 
     # when
