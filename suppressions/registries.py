@@ -282,8 +282,9 @@ def _text_in(column: str) -> str:
     return f"{column} IN (SELECT value FROM json_each(%(numbers)s))"
 
 
-# The pull's numbers, in one prepared statement (the listed rows first: they type the columns): which campaigns are scrubbed, the national copy's staleness
-# (as the dial check reads it), and the listed numbers with the date of the load that listed them.
+# The pull's numbers, in one prepared statement: the listed numbers with the date of the load that listed
+# them (first: their rows type the columns), which campaigns are scrubbed, and the national copy's staleness
+# (as the dial check reads it).
 def _numbers_sql() -> str:
     return f"""
 SELECT 'listed', r.id, r.e164, r.registry, l.loaded_at FROM suppressions_registrynumber r
