@@ -326,3 +326,37 @@ def test_as_of_a_past_moment_the_copy_in_force_then_was_stale_or_fresh(tmp_path)
     assert [r.code for r in reasons] == ["registry_stale"]
     assert "is 45 days old" in reasons[0].message
     assert can_dial(lead, number, at=now - timedelta(days=1)).allowed
+
+
+# --- The dossier ------------------------------------------------------------------------------------------
+
+
+def test_the_dossier_shows_the_numbers_listings_and_the_registry_versions_in_force_at_each_verdict(tmp_path):
+    from campaigns.services.verdicts import verdict_record_dial_check
+    from suppressions.dossiers import dossier_rows, number_dossier, viewer_for_customer, viewer_for_user
+
+    lead, number = _lead()
+    ops = UserFactory(is_staff=True, is_superuser=True)
+    now = timezone.now()
+    first = _load(tmp_path, "2125550100\n", now=now - timedelta(days=3))
+    verdict_record_dial_check(lead_id=lead.pk, check=can_dial(lead, number), api_key=None, at=now - timedelta(days=2))
+    listed = _load(tmp_path, f"{_local_number(number)},A\n", changes=True, now=now - timedelta(days=1))
+    state = _load(tmp_path, "5125550100\n", registry="TX", now=now - timedelta(hours=1))
+    verdict_record_dial_check(lead_id=lead.pk, check=can_dial(lead, number), api_key=None, at=now)
+
+    # when
+    dossier = number_dossier(number, viewer=viewer_for_user(ops))
+
+    # then
+    (listing,) = dossier["registry_listings"]
+    assert (listing["registry"], listing["listed_by_load"], listing["removed_at"]) == ("national", listed.pk, None)
+    assert [v["registry_load_ids"] for v in dossier["verdicts"]] == [[first.pk], sorted([listed.pk, state.pk])]
+    assert [v["load_id"] for v in dossier["registry_versions"]] == [first.pk, listed.pk, state.pk]
+    assert dossier["registry_versions"][0]["loaded_by"] == "test"
+    assert [r["code"] for r in dossier["verdicts"][1]["reasons"]] == ["national_dnc"]
+    rows = list(dossier_rows(dossier))
+    assert any(row[0] == "registry version" and row[2] == first.pk for row in rows)
+    assert any(row[0] == "registry listing" for row in rows)
+    # the customer's part names no staff member who loaded a copy
+    customers = number_dossier(number, viewer=viewer_for_customer(lead.customer))
+    assert all("loaded_by" not in v for v in customers["registry_versions"])
