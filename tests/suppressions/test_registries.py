@@ -360,3 +360,50 @@ def test_the_dossier_shows_the_numbers_listings_and_the_registry_versions_in_for
     # the customer's part names no staff member who loaded a copy
     customers = number_dossier(number, viewer=viewer_for_customer(lead.customer))
     assert all("loaded_by" not in v for v in customers["registry_versions"])
+
+
+# --- The admin and the ops home ---------------------------------------------------------------------------
+
+
+def test_the_ops_home_warns_from_25_days_says_when_nothing_is_loaded_and_is_quiet_when_fresh(tmp_path, admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    assert "consumer campaigns are not scrubbed against any registry" in page
+
+    _load(tmp_path, "2125550100\n", now=timezone.now() - timedelta(days=26))
+    page = admin_client.get("/admin/").content.decode()
+    assert "The national registry copy is 26 days old: consumer dial checks refuse in 6 days" in page
+
+    _load(tmp_path, "2125550101,A\n", changes=True)
+    assert 'id="registry-freshness"' not in admin_client.get("/admin/").content.decode()
+
+
+def test_the_admin_lists_the_loads_with_their_counts_and_cannot_change_them(tmp_path, admin_client):
+    load = _load(tmp_path, "2125550100\n2125550101\n")
+
+    page = admin_client.get("/admin/suppressions/registryload/").content.decode()
+    assert "the national Do-Not-Call registry, full copy of" in page
+    assert admin_client.get(f"/admin/suppressions/registryload/{load.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/suppressions/registryload/add/").status_code == 403
+    assert admin_client.post(f"/admin/suppressions/registryload/{load.pk}/delete/").status_code == 403
+
+
+def test_ops_exempt_a_business_campaign_in_the_admin_and_revoke_it(admin_client, admin_user):
+    business, _ = _lead(Campaign.Audience.BUSINESS)
+    consumer, _ = _lead()
+
+    refused = admin_client.post(
+        "/admin/suppressions/registryexemption/add/", {"campaign": consumer.campaign_id, "reason": "B2B"}
+    )
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    granted = admin_client.post(
+        "/admin/suppressions/registryexemption/add/", {"campaign": business.campaign_id, "reason": "Office lines."}
+    )
+    assert granted.status_code == 302
+    exemption = business.campaign.registry_exemptions.get()
+    assert (exemption.granted_by, exemption.reason) == (admin_user, "Office lines.")
+
+    admin_client.post(
+        "/admin/suppressions/registryexemption/", {"action": "revoke", "_selected_action": [exemption.pk]}
+    )
+    exemption.refresh_from_db()
+    assert exemption.revoked_by == admin_user and exemption.revoked_at is not None
