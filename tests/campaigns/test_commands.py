@@ -242,3 +242,15 @@ def test_seed_demo_prints_a_dossier_worth_opening_with_the_dialers_record(small_
     ]
     assert any(b["evidence"] and b["evidence"]["kind"] == "call" for b in dossier["blocks"])
     assert [c["disposition"] for c in dossier["calls"]] == ["Do not call"]
+
+
+def test_seed_demo_loads_a_fresh_national_registry_copy_that_refuses_priyas_mobile(small_demo):
+    from campaigns.models import Lead
+    from campaigns.selectors.explaining import can_dial
+    from suppressions.registries import national_freshness
+
+    assert "Registry copies in force: the national Do-Not-Call registry, change list of" in small_demo
+    assert "the TX state Do-Not-Call list, full copy of" in small_demo
+    assert national_freshness().state == "fresh"
+    lead = Lead.objects.get(contact__first_name="Priya", contact__last_name="Patel")
+    assert "national_dnc" in [r.code for r in can_dial(lead, "+16465550132").reasons]

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from campaigns.demo import ADMIN_URL, OPS_USERNAME, PORTAL_URL, demo_seed
 from campaigns.models import LeadStatus
+from suppressions.registries import loads_in_force
 
 
 class Command(BaseCommand):
@@ -31,6 +32,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{customer:<20} {campaign:<24}{row}")
         blocks = ", ".join(f"{source} {n}" for source, n in sorted(result.blocks_by_source.items()))
         self.stdout.write(f"\nActive blocks by source: {blocks}")
+        registries = "; ".join(f"{load} ({load.total:,} listed)" for load in loads_in_force())
+        self.stdout.write(f"\nRegistry copies in force: {registries or 'none loaded'}")
         self.stdout.write(
             f"\nA customer's portal, as its users see it: {PORTAL_URL}\n"
             f"  username: {result.portal_username}\n  password: {result.portal_password}"
