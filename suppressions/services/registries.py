@@ -181,7 +181,8 @@ def registry_load(
             loaded_by=user,
             loaded_by_job=job if user is None else "",
         )
-        cursor.execute("CREATE INDEX registry_staging_e164 ON registry_staging (e164, seq)")
+        if changes:  # the last change of a number is found by this index; a full copy is only made distinct
+            cursor.execute("CREATE INDEX registry_staging_e164 ON registry_staging (e164, seq)")
         cursor.execute("ANALYZE registry_staging")
         # The last change of each number wins (a full copy has only additions).
         final = (
