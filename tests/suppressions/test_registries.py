@@ -452,3 +452,47 @@ def test_the_pull_leases_an_exempted_business_campaigns_lead_whose_number_is_lis
 
     # then
     assert [lead.pk for lead in leads_pull(campaign=campaign, caller=caller, count=10)] == [only_listed.pk]
+
+
+# --- What the dialer is told, and what is kept ------------------------------------------------------------
+
+
+def test_the_dialers_dial_check_refuses_a_listed_number_and_the_verdict_keeps_the_registry_code(client, tmp_path):
+    from campaigns.models import Verdict
+    from tests.campaigns.api_factories import DialerLeadFactory, api_key_for
+
+    lead = DialerLeadFactory()
+    number = lead.contact.phones.get().phone.e164
+    _load(tmp_path, f"{_local_number(number)}\n")
+    _, key = api_key_for()
+
+    # when
+    response = client.get(f"/api/v1/leads/{lead.pk}/dial-check", {"number": number}, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    # then
+    body = response.json()
+    assert body["allowed"] is False
+    assert [r["code"] for r in body["reasons"]] == ["national_dnc"]
+    assert "national Do-Not-Call registry" in body["reasons"][0]["message"]
+    (verdict,) = Verdict.objects.all()
+    assert verdict.reasons == [{"code": "national_dnc", "block_id": None, "entry_id": None}]
+
+
+def test_the_dialers_dial_check_of_a_stale_copy_says_how_old_it_is(client, tmp_path):
+    from tests.campaigns.api_factories import DialerLeadFactory, api_key_for
+
+    lead = DialerLeadFactory()
+    _load(tmp_path, "2125550100\n", now=timezone.now() - timedelta(days=33))
+    _, key = api_key_for()
+
+    # when
+    response = client.get(
+        f"/api/v1/leads/{lead.pk}/dial-check",
+        {"number": lead.contact.phones.get().phone.e164},
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+
+    # then
+    (reason,) = response.json()["reasons"]
+    assert reason["code"] == "registry_stale"
+    assert reason["message"].startswith("The national registry copy is 33 days old; load a new one")
