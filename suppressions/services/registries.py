@@ -86,7 +86,7 @@ def _lines(path: Path, read: _Read) -> Iterator[tuple[int, str]]:
         for number, raw in enumerate(handle, start=1):
             digest.update(raw)
             read.lines = number
-            yield number, raw.decode("utf-8", errors="replace").strip()
+            yield number, raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
     read.sha256 = digest.hexdigest()
 
 
@@ -172,6 +172,14 @@ def registry_load(
             cursor.execute("CREATE TEMP TABLE registry_staging (seq integer, e164 text, change text)")
         staged = _stage(cursor, _numbers([Path(p) for p in paths], changes=changes, bad=bad, reads=reads))
         bad.raise_if_any()
+        if not staged and not changes:
+            # A full copy of nothing would remove every number: a truncated download, not a registry.
+            raise LeadopsError(
+                "Nothing was loaded: the files hold no number, and a full copy of nothing would remove every "
+                "number listed.",
+                field="file",
+                code="invalid_registry_file",
+            )
         previous = RegistryLoad.objects.filter(registry=registry).order_by("-loaded_at", "-id").first()
         load = RegistryLoad.objects.create(
             registry=registry,

@@ -496,3 +496,18 @@ def test_the_dialers_dial_check_of_a_stale_copy_says_how_old_it_is(client, tmp_p
     (reason,) = response.json()["reasons"]
     assert reason["code"] == "registry_stale"
     assert reason["message"].startswith("The national registry copy is 33 days old; load a new one")
+
+
+def test_a_full_copy_of_nothing_is_refused_rather_than_removing_every_number(tmp_path):
+    _load(tmp_path, "2125550100\n")
+
+    with pytest.raises(LeadopsError, match="the files hold no number"):
+        _load(tmp_path, "\r\n\r\n", name="empty.txt")
+    assert _listed() == {"+12125550100"}
+
+
+def test_a_byte_order_mark_before_the_first_number_is_read_as_nothing(tmp_path):
+    load = registry_load(
+        registry="national", paths=[_file(tmp_path, "bom.txt", "\ufeff2125550100\r\n")], changes=False, job="t"
+    )
+    assert load.total == 1 and _listed() == {"+12125550100"}
