@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -344,19 +344,6 @@ def numbers_reasons(leads: list[Lead], e164s: set[str]) -> dict[tuple[int, str],
     return result
 
 
-def pull_filter(campaign_id: int) -> Q:
-    """The pull leases a lead of a scrubbed campaign only if its contact has a number no registry lists (or no
-    listed number at all: what has no number is ``explain``'s question). Nothing in it changes: compiled once."""
-    exempt = Exists(
-        Campaign.objects.filter(pk=campaign_id, audience=Campaign.Audience.BUSINESS).filter(
-            Exists(RegistryExemption.objects.filter(campaign_id=OuterRef("pk"), revoked_at__isnull=True))
-        )
-    )
-    listed = Exists(RegistryNumber.objects.filter(e164=OuterRef("phone__e164"), removed_load__isnull=True))
-    phones = ContactPhone.objects.filter(contact_id=OuterRef("contact_id"))
-    return Q(exempt) | ~Exists(phones.filter(listed)) | Exists(phones.filter(~listed))
-
-
 # A number listed by a registry loaded, for a scrubbed campaign.
 REGISTRY_LISTED = LiveCheck(
     kind=LISTED_KIND,
@@ -366,7 +353,6 @@ REGISTRY_LISTED = LiveCheck(
     lead_reasons=_listed_of_lead,
     reasons_at=_listed_at,
     numbers_reasons=numbers_reasons,
-    pull_filter=pull_filter,
 )
 # The national copy too old (or never loaded, when required), for a scrubbed campaign: every call refuses.
 REGISTRY_STALE = LiveCheck(

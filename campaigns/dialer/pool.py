@@ -20,7 +20,6 @@ from django.utils import timezone
 from campaigns.models import CallerApproval, Campaign, Lead, LeadStatus, User
 from campaigns.rules import lead_is_disqualified
 from campaigns.selectors.callers import caller_is_approved, may_work_campaign
-from campaigns.selectors.explaining import live_checks
 from campaigns.services.actors import Actor
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import Related, id_list, in_ids, prepared_cursor
@@ -73,12 +72,9 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int]) -> Q
     all): one uncorrelated EXISTS on a partial index, evaluated once per statement.
     """
     customer = Campaign.objects.filter(pk=campaign_id).values("customer_id")[:1]
-    leads = Lead.objects.filter(campaign_id=campaign_id, status=LeadStatus.ELIGIBLE)
-    for check in live_checks():  # what a layer above adds (the registries: ``suppressions.registries``)
-        if check.pull_filter is not None:
-            leads = leads.filter(check.pull_filter(campaign_id))
     return (
-        leads.filter(~uploads_pending_exist(Subquery(customer)))
+        Lead.objects.filter(campaign_id=campaign_id, status=LeadStatus.ELIGIBLE)
+        .filter(~uploads_pending_exist(Subquery(customer)))
         .filter(~active_suppression_exists())
         .exclude(pk__in=skipped)
         .annotate(blocked=ExpressionWrapper(lead_is_disqualified(), output_field=BooleanField()))

@@ -144,10 +144,7 @@ class LiveCheck:
       (on the number ``e164``, or the lead itself when None), from the created and removed times of what it
       reads (``explain(..., at=...)``). A check without it makes every as-of answer refuse;
     * ``numbers_reasons(leads, e164s)``: for the pull's numbers (``campaigns.dialer.dialable.lead_numbers``),
-      the reason per ``(lead id, e164)`` it stops, of the ``leads`` and their numbers ``e164s`` (optional);
-    * ``pull_filter(campaign_id)``: a condition on the pull's candidate leads of that campaign, which must hold
-      for a lead to be leased (optional). It is compiled once per process into the lease statement: it must
-      not capture the current time or anything else that changes.
+      the reason per ``(lead id, e164)`` it stops, of the ``leads`` and their numbers ``e164s`` (optional).
     """
 
     kind: str
@@ -157,7 +154,6 @@ class LiveCheck:
     lead_reasons: Callable[..., list[Reason]]
     reasons_at: Callable[..., list[Reason]] | None = None
     numbers_reasons: Callable[..., dict[tuple[int, str], Reason]] | None = None
-    pull_filter: Callable[[int], object] | None = None
 
 
 _live_checks: list[LiveCheck] = []

@@ -219,6 +219,9 @@ def registry_load(
         added = cursor.rowcount
         total = (previous.total if previous is not None else 0) - removed + added
         RegistryLoad.objects.filter(pk=load.pk).update(added=added, removed=removed, total=total)
+        if postgres:
+            # The planner must know the registry's size from the first check on (a sample: seconds at 258M).
+            cursor.execute(f"ANALYZE {table}")
         cursor.execute("DROP TABLE registry_staging")
     load.refresh_from_db()
     load.staged = staged

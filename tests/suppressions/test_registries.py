@@ -409,49 +409,33 @@ def test_ops_exempt_a_business_campaign_in_the_admin_and_revoke_it(admin_client,
     assert exemption.revoked_by == admin_user and exemption.revoked_at is not None
 
 
-# --- The pull's candidates --------------------------------------------------------------------------------
+# --- The pull ---------------------------------------------------------------------------------------------
 
 
-def _pool(audience):
+def test_the_pull_hands_out_a_consumer_lead_with_its_listed_numbers_undialable_and_an_exempted_ones_dialable(
+    tmp_path,
+):
+    from campaigns.dialer.pool import leads_pull
     from tests.campaigns.api_factories import CallerFactory, DialerCampaignFactory, DialerLeadFactory
 
-    campaign = DialerCampaignFactory(audience=audience)
-    only_listed = DialerLeadFactory(campaign=campaign, priority=9)
-    clean = DialerLeadFactory(campaign=campaign, priority=5)
-    return campaign, only_listed, clean, CallerFactory(approved_for=[campaign])
-
-
-def test_the_pull_skips_a_consumer_lead_whose_every_number_is_listed_and_leases_one_with_a_number_left(tmp_path):
-    from campaigns.dialer.pool import leads_pull
-    from tests.campaigns.factories import ContactPhoneFactory
-
-    campaign, only_listed, clean, caller = _pool(Campaign.Audience.CONSUMER)
-    listed = only_listed.contact.phones.get().phone.e164
-    also = ContactPhoneFactory(contact=clean.contact)  # clean has one listed number and one not
-    _load(tmp_path, f"{_local_number(listed)}\n{_local_number(also.phone.e164)}\n")
+    consumer = DialerLeadFactory(campaign=DialerCampaignFactory())
+    business = DialerLeadFactory(campaign=DialerCampaignFactory(audience=Campaign.Audience.BUSINESS))
+    registry_exemption_grant(campaign=business.campaign, reason="Office lines.", actor=UserFactory(is_staff=True))
+    _load(
+        tmp_path, "".join(f"{_local_number(lead.contact.phones.get().phone.e164)}\n" for lead in (consumer, business))
+    )
 
     # when
-    pulled = leads_pull(campaign=campaign, caller=caller, count=10)
+    pulled = [
+        leads_pull(campaign=lead.campaign, caller=CallerFactory(approved_for=[lead.campaign]), count=10)
+        for lead in (consumer, business)
+    ]
 
     # then
-    assert [lead.pk for lead in pulled] == [clean.pk]
-    numbers = {check.e164: check for check in lead_numbers(pulled)[clean.pk]}
-    assert not numbers[also.phone.e164].dialable and numbers[also.phone.e164].reason.code == "national_dnc"
-    assert sum(check.dialable for check in numbers.values()) == 1
-
-
-def test_the_pull_leases_an_exempted_business_campaigns_lead_whose_number_is_listed(tmp_path):
-    from campaigns.dialer.pool import leads_pull
-
-    campaign, only_listed, clean, caller = _pool(Campaign.Audience.BUSINESS)
-    _load(tmp_path, f"{_local_number(only_listed.contact.phones.get().phone.e164)}\n")
-    assert [lead.pk for lead in leads_pull(campaign=campaign, caller=caller, count=1)] == [clean.pk]
-
-    # when
-    registry_exemption_grant(campaign=campaign, reason="Office lines.", actor=UserFactory(is_staff=True))
-
-    # then
-    assert [lead.pk for lead in leads_pull(campaign=campaign, caller=caller, count=10)] == [only_listed.pk]
+    (consumers,), (businesses,) = pulled
+    (number,) = lead_numbers([consumers])[consumer.pk]
+    assert not number.dialable and number.reason.code == "national_dnc"
+    assert lead_numbers([businesses])[business.pk][0].dialable
 
 
 # --- What the dialer is told, and what is kept ------------------------------------------------------------
