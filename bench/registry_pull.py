@@ -4,9 +4,10 @@
     .venv/bin/python bench/registry_pull.py [--database leadops_bench_api] [--pulls 150] [--rounds 2]
 
 Times ``leads_pull(count=10)`` and ``lead_numbers`` of the leads pulled (what the pull endpoint runs), each pull
-rolled back so the pool stays as it is, with the registries' live checks as registered (the numbers' reasons) and with that hook removed
-(``dataclasses.replace``), alternately. The HTTP figures of
-``bench/api_load.py`` on the shared machine vary more from run to run than this difference.
+rolled back so the pool stays as it is, with the registries' live checks as registered (the numbers' reasons)
+and with that hook removed (``dataclasses.replace``), alternately. The HTTP figures of ``bench/api_load.py`` on
+the shared machine vary more from run to run than this difference. Load a copy into that database first
+(``manage.py load_registry``) to measure against listed numbers.
 """
 
 from __future__ import annotations
