@@ -299,6 +299,7 @@ def test_never_loaded_and_required_every_consumer_dial_check_refuses(settings):
     assert [r.code for r in check.reasons] == ["registry_never_loaded"]
     assert "No national registry copy has been loaded" in check.reasons[0].message
     assert lead_numbers([lead])[lead.pk][0].reason.code == "registry_never_loaded"
+    assert national_freshness().message.startswith("No national registry copy has been loaded: consumer dial checks")
 
 
 # --- As of a past moment ----------------------------------------------------------------------------------
@@ -495,3 +496,12 @@ def test_a_byte_order_mark_before_the_first_number_is_read_as_nothing(tmp_path):
         registry="national", paths=[_file(tmp_path, "bom.txt", "\ufeff2125550100\r\n")], changes=False, job="t"
     )
     assert load.total == 1 and _listed() == {"+12125550100"}
+
+
+def test_the_freshness_panel_is_for_who_may_see_the_loads(client):
+    caller = UserFactory(is_staff=True)  # staff without the registry's view permission
+    client.force_login(caller)
+
+    page = client.get("/admin/").content.decode()
+
+    assert 'id="registry-freshness"' not in page
