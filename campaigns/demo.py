@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 import random
 import secrets
+import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -71,6 +73,7 @@ from suppressions.crm.models import CrmConnection
 from suppressions.crm.services import crm_events_process, crm_events_receive, crm_rule_templates_add
 from suppressions.crm.services.connections import crm_connection_create
 from suppressions.services.pipeline import upload_process
+from suppressions.services.registries import registry_load
 from suppressions.services.uploads import upload_create
 
 OPS_USERNAME = "ops"  # an Ops lead
@@ -382,6 +385,7 @@ class _Builder:
             leads=Lead.objects.filter(customer__in=[t.customer for t in tenants]), now=self.now, stages=True
         )
         self._stories_us(tenants[0])
+        self._registries()
         self._stories_gb(tenants[1])
         self._existing_customer_opportunity(tenants[1])
         for tenant in tenants:
@@ -693,6 +697,31 @@ class _Builder:
             lost_reason=LostReason.objects.get(customer=t.customer, label="Timing"),
             meeting=emma,
         )
+
+    def _registries(self) -> None:
+        """A national Do-Not-Call registry copy loaded 6 days ago (5,000 generated numbers and Priya's mobile), a
+        change list since, and a Texas list: consumer dial checks of Priya's mobile refuse with ``national_dnc``."""
+        national = {
+            f"{self.rng.randint(201, 989)}{self.rng.randint(200, 999)}{self.rng.randint(0, 9999):04d}"
+            for _ in range(5_000)
+        }
+        national = {n for n in national if n[0] not in "01" and n[1:3] != "11" and n[3] not in "01"}
+        national.add("6465550132")  # Priya Patel's mobile
+        with tempfile.TemporaryDirectory() as folder:
+            full = Path(folder) / "national-full.txt"
+            full.write_text("\r\n".join(sorted(national)) + "\r\n")
+            registry_load(
+                registry="national", paths=[full], changes=False, job="demo", now=self.now - timedelta(days=6)
+            )
+            changes = Path(folder) / "national-changes.txt"
+            dropped = sorted(national - {"6465550132"})[0]
+            changes.write_text(f"2125550199,A\n{dropped},D\n")
+            registry_load(
+                registry="national", paths=[changes], changes=True, job="demo", now=self.now - timedelta(days=1)
+            )
+            texas = Path(folder) / "tx.txt"
+            texas.write_text("5125550100\n5125550101\n")
+            registry_load(registry="TX", paths=[texas], changes=False, job="demo", now=self.now - timedelta(days=3))
 
     def _dialer_record(self, lead: Lead, number: PhoneNumber, call: Call) -> None:
         """What the dialer was told of James's mobile: handed out by a pull and allowed by the dial check just before

@@ -282,6 +282,10 @@ LEADOPS_LEASE_MINUTES = int(os.environ.get("LEADOPS_LEASE_MINUTES", "15"))
 # Years the dialer's verdicts are kept in the live table (the Telemarketing Sales Rule keeps call and
 # do-not-call records for 5): older whole months may be detached (``manage.py verdicts_retention --detach``).
 LEADOPS_VERDICT_RETENTION_YEARS = int(os.environ.get("LEADOPS_VERDICT_RETENTION_YEARS", "5"))
+# Whether consumer dial checks refuse while no national Do-Not-Call registry copy was ever loaded. Off, the ops
+# home says consumer campaigns are not scrubbed against any registry; once a copy is loaded this no longer
+# matters: a copy older than 31 days refuses every consumer dial check (``suppressions.registries``).
+LEADOPS_REGISTRY_REQUIRED = os.environ.get("LEADOPS_REGISTRY_REQUIRED", "0") == "1"
 # Largest suppression file a customer may upload in the portal (bytes).
 LEADOPS_PORTAL_UPLOAD_MAX_BYTES = int(os.environ.get("LEADOPS_PORTAL_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 

@@ -368,3 +368,6 @@ class UploadAdmin(admin.ModelAdmin):
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+
+from suppressions import registry_admin  # noqa: E402,F401  (the registries' admin and home panel)

@@ -28,7 +28,7 @@ from campaigns.rules import In, block_reach_covers
 from campaigns.selectors.explaining import CUSTOMER, Audience, CallerAudience, block_sentence
 from campaigns.selectors.scope import audience_for, blocks_visible_to, customers_visible_to, leads_visible_to
 from leadops.normalizing import format_phone
-from suppressions.models import Entry, Upload
+from suppressions.models import Entry, RegistryLoad, RegistryNumber, Upload, registry_name
 
 
 @dataclass(frozen=True)
@@ -240,6 +240,70 @@ def _calls(calls: QuerySet[Call], viewer: Viewer) -> list[dict[str, Any]]:
     return found
 
 
+def _load_record(load: RegistryLoad, viewer: Viewer) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "load_id": load.pk,
+        "registry": load.registry,
+        "name": registry_name(load.registry),
+        "kind": load.get_kind_display(),
+        "loaded_at": _moment(load.loaded_at),
+        "files": load.files,
+        "added": load.added,
+        "removed": load.removed,
+        "total": load.total,
+    }
+    if not viewer.is_customer:
+        record["loaded_by"] = load.loaded_by.get_username() if load.loaded_by_id else load.loaded_by_job
+    return record
+
+
+def _registry_listings(e164s: list[str]) -> list[dict[str, Any]]:
+    """Each time a registry listed one of these numbers: from which load until which load."""
+    rows = RegistryNumber.objects.filter(e164__in=e164s).select_related("added_load", "removed_load")
+    return [
+        {
+            "registry": row.registry,
+            "name": registry_name(row.registry),
+            "number": row.e164,
+            "listed_at": _moment(row.added_load.loaded_at),
+            "listed_by_load": row.added_load_id,
+            "removed_at": _moment(row.removed_load.loaded_at) if row.removed_load_id else None,
+            "removed_by_load": row.removed_load_id,
+        }
+        for row in sorted(rows, key=lambda r: (r.added_load.loaded_at, r.pk))
+    ]
+
+
+def _registry_versions(verdicts: list[dict[str, Any]], moments: list[datetime], viewer: Viewer) -> list[dict]:
+    """Return the registry loads in force at each verdict's moment (each verdict gets their ids as
+    ``registry_load_ids``) and now, oldest first."""
+    loads = list(RegistryLoad.objects.select_related("loaded_by").order_by("loaded_at", "id"))
+    used: dict[int, RegistryLoad] = {}
+
+    def in_force(at: datetime) -> list[int]:
+        newest: dict[str, RegistryLoad] = {}
+        for load in loads:
+            if load.loaded_at > at:
+                break
+            newest[load.registry] = load
+        used.update((load.pk, load) for load in newest.values())
+        return sorted(load.pk for load in newest.values())
+
+    for verdict, at in zip(verdicts, moments, strict=True):
+        verdict["registry_load_ids"] = in_force(at)
+    in_force(timezone.now())
+    return [_load_record(load, viewer) for load in sorted(used.values(), key=lambda load: (load.loaded_at, load.pk))]
+
+
+def _with_registries(dossier: dict[str, Any], e164s: list[str], verdicts: QuerySet, viewer: Viewer) -> dict:
+    moments = list(
+        verdicts.filter(lead_id__in=viewer.leads.values("pk")).order_by("at", "id").values_list("at", flat=True)
+    )
+    dossier["registry_listings"] = _registry_listings(e164s)
+    dossier["registry_versions"] = _registry_versions(dossier["verdicts"], moments, viewer)
+    return dossier
+
+
 def _parents(domain: str) -> list[str]:
     labels = domain.split(".")
     return [".".join(labels[i:]) for i in range(len(labels) - 1)]
@@ -250,7 +314,8 @@ def number_dossier(e164: str, *, viewer: Viewer) -> dict[str, Any]:
     it, the verdicts and the calls, as ``viewer`` may see them, oldest first."""
     files = _Files()
     holders = Contact.objects.filter(phones__phone__e164=e164, leads__in=viewer.leads).distinct().order_by("pk")
-    return {
+    verdicts = Verdict.objects.filter(number=e164)
+    dossier = {
         "subject": {
             "number": e164,
             "written": format_phone(e164),
@@ -259,9 +324,10 @@ def number_dossier(e164: str, *, viewer: Viewer) -> dict[str, Any]:
         "generated_at": _moment(timezone.now()),
         "blocks": _blocks(Block.objects.filter(phone__e164=e164), viewer, files),
         "suppression_entries": _entries(Entry.objects.filter(kind=Entry.Kind.PHONE, value=e164), viewer, files),
-        "verdicts": _verdicts(Verdict.objects.filter(number=e164), viewer),
+        "verdicts": _verdicts(verdicts, viewer),
         "calls": _calls(Call.objects.filter(phone__e164=e164), viewer),
     }
+    return _with_registries(dossier, [e164], verdicts, viewer)
 
 
 def contact_dossier(contact: Contact, *, viewer: Viewer) -> dict[str, Any]:
@@ -286,7 +352,8 @@ def contact_dossier(contact: Contact, *, viewer: Viewer) -> dict[str, Any]:
         | Q(kind=Entry.Kind.EMAIL, value__in=[email for email, _ in emails])
         | Q(kind=Entry.Kind.DOMAIN, value__in=domains)
     )
-    return {
+    verdicts = Verdict.objects.filter(lead_id__in=leads.values("pk"))
+    dossier = {
         "subject": {
             "contact_id": contact.pk,
             "name": str(contact),
@@ -297,9 +364,10 @@ def contact_dossier(contact: Contact, *, viewer: Viewer) -> dict[str, Any]:
         "generated_at": _moment(timezone.now()),
         "blocks": _blocks(blocks, viewer, files),
         "suppression_entries": _entries(entries, viewer, files),
-        "verdicts": _verdicts(Verdict.objects.filter(lead_id__in=leads.values("pk")), viewer),
+        "verdicts": _verdicts(verdicts, viewer),
         "calls": _calls(Call.objects.filter(lead__in=leads), viewer),
     }
+    return _with_registries(dossier, [e164 for _, e164 in phones], verdicts, viewer)
 
 
 DOSSIER_CSV_HEADER = ["section", "at", "id", "what", "details"]
@@ -342,12 +410,36 @@ def dossier_rows(dossier: dict[str, Any]):
             + (f" (entry {r['entry_id']})" if r.get("entry_id") else "")
             for r in verdict["reasons"]
         )
+        if verdict.get("registry_load_ids"):
+            codes += f"; registry loads in force #{', #'.join(map(str, verdict['registry_load_ids']))}"
         yield [
             "verdict",
             verdict["at"],
             verdict["verdict_id"],
             f"{verdict['kind']} of {verdict['number']}: {answer}",
             codes,
+        ]
+    for listing in dossier.get("registry_listings", []):
+        removed = (
+            f"; removed by load #{listing['removed_by_load']} at {listing['removed_at']}"
+            if listing["removed_at"]
+            else ""
+        )
+        yield [
+            "registry listing",
+            listing["listed_at"],
+            listing["listed_by_load"],
+            f"{listing['number']} on {listing['name']}",
+            f"listed by load #{listing['listed_by_load']}{removed}",
+        ]
+    for load in dossier.get("registry_versions", []):
+        files = ", ".join(f"{f['name']} sha256 {f['sha256']}" for f in load["files"])
+        yield [
+            "registry version",
+            load["loaded_at"],
+            load["load_id"],
+            f"{load['name']}, {load['kind'].lower()}: {load['total']} listed (+{load['added']} -{load['removed']})",
+            files,
         ]
     for call in dossier["calls"]:
         by = f" by {call['caller']}" if "caller" in call else ""

@@ -222,3 +222,101 @@ class RejectedRow(models.Model):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+
+# --- Platform-level registries (the national Do-Not-Call registry, state lists) ----------------------------
+# Not a customer's list: ops load them for every customer. Each load is a dated version with its counts; a
+# number is never deleted: a load that drops it stamps ``removed_load``, so which numbers were listed at any
+# past moment is read from the loads' times (``suppressions.registries``).
+NATIONAL = "national"
+
+
+class RegistryLoad(models.Model):
+    """One load of a registry: a full copy (the list becomes exactly its files) or a change list (additions
+    and deletions), when, by whom, from which files (names and SHA-256), and what it changed."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full copy"
+        CHANGES = "changes", "Change list"
+
+    registry = models.CharField(
+        max_length=8, help_text='"national", or a state\'s two-letter code (TX) for its own list.'
+    )
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    files = models.JSONField(default=list, help_text="Each file read: its name, SHA-256 and line count.")
+    loaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    loaded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Empty for a command."
+    )
+    loaded_by_job = models.CharField(max_length=80, blank=True)
+    added = models.PositiveBigIntegerField(default=0)
+    removed = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0, help_text="Numbers listed once this load is in force.")
+
+    class Meta:
+        ordering = ["-loaded_at", "-id"]
+        indexes = [models.Index(fields=["registry", "loaded_at"], name="registryload_registry_at")]
+
+    def __str__(self) -> str:
+        return f"{registry_name(self.registry)}, {self.get_kind_display().lower()} of {self.loaded_at:%Y-%m-%d}"
+
+
+def registry_name(registry: str) -> str:
+    """Return "the national Do-Not-Call registry" or "the TX state Do-Not-Call list"."""
+    return "the national Do-Not-Call registry" if registry == NATIONAL else f"the {registry} state Do-Not-Call list"
+
+
+class RegistryNumber(models.Model):
+    """One number listed by a registry from ``added_load`` until ``removed_load`` (still listed while empty)."""
+
+    registry = models.CharField(max_length=8)
+    e164 = models.CharField(max_length=16)
+    added_load = models.ForeignKey(RegistryLoad, on_delete=models.PROTECT, related_name="+", db_index=False)
+    removed_load = models.ForeignKey(
+        RegistryLoad, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            # The dial check probes this index by the dialled number; a load adds a number at most once.
+            models.UniqueConstraint(
+                fields=["e164", "registry"],
+                condition=Q(removed_load__isnull=True),
+                name="registrynumber_one_listed",
+            ),
+        ]
+        indexes = [models.Index(fields=["e164"], name="registrynumber_e164")]
+
+    def __str__(self) -> str:
+        return f"{self.e164} on {registry_name(self.registry)}"
+
+
+class RegistryExemption(models.Model):
+    """A business campaign exempted from the registries (its calls are business-to-business), who granted it
+    and when, and, once revoked, who revoked it and when. Never deleted: a revoked one is history."""
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.PROTECT, related_name="registry_exemptions", db_index=False
+    )
+    reason = models.TextField(help_text="Why its calls are business-to-business.")
+    granted_at = models.DateTimeField(default=timezone.now, editable=False)
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign"], condition=Q(revoked_at__isnull=True), name="registryexemption_one_in_force"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, revoked_by__isnull=True)
+                | Q(revoked_at__isnull=False, revoked_by__isnull=False),
+                name="registryexemption_revocation_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "granted_at"], name="registryexemption_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} exempted from the registries"

@@ -26,6 +26,7 @@ from campaigns.selectors.explaining import (
     block_reasons,
     blocks_for_sentences,
     call_times_counted,
+    live_checks,
     not_now_reason,
 )
 from leadops.db import id_list, in_ids, prepared_cursor
@@ -152,6 +153,14 @@ def lead_numbers(
         links_by_contact[contact_id].append((kind, phone_id, e164, ranked))
 
     rules = calling.rules_for(facts.get(("rules", None, None), 0))
+    # What the live checks stop of these numbers (the registries: ``suppressions.registries``).
+    e164s = {e164 for _, _, _, _, e164, _ in links}
+    live: dict[tuple[int, str], Reason] = {}
+    for check in live_checks():
+        if check.numbers_reasons is not None:
+            for key, found in check.numbers_reasons(leads, e164s).items():
+                live.setdefault(key, found)
+
     result: dict[int, list[NumberCheck]] = {}
     for lead in leads:
         policy = calling.policy_for(
@@ -164,6 +173,9 @@ def lead_numbers(
             stopping = next((block for block in ranked if block_reaches_lead(block, lead, now=blocks_now)), None)
             if stopping is not None:
                 reason = block_reasons([stopping], lead=lead, audience=audience)[0]
+            elif (lead.pk, e164) in live:
+                # A registry lists it: a refusal, before any "not now".
+                reason = live[(lead.pk, e164)]
             else:
                 counts = calling.CallCounts(
                     number=facts.get(("calls_number", lead.customer_id, phone_id), 0),

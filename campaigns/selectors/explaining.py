@@ -161,7 +161,9 @@ class LiveCheck:
     * ``lead_reasons(lead, audience=...)``: the reasons that stop ``lead`` itself (``explain`` without a number);
     * ``reasons_at(lead, e164, at, audience=...)``: the reasons it gave at the past moment ``at`` for ``lead``
       (on the number ``e164``, or the lead itself when None), from the created and removed times of what it
-      reads (``explain(..., at=...)``). A check without it makes every as-of answer refuse.
+      reads (``explain(..., at=...)``). A check without it makes every as-of answer refuse;
+    * ``numbers_reasons(leads, e164s)``: for the pull's numbers (``campaigns.dialer.dialable.lead_numbers``),
+      the reason per ``(lead id, e164)`` it stops, of the ``leads`` and their numbers ``e164s`` (optional).
     """
 
     kind: str
@@ -170,6 +172,7 @@ class LiveCheck:
     reasons: Callable[..., list[Reason]]
     lead_reasons: Callable[..., list[Reason]]
     reasons_at: Callable[..., list[Reason]] | None = None
+    numbers_reasons: Callable[..., dict[tuple[int, str], Reason]] | None = None
 
 
 _live_checks: list[LiveCheck] = []
@@ -187,6 +190,11 @@ def _registered_checks() -> tuple[LiveCheck, ...]:
         # A wrong "yes" is the one failure to prevent: refuse rather than answer without the live checks.
         raise RuntimeError("No live check is registered: is suppressions in INSTALLED_APPS?")
     return tuple(_live_checks)
+
+
+def live_checks() -> tuple[LiveCheck, ...]:
+    """Return the registered live checks, in order (refused when there are none)."""
+    return _registered_checks()
 
 
 def _lead_with_relations(lead: Lead) -> Lead:

@@ -251,10 +251,11 @@ def test_a_pull_costs_the_same_statements_for_one_lead_or_ten(client, agency_key
     for count in (1, 10):
         pull(client, agency_key, campaign, caller, count=count)
     # when / then: the key; the campaign and the caller; the lease, which returns the leads; their numbers;
-    # the verdicts of the numbers handed out (one INSERT, ``campaigns.services.verdicts``); and the savepoint
-    # and its release around the last three (in production the transaction they commit in: BEGIN and COMMIT)
+    # what the registries stop of them (one statement, ``suppressions.registries.numbers_reasons``); the
+    # verdicts of the numbers handed out (one INSERT, ``campaigns.services.verdicts``); and the savepoint and
+    # its release around the last four (in production the transaction they commit in: BEGIN and COMMIT)
     for count in (1, 10):
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = pull(client, agency_key, campaign, caller, count=count)
         assert len(response.json()["leads"]) == count
 

@@ -332,3 +332,15 @@ def test_seed_demo_prints_a_not_now_answer_of_the_dial_check(small_demo):
     # and Noah's "Not now - try again in 30 days" says until when
     noah = next(line for line in small_demo.splitlines() if line.startswith("  Noah Bennett on "))
     assert "Not now \u2014 try again in 30 days" in noah and " until " in noah
+
+
+def test_seed_demo_loads_a_fresh_national_registry_copy_that_refuses_priyas_mobile(small_demo):
+    from campaigns.models import Lead
+    from campaigns.selectors.explaining import can_dial
+    from suppressions.registries import national_freshness
+
+    assert "Registry copies in force: the national Do-Not-Call registry, change list of" in small_demo
+    assert "the TX state Do-Not-Call list, full copy of" in small_demo
+    assert national_freshness().state == "fresh"
+    lead = Lead.objects.get(contact__first_name="Priya", contact__last_name="Patel")
+    assert "national_dnc" in [r.code for r in can_dial(lead, "+16465550132").reasons]

@@ -5,19 +5,20 @@ import pytest
 
 from campaigns.selectors import explaining
 from campaigns.selectors.explaining import can_dial, explain, live_check_register
+from suppressions.registries import REGISTRY_LISTED, REGISTRY_STALE
 from suppressions.selectors import LIVE_ENTRIES, UPLOADS_PENDING
 from tests.campaigns.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_suppressions_register_their_live_checks_once_entries_first():
+def test_suppressions_register_their_live_checks_once_entries_first_registries_last():
     # when: registered again, as a second ``ready()`` would
     live_check_register(LIVE_ENTRIES)
     live_check_register(UPLOADS_PENDING)
 
     # then
-    assert explaining._registered_checks() == (LIVE_ENTRIES, UPLOADS_PENDING)
+    assert explaining._registered_checks() == (LIVE_ENTRIES, UPLOADS_PENDING, REGISTRY_LISTED, REGISTRY_STALE)
 
 
 def test_without_a_live_check_the_core_refuses_to_answer_rather_than_say_yes(monkeypatch):

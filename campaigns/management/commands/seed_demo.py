@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from campaigns.demo import ADMIN_URL, OPS_MEMBER_USERNAME, OPS_USERNAME, PORTAL_URL, demo_seed
 from campaigns.models import LeadStatus
+from suppressions.registries import loads_in_force
 
 
 class Command(BaseCommand):
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         self.stdout.write("\nNot now, not here, not again: the dial check right now (docs/calling-windows.md):")
         for name, number, words in result.not_now:
             self.stdout.write(f"  {name} on {number}: {words}")
+        registries = "; ".join(f"{load} ({load.total:,} listed)" for load in loads_in_force())
+        self.stdout.write(f"\nRegistry copies in force: {registries or 'none loaded'}")
         self.stdout.write(
             f"\nA customer's portal, as its users see it: {PORTAL_URL}\n"
             f"  username: {result.portal_username}\n  password: {result.portal_password}"
