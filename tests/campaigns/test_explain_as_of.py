@@ -266,3 +266,27 @@ def test_the_admin_as_of_page_shows_what_stopped_the_number_then(admin_client):
     assert "might not have been dialled" in text
     assert "is on the platform Do-Not-Call list" in text
     assert url in change.content.decode()
+
+
+def test_a_block_that_ended_by_itself_stopped_the_lead_only_until_its_end_as_of_any_moment():
+    # given: a 90-day Disqualify made 100 days ago, never lifted (the expiry job has not run)
+    lead = LeadFactory()
+    made = timezone.now() - timedelta(days=100)
+    block, _ = block_create(
+        target=BlockTarget(lead=lead),
+        source=Block.Source.OPS_DISQUALIFY,
+        reason=Block.Reason.NOT_INTERESTED,
+        reach=Block.Reach.CUSTOMER,
+        customer=lead.customer,
+        actor="tests",
+        ends_at=timezone.now() + timedelta(days=1),
+    )
+    # (dated back: a block's end is set in the future when it is made)
+    Block.objects.filter(pk=block.pk).update(created_at=made, ends_at=made + timedelta(days=90))
+    # when
+    during = explain(lead, at=made + timedelta(days=30))
+    after = explain(lead, at=made + timedelta(days=95))
+    # then: in force during its 90 days, not after its end, lifted or not
+    assert [r.block_id for r in during] == [block.pk]
+    assert block.pk not in [r.block_id for r in after]
+    assert Block.objects.get(pk=block.pk).lifted_at is None
