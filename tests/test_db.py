@@ -110,3 +110,31 @@ def test_a_failing_statement_raises_djangos_error_and_the_connection_goes_on():
     with prepared_cursor() as cursor:
         cursor.execute("SELECT %s::int + 1", [1])
         assert cursor.fetchone() == (2,)
+
+
+def test_statements_are_sent_with_postgresqls_own_placeholders_named_or_numbered():
+    from leadops.db import _native
+
+    # named: each name one placeholder, however often it is used, in the order first used
+    assert _native("SELECT %(b)s, %(a)s, %(b)s") == ("SELECT $1, $2, $1", ("b", "a"))
+    # numbered, and a percent sign written twice is one
+    assert _native("SELECT %s, %s WHERE x LIKE 'a%%'") == ("SELECT $1, $2 WHERE x LIKE 'a%'", 2)
+    assert _native("SELECT 1") == ("SELECT 1", 0)
+    with pytest.raises(ValueError, match="not both"):
+        _native("SELECT %s, %(a)s")
+
+
+@pytest.mark.postgres(
+    "the statements of prepared_cursor are PostgreSQL's only on PostgreSQL (SQLite's cursor is Django's)"
+)
+def test_a_prepared_statement_longer_than_psycopgs_cache_runs_with_named_and_numbered_parameters(db):
+    from leadops.db import prepared_cursor
+
+    padding = " " * 5000  # psycopg caches its own parsing only up to 4 KB
+    with prepared_cursor() as cursor:
+        cursor.execute(f"SELECT CAST(%(a)s AS int) + CAST(%(b)s AS int), CAST(%(a)s AS int){padding}", {"a": 2, "b": 3})
+        assert cursor.fetchone() == (5, 2)
+        cursor.execute(f"SELECT CAST(%s AS text) || '%%'{padding}", ["x"])
+        assert cursor.fetchone() == ("x%",)
+        with pytest.raises(ValueError, match="2 placeholders and 1 parameters"):
+            cursor.execute("SELECT %s, %s", ["x"])
