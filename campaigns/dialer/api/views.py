@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.db import transaction
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -193,14 +196,71 @@ class DialCheckView(ApiView):
             raise Http404
         if at is None:
             verdict_record_dial_check(lead_id=lead_id, check=check, api_key=request.auth)
-        return Response(
-            {
-                "allowed": check.allowed,
-                "number": check.number,
-                "reasons": [_reason(r) for r in check.reasons],
-                "next_allowed_at": check.next_allowed_at,
-            }
-        )
+        return Response(_dial_check_body(check))
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        """The view, with the everyday question answered without DRF's dispatch (``_lean_dial_check``): the
+        dialer asks it before every call, and the dispatch cost a quarter of its time. Anything else — no key
+        or a wrong one, a number the field refuses or that cannot be read, ``at``, a lead the key does not
+        see, an ``Accept`` other than JSON — goes the whole way, before anything is done or recorded."""
+        dispatched = super().as_view(**initkwargs)
+
+        def view(request: HttpRequest, lead_id: int) -> HttpResponse:
+            answer = _lean_dial_check(request, lead_id)
+            return answer if answer is not None else dispatched(request, lead_id=lead_id)
+
+        # ``cls``, ``initkwargs`` (read by the OpenAPI description) and ``csrf_exempt`` come along.
+        return functools.update_wrapper(view, dispatched)
+
+
+def _dial_check_body(check) -> dict[str, object]:
+    return {
+        "allowed": check.allowed,
+        "number": check.number,
+        "reasons": [_reason(r) for r in check.reasons],
+        "next_allowed_at": check.next_allowed_at,
+    }
+
+
+_AUTHENTICATION = ApiKeyAuthentication()
+_JSON = JSONRenderer()
+_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+_DIAL_CHECK_ALLOW = "GET, HEAD, OPTIONS"  # what DRF's dispatch says of this view (tests hold the two equal)
+
+
+@functools.cache
+def _number_field():
+    # The query serializer's own field, bound once: it reads and refuses the number as the serializer does.
+    return s.DialCheckQuerySerializer().fields["number"]
+
+
+def _lean_dial_check(request: HttpRequest, lead_id: int) -> HttpResponse | None:
+    """Answer a dial check as ``DialCheckView`` does, status, headers and body alike, or return None, having
+    done nothing, when the request is not the everyday one: a GET for now (no ``at``) with a key that
+    authenticates, a number the query's field accepts and that can be read, for a lead the key sees."""
+    if request.method != "GET" or "at" in request.GET or request.headers.get("Accept", "") not in _JSON_ACCEPTS:
+        return None
+    try:
+        found = _AUTHENTICATION.authenticate(request)
+        field = _number_field()
+        number = field.run_validation(field.get_value(request.GET))
+    except (AuthenticationFailed, ValidationError):
+        return None
+    if found is None:
+        return None
+    api_key = found[1]
+    audience = CUSTOMER if api_key.customer_id is not None else OPS
+    try:
+        check = can_dial_lead(lead_id, number, customer_id=api_key.customer_id, audience=audience)
+    except LeadopsError:
+        return None
+    if check is None:
+        return None
+    verdict_record_dial_check(lead_id=lead_id, check=check, api_key=api_key)
+    response = HttpResponse(_JSON.render(_dial_check_body(check)), content_type=_JSON.media_type)
+    response["Allow"] = _DIAL_CHECK_ALLOW
+    return response
 
 
 class CallView(ApiView):
