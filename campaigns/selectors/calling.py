@@ -67,7 +67,7 @@ class Rule:
     def covers(self, e164: str, region: str | None) -> bool:
         if region != self.country:
             return False
-        return not self.prefixes or any(e164.startswith(prefix) for prefix in self.prefixes)
+        return not self.prefixes or e164.startswith(self.prefixes)
 
 
 @dataclass(frozen=True)
@@ -213,17 +213,30 @@ class Verdict:
 ALLOWED = Verdict(allowed=True)
 
 
-@functools.lru_cache(maxsize=4096)
 def number_place(e164: str) -> tuple[tuple[str, ...], str | None, str]:
     """Return the time zones ``e164`` may be in (empty when it cannot be placed), its region and a place name."""
+    zones, region = number_zones(e164)
+    return zones, region, number_place_name(e164)
+
+
+@functools.lru_cache(maxsize=4096)
+def number_zones(e164: str) -> tuple[tuple[str, ...], str | None]:
+    """Return the time zones ``e164`` may be in (empty when it cannot be placed) and its region."""
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return (), None, ""
+        return (), None
     zones = tuple(z for z in phone_timezones.time_zones_for_number(parsed) if z != UNKNOWN_ZONE)
-    region = phonenumbers.region_code_for_number(parsed)
-    place = geocoder.description_for_number(parsed, "en") or geocoder.country_name_for_number(parsed, "en")
-    return zones, region, place
+    return zones, phonenumbers.region_code_for_number(parsed)
+
+
+def number_place_name(e164: str) -> str:
+    """Return where ``e164`` is, in words ("Washington D.C.", "Canada"), or "" (only a refusal names it)."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    return geocoder.description_for_number(parsed, "en") or geocoder.country_name_for_number(parsed, "en")
 
 
 def applicable_rules(e164: str, region: str | None, rules: Iterable[Rule], policy: Policy) -> list[Rule]:
@@ -287,7 +300,7 @@ def next_open(now: datetime, zones: Sequence[str], policy: Policy, rules: Sequen
 
 def window_check(e164: str, *, policy: Policy, rules: Sequence[Rule], now: datetime) -> Verdict:
     """Return whether ``e164`` may be called at ``now`` by its local time(s); when not, why and from when."""
-    zones, region, place = number_place(e164)
+    zones, region = number_zones(e164)
     if not zones:
         number = format_phone(e164)
         return Verdict(
@@ -311,7 +324,7 @@ def window_check(e164: str, *, policy: Policy, rules: Sequence[Rule], now: datet
     zone, why = closed[0]
     place = (
         next((r.name for r in applying if r.prefixes), None)
-        or place
+        or number_place_name(e164)
         or next((r.name for r in applying), None)
         or region
         or "its place"
@@ -365,7 +378,7 @@ class Cap:
 
 def caps_reached(e164: str, counts: CallCounts, *, policy: Policy, rules: Sequence[Rule]) -> list[Cap]:
     """Return the caps ``counts`` reach for ``e164`` (most binding first: the platform's, then the campaign's)."""
-    _, region, _ = number_place(e164)
+    _, region = number_zones(e164)
     reached = []
     for rule in applicable_rules(e164, region, rules, policy):
         if rule.calls_per_24h is not None and counts.number_everywhere >= rule.calls_per_24h:
