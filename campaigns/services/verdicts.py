@@ -48,6 +48,19 @@ FROM json_each(%(rows)s) AS r
 """,
 }
 
+# A dial check records one row: its values as parameters, its reasons as JSON text ("[]" for most).
+_INSERT_ONE_SQL = {
+    "postgresql": f"""
+INSERT INTO campaigns_verdict ({_COLUMNS})
+VALUES (%(at)s, %(kind)s, %(lead)s, %(number)s, %(key)s, NULL, %(allowed)s, CAST(%(reasons)s AS jsonb))
+""",
+    "sqlite": f"""
+INSERT INTO campaigns_verdict ({_COLUMNS})
+VALUES (%(at)s, %(kind)s, %(lead)s, %(number)s, %(key)s, NULL, %(allowed)s, json(%(reasons)s))
+""",
+}
+_NO_REASONS = "[]"
+
 
 def reason_record(reason: Reason) -> dict[str, object]:
     """Return what a verdict keeps of ``reason``: its code, and the block or entry behind it (None if none)."""
@@ -80,13 +93,21 @@ def verdict_record_dial_check(
     Call it before the answer leaves: a verdict is recorded if and only if it may have been given. A repeat
     call records the answer again (each answer given is one verdict).
     """
-    row = {
-        "lead": lead_id,
-        "number": check.number,
-        "allowed": check.allowed,
-        "reasons": [reason_record(r) for r in check.reasons],
-    }
-    _record(kind=Verdict.Kind.DIAL_CHECK, rows=[row], api_key=api_key, caller=None, at=at or timezone.now())
+    at = at or timezone.now()
+    postgresql = connection.vendor == "postgresql"
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _INSERT_ONE_SQL["postgresql" if postgresql else "sqlite"],
+            {
+                "at": at if postgresql else connection.ops.adapt_datetimefield_value(at),
+                "kind": Verdict.Kind.DIAL_CHECK,
+                "lead": lead_id,
+                "number": check.number,
+                "key": api_key.pk if api_key is not None else None,
+                "allowed": check.allowed,
+                "reasons": json.dumps([reason_record(r) for r in check.reasons]) if check.reasons else _NO_REASONS,
+            },
+        )
 
 
 @dataclass(frozen=True)
