@@ -2,9 +2,13 @@
 
 Fills ``--contacts`` contacts (default 1,000,000; ten per account), each with an email, a number and a lead,
 plus the ones searched for (Mia Young at Harbor Medical Group, +1 202-726-6092). Then, per search, the lead
-list's query as the admin runs it (``leads_found``, newest 100) and the contact list's, each beside a
-same-run baseline: the lead found by its id (one index probe, the floor of any list query). It prints the
-median times, the query count and whether the plan reads any of the big tables by a sequential scan.
+list's query as the admin runs it (``leads_found``, newest 100, with its probe of whether the search is broad)
+and the contact list's, each beside a same-run baseline: the lead found by its id (one index probe, the floor
+of any list query). It prints the median times, the query count and whether the plan reads any of the big
+tables by a sequential scan. Then the whole admin list pages (lead, contact, account, phone number), each
+searched for the broad terms ("Davis", a tenth of the last names; "James Davis", a hundredth), as a signed-in
+superuser's request through Django's test client: every query the page runs (filters, count, page), beside
+the same page unsearched.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/leadops_bench_search .venv/bin/python bench/search.py
     (add --reuse to search again the database a previous run filled)
@@ -26,7 +30,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
 FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth"]
 LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez"]
 WORDS = ["North", "Valley", "Family", "Dental", "Care", "Health", "Partners", "Clinic", "Group", "Center"]
-SEARCHES = ["Mia Young", "Harbor Medical", "(202) 726-6092", "2027266092", "mia.young@harbormedical.org", "Davis"]
+SEARCHES = [
+    "Mia Young",
+    "Harbor Medical",
+    "(202) 726-6092",
+    "2027266092",
+    "mia.young@harbormedical.org",
+    "Davis",
+    "James Davis",
+]
+BROAD = ["Davis", "James Davis"]
+PAGES = ["lead", "contact", "account", "phonenumber"]
 BIG_TABLES = ("campaigns_contact ", "campaigns_lead ", "campaigns_account ", "campaigns_contactemail ")
 
 
@@ -158,8 +172,10 @@ def main() -> None:
     for term in SEARCHES:
         leads = Lead.objects.filter(leads_found(term)).order_by("-id")[:100]
         contacts = Contact.objects.filter(contacts_found(term)).order_by("last_name", "first_name", "id")[:100]
-        lead_time = timed(lambda leads=leads: list(leads.all()), repeat=args.repeat)
         contact_time = timed(lambda contacts=contacts: list(contacts.all()), repeat=args.repeat)
+        lead_time = timed(
+            lambda term=term: list(Lead.objects.filter(leads_found(term)).order_by("-id")[:100]), repeat=args.repeat
+        )
         with CaptureQueriesContext(connection) as queries:
             found = list(Lead.objects.filter(leads_found(term)).order_by("-id")[:100])
         sql, params = leads.query.sql_with_params()
@@ -171,6 +187,40 @@ def main() -> None:
             f"{term!r:<32}{len(found):>8}{lead_time * 1000:>10.1f}ms{contact_time * 1000:>10.1f}ms"
             f"{len(queries):>9}  {', '.join(scans) or 'no'}"
         )
+    pages(repeat=args.repeat)
+
+
+def pages(*, repeat: int) -> None:
+    """Print each admin list page's time searched for the broad terms, beside the same page unsearched."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    from campaigns.models import User
+
+    setup_test_environment()  # the responses carry their template context (the paginator's count)
+    settings.ALLOWED_HOSTS = ["*"]
+    user = User.objects.filter(username="bench-search").first() or User.objects.create_superuser(
+        "bench-search", "bench-search@example.com", None
+    )
+    client = Client()
+    client.force_login(user)
+    print(f"\n{'admin list page':<18}{'unsearched':>30}" + "".join(f"{term!r:>34}" for term in BROAD))
+    for model in PAGES:
+        url = f"/admin/campaigns/{model}/"
+        cells = []
+        for term in [None, *BROAD]:
+            data = {"q": term} if term else {}
+            client.get(url, data)
+            took = timed(lambda url=url, data=data: client.get(url, data), repeat=repeat)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, data)
+            assert response.status_code == 200, (url, response.status_code)
+            paginator = response.context["cl"].paginator
+            shown = f"{paginator.count_qualifier} {paginator.count:,}".strip()
+            cells.append(f"{took * 1000:.0f} ms {len(queries)}q ({shown})")
+        print(f"{model:<18}{cells[0]:>30}" + "".join(f"{cell:>34}" for cell in cells[1:]))
 
 
 if __name__ == "__main__":

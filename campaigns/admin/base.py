@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import BaseModelFormSet, ModelForm
@@ -60,6 +60,12 @@ class ListAtScale:
     show_full_result_count = False
     list_per_page = 100
     finds = None
+
+    def get_paginator(
+        self, request: HttpRequest, queryset: QuerySet, per_page: int, orphans=0, allow_empty_first_page=True
+    ):
+        searched = bool(request.GET.get(SEARCH_VAR, "").strip())
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, searched=searched)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         if self.finds is not None:

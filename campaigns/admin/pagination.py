@@ -6,7 +6,9 @@
   costs one catalogue lookup whatever the table's size; the estimate is used only once the table is big
   enough that an exact count would be slow;
 * otherwise by counting at most ``LEADOPS_ADMIN_COUNT_LIMIT + 1`` rows, so a filter that matches most of a
-  big table still costs a bounded scan.
+  big table still costs a bounded scan; a searched list counts at most ``LEADOPS_SEARCH_COUNT_LIMIT + 1``
+  (1,000: a broad search is counted by walking the list and checking each row, ``campaigns.selectors.
+  searching``, and "more than 1,000 leads" says all a person needs).
 
 ``count_qualifier`` says how to read the number ("about", "more than", or exact);
 ``templates/admin/campaigns/pagination.html`` writes it in front of the count.
@@ -21,9 +23,12 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 DEFAULT_COUNT_LIMIT = 10_000
+DEFAULT_SEARCH_COUNT_LIMIT = 1_000
 
 
-def count_limit() -> int:
+def count_limit(*, searched: bool = False) -> int:
+    if searched:
+        return int(getattr(settings, "LEADOPS_SEARCH_COUNT_LIMIT", DEFAULT_SEARCH_COUNT_LIMIT))
     return int(getattr(settings, "LEADOPS_ADMIN_COUNT_LIMIT", DEFAULT_COUNT_LIMIT))
 
 
@@ -57,12 +62,16 @@ class BoundedCountPaginator(Paginator):
 
     _qualifier = ""
 
+    def __init__(self, *args, searched: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.searched = searched
+
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return super().count
-        limit = count_limit()
+        limit = count_limit(searched=self.searched)
         if is_unfiltered(queryset):
             estimate = table_row_estimate(queryset)
             if estimate is not None and estimate > limit:
