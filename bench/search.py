@@ -41,6 +41,8 @@ SEARCHES = [
 ]
 BROAD = ["Davis", "James Davis"]
 PAGES = ["lead", "contact", "account", "phonenumber"]
+# The portal's lists of people, and the name of each one's page in its template context.
+PORTAL_PAGES = {"contacts": "contacts", "accounts": "accounts", "disqualified": "leads"}
 BIG_TABLES = ("campaigns_contact ", "campaigns_lead ", "campaigns_account ", "campaigns_contactemail ")
 
 
@@ -221,6 +223,38 @@ def pages(*, repeat: int) -> None:
             shown = f"{paginator.count_qualifier} {paginator.count:,}".strip()
             cells.append(f"{took * 1000:.0f} ms {len(queries)}q ({shown})")
         print(f"{model:<18}{cells[0]:>30}" + "".join(f"{cell:>34}" for cell in cells[1:]))
+    portal_pages(repeat=repeat)
+
+
+def portal_pages(*, repeat: int) -> None:
+    """Print each portal list page's time searched for the broad terms, as the bench customer's user."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.models import Customer, User
+
+    customer = Customer.objects.get(slug="bench")
+    user = User.objects.filter(username="bench-portal").first() or User.objects.create_user(
+        "bench-portal", "bench-portal@example.com", None, customer=customer
+    )
+    client = Client()
+    client.force_login(user)
+    print(f"\n{'portal list page':<18}{'unsearched':>30}" + "".join(f"{term!r:>34}" for term in BROAD))
+    for name in PORTAL_PAGES:
+        url = f"/portal/{name}/"
+        cells = []
+        for term in [None, *BROAD]:
+            data = {"q": term} if term else {}
+            client.get(url, data)
+            took = timed(lambda url=url, data=data: client.get(url, data), repeat=repeat)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, data)
+            assert response.status_code == 200, (url, response.status_code)
+            page = response.context[PORTAL_PAGES[name]]
+            shown = f"{page.paginator.count_qualifier} {page.paginator.count:,}".strip()
+            cells.append(f"{took * 1000:.0f} ms {len(queries)}q ({shown})")
+        print(f"{name:<18}{cells[0]:>30}" + "".join(f"{cell:>34}" for cell in cells[1:]))
 
 
 if __name__ == "__main__":

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.db import connection
 
 from campaigns.models import Block, LeadStatus
 from campaigns.rules import lead_stopped_by
 from campaigns.selectors.reports import cell_from_param, cell_leads
+from campaigns.selectors.scope import sees_everything
 from leadops.errors import LeadopsError
+
+SOURCES_SHOWN = 100
+
+
+def every_lead_source(*, limit: int) -> list[str]:
+    """Return the first ``limit`` distinct sources of all leads, by name: a skip scan, one probe of the source
+    index per source (``SELECT DISTINCT source`` read every lead: 110 ms at a million, on every list load)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE found(source, n) AS ("
+            " SELECT MIN(source), 1 FROM campaigns_lead"
+            " UNION ALL"
+            " SELECT (SELECT MIN(l.source) FROM campaigns_lead l WHERE l.source > found.source), n + 1"
+            " FROM found WHERE found.source IS NOT NULL AND n < %s"
+            ") SELECT source FROM found WHERE source IS NOT NULL",
+            [limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 class LeadSourceFilter(admin.SimpleListFilter):
@@ -18,8 +38,12 @@ class LeadSourceFilter(admin.SimpleListFilter):
     parameter_name = "source"
 
     def lookups(self, request, model_admin):
-        sources = model_admin.get_queryset(request).order_by("source").values_list("source", flat=True).distinct()
-        return [(source or "-", source or "(none)") for source in sources[:100]]
+        if sees_everything(request.user):
+            sources = every_lead_source(limit=SOURCES_SHOWN)
+        else:
+            queryset = model_admin.get_queryset(request).order_by("source")
+            sources = list(queryset.values_list("source", flat=True).distinct()[:SOURCES_SHOWN])
+        return [(source or "-", source or "(none)") for source in sources]
 
     def queryset(self, request, queryset):
         if self.value() is None:

@@ -17,7 +17,6 @@ from django.core import signing
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from campaigns.admin.pagination import BoundedCountPaginator
 from campaigns.models import Account, Block, Contact
 from campaigns.portal import exports
 from campaigns.portal.filters import (
@@ -89,7 +89,10 @@ def customer_required(view):
 
 
 def _page(request, queryset, per_page: int = PER_PAGE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    """One page of ``queryset``, counted to a bound (``BoundedCountPaginator``: a searched list says "more than
+    1,000"), never the customer's whole table on every load."""
+    searched = bool(request.GET.get("q", "").strip())
+    return BoundedCountPaginator(queryset, per_page, searched=searched).get_page(request.GET.get("page"))
 
 
 # --- Home -------------------------------------------------------------------------------------------

@@ -129,46 +129,90 @@ def _word_contacts(word: str, *, customer_id: int | None) -> tuple[str, list]:
     return " UNION ALL ".join(parts), params
 
 
-def _word_holds(word: str, contact: str) -> tuple[str, list]:
-    """The condition that ``word`` finds the contact ``contact`` (a column of its id), checked on that one
-    contact: the same rule as ``_word_contacts``, as index probes by the contact's id instead of a set."""
-    email = _whole_email(word)
-    if email is not None:
-        return (
-            f"EXISTS (SELECT 1 FROM campaigns_contactemail e WHERE e.contact_id = {contact} AND e.email = %s)",
-            [email],
-        )
-    patterns = list(_like(word))
-    sql = (
-        f"EXISTS (SELECT 1 FROM campaigns_contact c WHERE c.id = {contact} AND ("
-        f"{_begins('c.first_name')} OR {_begins('c.last_name')} "
-        "OR EXISTS (SELECT 1 FROM campaigns_account a WHERE a.id = c.account_id AND "
-        f"{_begins('a.name')}) "
-        "OR EXISTS (SELECT 1 FROM campaigns_contactemail e WHERE e.contact_id = c.id AND "
-        "(UPPER(e.email) LIKE %s ESCAPE '\\' OR UPPER(e.email) LIKE %s ESCAPE '\\'))))"
-    )
-    return sql, [*patterns, *patterns, *patterns, patterns[0], "%@" + patterns[0]]
-
-
-def _is_broad(holds: tuple[str, list], *, customer_id: int | None) -> bool:
-    """Return whether at least one in ``BROAD_SHARE`` of the newest ``BROAD_WINDOW`` leads (the customer's)
-    is found by ``holds``: one bounded query, a walk of that many leads by the primary key (about 30 ms at a
-    million leads on PostgreSQL, whatever the search)."""
+def _is_broad(holds: tuple[str, list], *, customer_id: int | None, table: str = "campaigns_lead") -> bool:
+    """Return whether at least one in ``BROAD_SHARE`` of the newest ``BROAD_WINDOW`` rows of ``table`` (the
+    customer's, when the table has a customer) is found by ``holds`` (a condition on the row ``recent``): one
+    bounded query, a walk of that many rows by the primary key (about 30 ms at a million rows on PostgreSQL,
+    whatever the search). The newest rows are a fair sample of the list; its own sort order is not (the first
+    5,000 contacts by last name are all Browns)."""
     sql, params = holds
-    scope, scope_params = ("WHERE l.customer_id = %s", [customer_id]) if customer_id is not None else ("", [])
+    scoped = customer_id is not None and table != "campaigns_phonenumber"
+    scope, scope_params = ("WHERE l.customer_id = %s", [customer_id]) if scoped else ("", [])
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM (SELECT l.contact_id FROM campaigns_lead l "
-            f"{scope} ORDER BY l.id DESC LIMIT %s) recent WHERE {sql}",
+            f"SELECT count(*) FROM (SELECT l.* FROM {table} l {scope} ORDER BY l.id DESC LIMIT %s) recent WHERE {sql}",
             [*scope_params, BROAD_WINDOW, *params],
         )
         return cursor.fetchone()[0] * BROAD_SHARE >= BROAD_WINDOW
 
 
-def _all_words_hold(term: str, contact: str) -> tuple[str, list]:
-    """The condition that every word of ``term`` finds the contact ``contact`` (a column of its id)."""
-    holds = [_word_holds(word, contact) for word in search_words(term)]
+def _word_on_contact(word: str, contact: str) -> tuple[str, list]:
+    """The condition that ``word`` finds the contact row ``contact`` (a table alias), checked on the row: its
+    names as they stand, its account and emails against the word's accounts and emails (sets PostgreSQL
+    hashes once per statement, so each row costs a lookup, not a probe). The same rule as ``_word_contacts``."""
+    email = _whole_email(word)
+    if email is not None:
+        return f"{contact}.id IN (SELECT e.contact_id FROM campaigns_contactemail e WHERE e.email = %s)", [email]
+    patterns = list(_like(word))
+    sql = (
+        f"({_begins(contact + '.first_name')} OR {_begins(contact + '.last_name')} "
+        f"OR {contact}.account_id IN (SELECT a.id FROM campaigns_account a WHERE {_begins('a.name')}) "
+        f"OR {contact}.id IN (SELECT e.contact_id FROM campaigns_contactemail e WHERE "
+        "(UPPER(e.email) LIKE %s ESCAPE '\\' OR UPPER(e.email) LIKE %s ESCAPE '\\')))"
+    )
+    return sql, [*patterns, *patterns, *patterns, patterns[0], "%@" + patterns[0]]
+
+
+def _all_words_on_contact(term: str, contact: str) -> tuple[str, list]:
+    holds = [_word_on_contact(word, contact) for word in search_words(term)]
     return " AND ".join(f"({sql})" for sql, _ in holds), [p for _, ps in holds for p in ps]
+
+
+def _contact_row_holds(term: str, contact_id: str, *, customer_id: int | None) -> tuple[str, list]:
+    """The condition that every word of ``term`` finds the contact whose id is the column ``contact_id``: one
+    probe of the contact by its id, its fields checked on the row."""
+    sql, params = _all_words_on_contact(term, "hc")
+    scope, scope_params = (" AND hc.customer_id = %s", [customer_id]) if customer_id is not None else ("", [])
+    return _checked(f"SELECT 1 FROM campaigns_contact hc WHERE hc.id = {contact_id}{scope} AND {sql}"), [
+        *scope_params,
+        *params,
+    ]
+
+
+def _checked(select: str) -> str:
+    """Whether ``select`` finds a row, as a value the planner checks row by row: an ``EXISTS`` at the top of a
+    WHERE is made a join, and PostgreSQL then hashes every contact the words might find (a sequential scan of a
+    million contacts) instead of walking the list and stopping at its page."""
+    return f"COALESCE(({select} LIMIT 1) = 1, FALSE)"
+
+
+def _account_row_holds(term: str, account: str) -> tuple[str, list]:
+    """The condition that every word of ``term`` begins a word of the account row ``account``'s name or its
+    domain, or finds one of its contacts (``accounts_found``'s rule, on the row)."""
+    parts, params = [], []
+    for word in search_words(term):
+        patterns = list(_like(word))
+        on_contact, contact_params = _word_on_contact(word, "ac")
+        parts.append(
+            f"({_begins(account + '.name')} OR UPPER({account}.domain) LIKE %s ESCAPE '\\' OR EXISTS "
+            f"(SELECT 1 FROM campaigns_contact ac WHERE ac.account_id = {account}.id AND {on_contact}))"
+        )
+        params += [*patterns, patterns[0], *contact_params]
+    return " AND ".join(parts), params
+
+
+def _walked(sql: str, params: list, row: str, *, customer_id: int | None) -> Q:
+    """The list's filter for a broad search: ``sql`` checked on each row of the list as it walks its own order
+    (an index on it), stopping at its page, instead of gathering every row the search finds first."""
+    if customer_id is not None:
+        sql, params = f"{row}.customer_id = %s AND {sql}", [customer_id, *params]
+    return Q(RawSQL(sql, params, output_field=BooleanField()))
+
+
+def _phone_row_holds(term: str, phone: str, *, customer_id: int | None) -> tuple[str, list]:
+    """The condition that ``term`` finds a contact of the number row ``phone``."""
+    sql, params = _contact_row_holds(term, "cp.contact_id", customer_id=customer_id)
+    return _checked(f"SELECT 1 FROM campaigns_contactphone cp WHERE cp.phone_id = {phone}.id AND {sql}"), params
 
 
 def _whole_email(word: str) -> str | None:
@@ -229,7 +273,18 @@ def contacts_found(term: str, *, customer_id: int | None = None) -> Q:
     if found is None:
         return Q()
     sql, params, is_number = found
-    return _ids(sql, params, also_id=typed_id(term, is_number=is_number))
+    also_id = typed_id(term, is_number=is_number)
+    if (
+        also_id is None
+        and not is_number
+        and _is_broad(_all_words_on_contact(term, "recent"), customer_id=customer_id, table="campaigns_contact")
+    ):
+        # A broad search ("Davis": 100,000 contacts at a million): the list walks its own order (last name, first
+        # name, id: an index) and checks each contact's names on the row, stopping at its page.
+        return _walked(
+            *_all_words_on_contact(term, '"campaigns_contact"'), '"campaigns_contact"', customer_id=customer_id
+        )
+    return _ids(sql, params, also_id=also_id)
 
 
 def leads_found(term: str, *, customer_id: int | None = None) -> Q:
@@ -243,12 +298,12 @@ def leads_found(term: str, *, customer_id: int | None = None) -> Q:
     if (
         lead_id is None
         and not is_number
-        and _is_broad(_all_words_hold(term, "recent.contact_id"), customer_id=customer_id)
+        and _is_broad(_contact_row_holds(term, "recent.contact_id", customer_id=customer_id), customer_id=customer_id)
     ):
         # A broad search ("Davis": a tenth of a million contacts): the list walks the newest leads by its index
         # and checks each lead's contact, stopping at its page, instead of gathering every matching contact
         # and every one of their leads first (fifty times slower at a million; docs/ops-pages.md).
-        sql, holds_params = _all_words_hold(term, '"campaigns_lead"."contact_id"')
+        sql, holds_params = _contact_row_holds(term, '"campaigns_lead"."contact_id"', customer_id=customer_id)
         return Q(RawSQL(sql, holds_params, output_field=BooleanField()))
     if lead_id is None:
         # On the lead's own contact column: for a broad word (a tenth of a million contacts) the list walks the
@@ -269,6 +324,11 @@ def accounts_found(term: str, *, customer_id: int | None = None) -> Q:
         number_sql, number_params = _number_contacts(numbers)
         sql = f"SELECT c.account_id FROM campaigns_contact c WHERE c.id IN ({number_sql})"
         return _ids(sql, number_params, also_id=None)
+    if typed_id(term) is None and _is_broad(
+        _account_row_holds(term, "recent"), customer_id=customer_id, table="campaigns_account"
+    ):
+        # A broad search: the list walks its own order (name, id: an index) and checks each account on the row.
+        return _walked(*_account_row_holds(term, '"campaigns_account"'), '"campaigns_account"', customer_id=customer_id)
     statements = []
     for word in words:
         patterns = list(_like(word))
@@ -306,6 +366,11 @@ def phone_numbers_found(term: str, *, customer_id: int | None = None) -> Q:
             sql += " OR p.e164 LIKE %s"
             params.append(f"{stripped}%")
         return _ids(sql, params, also_id=None)
+    holds = _phone_row_holds(term, "recent", customer_id=customer_id)
+    if _is_broad(holds, customer_id=customer_id, table="campaigns_phonenumber"):
+        # A broad search: the list walks its own order (the E.164 index) and checks each number's contacts.
+        sql, holds_params = _phone_row_holds(term, '"campaigns_phonenumber"', customer_id=customer_id)
+        return Q(RawSQL(sql, holds_params, output_field=BooleanField()))
     contacts, params, _ = _contact_ids(term, customer_id=customer_id)
     sql = f"SELECT cp.phone_id FROM campaigns_contactphone cp WHERE cp.contact_id IN ({contacts})"
     return _ids(sql, list(params), also_id=None)

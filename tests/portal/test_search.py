@@ -49,3 +49,32 @@ def test_the_portal_account_list_finds_an_account_by_its_words_and_its_people(cl
     for term in ("Harbor Medical", "Mia Young"):
         response = client.get(reverse("portal:accounts"), {"q": term})
         assert [a.pk for a in response.context["accounts"]] == [signed_in.account_id]
+
+
+def test_a_searched_portal_list_counts_to_the_search_cap_and_says_more_than(client, settings, monkeypatch):
+    # given: a customer with three Youngs and a search cap of 2
+    customer = CustomerFactory(name="Northwind Health", slug="northwind")
+    for first in ("Mia", "Ann", "Bo"):
+        ContactFactory(account=AccountFactory(customer=customer, name=f"{first} Clinic"), last_name="Young")
+    client.force_login(customer_user(customer, "nw.count"))
+    settings.LEADOPS_SEARCH_COUNT_LIMIT = 2
+    # when: the contact list is searched, one row a page (so that the pages and their count are shown)
+    import campaigns.portal.views as views
+
+    monkeypatch.setattr(views._page, "__defaults__", (1,))
+    response = client.get(reverse("portal:contacts"), {"q": "Young"})
+    # then: it counts no further than the cap and says the count is a lower bound
+    page = response.context["contacts"]
+    assert (page.paginator.count_qualifier, page.paginator.count) == ("more than", 2)
+    assert "more than 2 in all" in response.content.decode()
+
+
+def test_a_portal_list_counts_with_thousands_grouped(signed_in, client, monkeypatch):
+    # given: a count of 12,345 (the project leaves USE_THOUSAND_SEPARATOR off)
+    from campaigns.admin.pagination import BoundedCountPaginator
+
+    monkeypatch.setattr(BoundedCountPaginator, "count", 12_345)
+    # when: the contact list is shown
+    response = client.get(reverse("portal:contacts"))
+    # then: the number is grouped
+    assert "12,345 in all" in response.content.decode()
