@@ -277,7 +277,7 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 # --- leadops ------------------------------------------------------------------------------------
 # Admin list pages never count a million-row table on every load.
 LEADOPS_ADMIN_COUNT_LIMIT = 10_000
-# A searched list counts at most this many rows ("more than 1,000 leads"): campaigns/admin/pagination.py.
+# A searched list counts at most this many rows ("more than 1,000 leads"): leadops/pagination.py.
 LEADOPS_SEARCH_COUNT_LIMIT = 1_000
 # Minutes a pulled lead stays leased to its caller before the wake job returns it to the pool.
 LEADOPS_LEASE_MINUTES = int(os.environ.get("LEADOPS_LEASE_MINUTES", "15"))

@@ -13,10 +13,10 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from campaigns.admin.pagination import BoundedCountPaginator
 from campaigns.models import User
 from campaigns.selectors.explaining import OPS, Audience
 from campaigns.selectors.scope import audience_for, sees_everything, visible
+from leadops.pagination import BoundedCountPaginator
 
 NOTHING_STOPS_THIS_LEAD = "Nothing stops this lead."
 

@@ -24,7 +24,6 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from campaigns.admin.pagination import BoundedCountPaginator
 from campaigns.models import Account, Block, Contact
 from campaigns.portal import exports
 from campaigns.portal.filters import (
@@ -66,6 +65,7 @@ from campaigns.services.workflows import customer_dnc_mark
 from leadops.errors import LeadopsError
 from leadops.exporting import csv_download
 from leadops.normalizing import format_phone
+from leadops.pagination import BoundedCountPaginator
 from suppressions.dossiers import DOSSIER_CSV_HEADER, contact_dossier, dossier_rows, viewer_for_customer
 from suppressions.models import Entry, Upload
 from suppressions.services import entries_remove, upload_create, upload_preview, upload_remove

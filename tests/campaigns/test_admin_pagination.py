@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns.admin.pagination import BoundedCountPaginator
 from campaigns.models import Lead, LeadStatus
+from leadops.pagination import BoundedCountPaginator
 from tests.campaigns.factories import CampaignFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db

@@ -71,7 +71,7 @@ def test_a_searched_portal_list_counts_to_the_search_cap_and_says_more_than(clie
 
 def test_a_portal_list_counts_with_thousands_grouped(signed_in, client, monkeypatch):
     # given: a count of 12,345 (the project leaves USE_THOUSAND_SEPARATOR off)
-    from campaigns.admin.pagination import BoundedCountPaginator
+    from leadops.pagination import BoundedCountPaginator
 
     monkeypatch.setattr(BoundedCountPaginator, "count", 12_345)
     # when: the contact list is shown
