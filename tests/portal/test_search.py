@@ -78,3 +78,21 @@ def test_a_portal_list_counts_with_thousands_grouped(signed_in, client, monkeypa
     response = client.get(reverse("portal:contacts"))
     # then: the number is grouped
     assert "12,345 in all" in response.content.decode()
+
+
+def test_the_contact_list_narrows_by_an_account_typed_not_picked_from_every_account(
+    client, signed_in, django_assert_max_num_queries
+):
+    # given: a customer with many accounts (a real one may have a hundred thousand)
+    customer = signed_in.customer
+    for index in range(120):
+        AccountFactory(customer=customer, name=f"Clinic {index:03d}")
+    # when: the list is opened, and narrowed to an account by its words
+    with django_assert_max_num_queries(15):
+        opened = client.get(reverse("portal:contacts"))
+    narrowed = client.get(reverse("portal:contacts"), {"account": "harbor med"})
+    # then: no list of every account is rendered; the typed account finds its own people only
+    assert b"Clinic 119" not in opened.content
+    assert b'name="account"' in opened.content
+    assert [c.pk for c in narrowed.context["contacts"]] == [signed_in.pk]
+    assert list(client.get(reverse("portal:contacts"), {"account": "Nowhere Inc"}).context["contacts"]) == []
