@@ -42,7 +42,7 @@ SEARCHES = [
 BROAD = ["Davis", "James Davis"]
 PAGES = ["lead", "contact", "account", "phonenumber"]
 # The portal's lists of people, and the name of each one's page in its template context.
-PORTAL_PAGES = {"contacts": "contacts", "accounts": "accounts", "disqualified": "leads"}
+PORTAL_PAGES = {"contacts": "contacts", "accounts": "accounts", "leads/disqualified": "leads"}
 BIG_TABLES = ("campaigns_contact ", "campaigns_lead ", "campaigns_account ", "campaigns_contactemail ")
 
 

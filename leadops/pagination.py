@@ -6,9 +6,11 @@
   costs one catalogue lookup whatever the table's size; the estimate is used only once the table is big
   enough that an exact count would be slow;
 * otherwise by counting at most ``LEADOPS_ADMIN_COUNT_LIMIT + 1`` rows, so a filter that matches most of a
-  big table still costs a bounded scan; a searched list counts at most ``LEADOPS_SEARCH_COUNT_LIMIT + 1``
-  (1,000: a broad search is counted by walking the list and checking each row, ``campaigns.selectors.
-  searching``, and "more than 1,000 leads" says all a person needs).
+  big table still costs a bounded scan; a searched list counts only to the end of the page after the one
+  shown (``searched_through``: "more than 200 leads" on the first page of 100, one page further on each
+  page after), and never past ``LEADOPS_SEARCH_COUNT_LIMIT + 1`` (1,000). A broad search is counted by
+  walking the list and checking each row (``campaigns.selectors.searching``): a one-in-a-hundred term read
+  100,000 rows to say "more than 1,000", where "more than 200" and a next page say all a person needs.
 
 ``count_qualifier`` says how to read the number ("about", "more than", or exact);
 ``templates/admin/campaigns/pagination.html`` writes it in front of the count.
@@ -30,6 +32,15 @@ def count_limit(*, searched: bool = False) -> int:
     if searched:
         return int(getattr(settings, "LEADOPS_SEARCH_COUNT_LIMIT", DEFAULT_SEARCH_COUNT_LIMIT))
     return int(getattr(settings, "LEADOPS_ADMIN_COUNT_LIMIT", DEFAULT_COUNT_LIMIT))
+
+
+def page_asked(value: object) -> int:
+    """Return the page number a query string asks for (1 for none or nonsense: the paginator then refuses
+    or shows the first page as it would)."""
+    try:
+        return max(1, int(str(value)))
+    except (TypeError, ValueError):
+        return 1
 
 
 def table_row_estimate(queryset: QuerySet) -> int | None:
@@ -62,9 +73,12 @@ class BoundedCountPaginator(Paginator):
 
     _qualifier = ""
 
-    def __init__(self, *args, searched: bool = False, **kwargs):
+    def __init__(self, *args, searched: bool = False, searched_through: int = 1, **kwargs):
+        """``searched``: the list is a search's; ``searched_through``: the page number asked for (a searched
+        count reaches one page beyond it)."""
         super().__init__(*args, **kwargs)
         self.searched = searched
+        self.searched_through = max(1, searched_through)
 
     @cached_property
     def count(self) -> int:
@@ -72,6 +86,8 @@ class BoundedCountPaginator(Paginator):
         if not isinstance(queryset, QuerySet):
             return super().count
         limit = count_limit(searched=self.searched)
+        if self.searched:
+            limit = min(limit, (self.searched_through + 1) * self.per_page)
         if is_unfiltered(queryset):
             estimate = table_row_estimate(queryset)
             if estimate is not None and estimate > limit:

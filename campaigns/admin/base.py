@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
-from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import BaseModelFormSet, ModelForm
@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from campaigns.models import User
 from campaigns.selectors.explaining import OPS, Audience
 from campaigns.selectors.scope import audience_for, sees_everything, visible
-from leadops.pagination import BoundedCountPaginator
+from leadops.pagination import BoundedCountPaginator, page_asked
 
 NOTHING_STOPS_THIS_LEAD = "Nothing stops this lead."
 
@@ -65,7 +65,11 @@ class ListAtScale:
         self, request: HttpRequest, queryset: QuerySet, per_page: int, orphans=0, allow_empty_first_page=True
     ):
         searched = bool(request.GET.get(SEARCH_VAR, "").strip())
-        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, searched=searched)
+        # The changelist's page numbers start at 1 in the query string (``p``).
+        through = page_asked(request.GET.get(PAGE_VAR, 1))
+        return self.paginator(
+            queryset, per_page, orphans, allow_empty_first_page, searched=searched, searched_through=through
+        )
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         if self.finds is not None:

@@ -65,7 +65,7 @@ from campaigns.services.workflows import customer_dnc_mark
 from leadops.errors import LeadopsError
 from leadops.exporting import csv_download
 from leadops.normalizing import format_phone
-from leadops.pagination import BoundedCountPaginator
+from leadops.pagination import BoundedCountPaginator, page_asked
 from suppressions.dossiers import DOSSIER_CSV_HEADER, contact_dossier, dossier_rows, viewer_for_customer
 from suppressions.models import Entry, Upload
 from suppressions.services import entries_remove, upload_create, upload_preview, upload_remove
@@ -92,7 +92,9 @@ def _page(request, queryset, per_page: int = PER_PAGE):
     """One page of ``queryset``, counted to a bound (``BoundedCountPaginator``: a searched list says "more than
     1,000"), never the customer's whole table on every load."""
     searched = bool(request.GET.get("q", "").strip())
-    return BoundedCountPaginator(queryset, per_page, searched=searched).get_page(request.GET.get("page"))
+    through = page_asked(request.GET.get("page"))
+    paginator = BoundedCountPaginator(queryset, per_page, searched=searched, searched_through=through)
+    return paginator.get_page(request.GET.get("page"))
 
 
 # --- Home -------------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from campaigns.models import PhoneNumber
 from campaigns.services.workflows import phone_numbers_mark_dnc
-from tests.campaigns.factories import UserFactory, staff_groups_create
+from tests.campaigns.factories import AccountFactory, UserFactory, staff_groups_create
 from tests.campaigns.workflow_scenes import lead_at, switchboard_scene
+from tests.portal.conftest import customer_user
 
 pytestmark = pytest.mark.browser
 
@@ -99,3 +100,38 @@ def _before_rest(page, live_server, screenshot):
     screenshot(page, f"ops-pages-{SHOTS}-lead-list")
     page.goto(f"{live_server.url}{reverse('admin:index')}")
     screenshot(page, f"ops-pages-{SHOTS}-ops-home")
+
+
+def test_a_broad_search_says_its_count_is_a_lower_bound_and_the_portal_narrows_by_an_account_typed(
+    transactional_db, live_server, new_page, screenshot, settings
+):
+    # given: 25 of the clinic's leads are "Staff…", and a searched list counts to 10 at most
+    settings.LEADOPS_SEARCH_COUNT_LIMIT = 10
+    scene = shared_dnc_scene()
+    customer = scene.account.customer
+    lead_at(AccountFactory(customer=customer, name="Oak Park Pharmacy"), scene.campaign, [], first_name="Olive")
+    customer_user(customer, "portal.rita")
+    page = new_page()
+    log_in(page, live_server, "olga")
+    # when: the lead list is searched for them
+    page.goto(f"{live_server.url}{reverse('admin:campaigns_lead_changelist')}?q=Staff")
+    # then: the count says it is a lower bound, in words a person reads, and the page fits
+    assert "more than 10 leads" in page.locator("p.paginator").first.inner_text()
+    assert page.locator("#result_list tbody tr").count() == 25
+    assert fits_1400(page)
+    screenshot(page, f"ops-pages-{SHOTS}-lead-search-lower-bound")
+
+    # and in the portal, the contact list is narrowed by an account typed, not picked from every account
+    portal = new_page()
+    portal.goto(f"{live_server.url}{reverse('portal:login')}")
+    portal.fill("#id_username", "portal.rita")
+    portal.fill("#id_password", PASSWORD)
+    portal.click("button[type=submit]")
+    portal.goto(f"{live_server.url}{reverse('portal:contacts')}")
+    assert portal.locator("select[name=account]").count() == 0
+    portal.fill("input[name=account]", "oak park")
+    portal.click("form.filters button[type=submit]")
+    portal.wait_for_url("**account=oak+park**")
+    rows = portal.locator("table tbody tr")
+    assert rows.count() == 1 and "Olive" in rows.first.inner_text()
+    screenshot(portal, f"ops-pages-{SHOTS}-portal-contacts-by-account")
