@@ -339,10 +339,24 @@ def registry_blocks_sync(*, scope: RegistryScope, now: datetime | None = None, r
         if (campaign_id, phone_id, number_id) not in known
     ]
     Block.objects.bulk_create(blocks, batch_size=5000, ignore_conflicts=True)
+    _analyze_blocks_after(len(blocks))
     phones = {block.phone_id for block in blocks}
     if recompute:
         _recompute_phones(phones, now=now)
     return phones
+
+
+def _analyze_blocks_after(inserted: int) -> None:
+    """Refresh the block table's statistics after an insert that grew it by more than a fifth (PostgreSQL), as
+    matching does: the recompute that follows plans its ``EXISTS`` over blocks with them. Measured on
+    ``bench/registry_pull.py``'s database: blocking 16,393 numbers of a 100,000-lead pool recomputed their
+    leads in 49 s without it (a scan of the blocks per lead), the whole scrub in 2.3 s with it."""
+    if connection.vendor != "postgresql" or inserted < 1000:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'campaigns_block'::regclass")
+        if inserted > 0.2 * max(cursor.fetchone()[0], 0):
+            cursor.execute("ANALYZE campaigns_block")
 
 
 def _registry_blocks_lift(condition: Q, *, why: str, now: datetime) -> set[int]:
