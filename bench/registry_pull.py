@@ -13,6 +13,11 @@ through the loader, so a loader that scrubs blocks them) to measure a pool where
 
 Printed beside the timings: how many of the pool's Eligible leads have every number listed, and how many leads a
 pull handed out.
+
+``--work N`` then works the pool as callers do: N pulls whose leases are kept (all in one transaction, rolled
+back at the end), so the leads a pull passes over stay where they are for the next one; printed by fifths.
+``--unscrubbed`` first lifts the registry blocks (in that transaction): the state a loader that made no blocks
+left, listed leads Eligible.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ parser.add_argument("--database", default="leadops_bench_api")
 parser.add_argument("--pulls", type=int, default=150)
 parser.add_argument("--rounds", type=int, default=2)
 parser.add_argument("--list-every", type=int, default=0, help="list every N-th Eligible lead's numbers first")
+parser.add_argument("--work", type=int, default=0, help="then N pulls kept (not rolled back one by one)")
+parser.add_argument(
+    "--unscrubbed", action="store_true", help="with --work: lift the registry blocks first (listed leads Eligible)"
+)
 ARGS = parser.parse_args()
 os.environ["DATABASE_URL"] = f"{ARGS.server}/{ARGS.database}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadops.settings")
@@ -48,10 +57,12 @@ django.setup()
 
 from django.db import transaction  # noqa: E402
 from django.db.models import Exists, OuterRef  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from campaigns.dialer import pool  # noqa: E402
-from campaigns.models import CallerApproval, ContactPhone, Lead, LeadStatus  # noqa: E402
+from campaigns.models import Block, CallerApproval, ContactPhone, Lead, LeadStatus  # noqa: E402
 from campaigns.selectors import explaining  # noqa: E402
+from campaigns.services.statuses import lead_statuses_recompute  # noqa: E402
 from suppressions.models import RegistryNumber  # noqa: E402
 from suppressions.services.registries import registry_load  # noqa: E402
 
@@ -127,6 +138,33 @@ def main() -> None:
             f"({base[2]:.1f} leads a pull) (+{mine[0] - base[0]:.2f} ms at p50)"
         )
     explaining._live_checks[:] = registered
+    if ARGS.work:
+        work(approval.campaign, approval.caller)
+
+
+def work(campaign, caller) -> None:
+    """Pull ``--work`` times, keeping each lease; print p50 / p95 and the leads handed out by fifths."""
+    fifth = max(ARGS.work // 5, 1)
+    with transaction.atomic():
+        if ARGS.unscrubbed:
+            blocks = Block.objects.filter(source=Block.Source.REGISTRY, lifted_at__isnull=True)
+            phones = list(blocks.values_list("phone_id", flat=True))
+            blocks.update(lifted_at=timezone.now(), lifted_by_job="bench", lift_reason="bench: unscrubbed")
+            lead_statuses_recompute(leads=Lead.objects.filter(contact__phones__phone_id__in=phones))
+        eligible = Lead.objects.filter(campaign=campaign, status=LeadStatus.ELIGIBLE).count()
+        print(f"working the pool: {ARGS.work} pulls of 10 kept, {eligible:,} Eligible leads at the start")
+        timings, handed = [], []
+        for _ in range(ARGS.work):
+            started = time.perf_counter()
+            handed.append(len(pool.leads_pull_dialable(campaign=campaign, caller=caller, count=10)))
+            timings.append((time.perf_counter() - started) * 1000)
+        transaction.set_rollback(True)
+    for start in range(0, ARGS.work, fifth):
+        part = sorted(timings[start : start + fifth])
+        print(
+            f"pulls {start + 1}-{start + len(part)}: p50 {statistics.median(part):.1f} ms, "
+            f"p95 {part[int(len(part) * 0.95)]:.1f} ms, {sum(handed[start : start + fifth]):,} leads handed out"
+        )
 
 
 if __name__ == "__main__":
