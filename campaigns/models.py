@@ -392,6 +392,8 @@ class Block(models.Model):
         MEETING_OUTCOME = "meeting_outcome", "Meeting outcome"
         UNREACHABLE = "unreachable", "Attempt cap reached"
         FIT_RULE = "fit_rule", "Campaign fit rule"
+        # A number listed by a platform registry (``suppressions.registries``), for one scrubbed campaign.
+        REGISTRY = "registry", "Do-Not-Call registry"
 
     class Reach(models.TextChoices):
         PLATFORM = "platform", "Platform-wide"
@@ -414,6 +416,9 @@ class Block(models.Model):
         SUPPRESSED = "suppressed", "On the customer's suppression list"
         QUALIFIED = "qualified", "Meeting qualified"
         NOT_QUALIFIED = "not_qualified", "Meeting not qualified"
+        # A registry block's: which kind of list (the dialer's reason code, as the registries' live check gives).
+        NATIONAL_DNC = "national_dnc", "On the national Do-Not-Call registry"
+        STATE_DNC = "state_dnc", "On a state Do-Not-Call list"
         OTHER = "other", "Other"
 
     target = models.CharField(max_length=14, choices=Target.choices)
@@ -1023,6 +1028,7 @@ class LeadFact(models.Model):
     entry_suppression = models.BooleanField(default=False)
     entry_crm_rule = models.BooleanField(default=False)
     entry_fit_rule = models.BooleanField(default=False)
+    entry_registry = models.BooleanField(default=False)
     entry_other = models.BooleanField(default=False)
     entry_disqualified = models.BooleanField(default=False, help_text="Any of the entry_ flags.")
     attempted = models.BooleanField(default=False)
@@ -1042,6 +1048,7 @@ class LeadFact(models.Model):
     later_meeting_outcome = models.BooleanField(default=False)
     later_unreachable = models.BooleanField(default=False)
     later_fit_rule = models.BooleanField(default=False)
+    later_registry = models.BooleanField(default=False)
     refreshed_at = models.DateTimeField()
 
     class Meta:

@@ -24,12 +24,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from campaigns.models import Campaign, ContactPhone, Lead
+from campaigns.models import Block, Campaign, ContactPhone, Lead
+from campaigns.rules import block_was_in_force_then
 from campaigns.selectors.explaining import LiveCheck, Reason
 from leadops.db import id_list, in_ids, prepared_cursor
 from leadops.normalizing import format_phone
@@ -190,14 +192,34 @@ _SCRUBBED_SQL = """JOIN campaigns_campaign rc ON rc.id = subject.campaign_id
 
 
 def _listed_dial_sql() -> str:
+    # A listing the scrub has blocked in the lead's campaign is said by its block (``registry_blocks_sync``);
+    # probed only for a listed number.
     return (
         f"SELECT '{LISTED_KIND}', r.id FROM subject {_SCRUBBED_SQL}\n"
-        "JOIN suppressions_registrynumber r ON r.e164 = %(number)s AND r.removed_load_id IS NULL"
+        "JOIN suppressions_registrynumber r ON r.e164 = %(number)s AND r.removed_load_id IS NULL\n"
+        "WHERE NOT EXISTS (SELECT 1 FROM campaigns_block rb WHERE rb.evidence_type_id = %(registry_type)s\n"
+        "  AND rb.evidence_id = r.id AND rb.source = 'registry' AND rb.campaign_id = subject.campaign_id\n"
+        "  AND rb.lifted_at IS NULL)"
     )
 
 
+def registry_type_id() -> int:
+    """The content type of a registry row, a registry block's evidence (Django's cache answers it)."""
+    return ContentType.objects.get_for_model(RegistryNumber).pk
+
+
 def _listed_params(e164: str) -> dict[str, object]:
-    return {}
+    return {"registry_type": registry_type_id()}
+
+
+def _blocked_rows(campaign_id: int, ids: list[int], *, at: datetime | None = None) -> set[int]:
+    """Return which of the registry rows ``ids`` a registry block in ``campaign_id`` says (in force now, or at
+    ``at``): their sentences are the blocks'."""
+    blocks = Block.objects.filter(
+        source=Block.Source.REGISTRY, campaign_id=campaign_id, evidence_type_id=registry_type_id(), evidence_id__in=ids
+    )
+    blocks = blocks.filter(lifted_at__isnull=True) if at is None else blocks.filter(block_was_in_force_then(at))
+    return set(blocks.values_list("evidence_id", flat=True))
 
 
 def _stale_dial_sql() -> str:
@@ -252,7 +274,8 @@ def _listed_of_lead(lead: Lead, *, audience: object = None) -> list[Reason]:
     listed = list(RegistryNumber.objects.filter(e164__in=numbers, removed_load__isnull=True).values_list("pk", "e164"))
     if {e164 for _, e164 in listed} != numbers:
         return []
-    return listed_reasons([pk for pk, _ in listed])
+    blocked = _blocked_rows(lead.campaign_id, [pk for pk, _ in listed])
+    return listed_reasons([pk for pk, _ in listed if pk not in blocked])
 
 
 def listed_at(e164s: set[str], *, at: datetime) -> list[RegistryNumber]:
@@ -276,6 +299,8 @@ def _listed_at(lead: Lead, e164: str | None, at: datetime, *, audience: object =
         rows = listed_at(numbers, at=at) if numbers else []
         if {row.e164 for row in rows} != numbers:
             return []
+    blocked = _blocked_rows(lead.campaign_id, [row.pk for row in rows], at=at) if rows else set()
+    rows = [row for row in rows if row.pk not in blocked]
     return [Reason(code=reason_code(n.registry), message=listed_sentence(n)) for n in _national_first(rows)]
 
 

@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from campaigns.dialer.dialable import NumberCheck, lead_numbers
-from campaigns.models import CallerApproval, Campaign, Lead, LeadStatus, User
+from campaigns.models import Block, CallerApproval, Campaign, Lead, LeadStatus, User
 from campaigns.rules import lead_is_disqualified
 from campaigns.selectors import calling
 from campaigns.selectors.callers import caller_is_approved, may_work_campaign
@@ -30,6 +30,7 @@ from leadops.db import Related, id_list, in_ids, prepared_cursor
 from leadops.errors import LeadopsError
 from suppressions.rules import active_suppression_exists, entry_type_id
 from suppressions.selectors import uploads_pending_exist
+from suppressions.services.registries import RegistryScope, registry_blocks_sync
 
 PULL_MAX = 50
 # Candidates that fail the re-check are skipped and the pull looks further; this bounds how far.
@@ -255,8 +256,10 @@ def leads_pull_dialable(
     ``leads_pull``'s checks, invariants and order hold. A lead none of whose numbers may be called now (each
     outside its calling window or over a frequency cap, or blocked) is passed over: its lease is given back
     at once, so it stays Eligible, where it was in the pool (time is not a block), and the pull looks
-    further, at most ``PULL_MAX_ROUNDS`` times. ``now`` judges blocks' ends (by default the current time),
-    windows and caps (by default ``calling_now()``).
+    further, at most ``PULL_MAX_ROUNDS`` times. One whose every number a registry lists (a consumer
+    campaign's) is passed over the same way, its numbers then blocked in the campaign
+    (``registry_blocks_sync``), so it leaves the pool Disqualified instead. ``now`` judges blocks' ends (by
+    default the current time), windows and caps (by default ``calling_now()``).
     """
     if not 1 <= count <= PULL_MAX:
         raise LeadopsError(f"Pull between 1 and {PULL_MAX} leads.", field="count")
@@ -269,6 +272,12 @@ def leads_pull_dialable(
         numbers = lead_numbers(leads, audience=audience, now=now or calling.calling_now())
         later = [lead for lead in leads if not any(check.dialable for check in numbers[lead.pk])]
         handed += [(lead, numbers[lead.pk]) for lead in leads if lead not in later]
+        listed = [lead.pk for lead in later if numbers[lead.pk] and all(_registry_listed(c) for c in numbers[lead.pk])]
+        if listed:
+            # Refused by a registry, not "not now": its numbers are blocked in the campaign (the import and the
+            # loads block them; this lead was missed, e.g. its campaign became consumer), so that the lease
+            # given back leaves it Disqualified instead of at the head of the pool for every pull.
+            registry_blocks_sync(scope=RegistryScope(lead_ids=tuple(listed)), now=lease_now, recompute=False)
         if later:
             _leases_give_back([lead.pk for lead in later], caller=caller, until=later[0].waiting_until, now=lease_now)
             skipped += [lead.pk for lead in later]
@@ -277,6 +286,13 @@ def leads_pull_dialable(
         asked = count - len(handed)
         leads = _leads_pull(campaign=campaign, caller=caller, count=asked, now=lease_now, skipped=skipped)
     return handed
+
+
+_REGISTRY_CODES = frozenset({Block.Reason.NATIONAL_DNC, Block.Reason.STATE_DNC})
+
+
+def _registry_listed(check: NumberCheck) -> bool:
+    return check.reason is not None and check.reason.code in _REGISTRY_CODES
 
 
 def _lease_rounds(

@@ -72,6 +72,7 @@ SOURCE_LABELS: dict[str, str] = {
     Block.Source.MEETING_OUTCOME: "Outreach finished after a meeting (qualified or not)",
     Block.Source.UNREACHABLE: "Unreachable (attempt cap)",
     Block.Source.FIT_RULE: "Campaign fit rules",
+    Block.Source.REGISTRY: "Do-Not-Call registries",
 }
 NO_NUMBER = "no_number"
 NO_NUMBER_LABEL = "No phone number on file"

@@ -46,13 +46,14 @@ from leadops.normalizing import NormalizationError, format_phone, normalize_phon
 SOURCE_RANK = {
     Block.Source.OPS_PHONE_DNC: 0,
     Block.Source.DISPOSITION: 1,
-    Block.Source.CUSTOMER_DNC: 2,
-    Block.Source.SUPPRESSION: 3,
-    Block.Source.CRM_RULE: 4,
-    Block.Source.OPS_DISQUALIFY: 5,
-    Block.Source.MEETING_OUTCOME: 6,
-    Block.Source.UNREACHABLE: 7,
-    Block.Source.FIT_RULE: 8,
+    Block.Source.REGISTRY: 2,
+    Block.Source.CUSTOMER_DNC: 3,
+    Block.Source.SUPPRESSION: 4,
+    Block.Source.CRM_RULE: 5,
+    Block.Source.OPS_DISQUALIFY: 6,
+    Block.Source.MEETING_OUTCOME: 7,
+    Block.Source.UNREACHABLE: 8,
+    Block.Source.FIT_RULE: 9,
 }
 REACH_RANK = {Block.Reach.PLATFORM: 0, Block.Reach.CUSTOMER: 1, Block.Reach.CAMPAIGN: 2}
 # What ``block_sentence`` reads of a block: load these with it (``select_related``) and it costs no query.
@@ -784,6 +785,8 @@ def block_badge(block: Block, *, audience: Audience = OPS) -> str:
             return "Attempt cap"
         case Block.Source.FIT_RULE:
             return "Not a fit"
+        case Block.Source.REGISTRY:
+            return "DNC registry"
         case Block.Source.OPS_DISQUALIFY if block.target == Block.Target.LEAD and block.reason in UNQUALIFY_REASONS:
             return "Unqualified"
     return f"Disqualified: {block.get_reason_display()}"
@@ -808,6 +811,8 @@ def reason_code(block: Block) -> str:
     """Return the code the dialer gets for ``block``: ``platform_dnc``, or the block's source."""
     if block.is_platform_dnc:
         return "platform_dnc"
+    if block.source == Block.Source.REGISTRY:
+        return block.reason  # national_dnc or state_dnc, as the registries' live check says it
     return block.source
 
 
@@ -884,6 +889,11 @@ def _how_to_lift(block: Block) -> str:
         return "It lifts itself when the CRM record stops matching the rule; ops may lift it as an exception."
     if block.source == Block.Source.FIT_RULE:
         return "It lifts itself when the campaign's fit rules change; ops may lift it (Undisqualify)."
+    if block.source == Block.Source.REGISTRY:
+        return (
+            "It lifts itself when a registry load no longer lists the number, or when ops exempt a business "
+            "campaign from the registries."
+        )
     return "Ops may lift it with Undisqualify."
 
 
@@ -973,6 +983,11 @@ def block_sentence(block: Block, *, lead: Lead | None = None, audience: Audience
     if block.source == Block.Source.MEETING_OUTCOME and block.reason == Block.Reason.QUALIFIED:
         return qualified_sentence(block, lead=lead, audience=audience)
     subject = _subject(block, lead=lead)
+    if block.source == Block.Source.REGISTRY:
+        # A job's scrub; its evidence names the registry and the copy ("the national Do-Not-Call registry (copy
+        # of 2026-11-28)").
+        lift = "" if audience == CUSTOMER else f" {_how_to_lift(block)}"
+        return f"{subject} is on {block.evidence_text}: it may not be called{_reach_words(block)}.{lift}"
     when = date_words(block.created_at)
     own_words = not isinstance(audience, CallerAudience) or audience.made_within(block)
     if audience == CUSTOMER:

@@ -53,6 +53,7 @@ ENTRY = {
     "entry_suppression": "suppressions",
     "entry_crm_rule": "CRM rules",
     "entry_fit_rule": "fit rules",
+    "entry_registry": "Do-Not-Call registries",
     "entry_other": "other blocks",
 }
 _ENTRY_Q = Q(entry_disqualified=True)

@@ -54,6 +54,7 @@ ENTRY_SOURCES = {
     Block.Source.SUPPRESSION: "suppression",
     Block.Source.CRM_RULE: "crm_rule",
     Block.Source.FIT_RULE: "fit_rule",
+    Block.Source.REGISTRY: "registry",
 }
 # Company size bands, by the first whole number of the account's employee count ("51-200" is 51).
 SIZE_BANDS: tuple[tuple[int | None, str], ...] = (
@@ -216,6 +217,7 @@ def lead_facts_compute(leads: QuerySet[Lead], *, now: datetime) -> list[LeadFact
                 entry_suppression="suppression" in entry,
                 entry_crm_rule="crm_rule" in entry,
                 entry_fit_rule="fit_rule" in entry,
+                entry_registry="registry" in entry,
                 entry_other="other" in entry,
                 attempted=pk in calls,
                 connected=calls.get(pk, 0) > 0,

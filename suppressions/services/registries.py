@@ -22,13 +22,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import Campaign, User
+from campaigns.models import Block, Campaign, ContactPhone, Lead, User
 from campaigns.services.actors import Actor
+from campaigns.services.statuses import lead_statuses_recompute
+from leadops.db import id_list, ids_query, in_ids
 from leadops.errors import LeadopsError
-from suppressions.models import NATIONAL, RegistryExemption, RegistryLoad
+from suppressions.models import NATIONAL, RegistryExemption, RegistryLoad, RegistryNumber, registry_name
 
 BAD_LINES_SHOWN = 20
 _CHUNK = 50_000
@@ -223,9 +227,157 @@ def registry_load(
             # The planner must know the registry's size from the first check on (a sample: seconds at 258M).
             cursor.execute(f"ANALYZE {table}")
         cursor.execute("DROP TABLE registry_staging")
+        # The scrub follows the copy: what it no longer lists is lifted, what it adds is blocked.
+        lifted = _registry_blocks_lift(
+            Q(evidence_id__in=RegistryNumber.objects.filter(removed_load=load).values("pk")),
+            why=f"{registry_name(registry)} no longer lists the number (the copy loaded "
+            f"{timezone.localtime(now):%Y-%m-%d}).",
+            now=now,
+        )
+        added_phones = registry_blocks_sync(scope=RegistryScope(load_id=load.pk), now=now, recompute=False)
+        _recompute_phones(lifted | added_phones, now=now)
     load.refresh_from_db()
     load.staged = staged
     return load
+
+
+# --- The scrub: a block per number a registry lists, per scrubbed campaign ---------------------------------
+
+SCRUB_JOB = "registry scrub"
+
+
+@dataclass(frozen=True)
+class RegistryScope:
+    """Which leads a registry scrub looks at: those of a campaign (``campaign_id``), of contacts
+    (``contact_ids``, in ``campaign_id`` when given), the leads ``lead_ids``, or those having a number a load
+    added (``load_id``)."""
+
+    campaign_id: int | None = None
+    contact_ids: tuple[int, ...] | None = None
+    lead_ids: tuple[int, ...] | None = None
+    load_id: int | None = None
+
+    def sql(self) -> tuple[str, list[object]]:
+        where, params = [], []
+        if self.campaign_id is not None:
+            where.append("l.campaign_id = %s")
+            params.append(self.campaign_id)
+        for column, ids in (("l.contact_id", self.contact_ids), ("l.id", self.lead_ids)):
+            if ids is not None:
+                where.append(in_ids(column))
+                params.append(id_list(ids))
+        if self.load_id is not None:
+            where.append("r.added_load_id = %s")
+            params.append(self.load_id)
+        if not where:
+            raise ValueError("A registry scrub needs a scope.")
+        return " AND ".join(where), params
+
+
+# Each (campaign, number, registry row) where a lead of a scrubbed campaign has a number the row lists.
+_LISTED_SQL = """
+SELECT DISTINCT l.campaign_id, l.customer_id, cp.phone_id, r.id, r.registry, r.added_load_id
+FROM campaigns_lead l
+JOIN campaigns_campaign c ON c.id = l.campaign_id
+JOIN campaigns_contactphone cp ON cp.contact_id = l.contact_id
+JOIN campaigns_phonenumber p ON p.id = cp.phone_id
+JOIN suppressions_registrynumber r ON r.e164 = p.e164 AND r.removed_load_id IS NULL
+WHERE {scope}
+  AND NOT (c.audience = 'business' AND EXISTS (
+      SELECT 1 FROM suppressions_registryexemption x WHERE x.campaign_id = c.id AND x.revoked_at IS NULL))
+"""
+
+
+def registry_evidence_text(registry: str, loaded_at: datetime) -> str:
+    """Return what a registry block's evidence says: "the national Do-Not-Call registry (copy of 2026-11-28)"."""
+    return f"{registry_name(registry)} (copy of {timezone.localtime(loaded_at):%Y-%m-%d})"
+
+
+def registry_blocks_sync(*, scope: RegistryScope, now: datetime | None = None, recompute: bool = True) -> set[int]:
+    """Block, in each scrubbed campaign of the leads of ``scope``, every number of theirs that a registry lists
+    (a number block reaching that campaign, source ``registry``, its evidence the registry row); recompute those
+    leads' statuses (unless ``recompute`` is off: the caller does); return the ids of the numbers blocked.
+
+    A lead whose every number is listed is then Disqualified, as any lead whose numbers are all blocked. Repeat
+    calls create nothing more: a row already blocked in a campaign is left alone, and one whose block a person
+    lifted is never blocked again for the same row. Runs in the caller's transaction.
+    """
+    now = now or timezone.now()
+    where, params = scope.sql()
+    with connection.cursor() as cursor:
+        cursor.execute(_LISTED_SQL.format(scope=where), params)
+        found = cursor.fetchall()
+    if not found:
+        return set()
+    registry_type = ContentType.objects.get_for_model(RegistryNumber)
+    known = set()
+    evidence_ids = sorted({row[3] for row in found})
+    for start in range(0, len(evidence_ids), 10_000):
+        chunk = evidence_ids[start : start + 10_000]
+        known |= set(
+            Block.objects.filter(source=Block.Source.REGISTRY, evidence_type=registry_type, evidence_id__in=chunk)
+            .filter(Q(lifted_at__isnull=True) | Q(lifted_by__isnull=False))
+            .values_list("campaign_id", "phone_id", "evidence_id")
+        )
+    loads = {load.pk: load for load in RegistryLoad.objects.filter(pk__in={row[5] for row in found})}
+    blocks = [
+        Block(
+            target=Block.Target.PHONE,
+            phone_id=phone_id,
+            source=Block.Source.REGISTRY,
+            reason=Block.Reason.NATIONAL_DNC if registry == NATIONAL else Block.Reason.STATE_DNC,
+            reach=Block.Reach.CAMPAIGN,
+            customer_id=customer_id,
+            campaign_id=campaign_id,
+            actor_job=SCRUB_JOB,
+            created_at=now,
+            evidence_type=registry_type,
+            evidence_id=number_id,
+            evidence_text=registry_evidence_text(registry, loads[load_id].loaded_at),
+        )
+        for campaign_id, customer_id, phone_id, number_id, registry, load_id in sorted(found)
+        if (campaign_id, phone_id, number_id) not in known
+    ]
+    Block.objects.bulk_create(blocks, batch_size=5000, ignore_conflicts=True)
+    _analyze_blocks_after(len(blocks))
+    phones = {block.phone_id for block in blocks}
+    if recompute:
+        _recompute_phones(phones, now=now)
+    return phones
+
+
+def _analyze_blocks_after(inserted: int) -> None:
+    """Refresh the block table's statistics after an insert that grew it by more than a fifth (PostgreSQL), as
+    matching does: the recompute that follows plans its ``EXISTS`` over blocks with them. Measured on
+    ``bench/registry_pull.py``'s database: blocking 16,393 numbers of a 100,000-lead pool recomputed their
+    leads in 49 s without it (a scan of the blocks per lead), the whole scrub in 2.3 s with it."""
+    if connection.vendor != "postgresql" or inserted < 1000:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'campaigns_block'::regclass")
+        if inserted > 0.2 * max(cursor.fetchone()[0], 0):
+            cursor.execute("ANALYZE campaigns_block")
+
+
+def _registry_blocks_lift(condition: Q, *, why: str, now: datetime) -> set[int]:
+    """Lift the active registry blocks matching ``condition`` (by the scrub's job, with ``why``); return their
+    numbers' ids."""
+    active = Block.objects.filter(
+        condition,
+        source=Block.Source.REGISTRY,
+        lifted_at__isnull=True,
+        evidence_type=ContentType.objects.get_for_model(RegistryNumber),
+    )
+    phones = set(active.values_list("phone_id", flat=True))
+    if phones:
+        active.update(lifted_at=now, lifted_by_job=SCRUB_JOB, lift_reason=why)
+    return phones
+
+
+def _recompute_phones(phone_ids: set[int], *, now: datetime) -> None:
+    if phone_ids:
+        contacts = ContactPhone.objects.filter(phone_id__in=ids_query(phone_ids)).values("contact_id")
+        lead_statuses_recompute(leads=Lead.objects.filter(contact_id__in=contacts), now=now)
 
 
 def registry_exemption_grant(*, campaign: Campaign, reason: str, actor: User, now: datetime | None = None):
@@ -242,9 +394,16 @@ def registry_exemption_grant(*, campaign: Campaign, reason: str, actor: User, no
         Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
         if RegistryExemption.objects.filter(campaign=campaign, revoked_at__isnull=True).exists():
             raise LeadopsError(f"{campaign} is exempted already.", field="campaign", code="conflict")
-        return RegistryExemption.objects.create(
-            campaign=campaign, reason=reason.strip(), granted_by=actor, granted_at=now or timezone.now()
+        now = now or timezone.now()
+        exemption = RegistryExemption.objects.create(
+            campaign=campaign, reason=reason.strip(), granted_by=actor, granted_at=now
         )
+        # Its calls are no longer scrubbed: the registry blocks of the campaign are lifted.
+        lifted = _registry_blocks_lift(
+            Q(campaign=campaign), why=f"The campaign was exempted from the registries: {exemption.reason}", now=now
+        )
+        _recompute_phones(lifted, now=now)
+        return exemption
 
 
 def registry_exemption_revoke(*, exemption: RegistryExemption, actor: User, now: datetime | None = None):
@@ -255,4 +414,6 @@ def registry_exemption_revoke(*, exemption: RegistryExemption, actor: User, now:
             exemption.revoked_at = now or timezone.now()
             exemption.revoked_by = actor
             exemption.save(update_fields=["revoked_at", "revoked_by"])
+            # Scrubbed again from now on.
+            registry_blocks_sync(scope=RegistryScope(campaign_id=exemption.campaign_id), now=exemption.revoked_at)
         return exemption

@@ -447,3 +447,49 @@ def test_stored_mappings_by_bare_position_are_rewritten_with_the_number_sign():
     untouched.refresh_from_db()
     assert old.column_mapping == {"#2": "phone", "Vorname": "first_name", "#2024": "ignore"}
     assert untouched.column_mapping == {"#3": "email"}
+
+
+# --- the registries ---------------------------------------------------------------------------------------
+
+
+def _registry_load(tmp_path, *numbers: str):
+    from suppressions.services.registries import registry_load
+
+    path = tmp_path / "202.txt"
+    path.write_text("".join(f"{number}\n" for number in numbers))
+    return registry_load(registry="national", paths=[path], changes=False, job="test")
+
+
+def test_a_consumer_import_blocks_a_row_whose_every_number_is_on_a_registry_and_counts_it(run_import, tmp_path):
+    # given: a consumer campaign and a national copy listing 202-555-0143 and 202-555-0150
+    campaign = CampaignFactory(audience="consumer")
+    _registry_load(tmp_path, "2025550143", "2025550150")
+    rows = [
+        HEADER,
+        row(),  # its only number listed
+        row(first="Bob", email="bob@acme.com", phone="202-555-0150", mobile="202-555-0151"),  # one clean number
+        row(first="Cy", email="cy@acme.com", phone="202-555-0152"),
+    ]
+    # when
+    lead_import = run_import(campaign, csv_bytes(rows))
+    # then
+    assert (lead_import.eligible, lead_import.disqualified) == (2, 1)
+    assert lead_import.disqualified_by_source == {"registry": 1}
+    ada = Lead.objects.get(contact__first_name="Ada")
+    assert ada.status == LeadStatus.DISQUALIFIED
+    blocked = Block.objects.filter(source=Block.Source.REGISTRY, campaign=campaign, lifted_at__isnull=True)
+    assert set(blocked.values_list("phone__e164", flat=True)) == {"+12025550143", "+12025550150"}
+
+
+def test_an_exempted_business_campaigns_import_is_not_scrubbed_against_the_registries(run_import, tmp_path):
+    from suppressions.services.registries import registry_exemption_grant
+    from tests.campaigns.factories import UserFactory
+
+    campaign = CampaignFactory(audience="business")
+    registry_exemption_grant(campaign=campaign, reason="Office lines.", actor=UserFactory(is_staff=True))
+    _registry_load(tmp_path, "2025550143")
+    # when
+    lead_import = run_import(campaign, csv_bytes([HEADER, row()]))
+    # then
+    assert (lead_import.eligible, lead_import.disqualified) == (1, 0)
+    assert not Block.objects.filter(source=Block.Source.REGISTRY).exists()

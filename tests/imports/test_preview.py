@@ -196,3 +196,36 @@ def test_reading_ahead_yields_every_item_in_order_and_raises_where_the_reading_f
     reader = read_ahead(iter(range(1_000_000)), depth=2)
     assert next(reader) == 0
     reader.close()
+
+
+def test_the_preview_says_a_row_whose_every_number_is_listed_would_be_blocked_by_the_national_registry(tmp_path):
+    from suppressions.services.registries import registry_load
+
+    # given: a consumer campaign and a national copy listing the first row's number
+    campaign = CampaignFactory(audience="consumer")
+    path = tmp_path / "202.txt"
+    path.write_text("2025550100\n")
+    registry_load(registry="national", paths=[path], changes=False, job="test")
+    rows = [
+        HEADER,
+        ["Ada", "Byron", "Acme", "acme.com", "ada@acme.com", "202-555-0100", "US"],
+        ["Bob", "Clean", "Acme", "acme.com", "bob@acme.com", "202-555-0101", "US"],
+    ]
+    lead_import = lead_import_create(
+        campaign=campaign, stream=io.BytesIO(csv_bytes(rows)), filename="crm.csv", actor=None, confirm=False
+    )
+    before = counts()
+    # when
+    predicted = lead_import_preview(lead_import=lead_import).outcomes
+    # then: nothing written, and the words say which registry
+    assert counts() == before
+    assert predicted[2].describe() == "Would be blocked by the national Do-Not-Call registry"
+    assert predicted[3].describe() == "Would be Eligible"
+    # when the import runs, it makes what the preview said
+    LeadImport.objects.filter(pk=lead_import.pk).update(status=LeadImport.Status.QUEUED)
+    lead_import_run(lead_import_id=lead_import.pk)
+    ada = Lead.objects.get(campaign=campaign, contact__emails__email="ada@acme.com")
+    assert (ada.status, lead_blockers([ada.pk])[ada.pk]) == (
+        LeadStatus.DISQUALIFIED,
+        ("the national Do-Not-Call registry",),
+    )

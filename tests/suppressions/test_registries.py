@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from campaigns.dialer.dialable import lead_numbers
-from campaigns.models import Campaign
+from campaigns.models import Block, Campaign, LeadStatus
 from campaigns.selectors.explaining import can_dial, can_dial_lead, explain
 from leadops.errors import LeadopsError
 from suppressions.models import RegistryLoad, RegistryNumber
@@ -413,7 +413,7 @@ def test_ops_exempt_a_business_campaign_in_the_admin_and_revoke_it(admin_client,
 # --- The pull ---------------------------------------------------------------------------------------------
 
 
-def test_the_pull_hands_out_a_consumer_lead_with_its_listed_numbers_undialable_and_an_exempted_ones_dialable(
+def test_the_pull_passes_over_a_consumer_lead_whose_every_number_is_listed_and_hands_out_an_exempted_one(
     tmp_path,
 ):
     from campaigns.dialer.pool import leads_pull
@@ -432,10 +432,11 @@ def test_the_pull_hands_out_a_consumer_lead_with_its_listed_numbers_undialable_a
         for lead in (consumer, business)
     ]
 
-    # then
-    (consumers,), (businesses,) = pulled
-    (number,) = lead_numbers([consumers])[consumer.pk]
-    assert not number.dialable and number.reason.code == "national_dnc"
+    # then: the load blocked the consumer lead's only number in its campaign, so it left the pool
+    consumers, (businesses,) = pulled
+    assert consumers == []
+    consumer.refresh_from_db()
+    assert consumer.status == LeadStatus.DISQUALIFIED
     assert lead_numbers([businesses])[business.pk][0].dialable
 
 
@@ -459,8 +460,10 @@ def test_the_dialers_dial_check_refuses_a_listed_number_and_the_verdict_keeps_th
     assert body["allowed"] is False
     assert [r["code"] for r in body["reasons"]] == ["national_dnc"]
     assert "national Do-Not-Call registry" in body["reasons"][0]["message"]
+    # the load blocked the number in the lead's campaign: the verdict keeps that block
+    (block,) = Block.objects.filter(source=Block.Source.REGISTRY)
     (verdict,) = Verdict.objects.all()
-    assert verdict.reasons == [{"code": "national_dnc", "block_id": None, "entry_id": None}]
+    assert verdict.reasons == [{"code": "national_dnc", "block_id": block.pk, "entry_id": None}]
 
 
 def test_the_dialers_dial_check_of_a_stale_copy_says_how_old_it_is(client, tmp_path):

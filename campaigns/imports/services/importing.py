@@ -64,6 +64,7 @@ from suppressions.reading import (
     plan_columns,
 )
 from suppressions.services.matching import contacts_match
+from suppressions.services.registries import RegistryScope, registry_blocks_sync
 
 logger = logging.getLogger(__name__)
 
@@ -299,6 +300,11 @@ def scrub_step(*, customer: Customer, contact_ids: list[int], campaign: Campaign
     and then recomputes the statuses.
     """
     contacts_match(customer=customer, contact_ids=contact_ids)
+    # A consumer campaign's numbers on a registry: blocked in that campaign, as a suppression's are.
+    registry_blocks_sync(
+        scope=RegistryScope(campaign_id=campaign.pk if campaign else None, contact_ids=tuple(contact_ids)),
+        recompute=False,
+    )
     leads = Lead.objects.filter(customer_id=customer.pk, contact_id__in=ids_query(contact_ids))
     if campaign is not None:
         campaign_fit_evaluate(campaign=campaign, leads=leads.filter(campaign=campaign))
@@ -567,6 +573,10 @@ def lead_blockers(lead_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
             stopped = leads.filter(lead_stopped_by(platform))
         elif key == "no_number":
             stopped = leads.filter(~Exists(ContactPhone.objects.filter(contact_id=OuterRef("contact_id"))))
+        elif key == Block.Source.REGISTRY:
+            for pk, names in _registries_stopping(leads.filter(lead_stopped_by(Block.objects.filter(source=key)))):
+                found.setdefault(pk, []).extend(names)
+            continue
         else:
             stopped = leads.filter(
                 lead_stopped_by(Block.objects.filter(source=key).exclude(reach=Block.Reach.PLATFORM))
@@ -574,6 +584,28 @@ def lead_blockers(lead_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
         for pk in stopped.values_list("pk", flat=True):
             found.setdefault(pk, []).append(label)
     return {pk: tuple(labels) for pk, labels in found.items()}
+
+
+def _registries_stopping(leads) -> list[tuple[int, list[str]]]:
+    """Return, for each of ``leads`` (the ones registry blocks stop), the registries that list its numbers, by
+    name ("the national Do-Not-Call registry" first, then the state lists), from the blocks' evidence."""
+    stopped = list(leads.values_list("pk", "campaign_id", "contact_id"))
+    if not stopped:
+        return []
+    texts: dict[tuple[int, int], set[str]] = {}
+    blocks = Block.objects.active().filter(
+        source=Block.Source.REGISTRY,
+        campaign_id__in={campaign for _, campaign, _ in stopped},
+        phone__contact_links__contact_id__in=[contact for *_, contact in stopped],
+    )
+    for campaign, contact, text in blocks.values_list(
+        "campaign_id", "phone__contact_links__contact_id", "evidence_text"
+    ):
+        texts.setdefault((campaign, contact), set()).add(text.split(" (copy of ")[0])
+    return [
+        (pk, sorted(texts.get((campaign, contact), ()), key=lambda name: (not name.startswith("the national"), name)))
+        for pk, campaign, contact in stopped
+    ]
 
 
 def rows_predict(rows: list[tuple[ParsedRow, junk.Verdict]], *, lead_import: LeadImport) -> dict[int, RowOutcome]:
