@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -240,9 +241,16 @@ def stage_rows(rows: list[ParsedRow]) -> ParsedBatch:
 
 def _apply_batch(staged: ParsedBatch, *, lead_import: LeadImport) -> MergeResult:
     campaign = lead_import.campaign
+    started = time.perf_counter()
     statistics_refresh()
+    merging = time.perf_counter()
     result = batch_merge(staged, campaign=campaign, lead_import_id=lead_import.pk, source=lead_import.source)
+    scrubbing = time.perf_counter()
     scrub(campaign=campaign, contact_ids=result.contact_ids)
+    # What a batch's parts cost (``bench/lead_import.py`` sums them).
+    logger.debug("import phase statistics: %.3fs", merging - started)
+    logger.debug("import phase merge: %.3fs", scrubbing - merging)
+    logger.debug("import phase scrub: %.3fs", time.perf_counter() - scrubbing)
     return result
 
 
@@ -476,7 +484,9 @@ def _run(*, lead_import_id: int, batch_size: int) -> LeadImport:
                 table, plan, phones=phones, source=lead_import.source, size=batch_size, skip=totals["rows_read"]
             )
             prepared = (_prepare(batch, lead_import=lead_import) for batch in batches)
+            waited = time.perf_counter()
             for batch, kept, staged, issues in read_ahead(prepared):
+                logger.debug("import phase waiting for the reader: %.3fs", time.perf_counter() - waited)
                 with transaction.atomic():
                     customer_merge_lock(customer_id=customer_id, lead_import_id=lead_import.pk)
                     _batch_settings()
@@ -493,8 +503,13 @@ def _run(*, lead_import_id: int, batch_size: int) -> LeadImport:
                         }
                     )
                     LeadImport.objects.filter(pk=lead_import.pk).update(rows_done=totals["rows_read"], **totals)
+                    committing = time.perf_counter()
+                waited = time.perf_counter()
+                logger.debug("import phase commit: %.3fs", waited - committing)
         statistics_refresh()
+        counting = time.perf_counter()
         report = import_outcome(lead_import=lead_import)
+        logger.debug("import phase report: %.3fs", time.perf_counter() - counting)
     except (UnreadableFile, LeadopsError) as exc:
         return _fail(lead_import, exc.message)
     except Exception as exc:
