@@ -208,7 +208,8 @@ class Account(BaseModel):
 class Contact(BaseModel):
     """A person at an account. ``customer`` repeats the account's, so tenant scoping needs no join."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts")
+    # No index of its own: ``contact_customer_last_name`` serves it.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts", db_index=False)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contacts")
     first_name = models.CharField(max_length=120, blank=True)
     last_name = models.CharField(max_length=120, blank=True)
@@ -235,7 +236,8 @@ class Contact(BaseModel):
 class ContactEmail(models.Model):
     """One address of a contact, lower-case; ``domain`` is its IDNA domain, kept for domain matching."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    # No index of its own: the unique (contact, email) serves it.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails", db_index=False)
     email = models.CharField(max_length=320)
     domain = models.CharField(max_length=255)
 
@@ -280,8 +282,9 @@ class ContactPhone(models.Model):
         DIRECT = "direct", "Direct dial"
         OFFICE = "office", "Office / switchboard"
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
-    phone = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="contact_links")
+    # Neither has an index of its own: the unique (contact, phone) and (phone, contact) serve them.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones", db_index=False)
+    phone = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="contact_links", db_index=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DIRECT)
 
     class Meta:
@@ -326,7 +329,8 @@ class Lead(BaseModel):
         MEETING = "meeting", "Waiting for the meeting outcome"
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="leads")
+    # No index of its own: every index below that starts with the campaign serves it (fewer to write).
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="leads", db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="leads")
     status = models.CharField(max_length=12, choices=LeadStatus.choices, default=LeadStatus.ELIGIBLE)
     waiting_until = models.DateTimeField(null=True, blank=True)
@@ -352,7 +356,6 @@ class Lead(BaseModel):
             # first") is created by migration 0002: SQLite cannot write NULLS FIRST in an index.
             models.Index(fields=["campaign", "status"], name="lead_campaign_status"),
             models.Index(fields=["campaign", "stage"], name="lead_campaign_stage"),
-            models.Index(fields=["contact"], name="lead_contact"),
             models.Index(fields=["waiting_until"], condition=Q(status="waiting"), name="lead_waiting_until"),
         ]
 
