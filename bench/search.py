@@ -192,14 +192,36 @@ def main() -> None:
     pages(repeat=args.repeat)
 
 
-def pages(*, repeat: int) -> None:
-    """Print each admin list page's time searched for the broad terms, beside the same page unsearched."""
-    from django.conf import settings
+def _page_rows(client, title: str, urls: dict[str, str], paginator_of, *, repeat: int) -> None:
+    """Print, for each named page of ``urls``, its time unsearched and searched for each broad term, with its
+    query count and the count it shows (``paginator_of(response)``)."""
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import CaptureQueriesContext
 
-    from campaigns.models import User
+    print(f"\n{title:<18}{'unsearched':>30}" + "".join(f"{term!r:>34}" for term in BROAD))
+    for name, url in urls.items():
+        cells = []
+        for term in [None, *BROAD]:
+            data = {"q": term} if term else {}
+            client.get(url, data)
+            took = timed(lambda url=url, data=data: client.get(url, data), repeat=repeat)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, data)
+            assert response.status_code == 200, (url, response.status_code)
+            paginator = paginator_of(name, response)
+            shown = f"{paginator.count_qualifier} {paginator.count:,}".strip()
+            cells.append(f"{took * 1000:.0f} ms {len(queries)}q ({shown})")
+        print(f"{name:<18}{cells[0]:>30}" + "".join(f"{cell:>34}" for cell in cells[1:]))
+
+
+def pages(*, repeat: int) -> None:
+    """Print each admin list page's time searched for the broad terms, beside the same page unsearched, then the
+    portal's, as the bench customer's user."""
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from campaigns.models import Customer, User
 
     setup_test_environment()  # the responses carry their template context (the paginator's count)
     settings.ALLOWED_HOSTS = ["*"]
@@ -208,53 +230,22 @@ def pages(*, repeat: int) -> None:
     )
     client = Client()
     client.force_login(user)
-    print(f"\n{'admin list page':<18}{'unsearched':>30}" + "".join(f"{term!r:>34}" for term in BROAD))
-    for model in PAGES:
-        url = f"/admin/campaigns/{model}/"
-        cells = []
-        for term in [None, *BROAD]:
-            data = {"q": term} if term else {}
-            client.get(url, data)
-            took = timed(lambda url=url, data=data: client.get(url, data), repeat=repeat)
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(url, data)
-            assert response.status_code == 200, (url, response.status_code)
-            paginator = response.context["cl"].paginator
-            shown = f"{paginator.count_qualifier} {paginator.count:,}".strip()
-            cells.append(f"{took * 1000:.0f} ms {len(queries)}q ({shown})")
-        print(f"{model:<18}{cells[0]:>30}" + "".join(f"{cell:>34}" for cell in cells[1:]))
-    portal_pages(repeat=repeat)
-
-
-def portal_pages(*, repeat: int) -> None:
-    """Print each portal list page's time searched for the broad terms, as the bench customer's user."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from campaigns.models import Customer, User
-
+    admin_pages = {model: f"/admin/campaigns/{model}/" for model in PAGES}
+    _page_rows(client, "admin list page", admin_pages, lambda name, r: r.context["cl"].paginator, repeat=repeat)
     customer = Customer.objects.get(slug="bench")
     user = User.objects.filter(username="bench-portal").first() or User.objects.create_user(
         "bench-portal", "bench-portal@example.com", None, customer=customer
     )
     client = Client()
     client.force_login(user)
-    print(f"\n{'portal list page':<18}{'unsearched':>30}" + "".join(f"{term!r:>34}" for term in BROAD))
-    for name in PORTAL_PAGES:
-        url = f"/portal/{name}/"
-        cells = []
-        for term in [None, *BROAD]:
-            data = {"q": term} if term else {}
-            client.get(url, data)
-            took = timed(lambda url=url, data=data: client.get(url, data), repeat=repeat)
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(url, data)
-            assert response.status_code == 200, (url, response.status_code)
-            page = response.context[PORTAL_PAGES[name]]
-            shown = f"{page.paginator.count_qualifier} {page.paginator.count:,}".strip()
-            cells.append(f"{took * 1000:.0f} ms {len(queries)}q ({shown})")
-        print(f"{name:<18}{cells[0]:>30}" + "".join(f"{cell:>34}" for cell in cells[1:]))
+    portal = {name: f"/portal/{name}/" for name in PORTAL_PAGES}
+    _page_rows(
+        client,
+        "portal list page",
+        portal,
+        lambda name, r: r.context[PORTAL_PAGES[name]].paginator,
+        repeat=repeat,
+    )
 
 
 if __name__ == "__main__":
