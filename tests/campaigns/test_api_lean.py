@@ -79,6 +79,20 @@ def _requests():
         ("as of, blank", check, {"number": e164, "at": ""}, bearer(agency)),
         ("json asked", check, {"number": e164}, {**bearer(agency), "HTTP_ACCEPT": "application/json"}),
         ("html asked", check, {"number": e164}, {**bearer(agency), "HTTP_ACCEPT": "text/html"}),
+        (
+            "as axios asks",
+            check,
+            {"number": e164},
+            {**bearer(agency), "HTTP_ACCEPT": "application/json, text/plain, */*"},
+        ),
+        (
+            "weighed",
+            check,
+            {"number": e164},
+            {**bearer(agency), "HTTP_ACCEPT": "text/html;q=0.9, application/json;q=0.1"},
+        ),
+        ("format json", check, {"number": e164, "format": "json"}, bearer(agency)),
+        ("format xml", check, {"number": e164, "format": "xml"}, bearer(agency)),
     ]
 
 
@@ -94,8 +108,11 @@ def test_every_dial_check_is_answered_as_drfs_dispatch_answers_it(client, monkey
     for name, _, _, _ in requests:
         assert lean[name] == dispatched[name], name
     assert {lean["allowed"][0], lean["no key"][0], lean["no number"][0], lean["html asked"][0]} == {200, 401, 422, 406}
+    assert lean["format xml"][0] == 404 and lean["as axios asks"][0] == 200
     assert all_verdicts[len(lean_verdicts) :] == lean_verdicts
-    assert len(lean_verdicts) == 7  # the answers given for now: allowed (four writings or asks), refused (three)
+    # the answers given for now: allowed (three writings, three ways of asking for JSON, ?format=json), refused
+    # (three)
+    assert len(lean_verdicts) == 10
 
 
 def test_the_everyday_dial_check_does_not_go_through_drfs_dispatch(client, monkeypatch):

@@ -14,6 +14,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from campaigns.dialer.api import serializers as s
@@ -225,8 +226,9 @@ def _dial_check_body(check) -> dict[str, object]:
 
 _AUTHENTICATION = ApiKeyAuthentication()
 _JSON = JSONRenderer()
-_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+_JSON_RANGES = frozenset({"*/*", "application/*", "application/json"})
 _DIAL_CHECK_ALLOW = "GET, HEAD, OPTIONS"  # what DRF's dispatch says of this view (tests hold the two equal)
+FORMAT_OVERRIDE = api_settings.URL_FORMAT_OVERRIDE  # "?format=…", which DRF's negotiation reads
 
 
 @functools.cache
@@ -235,11 +237,23 @@ def _number_field():
     return s.DialCheckQuerySerializer().fields["number"]
 
 
+def _accepts_json_plainly(accept: str) -> bool:
+    """Whether DRF's negotiation would pick JSON for this ``Accept`` without weighing it: none, or media ranges
+    without parameters (no ``q``) of which one is JSON's ("application/json, text/plain, */*"). Anything
+    else is left to DRF's negotiation."""
+    if not accept.strip():
+        return True
+    ranges = [part.strip().lower() for part in accept.split(",")]
+    return not any(";" in r for r in ranges) and any(r in _JSON_RANGES for r in ranges)
+
+
 def _lean_dial_check(request: HttpRequest, lead_id: int) -> HttpResponse | None:
     """Answer a dial check as ``DialCheckView`` does, status, headers and body alike, or return None, having
     done nothing, when the request is not the everyday one: a GET for now (no ``at``) with a key that
     authenticates, a number the query's field accepts and that can be read, for a lead the key sees."""
-    if request.method != "GET" or "at" in request.GET or request.headers.get("Accept", "") not in _JSON_ACCEPTS:
+    if request.method != "GET" or "at" in request.GET or FORMAT_OVERRIDE in request.GET:
+        return None
+    if not _accepts_json_plainly(request.headers.get("Accept", "")):
         return None
     try:
         found = _AUTHENTICATION.authenticate(request)
