@@ -202,7 +202,7 @@ class DialCheckView(ApiView):
     @classmethod
     def as_view(cls, **initkwargs):
         """The view, with the everyday question answered without DRF's dispatch (``_lean_dial_check``): the
-        dialer asks it before every call, and the dispatch cost a quarter of its time. Anything else — no key
+        dialer asks it before every call, and the dispatch cost a fifth of its Python. Anything else — no key
         or a wrong one, a number the field refuses or that cannot be read, ``at``, a lead the key does not
         see, an ``Accept`` other than JSON — goes the whole way, before anything is done or recorded."""
         dispatched = super().as_view(**initkwargs)
