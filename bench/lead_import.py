@@ -10,7 +10,9 @@ rule's countries), then times, in the same run:
 2. the whole import: merge into accounts/contacts/numbers, leads, suppression scrub, fit rules, statuses.
 
 Prints rows/s for both, the ratio (the target is at most 2x), the import's report, the peak resident memory
-of the process and the machine's load average (the figures are only comparable at a like load).
+of the process (the floor runs in a child process of its own, so the peak is the import's, beside what the
+process held before it started) and the machine's load average (the figures are only comparable at a like
+load).
 
     .venv/bin/python bench/lead_import.py [--rows 200000] [--existing 1000000]
 """
@@ -172,6 +174,33 @@ def write_file(path: Path, rows: int, *, existing_contact_ids: list[int]) -> Non
             )
 
 
+def in_child(work):
+    """Return ``work()``'s result, computed in a forked child process (its memory is not this process's)."""
+    import pickle
+
+    from django.db import connections
+
+    connections.close_all()  # the child must not share (nor, exiting, close) this process's connections
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, send, and leave without running any of the parent's clean-up
+        os.close(reading)
+        try:
+            payload = pickle.dumps(("ok", work()))
+        except BaseException as exc:  # sent to the parent, which raises it
+            payload = pickle.dumps(("error", repr(exc)))
+        with os.fdopen(writing, "wb") as out:
+            out.write(payload)
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as received:
+        kind, value = pickle.loads(received.read())
+    os.waitpid(pid, 0)
+    if kind == "error":
+        raise RuntimeError(f"the floor failed in its process: {value}")
+    return value
+
+
 class _Phases(logging.Handler):
     """Sum the import's own timings of its parts (its debug log: "import phase merge: 0.812s")."""
 
@@ -224,12 +253,17 @@ def main() -> None:
     write_file(path, args.rows, existing_contact_ids=ids)
     print(f"file: {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB")
 
-    # 1. baseline: read and judge every row, no database
-    t0 = time.perf_counter()
-    with open_table(path) as table:
-        plan, _ = plan_lead_columns(table.head(), mapping=None)
-        judged = sum(len(b) for b in _batches(table, plan, phones=PhoneNormalizer(region="US"), source="", size=5000))
-    read_s = time.perf_counter() - t0
+    # 1. baseline: read and judge every row, no database — in a child process, so that the peak memory printed
+    # below is the import's (as a worker's would be), not the floor's reading, which this process would keep.
+    def floor() -> tuple[int, float]:
+        t0 = time.perf_counter()
+        with open_table(path) as table:
+            plan, _ = plan_lead_columns(table.head(), mapping=None)
+            rows = _batches(table, plan, phones=PhoneNormalizer(region="US"), source="", size=5000)
+            judged = sum(len(batch) for batch in rows)
+        return judged, time.perf_counter() - t0
+
+    judged, read_s = in_child(floor)
     print(f"load average (1, 5, 15 min) before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"\nfloor (read + normalise + junk rules):    {read_s:6.1f}s  {judged / read_s:9,.0f} rows/s")
 
@@ -265,8 +299,9 @@ def main() -> None:
         f"{lead_import.disqualified_by_source}"
     )
     print(
-        f"peak resident memory of the process: {peak_mb:,.0f} MB (before the import: {rss_before:,.0f} MB, after "
-        "migrating, building the campaign and measuring the floor)"
+        f"peak resident memory of the process: {peak_mb:,.0f} MB (target under 300 MB: "
+        f"{'met' if peak_mb < 300 else 'NOT met'}; before the import: {rss_before:,.0f} MB, after migrating and "
+        "building the campaign; the floor was measured in a process of its own)"
     )
     print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
