@@ -20,8 +20,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -57,14 +56,14 @@ def registry_required() -> bool:
 def fresh_after(now: datetime | None = None) -> datetime:
     """Return the oldest moment a national copy may have been loaded at and still be called on: the start of the
     local day ``FRESH_DAYS`` days ago."""
-    return _fresh_after_day(timezone.localdate(now or timezone.now()), timezone.get_current_timezone_name())
+    return _fresh_after_day(timezone.localdate(now or timezone.now()), timezone.get_current_timezone())
 
 
 @functools.lru_cache(maxsize=64)
-def _fresh_after_day(today: date, zone: str) -> datetime:
+def _fresh_after_day(today: date, zone: tzinfo) -> datetime:
     # Asked on every dial check: the same answer all day, in the day's time zone.
     start = datetime.combine(today - timedelta(days=FRESH_DAYS), datetime.min.time())
-    return timezone.make_aware(start, ZoneInfo(zone))
+    return timezone.make_aware(start, zone)
 
 
 def age_days(load: RegistryLoad, *, now: datetime | None = None) -> int:

@@ -1,8 +1,10 @@
 """The platform-level registries: loading copies and change lists, the dial check's and the pull's scrub of
 consumer campaigns, business exemptions, and the national copy's freshness."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as fixed
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -508,3 +510,20 @@ def test_the_freshness_panel_is_for_who_may_see_the_loads(client):
     page = client.get("/admin/").content.decode()
 
     assert 'id="registry-freshness"' not in page
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "fixed +05:00"])
+def test_the_freshness_limit_is_the_start_of_the_local_day_31_days_ago_in_any_time_zone(zone):
+    from suppressions.registries import FRESH_DAYS, fresh_after
+
+    tz = fixed(timedelta(hours=5)) if zone.startswith("fixed") else zone
+    with timezone.override(tz):
+        # twice: the second answer comes from the day's cache
+        limits = [fresh_after(), fresh_after()]
+        today = timezone.localdate()
+    expected = timezone.make_aware(
+        datetime.combine(today - timedelta(days=FRESH_DAYS), datetime.min.time()),
+        timezone.get_fixed_timezone(300) if zone.startswith("fixed") else ZoneInfo(zone),
+    )
+    assert limits == [expected, expected]
+    assert limits[0].utcoffset() == expected.utcoffset()
