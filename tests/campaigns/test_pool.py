@@ -296,8 +296,13 @@ def test_sixteen_callers_emptying_a_pool_get_every_lead_exactly_once_and_no_bloc
     )
     callers = [CallerFactory(approved_for=[campaign]) for _ in range(16)]
     handed: list[list[int]] = [[] for _ in callers]
+    # Every caller connected and starting together: started one after another, the first threads could empty
+    # the pool while the last were still connecting (seen on a loaded machine: "some caller got nothing").
+    ready = threading.Barrier(len(callers), timeout=60)
 
     def pull_until_empty(index: int) -> None:
+        connection.ensure_connection()
+        ready.wait()
         while pulled := leads_pull(campaign=campaign, caller=callers[index], count=10):
             handed[index].extend(ids(pulled))
 
