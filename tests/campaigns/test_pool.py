@@ -314,7 +314,8 @@ def test_sixteen_callers_emptying_a_pool_get_every_lead_exactly_once_and_no_bloc
     everything = [pk for per_caller in handed for pk in per_caller]
     assert len(everything) == len(set(everything)), "a lead was handed out twice"
     assert set(everything) == {lead.pk for lead in leads} - blocked - suppressed
-    assert all(per_caller for per_caller in handed), "some caller got nothing"
+    # Callers pulled side by side (a caller scheduled late may find the pool empty: no guarantee says otherwise)
+    assert sum(1 for per_caller in handed if per_caller) >= 2, "the pulls did not overlap"
     assert set(Lead.objects.filter(pk__in=blocked).values_list("status", flat=True)) == {LeadStatus.DISQUALIFIED}
     leased = Lead.objects.filter(campaign=campaign, waiting_reason=Lead.WaitingReason.LEASED)
     assert {(lead.pk, lead.leased_to_id) for lead in leased} == {
