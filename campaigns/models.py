@@ -622,6 +622,22 @@ class Block(models.Model):
         return self.reach == self.Reach.PLATFORM and self.reason == self.Reason.DO_NOT_CALL
 
 
+# The reasons ops choose from when they disqualify a contact or an account, and a CRM rule's (it disqualifies
+# too). The unqualify reasons of a lead (``campaigns.rules.UNQUALIFY_REASONS``) are a lead's own workflow; the
+# others are given by what makes the block (a suppression, a meeting's outcome, a registry), never chosen.
+DISQUALIFY_REASONS = (
+    Block.Reason.NOT_INTERESTED,
+    Block.Reason.DO_NOT_CALL,
+    Block.Reason.EXISTING_CUSTOMER,
+    Block.Reason.OPEN_DEAL,
+    Block.Reason.COMPETITOR,
+    Block.Reason.NOT_A_FIT,
+    Block.Reason.DUPLICATE,
+    Block.Reason.JUNK,
+    Block.Reason.OTHER,
+)
+
+
 class Disposition(models.Model):
     """One outcome in a campaign's catalogue, and what it does to the lead."""
 

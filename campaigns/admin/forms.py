@@ -137,8 +137,8 @@ class DisqualifyForm(WorkflowForm):
     note_shown = note_shown_field()
 
     def __init__(self, *args, customer_ids=(), user, **kwargs):
-        from campaigns.models import Block
-        from campaigns.services.workflows import DISQUALIFY_REACHES, DISQUALIFY_REASONS
+        from campaigns.models import DISQUALIFY_REASONS, Block
+        from campaigns.services.workflows import DISQUALIFY_REACHES
 
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [("", "—")] + [(r, Block.Reason(r).label) for r in DISQUALIFY_REASONS]

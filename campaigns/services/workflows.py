@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from campaigns.models import Account, Block, Campaign, Contact, Customer, PhoneNumber, User
+from campaigns.models import DISQUALIFY_REASONS, Account, Block, Campaign, Contact, Customer, PhoneNumber, User
 from campaigns.selectors.explaining import SENTENCE_RELATIONS, end_words
 from campaigns.services.actors import Actor, actor_fields, actor_may
 from campaigns.services.blocks import EXPIRY_JOB, blocks_lift, leads_reached_by
@@ -43,19 +43,6 @@ from campaigns.services.undisqualify import (
 from leadops.db import id_list, ids_query
 from leadops.errors import LeadopsError
 
-# The reasons ops choose from when they disqualify a contact or an account. The unqualify reasons of a
-# lead (``campaigns.services.calls.UNQUALIFY_REASONS``) are a lead's own workflow.
-DISQUALIFY_REASONS = (
-    Block.Reason.NOT_INTERESTED,
-    Block.Reason.DO_NOT_CALL,
-    Block.Reason.EXISTING_CUSTOMER,
-    Block.Reason.OPEN_DEAL,
-    Block.Reason.COMPETITOR,
-    Block.Reason.NOT_A_FIT,
-    Block.Reason.DUPLICATE,
-    Block.Reason.JUNK,
-    Block.Reason.OTHER,
-)
 DISQUALIFY_REACHES = (Block.Reach.CUSTOMER, Block.Reach.CAMPAIGN)
 PHONE_DNC_REACHES = (Block.Reach.PLATFORM, Block.Reach.CUSTOMER)
 

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import Block, Customer
+from campaigns.models import DISQUALIFY_REASONS, Block, Customer
 
 
 def new_secret() -> str:
@@ -156,7 +156,13 @@ class CrmRule(models.Model):
         max_length=500, blank=True, help_text="For 'is one of' / 'is none of', separate values with commas."
     )
     effect = models.CharField(max_length=8, choices=Effect.choices, default=Effect.ACCOUNT)
-    reason = models.CharField(max_length=24, choices=Block.Reason.choices, default=Block.Reason.EXISTING_CUSTOMER)
+    # What ops may choose when they disqualify: a CRM rule disqualifies too (never a registry's or a
+    # suppression's reason, which only what makes those blocks gives).
+    reason = models.CharField(
+        max_length=24,
+        choices=[(reason.value, reason.label) for reason in DISQUALIFY_REASONS],
+        default=Block.Reason.EXISTING_CUSTOMER,
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

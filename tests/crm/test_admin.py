@@ -5,7 +5,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.urls import reverse
 
-from campaigns.models import Block, Customer, LeadStatus
+from campaigns.models import DISQUALIFY_REASONS, Block, Customer, LeadStatus
 from suppressions.crm.models import CrmConnection, CrmRule
 from suppressions.crm.services import crm_events_process, crm_events_receive, crm_rules_templates_add
 from tests.campaigns.factories import CustomerFactory, LeadFactory
@@ -168,6 +168,24 @@ def test_a_rule_added_in_the_admin_is_evaluated_once_it_commits(admin_client, dj
     assert CrmRule.objects.get().name == "Partners"
     lead.refresh_from_db()
     assert lead.status == LeadStatus.DISQUALIFIED
+
+
+def test_a_rule_offers_the_reasons_ops_disqualify_for_and_refuses_a_registrys(admin_client):
+    # given: the rule form
+    connection = CrmConnectionFactory()
+    url = reverse("admin:crm_crmrule_add")
+    # when
+    offered = admin_client.get(url).context["adminform"].form.fields["reason"].choices
+    # then: a CRM rule disqualifies, as ops do; a registry's, a suppression's or a meeting's reason is never
+    # chosen (only what makes those blocks gives it)
+    assert [value for value, _ in offered if value] == [str(r) for r in DISQUALIFY_REASONS]
+    # and a registry's reason, sent all the same, is refused in words and nothing is saved
+    response = admin_client.post(url, rule_form(connection.customer, reason=Block.Reason.NATIONAL_DNC))
+    assert response.status_code == 200
+    assert "Select a valid choice. national_dnc is not one of the available choices." in str(
+        response.context["adminform"].form.errors["reason"]
+    )
+    assert not CrmRule.objects.exists()
 
 
 def test_switching_a_rule_off_in_the_admin_lifts_its_blocks_and_keeps_its_customer(
