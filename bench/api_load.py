@@ -11,7 +11,10 @@
 3. Drives it from a second process: for ``health`` (the framework's floor: same app, no key, no database),
    ``dial-check`` (a random sample of the pool's leads and numbers, about 1 % of them refused),
    ``dial-check-refused`` (refused ones only, each answer wording its reasons) and ``pull`` (count=10), at
-   8 and 32 concurrent clients, each run bounded by a request count and a time limit. Prints throughput and
+   8 and 32 concurrent clients, each bounded by a request count and a time limit; the scenarios of one
+   concurrency take turns in ``--rounds`` rounds (5) of a share of each, so that the shared machine's drift
+   (the floor's own cost moved by up to 2x between runs a minute apart) falls on the floor and on what is
+   compared with it alike. Prints throughput and
    p50/p95/p99, errors, and duplicate leads across all pulls. The client writes and reads its HTTP/1.1 by
    hand (``--http httpx`` for httpx instead): it shares the two CPUs with the server and PostgreSQL, and
    httpx cost about as much CPU per request as the hello view it measures.
@@ -353,9 +356,12 @@ async def drive(config: dict) -> dict:
         body = json.dumps({"caller": f"bench-caller-{worker}", "count": 10}).encode()
         return "POST", f"/api/v1/campaigns/{config['campaign_id']}/pull", body
 
-    async def run(scenario: str, clients: int, budget: int, seconds: float, record: bool) -> dict:
-        latencies: list[float] = []
-        errors: list[str] = []
+    async def run(
+        scenario: str, clients: int, budget: int, seconds: float, record: bool, into: dict | None = None
+    ) -> dict:
+        """Run ``scenario``; with ``into`` (an earlier round's figures), add this round's requests to them."""
+        latencies: list[float] = into["latencies"] if into else []
+        errors: list[str] = into["error_list"] if into else []
         remaining = [budget]
         deadline = time.monotonic() + seconds
         if config["client"] == "httpx":
@@ -380,35 +386,53 @@ async def drive(config: dict) -> dict:
                     pulled.extend(lead["lead_id"] for lead in json.loads(payload)["leads"])
 
         started = time.perf_counter()
+        answered = len(latencies)
         await asyncio.gather(*(worker(i) for i in range(clients)))
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started + (into["elapsed"] if into else 0.0)
+        answered = len(latencies) - answered + (into["answered"] if into else 0)
         if closing is not None:
             await closing.aclose()
-        latencies.sort()
+        ordered = sorted(latencies)
 
         def pct(p: float) -> float:
-            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+            return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else float("nan")
 
         return {
             "requests": len(latencies) + len(errors),
             "errors": len(errors),
             "first_errors": errors[:3],
-            "rps": len(latencies) / elapsed if elapsed else 0.0,
+            "rps": answered / elapsed if elapsed else 0.0,
             "p50": pct(0.50),
             "p95": pct(0.95),
             "p99": pct(0.99),
+            "latencies": latencies,
+            "error_list": errors,
+            "elapsed": elapsed,
+            "answered": answered,
         }
 
     scenarios = ("health", "dial-check", "dial-check-refused", "pull")
     for scenario in scenarios:
         await run(scenario, 8, config["warmup"], 10, record=True)  # warm every worker's connection and caches
-    # Each concurrency's runs follow one another, the floor first: a shared machine drifts over minutes, and
-    # a ratio to a floor measured long before would measure the drift too.
+    # Each concurrency's scenarios take turns, the floor first, in ``rounds`` rounds of a share of the budget
+    # each, every scenario's figures over all its rounds: a shared machine drifts, by as much as twice the
+    # floor's cost between two runs a minute apart here, and a ratio to a floor measured apart from what it
+    # is compared with would measure the drift too.
+    rounds = config["rounds"]
     for clients in config["concurrency"]:
-        for scenario in scenarios:
-            results[f"{scenario}@{clients}"] = await run(
-                scenario, clients, config["requests"], config["seconds"], record=True
-            )
+        for _ in range(rounds):
+            for scenario in scenarios:
+                name = f"{scenario}@{clients}"
+                results[name] = await run(
+                    scenario,
+                    clients,
+                    -(-config["requests"] // rounds),
+                    config["seconds"] / rounds,
+                    record=True,
+                    into=results.get(name),
+                )
+    for figures in results.values():
+        del figures["latencies"], figures["error_list"], figures["elapsed"], figures["answered"]
     duplicates = len(pulled) - len(set(pulled))
     return {"results": results, "pulled": len(pulled), "duplicates": duplicates}
 
@@ -466,6 +490,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3_000, help="request budget per scenario and concurrency")
     parser.add_argument("--seconds", type=float, default=30, help="time limit per scenario and concurrency")
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="scenarios take turns this many times per concurrency (a share each)"
+    )
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--server", default=SERVER, help="PostgreSQL server URL, without a database name")
@@ -496,6 +523,7 @@ def main() -> None:
                     "requests": args.requests,
                     "seconds": args.seconds,
                     "warmup": args.warmup,
+                    "rounds": max(1, args.rounds),
                     "concurrency": args.concurrency,
                     "client": args.client_kind,
                 },
