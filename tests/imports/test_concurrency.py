@@ -16,6 +16,7 @@ from django.db import connection, connections
 
 from campaigns.imports.models import LeadImport
 from campaigns.imports.services import lead_import_create, lead_import_run
+from campaigns.imports.services.locks import _RUN_LOCK_CLASS as RUN_LOCK_CLASS
 from campaigns.models import Account, Contact, ContactEmail, Lead
 from tests.campaigns.factories import CampaignFactory
 from tests.imports.test_importing import HEADER, row
@@ -110,6 +111,16 @@ def _run_in_child(lead_import_id: int) -> None:
     os._exit(0)
 
 
+def _run_claimed(lead_import_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s"
+            " AND objsubid = 2)",
+            [RUN_LOCK_CLASS, lead_import_id],
+        )
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.postgres("a runner killed with SIGKILL must free its claim with its connection")
 def test_an_import_whose_runner_was_killed_is_resumed_with_every_row_counted_once():
     # given: a runner killed (SIGKILL) half-way through, leaving the import "reading"
@@ -122,8 +133,15 @@ def test_an_import_whose_runner_was_killed_is_resumed_with_every_row_counted_onc
     while LeadImport.objects.values_list("rows_done", flat=True).get(pk=lead_import.pk) < 500:
         assert time.monotonic() < deadline, "the runner made no progress"
         time.sleep(0.01)
+    assert _run_claimed(lead_import.pk), "the running runner's claim is not where the test looks for it"
     os.kill(child.pid, signal.SIGKILL)
     child.join()
+    # The killed runner's PostgreSQL backend frees its claim once it notices its client gone, which it does
+    # only when it next reads or writes (it may be finishing a statement): until then a run finds the import
+    # claimed and leaves it, as it must. Wait for that, as the broker's redelivery would.
+    while _run_claimed(lead_import.pk):
+        assert time.monotonic() < deadline, "the killed runner's claim was never freed"
+        time.sleep(0.05)
     left = LeadImport.objects.get(pk=lead_import.pk)
     assert left.status == LeadImport.Status.READING
     assert 500 <= left.rows_read < 3_000, "the runner finished before it could be killed"
