@@ -268,6 +268,10 @@ _GROWN = (
     "campaigns_lead",
     "campaigns_block",
     "imports_importedlead",
+    # Not grown by an import, but read by its scrub: entries uploaded just before it (and not yet analysed by
+    # autovacuum) were planned as none, and the suppression matching walked every entry of the customer per
+    # batch (1.8 s a batch for 20,000 entries) instead of the batch's contacts' numbers.
+    "suppressions_entry",
 )
 
 
@@ -442,6 +446,7 @@ def _batch_settings() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute("SET LOCAL jit TO OFF")
+            cursor.execute("SET LOCAL random_page_cost TO 1.1")
 
 
 _COUNTS = ("rows_read", "junk", "leads_created", "leads_existing", "accounts_created", "contacts_created")
