@@ -56,18 +56,31 @@ _INDEXES = (
 
 
 def _staging_ready(cursor) -> None:
-    """Create the staging tables if this connection has none yet, and leave them empty."""
+    """Create the staging tables if this connection has none yet, and leave them empty.
+
+    On PostgreSQL in one round trip (fifteen statements, sent together: each batch creates them anew), on
+    SQLite, which runs one statement per call, one by one.
+    """
     tail = " ON COMMIT DROP" if _postgres() else ""
-    for table, columns in _TABLES.items():
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({columns}){tail}")
-    for sql in _INDEXES:
+    statements = [
+        *(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table} ({columns}){tail}" for table, columns in _TABLES.items()),
+        *_INDEXES,
+        *_emptying(),
+    ]
+    if _postgres():
+        cursor.execute("; ".join(statements))
+        return
+    for sql in statements:
         cursor.execute(sql)
-    _staging_empty(cursor)
+
+
+def _emptying() -> list[str]:
+    return [f"DELETE FROM {table}" for table in _TABLES]
 
 
 def _staging_empty(cursor) -> None:
-    for table in _TABLES:
-        cursor.execute(f"DELETE FROM {table}")
+    for sql in _emptying():
+        cursor.execute(sql)
 
 
 @dataclass
@@ -118,11 +131,11 @@ def _allocate_ids(cursor, *, staging: str, key: str, target: str, column: str) -
     how many. PostgreSQL draws them from the table's sequence; SQLite (one writer at a time) numbers them after
     the highest id it ever gave (``sqlite_sequence``), which its AUTOINCREMENT then carries on from."""
     if _postgres():
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [target])
-        (sequence,) = cursor.fetchone()
+        # The sequence's name is looked up once per statement (an uncorrelated subquery), not per row.
         cursor.execute(
-            f"UPDATE {staging} SET {column} = nextval(CAST(%s AS regclass)), created = TRUE WHERE {column} IS NULL",
-            [sequence],
+            f"UPDATE {staging} SET {column} = nextval((SELECT CAST(pg_get_serial_sequence(%s, 'id') AS regclass))), "
+            f"created = TRUE WHERE {column} IS NULL",
+            [target],
         )
         return cursor.rowcount
     cursor.execute(
