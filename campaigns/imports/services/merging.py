@@ -20,6 +20,8 @@ Matching (so that re-importing the same file creates nothing new):
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from dataclasses import dataclass, field
 
@@ -91,6 +93,35 @@ class ParsedBatch:
     rows: list[tuple] = field(default_factory=list)  # line, grp, akey, first, last, title, source, attributes
     emails: list[tuple] = field(default_factory=list)  # line, position, email, domain
     phones: list[tuple] = field(default_factory=list)  # line, position, e164, kind
+    # The same rows as the CSV text ``COPY`` reads, per staging table (``copy_ready``).
+    copy_text: dict[str, str] = field(default_factory=dict)
+
+    def staging(self) -> list[tuple[str, tuple[str, ...], list[tuple]]]:
+        """Return each staging table with the columns the batch fills and its rows."""
+        return [
+            (
+                "import_accounts",
+                ("akey", "kind", "domain", "match_name", "name", "attributes", "created"),
+                [(*a, False) for a in self.accounts],
+            ),
+            (
+                "import_rows",
+                ("line", "grp", "akey", "first_name", "last_name", "title", "source", "attributes"),
+                self.rows,
+            ),
+            ("import_emails", ("line", "position", "email", "domain"), self.emails),
+            ("import_phones", ("line", "position", "e164", "kind"), self.phones),
+        ]
+
+    def copy_ready(self) -> None:
+        """Render the rows as the CSV text ``COPY`` reads (PostgreSQL), by the csv module's C writer: the import
+        calls it in its reading thread, leaving the merging thread only the sending (rows written one by one
+        to the COPY were 2.8 s of a 200,000-row import's main thread). Every value is quoted, so an empty
+        text is an empty text, not NULL (no staged value is NULL)."""
+        for table, _, rows in self.staging():
+            out = io.StringIO()
+            csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+            self.copy_text[table] = out.getvalue()
 
 
 @dataclass
@@ -114,13 +145,17 @@ def _json(column: str) -> str:
     return f"CAST({column} AS jsonb)" if _postgres() else column
 
 
-def _load(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def _load(cursor, table: str, columns: tuple[str, ...], rows: list[tuple], text: str | None) -> None:
     if not rows:
         return
     if _postgres():
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        if text is None:
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(text)
         return
     marks = ", ".join(["%s"] * len(columns))
     cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
@@ -173,20 +208,8 @@ def batch_merge(
     params = {"customer": campaign.customer_id, "campaign": campaign.pk, "now": now, "source": source}
     with connection.cursor() as cursor:
         _staging_ready(cursor)
-        _load(
-            cursor,
-            "import_accounts",
-            ("akey", "kind", "domain", "match_name", "name", "attributes", "created"),
-            [(*a, False) for a in batch.accounts],
-        )
-        _load(
-            cursor,
-            "import_rows",
-            ("line", "grp", "akey", "first_name", "last_name", "title", "source", "attributes"),
-            batch.rows,
-        )
-        _load(cursor, "import_emails", ("line", "position", "email", "domain"), batch.emails)
-        _load(cursor, "import_phones", ("line", "position", "e164", "kind"), batch.phones)
+        for table, columns, rows in batch.staging():
+            _load(cursor, table, columns, rows, batch.copy_text.get(table))
 
         # Accounts: by domain, else by name; the missing ones get ids and are inserted.
         cursor.execute(
@@ -216,19 +239,20 @@ def batch_merge(
             "WHERE a.akey = import_rows.akey)"
         )
 
-        # Numbers: shared by their E.164 form; the missing ones are inserted.
+        # Numbers: shared by their E.164 form. The missing ones are inserted (one that is there already is a
+        # conflict, skipped), then every staged number finds its row: one pass over the staged numbers, where
+        # looking them up before the insert as well rewrote each staged row twice.
         if batch.phones:
-            find_phones = (
-                "UPDATE import_phones SET phone_id = (SELECT p.id FROM campaigns_phonenumber p "
-                "WHERE p.e164 = import_phones.e164) WHERE phone_id IS NULL"
-            )
-            cursor.execute(find_phones)
+            # (On PostgreSQL a skipped number still draws its id from the sequence: a gap, nothing more.)
             cursor.execute(
                 "INSERT INTO campaigns_phonenumber (e164, created_at) SELECT DISTINCT e164, %(now)s "
-                "FROM import_phones WHERE phone_id IS NULL ORDER BY e164 ON CONFLICT DO NOTHING",
+                "FROM import_phones ORDER BY e164 ON CONFLICT DO NOTHING",
                 params,
             )
-            cursor.execute(find_phones)
+            cursor.execute(
+                "UPDATE import_phones SET phone_id = (SELECT p.id FROM campaigns_phonenumber p "
+                "WHERE p.e164 = import_phones.e164)"
+            )
 
         # Contacts: by the first of the row's emails a contact of the customer has, else by name and a shared
         # number within the row's account.
