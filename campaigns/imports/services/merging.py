@@ -41,7 +41,7 @@ _TABLES = {
     "import_rows": (
         "line INTEGER PRIMARY KEY, grp INTEGER NOT NULL, akey INTEGER NOT NULL, first_name TEXT NOT NULL, "
         "last_name TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL, attributes TEXT NOT NULL, "
-        "account_id BIGINT, contact_id BIGINT"
+        "contact_id BIGINT"
     ),
     "import_emails": "line INTEGER NOT NULL, position INTEGER NOT NULL, email TEXT NOT NULL, domain TEXT NOT NULL",
     "import_phones": (
@@ -54,6 +54,14 @@ _INDEXES = (
     "CREATE INDEX IF NOT EXISTS import_rows_grp ON import_rows (grp, line)",
     "CREATE INDEX IF NOT EXISTS import_emails_line ON import_emails (line, position)",
     "CREATE INDEX IF NOT EXISTS import_phones_line ON import_phones (line, position)",
+)
+
+
+# Each staged row with its contact: the one it matched, else its group's (matched by another of its rows, or
+# created). Read where it is needed rather than written back into the staged rows.
+_PEOPLE = (
+    "(SELECT r.line, r.grp, COALESCE(r.contact_id, g.contact_id) AS contact_id FROM import_rows r "
+    "JOIN import_groups g ON g.grp = r.grp)"
 )
 
 
@@ -234,10 +242,6 @@ def batch_merge(
                 "FROM import_accounts WHERE created ORDER BY account_id",
                 params,
             )
-        cursor.execute(
-            "UPDATE import_rows SET account_id = (SELECT a.account_id FROM import_accounts a "
-            "WHERE a.akey = import_rows.akey)"
-        )
 
         # Numbers: shared by their E.164 form. The missing ones are inserted (one that is there already is a
         # conflict, skipped), then every staged number finds its row: one pass over the staged numbers, where
@@ -268,8 +272,8 @@ def batch_merge(
             cursor.execute(
                 "UPDATE import_rows SET contact_id = (SELECT cp.contact_id FROM import_phones p "
                 "JOIN campaigns_contactphone cp ON cp.phone_id = p.phone_id "
-                "JOIN campaigns_contact c ON c.id = cp.contact_id "
-                "WHERE p.line = import_rows.line AND c.account_id = import_rows.account_id "
+                "JOIN campaigns_contact c ON c.id = cp.contact_id JOIN import_accounts a ON a.akey = import_rows.akey "
+                "WHERE p.line = import_rows.line AND c.account_id = a.account_id "
                 "AND LOWER(TRIM(c.first_name || ' ' || c.last_name)) = "
                 "LOWER(TRIM(import_rows.first_name || ' ' || import_rows.last_name)) "
                 "ORDER BY p.position, cp.contact_id LIMIT 1) WHERE contact_id IS NULL"
@@ -286,18 +290,16 @@ def batch_merge(
         if result.contacts_created:
             cursor.execute(
                 "INSERT INTO campaigns_contact (id, customer_id, account_id, first_name, last_name, title, attributes, "
-                f"created_at, updated_at) SELECT g.contact_id, %(customer)s, r.account_id, r.first_name, r.last_name, "
+                f"created_at, updated_at) SELECT g.contact_id, %(customer)s, a.account_id, r.first_name, r.last_name, "
                 f"r.title, {_json('r.attributes')}, %(now)s, %(now)s FROM import_groups g "
-                "JOIN import_rows r ON r.line = g.grp WHERE g.created ORDER BY g.contact_id",
+                "JOIN import_rows r ON r.line = g.grp JOIN import_accounts a ON a.akey = r.akey WHERE g.created "
+                "ORDER BY g.contact_id",
                 params,
             )
-        cursor.execute(
-            "UPDATE import_rows SET contact_id = (SELECT g.contact_id FROM import_groups g "
-            "WHERE g.grp = import_rows.grp) WHERE contact_id IS NULL"
-        )
         if with_lines:
             cursor.execute(
-                "SELECT r.line, r.contact_id, g.created FROM import_rows r JOIN import_groups g ON g.grp = r.grp"
+                "SELECT r.line, COALESCE(r.contact_id, g.contact_id), g.created FROM import_rows r "
+                "JOIN import_groups g ON g.grp = r.grp"
             )
             result.contacts_by_line = {line: (pk, not created) for line, pk, created in cursor.fetchall()}
 
@@ -305,21 +307,21 @@ def batch_merge(
         if batch.emails:
             cursor.execute(
                 "INSERT INTO campaigns_contactemail (contact_id, email, domain) SELECT DISTINCT r.contact_id, e.email, "
-                "e.domain FROM import_emails e JOIN import_rows r ON r.line = e.line WHERE TRUE ON CONFLICT DO NOTHING"
+                f"e.domain FROM import_emails e JOIN {_PEOPLE} r ON r.line = e.line WHERE TRUE ON CONFLICT DO NOTHING"
             )
         if batch.phones:
             cursor.execute(
                 "INSERT INTO campaigns_contactphone (contact_id, phone_id, kind) SELECT contact_id, phone_id, kind "
                 "FROM (SELECT r.contact_id, p.phone_id, p.kind, ROW_NUMBER() OVER (PARTITION BY r.contact_id, "
                 "p.phone_id ORDER BY p.line, p.position) AS n FROM import_phones p "
-                "JOIN import_rows r ON r.line = p.line) x WHERE n = 1 ON CONFLICT DO NOTHING"
+                f"JOIN {_PEOPLE} r ON r.line = p.line) x WHERE n = 1 ON CONFLICT DO NOTHING"
             )
 
         # Leads: one per campaign and contact; a new one's source is its contact's first row's.
         cursor.execute(
             "INSERT INTO import_leads (contact_id, first_line, lead_id) SELECT r.contact_id, MIN(r.line), "
             "(SELECT l.id FROM campaigns_lead l WHERE l.campaign_id = %(campaign)s AND l.contact_id = r.contact_id) "
-            "FROM import_rows r GROUP BY r.contact_id",
+            f"FROM {_PEOPLE} r GROUP BY r.contact_id",
             params,
         )
         if with_lines:
