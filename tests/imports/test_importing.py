@@ -100,6 +100,34 @@ def test_every_header_alias_family_is_recognised(header, field):
     assert LEAD_ALIASES.field_for(header) == field
 
 
+def test_an_import_keeps_quotes_commas_backslashes_and_empty_cells_as_they_were(run_import):
+    # given cells with what a COPY's text must escape (quotes, commas, backslashes, a semicolon) and empty ones
+    campaign = CampaignFactory()
+    content = csv_bytes(
+        [
+            HEADER,
+            row(
+                first='Ada "The Countess"',
+                last="D'Arcy\\Byron, Jr.",
+                title="",
+                company='Acme, "Inc" \\N',
+                website="",
+                industry="Soft;ware \\t",
+                source="",
+            ),
+        ]
+    )
+    # when
+    lead_import = run_import(campaign, content)
+    # then every value is stored as it was read, and an empty one as empty text
+    assert (lead_import.status, lead_import.leads_created) == (LeadImport.Status.DONE, 1)
+    contact = Contact.objects.select_related("account").get()
+    assert (contact.first_name, contact.last_name, contact.title) == ('Ada "The Countess"', "D'Arcy\\Byron, Jr.", "")
+    assert (contact.account.name, contact.account.domain) == ('Acme, "Inc" \\N', "")
+    assert contact.account.attributes["industry"] == "Soft;ware \\t"
+    assert Lead.objects.get().source == lead_import.source
+
+
 def test_an_import_creates_accounts_contacts_numbers_and_eligible_leads(run_import):
     # given
     campaign = CampaignFactory()

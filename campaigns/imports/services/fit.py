@@ -79,10 +79,15 @@ def fails(rule: FitRule, value: object) -> bool:
     return not contains if rule.operator == op.CONTAINS_ANY else contains
 
 
-def campaign_fit_evaluate(*, campaign: Campaign, leads: QuerySet[Lead] | None = None) -> dict[str, int]:
+def campaign_fit_evaluate(
+    *, campaign: Campaign, leads: QuerySet[Lead] | None = None, recompute: bool = True
+) -> dict[str, int]:
     """Bring the fit blocks of ``campaign``'s leads (or of ``leads``) in line with its rules; return counts.
 
-    Idempotent: a second run blocks and lifts nothing.
+    ``recompute=False`` leaves the statuses of the leads it blocks to the caller, who must recompute them in
+    the same transaction (the scrub does, for every lead it judges: one recompute a batch rather than two).
+    A lifted block's leads are recomputed either way (``blocks_lift``). Idempotent: a second run blocks and
+    lifts nothing.
     """
     rules = list(FitRule.objects.filter(campaign=campaign))
     if not rules:
@@ -101,14 +106,18 @@ def campaign_fit_evaluate(*, campaign: Campaign, leads: QuerySet[Lead] | None = 
             break
         last_pk = chunk[-1][0]
         with transaction.atomic():
-            blocked, lifted = _evaluate_chunk(chunk, rules=rules, campaign=campaign, rule_type_id=rule_type.pk)
+            blocked, lifted = _evaluate_chunk(
+                chunk, rules=rules, campaign=campaign, rule_type_id=rule_type.pk, recompute=recompute
+            )
         totals["blocked"] += blocked
         totals["lifted"] += lifted
+        if len(chunk) < CHUNK:
+            break  # the last chunk: no need to ask for the next one
     return totals
 
 
 def _evaluate_chunk(
-    chunk: list[tuple], *, rules: list[FitRule], campaign: Campaign, rule_type_id: int
+    chunk: list[tuple], *, rules: list[FitRule], campaign: Campaign, rule_type_id: int, recompute: bool = True
 ) -> tuple[int, int]:
     lead_ids = [row[0] for row in chunk]
     failing: dict[tuple[int, int], object] = {}  # (lead, rule) -> the lead's value that fails the rule
@@ -162,7 +171,7 @@ def _evaluate_chunk(
             actor=JOB,
             reason="The lead fits the campaign's rules now (or the rule was switched off).",
         )
-    if new:
+    if new and recompute:
         lead_statuses_recompute(leads=Lead.objects.filter(pk__in=ids_query(b.lead_id for b in new)), now=now)
     return len(new), lifted
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.db import DatabaseError, connection
@@ -66,14 +66,16 @@ def import_run_claim(lead_import_id: int) -> Iterator[bool]:
                 logger.warning("Could not release the run lock of lead import #%s", lead_import_id, exc_info=True)
 
 
-def customer_merge_lock(*, customer_id: int, lead_import_id: int) -> None:
+def customer_merge_lock(*, customer_id: int, lead_import_id: int, then: Sequence[str] = ()) -> None:
     """Serialise this transaction's merge with every other merge into ``customer_id``'s accounts and contacts.
 
-    Call it first in the batch's transaction; the lock is held until the transaction ends.
+    Call it first in the batch's transaction; the lock is held until the transaction ends. ``then`` are
+    statements without parameters (``SET LOCAL …``) sent in the same round trip after the lock, on
+    PostgreSQL; the embedded SQLite has none to run.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_MERGE_LOCK_CLASS, customer_id])
+            cursor.execute("; ".join(["SELECT pg_advisory_xact_lock(%s, %s)", *then]), [_MERGE_LOCK_CLASS, customer_id])
         else:
             # Any write takes SQLite's one write lock (waiting up to the connection's busy timeout).
             cursor.execute("UPDATE imports_leadimport SET rows_done = rows_done WHERE id = %s", [lead_import_id])
