@@ -266,6 +266,34 @@ def test_a_record_that_matches_again_later_is_blocked_again():
     assert CrmMatch.objects.count() == 2
 
 
+@pytest.mark.postgres("the planner's statistics are PostgreSQL's")
+def test_a_first_sync_tells_the_planner_how_many_records_and_episodes_it_made():
+    # given: a connection's tables analysed while empty (a new customer's first sync); planned as empty, the
+    # rules' matching of each chunk read every record per episode (a 20,000-record sync: a minute, not seconds)
+    from django.db import connection as db
+
+    connection = CrmConnectionFactory()
+    CrmRuleFactory(customer=connection.customer)
+    with db.cursor() as cursor:
+        for table in ("crm_crmrecord", "crm_crmmatch"):
+            cursor.execute(f"ANALYZE {table}")
+    events = [
+        upsert(
+            "company", n, name=f"Company {n}", domain=f"company-{n}.example", properties={"lifecyclestage": "customer"}
+        )
+        for n in range(3_000)
+    ]
+    crm_events_receive(connection=connection, events=events)
+    # when: synced in chunks, all in this test's one transaction (autovacuum sees none of it)
+    crm_events_process(connection=connection, chunk=1_000)
+    # then: the statements after the first chunk were planned knowing its rows
+    with db.cursor() as cursor:
+        cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname IN ('crm_crmrecord', 'crm_crmmatch')")
+        believed = dict(cursor.fetchall())
+    assert believed["crm_crmrecord"] >= 1_000, believed
+    assert believed["crm_crmmatch"] >= 1_000, believed
+
+
 def test_a_20000_record_sync_in_five_chunks_is_set_based(django_assert_max_num_queries):
     # Five chunks of 4,000: the statements a sync costs depend on its chunks, never on its records.
     # given

@@ -54,6 +54,7 @@ from campaigns.models import (
 from campaigns.rules import lead_stopped_by
 from campaigns.services import contacts_scrub
 from leadops.db import ids_query
+from leadops.db import statistics_refresh as db_statistics_refresh
 from leadops.errors import LeadopsError
 from leadops.normalizing import NormalizationError, PhoneNormalizer, normalize_domain
 from suppressions.reading import (
@@ -258,7 +259,6 @@ def _apply_batch(staged: ParsedBatch, *, lead_import: LeadImport) -> MergeResult
     return result
 
 
-_STALE_AFTER = 100
 # The tables an import grows, whose statistics its statements are planned with.
 _GROWN = (
     "campaigns_account",
@@ -277,27 +277,11 @@ _GROWN = (
 
 
 def statistics_refresh() -> None:
-    """Refresh the planner's statistics of the tables an import grows, each when it changed by more rows than
-    it had (and 100) since they were taken (PostgreSQL).
-
-    A table that started (nearly) empty is planned as empty: a lookup by email becomes a scan of every
-    address per staged row, and the status rule's ``EXISTS`` over blocks a scan of every block per lead,
-    which grows with every batch. An import adds rows faster than autovacuum looks (a 200,000-row import
-    into a campaign whose contacts had no email, and no block, spent most of its time there). Statistics
-    within a factor of two are all the planner needs, so a table growing from nothing is analysed about
-    log2(rows) times. The counts are those of committed changes: this batch's are the next one's.
-    """
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s.relname, s.n_mod_since_analyze, c.reltuples FROM pg_stat_user_tables s "
-            "JOIN pg_class c ON c.oid = s.relid WHERE s.schemaname = current_schema() AND s.relname = ANY(%s)",
-            [list(_GROWN)],
-        )
-        stale = [name for name, changed, rows in cursor.fetchall() if changed > max(_STALE_AFTER, rows)]
-        for name in sorted(stale):
-            cursor.execute(f"ANALYZE {name}")
+    """Refresh the planner's statistics of the tables an import grows (``leadops.db.statistics_refresh``):
+    a 200,000-row import into a campaign whose contacts had no email, and no block, spent most of its time in
+    lookups planned over empty tables. The counts are those of committed changes: this batch's are the next
+    one's."""
+    db_statistics_refresh(dict.fromkeys(_GROWN, 0))
 
 
 def scrub(*, campaign: Campaign, contact_ids: Iterable[int]) -> None:

@@ -24,7 +24,7 @@ from campaigns.selectors.explaining import day_words
 from campaigns.services import Actor, blocks_lift, lead_statuses_recompute, leads_reached_by
 from campaigns.services.actors import actor_fields, actor_label
 from campaigns.services.inserting import rows_insert_select
-from leadops.db import ids_query
+from leadops.db import ids_query, statistics_refresh
 from leadops.errors import LeadopsError
 from leadops.outbox.services import enqueue_each_on_commit
 from suppressions.crm.models import CrmMatch, CrmRecord, CrmRule, CrmRuleChange
@@ -240,6 +240,8 @@ def crm_rule_evaluate(*, rule: CrmRule, record_ids: Collection[int] | None = Non
             CrmMatch.objects.bulk_create(
                 (CrmMatch(rule=rule, record_id=pk, matched_at=now) for pk in new_ids), batch_size=5000
             )
+            # The blocks are made from the open episodes, just grown (``leadops.db.statistics_refresh``).
+            statistics_refresh({CrmMatch._meta.db_table: len(new_ids)})
         else:
             ended = _end_matches(open_matches, now=now)
             new_ids = []
