@@ -230,9 +230,14 @@ class _NanpRanges:
         return verdict
 
     def _area_code_entry(self, area_code: str) -> tuple[int, dict[str, int]]:
+        return self.deciding_length(area_code) or _NATIONAL_LENGTH, {}
+
+    def deciding_length(self, area_code: str) -> int | None:
+        """Return how many leading digits of a ten-digit national number under ``area_code`` decide what every
+        NANP expression says of it; None when the metadata could not be analysed."""
         if self._depths is None:
-            return _NATIONAL_LENGTH, {}
-        return self._depths.get(area_code, _AREA_CODE_LENGTH), {}
+            return None
+        return self._depths.get(area_code, _AREA_CODE_LENGTH)
 
 
 def _verdict_with_phonenumbers(national: str) -> int:
@@ -247,6 +252,14 @@ def _verdict_with_phonenumbers(national: str) -> int:
 @functools.cache
 def _nanp_ranges() -> _NanpRanges:
     return _NanpRanges()
+
+
+def nanp_deciding_length(area_code: str) -> int | None:
+    """Return how many leading digits of a ten-digit NANP national number under ``area_code`` decide everything
+    phonenumbers' NANP metadata says of it: its validity, its type and its region (``_NanpRanges``). Two
+    numbers that agree on that many digits are alike to every NANP expression. None when the metadata uses
+    syntax the analysis does not model: then nothing may be concluded from a prefix."""
+    return _nanp_ranges().deciding_length(area_code)
 
 
 class _Unmodelled(Exception):

@@ -273,3 +273,61 @@ def test_next_open_is_never_earlier_than_the_first_minute_inside(rules, number, 
     while probe < upcoming and probe < moment + timedelta(hours=36):
         assert not _inside_everywhere(number, probe, policy, rules), probe
         probe += timedelta(minutes=17)
+
+
+# --- Where a number is: the NANP prefix path gives phonenumbers' own answer ---------------------------------
+
+
+def _phonenumbers_zones(e164: str) -> tuple[tuple[str, ...], str | None]:
+    """The zones and region phonenumbers gives for ``e164`` itself, asked directly (no prefix, no cache)."""
+    import phonenumbers
+    from phonenumbers import timezone as phone_timezones
+
+    parsed = phonenumbers.parse(e164, None)
+    zones = tuple(z for z in phone_timezones.time_zones_for_number(parsed) if z != calling.UNKNOWN_ZONE)
+    return zones, phonenumbers.region_code_for_number(parsed)
+
+
+def _nanp_cases() -> list[str]:
+    """Numbers under every entry of phonenumbers' time-zone table for +1 (ending low, high and in between),
+    and under every area code, each seeded so that a failure repeats."""
+    import random
+
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    chooser = random.Random(17)
+    cases = []
+    for key in sorted(k for k in TIMEZONE_DATA if k.startswith("1") and len(k) >= 2):
+        national = key[1:]
+        if national[0] in "01":
+            continue
+        rest = 10 - len(national)
+        cases += [f"+1{national}{'0' * rest}", f"+1{national}{'9' * rest}"]
+        cases.append(f"+1{national}{''.join(chooser.choice('0123456789') for _ in range(rest))}")
+    for area_code in range(200, 1000):
+        for _ in range(6):
+            cases.append(f"+1{area_code}{chooser.randrange(10_000_000):07d}")
+    return cases
+
+
+def test_the_zones_of_a_nanp_number_by_its_deciding_prefix_are_phonenumbers_own_for_every_area():
+    # given: numbers under every time-zone entry and area code of +1 (including ones no zone or region knows)
+    cases = _nanp_cases()
+    assert len(cases) > 10_000
+    # when / then: the prefix path answers each exactly as phonenumbers does for the number itself
+    wrong = [(e164, calling.number_zones(e164), _phonenumbers_zones(e164)) for e164 in cases]
+    wrong = [case for case in wrong if case[1] != case[2]]
+    assert wrong == []
+    # and it was the prefix path that answered: the numbers fell under far fewer prefixes than there were numbers
+    assert 0 < len(calling._nanp_zones) < len(set(cases))
+
+
+@settings(max_examples=500, deadline=None)
+@given(national=st.from_regex(r"[2-9][0-9]{9}", fullmatch=True))
+def test_any_ten_digit_nanp_number_gets_phonenumbers_own_zones_and_region(national):
+    assert calling.number_zones(f"+1{national}") == _phonenumbers_zones(f"+1{national}")
+
+
+def test_numbers_outside_the_nanp_are_asked_of_phonenumbers():
+    for e164 in (LONDON, "+79161234567", "+61291234567", "+4930123456", "+12025550123"[:11]):
+        assert calling.number_zones(e164) == calling.number_zones_from_phonenumbers(e164)
