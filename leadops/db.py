@@ -171,9 +171,27 @@ class Related:
     it to what the ORM loads.
     """
 
-    def __init__(self, model: type[Model], alias: str, *paths: str, table: str | None = None) -> None:
+    def __init__(
+        self,
+        model: type[Model],
+        alias: str,
+        *paths: str,
+        table: str | None = None,
+        defer: dict[str, Iterable[str]] | None = None,
+    ) -> None:
         # ``table`` reads the model's rows from elsewhere, e.g. a ``WITH … RETURNING`` of the same columns.
-        self._nodes = [_Node("", model, None, None, tuple(model._meta.concrete_fields))]
+        # ``defer`` leaves fields out, by path ("" the model itself), as ``QuerySet.defer`` does: the instances
+        # load them when read, one query each; for a hot statement's fields nobody reads.
+        deferred = {path: frozenset(names) for path, names in (defer or {}).items()}
+
+        def loaded_fields(path: str, of: type[Model]) -> tuple[Field, ...]:
+            fields = tuple(f for f in of._meta.concrete_fields if f.name not in deferred.get(path, ()))
+            unknown = deferred.get(path, frozenset()) - {f.name for f in of._meta.concrete_fields}
+            if unknown or any(f.primary_key for f in of._meta.concrete_fields if f not in fields):
+                raise ValueError(f"{of.__name__} cannot defer {sorted(unknown) or 'its primary key'}.")
+            return fields
+
+        self._nodes = [_Node("", model, None, None, loaded_fields("", model))]
         nullable = {"": False}
         joins = []
         for path in paths:
@@ -187,7 +205,7 @@ class Related:
                 if not (field.many_to_one or field.one_to_one) or not field.concrete:
                     raise ValueError(f"{parent_model.__name__}.{field.name} is not a foreign key.")
                 related = field.related_model
-                self._nodes.append(_Node(sub, related, parent, field, tuple(related._meta.concrete_fields)))
+                self._nodes.append(_Node(sub, related, parent, field, loaded_fields(sub, related)))
                 nullable[sub] = nullable[parent] or field.null
                 joins.append(
                     f"{'LEFT JOIN' if nullable[sub] else 'JOIN'} {related._meta.db_table} {_alias(alias, sub)} "

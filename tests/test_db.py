@@ -81,6 +81,31 @@ def test_a_relation_of_a_relation_loads_when_both_are_there():
     assert loaded.lead == lead and loaded.lead.contact == lead.contact
 
 
+def test_deferred_fields_stay_in_the_table_and_load_when_read_as_the_orm_defers_them(django_assert_num_queries):
+    # given
+    lead = LeadFactory(contact__account__attributes={"industry": "Retail"}, contact__title="CFO")
+    deferred = {"contact": ("attributes", "created_at"), "contact__account": ("attributes",)}
+    related = Related(Lead, "l", "contact__account", defer=deferred)
+    # when: the statement selects none of them
+    assert related.sql.count("attributes") == 0 and '"l__contact"."created_at"' not in related.sql
+    with django_assert_num_queries(1):
+        (loaded,) = _load(related, f"{related.sql} WHERE l.id = %s", [lead.pk])
+        read = (loaded.contact.title, loaded.contact.account.name, loaded.created_at)
+    # then: what was loaded is the ORM's; what was deferred is deferred as ``QuerySet.defer`` leaves it
+    assert read == (lead.contact.title, lead.contact.account.name, lead.created_at)
+    assert loaded.contact.get_deferred_fields() == {"attributes", "created_at"}
+    assert loaded.contact.account.get_deferred_fields() == {"attributes"}
+    with django_assert_num_queries(1):
+        assert loaded.contact.account.attributes == {"industry": "Retail"}
+
+
+def test_a_field_that_is_not_there_or_the_primary_key_cannot_be_deferred():
+    with pytest.raises(ValueError, match="cannot defer"):
+        Related(Lead, "l", "contact", defer={"contact": ("no_such_field",)})
+    with pytest.raises(ValueError, match="cannot defer"):
+        Related(Lead, "l", defer={"": ("id",)})
+
+
 def test_only_foreign_keys_can_be_joined():
     with pytest.raises(ValueError, match="not a foreign key"):
         Related(Lead, "l", "contact__emails")

@@ -94,7 +94,13 @@ def _candidates_query(*, campaign_id: int, wanted: int, skipped: list[int], now:
 # with, for a leased one, the lead as leased with what the dialer is shown. The caller's approval for the
 # campaign is read FOR SHARE in the same statement: a revocation (``campaigns.services.callers``) waits for
 # the pull and then gives back what it leased, and without an approval in force there is no candidate at all.
-_LEASED = Related(Lead, "l", "contact__account", table="leased")
+# What no pull reads of the contact and its account (their CRM attributes, their timestamps) stays in the table:
+# a tenth of the rows' loading.
+_UNREAD = {
+    "contact": ("created_at", "updated_at", "attributes"),
+    "contact__account": ("created_at", "updated_at", "attributes"),
+}
+_LEASED = Related(Lead, "l", "contact__account", table="leased", defer=_UNREAD)
 _LEASE_SQL = f"""
 WITH clock AS (SELECT CAST(%s AS timestamp with time zone) AS now),
 approval AS (
@@ -183,7 +189,7 @@ def _lease_round(
 
 # The pulled leads with what the dialer is shown (a number's refusal reads only ids of the lead), for the
 # rounds whose statement did not return them.
-_PULLED = Related(Lead, "l", "contact__account")
+_PULLED = Related(Lead, "l", "contact__account", defer=_UNREAD)
 _PULLED_SQL = f"{_PULLED.sql} WHERE {in_ids('l.id')}"
 
 
