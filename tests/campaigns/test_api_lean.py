@@ -205,6 +205,7 @@ def _pull_requests():
         ("no key", url, post({"caller": name}, key=None)),
         ("a wrong key", url, post({"caller": name}, key="lok_nothing_" + "x" * 40)),
         ("format json", url + "?format=json", post({"caller": name})),
+        ("a big body", url, post({"caller": name, "padding": "x" * 5000})),
     ]
 
 

@@ -195,7 +195,8 @@ def _pull_body(campaign, caller: User, *, count: int, api_key, audience) -> dict
     return {"leads": body, "reasons": [] if pulled else _pull_hold(campaign)}
 
 
-_PULL_ALLOW = "POST, OPTIONS"  # what DRF's dispatch says of this view (tests hold the two equal)
+_PULL_ALLOW = "POST, OPTIONS"
+_PULL_BODY_MAX = 4096  # what DRF's dispatch says of this view (tests hold the two equal)
 _JSON_PARSER = JSONParser()
 
 
@@ -213,6 +214,9 @@ def _lean_pull(request: HttpRequest, campaign_id: int) -> HttpResponse | None:
     if request.method != "POST" or FORMAT_OVERRIDE in request.GET or request.content_type != "application/json":
         return None
     if request.content_params or not _accepts_json_plainly(request.headers.get("Accept", "")):
+        return None
+    # A pull's body is a few dozen bytes; a big one is DRF's to stream (``request.body`` would refuse it whole).
+    if not request.META.get("CONTENT_LENGTH", "").isdigit() or int(request.META["CONTENT_LENGTH"]) > _PULL_BODY_MAX:
         return None
     try:
         found = _AUTHENTICATION.authenticate(request)
