@@ -195,8 +195,8 @@ def _pull_body(campaign, caller: User, *, count: int, api_key, audience) -> dict
     return {"leads": body, "reasons": [] if pulled else _pull_hold(campaign)}
 
 
-_PULL_ALLOW = "POST, OPTIONS"
-_PULL_BODY_MAX = 4096  # what DRF's dispatch says of this view (tests hold the two equal)
+_PULL_ALLOW = "POST, OPTIONS"  # what DRF's dispatch says of this view (tests hold the two equal)
+_PULL_BODY_MAX = 4096
 _JSON_PARSER = JSONParser()
 
 
