@@ -236,16 +236,18 @@ def number_zones(e164: str) -> tuple[tuple[str, ...], str | None]:
             found = _nanp_zones.get(prefix)
             if found is None:
                 # Any number under the prefix answers for all of them; this one ends in zeros.
-                found = _nanp_zones[prefix] = number_zones_from_phonenumbers(
-                    "+1" + prefix + "0" * (NANP_NATIONAL_LENGTH - length)
-                )
+                found = number_zones_from_phonenumbers("+1" + prefix + "0" * (NANP_NATIONAL_LENGTH - length))
+                if len(_nanp_zones) >= NANP_ZONES_KEPT:
+                    _nanp_zones.clear()
+                _nanp_zones[prefix] = found
             return found
     return number_zones_from_phonenumbers(e164)
 
 
 NANP_NATIONAL_LENGTH = 10
-# The zones of NANP numbers by deciding prefix: at most 800 area codes times 10,000 (seven digits), in practice
-# the prefixes the pool's numbers fall under.
+# The zones of NANP numbers by deciding prefix: the prefixes the pools' numbers fall under (most area codes are
+# decided by four digits, some by six or seven), emptied when it holds NANP_ZONES_KEPT so that it stays bounded.
+NANP_ZONES_KEPT = 100_000
 _nanp_zones: dict[str, tuple[tuple[str, ...], str | None]] = {}
 
 

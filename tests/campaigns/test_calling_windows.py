@@ -331,3 +331,14 @@ def test_any_ten_digit_nanp_number_gets_phonenumbers_own_zones_and_region(nation
 def test_numbers_outside_the_nanp_are_asked_of_phonenumbers():
     for e164 in (LONDON, "+79161234567", "+61291234567", "+4930123456", "+12025550123"[:11]):
         assert calling.number_zones(e164) == calling.number_zones_from_phonenumbers(e164)
+
+
+def test_the_remembered_prefixes_stay_bounded_and_the_answers_right(monkeypatch):
+    # given: room for three prefixes
+    monkeypatch.setattr(calling, "NANP_ZONES_KEPT", 3)
+    monkeypatch.setattr(calling, "_nanp_zones", {})
+    numbers = [f"+1{area_code}5550123" for area_code in (202, 305, 208, 808, 212, 415, 617, 312)]
+    # when / then
+    for e164 in numbers:
+        assert calling.number_zones(e164) == _phonenumbers_zones(e164)
+        assert 1 <= len(calling._nanp_zones) <= 3
