@@ -40,28 +40,54 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator:
     """Yield a cursor whose statements PostgreSQL prepares once per connection (a plain cursor elsewhere).
 
     It is Django's cursor wrapper around it: errors are Django's, and the statements are logged and counted
-    like any other (``assertNumQueries`` sees them).
+    like any other (``assertNumQueries`` sees them). On PostgreSQL the cursor is kept for the connection and
+    lent again by the next call (making one was a third of a short statement's Python): a call made while it
+    is lent (a statement run while another's rows are read) gets a cursor of its own, closed after.
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor
         return
+    connection.validate_thread_sharing()
+    connection.ensure_connection()
+    kept = getattr(connection, "_leadops_prepared", None)
+    # Kept for this very connection (Django opens a new one after closing it), wrapped as it would be now
+    # (Django logs statements while DEBUG is on or a test counts them), and not lent to an enclosing call.
+    if (
+        kept is None
+        or kept[0] is not connection.connection
+        or kept[1] is not connection.queries_logged
+        or kept[2] != connection.timezone
+        or kept[3]
+        or kept[4].cursor.closed
+    ):
+        cursor = _new_prepared_cursor(connection)
+        if kept is not None and kept[3] and kept[0] is connection.connection:
+            with cursor:  # the kept one is lent: this one is for this call alone
+                yield cursor
+            return
+        kept = [connection.connection, connection.queries_logged, connection.timezone, False, cursor]
+        connection._leadops_prepared = kept
+    kept[3] = True
+    try:
+        yield kept[4]
+    finally:
+        kept[3] = False
+
+
+def _new_prepared_cursor(connection):
     import psycopg
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
 
-    connection.validate_thread_sharing()
-    connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = _native_cursor_class()(connection.connection)  # binds on the server, unlike Django's ClientCursor
     # As Django's own cursors do: read timestamps in the connection's time zone.
     timestamptz = psycopg.adapters.types["timestamptz"].oid
     if connection.timezone != raw.adapters.get_loader(timestamptz, Format.TEXT).timezone:
         register_tzloader(connection.timezone, raw)
-    cursor = _PreparedDebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
-    with cursor:
-        yield cursor
+    return _PreparedDebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
 
 
 # psycopg turns ``%(name)s`` into ``$1`` by parsing the statement, and caches the result only for statements

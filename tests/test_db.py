@@ -163,3 +163,43 @@ def test_a_prepared_statement_longer_than_psycopgs_cache_runs_with_named_and_num
         assert cursor.fetchone() == ("x%",)
         with pytest.raises(ValueError, match="2 placeholders and 1 parameters"):
             cursor.execute("SELECT %s, %s", ["x"])
+
+
+@pytest.mark.postgres("prepared_cursor keeps its cursor only on PostgreSQL (SQLite's is Django's own, each time)")
+def test_the_prepared_cursor_is_kept_for_its_connection_and_a_nested_call_gets_its_own(
+    db, django_assert_num_queries
+):
+    # given: a first call keeps its cursor
+    with prepared_cursor() as first:
+        first.execute("SELECT 1")
+    # when: the next call, and one made while that one's rows are being read
+    with prepared_cursor() as again:
+        again.execute("SELECT g FROM generate_series(1, 3) g")
+        read = [again.fetchone()]
+        with prepared_cursor() as nested:
+            nested.execute("SELECT 'inner'")
+            assert nested.fetchall() == [("inner",)]
+        read += again.fetchall()
+    # then: the same cursor is lent again, the nested call had its own, and the outer rows were not disturbed
+    assert again is first and nested is not first
+    assert read == [(1,), (2,), (3,)]
+    assert nested.cursor.closed and not first.cursor.closed
+    # and: a test counting statements gets a cursor that logs them, though one was kept before
+    with django_assert_num_queries(1), prepared_cursor() as counted:
+        counted.execute("SELECT 2")
+    assert counted is not first
+
+
+@pytest.mark.postgres("prepared_cursor keeps its cursor only on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_gets_a_new_prepared_cursor():
+    # given
+    with prepared_cursor() as kept:
+        kept.execute("SELECT 1")
+    # when: Django closes the connection (CONN_MAX_AGE, an error) and opens another
+    connection.close()
+    with prepared_cursor() as reconnected:
+        reconnected.execute("SELECT 3")
+        # then
+        assert reconnected.fetchone() == (3,)
+    assert reconnected is not kept
