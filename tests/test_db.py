@@ -166,9 +166,7 @@ def test_a_prepared_statement_longer_than_psycopgs_cache_runs_with_named_and_num
 
 
 @pytest.mark.postgres("prepared_cursor keeps its cursor only on PostgreSQL (SQLite's is Django's own, each time)")
-def test_the_prepared_cursor_is_kept_for_its_connection_and_a_nested_call_gets_its_own(
-    db, django_assert_num_queries
-):
+def test_the_prepared_cursor_is_kept_for_its_connection_and_a_nested_call_gets_its_own(db, django_assert_num_queries):
     # given: a first call keeps its cursor
     with prepared_cursor() as first:
         first.execute("SELECT 1")
