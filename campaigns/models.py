@@ -184,7 +184,8 @@ class CallerApproval(models.Model):
 class Account(BaseModel):
     """A company being prospected. ``domain`` is lower-case IDNA without ``www.``, or empty."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="accounts")
+    # ``db_constraint=False``: the database checks it once per statement (``leadops.references``).
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="accounts", db_constraint=False)
     name = models.CharField(max_length=255)
     domain = models.CharField(max_length=255, blank=True)
     attributes = models.JSONField(
@@ -208,9 +209,12 @@ class Account(BaseModel):
 class Contact(BaseModel):
     """A person at an account. ``customer`` repeats the account's, so tenant scoping needs no join."""
 
-    # No index of its own: ``contact_customer_last_name`` serves it.
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contacts", db_index=False)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contacts")
+    # No index of its own: ``contact_customer_last_name`` serves it. ``db_constraint=False`` here and below: the
+    # database checks each reference once per statement (``leadops.references``).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="contacts", db_index=False, db_constraint=False
+    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contacts", db_constraint=False)
     first_name = models.CharField(max_length=120, blank=True)
     last_name = models.CharField(max_length=120, blank=True)
     title = models.CharField(max_length=200, blank=True)
@@ -237,7 +241,10 @@ class ContactEmail(models.Model):
     """One address of a contact, lower-case; ``domain`` is its IDNA domain, kept for domain matching."""
 
     # No index of its own: the unique (contact, email) serves it.
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails", db_index=False)
+    # ``db_constraint=False``: the database checks it once per statement (``leadops.references``).
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="emails", db_index=False, db_constraint=False
+    )
     email = models.CharField(max_length=320)
     domain = models.CharField(max_length=255)
 
@@ -283,8 +290,13 @@ class ContactPhone(models.Model):
         OFFICE = "office", "Office / switchboard"
 
     # Neither has an index of its own: the unique (contact, phone) and (phone, contact) serve them.
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones", db_index=False)
-    phone = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="contact_links", db_index=False)
+    # ``db_constraint=False``: the database checks both once per statement (``leadops.references``).
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="phones", db_index=False, db_constraint=False
+    )
+    phone = models.ForeignKey(
+        PhoneNumber, on_delete=models.PROTECT, related_name="contact_links", db_index=False, db_constraint=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DIRECT)
 
     class Meta:

@@ -99,8 +99,11 @@ class LeadImportIssue(models.Model):
 class ImportedLead(models.Model):
     """Which leads an import created or met again, so its report can say where they ended up."""
 
-    lead_import = models.ForeignKey(LeadImport, on_delete=models.CASCADE, related_name="imported_leads")
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="+")
+    # ``db_constraint=False``: the database checks both once per statement (``leadops.references``).
+    lead_import = models.ForeignKey(
+        LeadImport, on_delete=models.CASCADE, related_name="imported_leads", db_constraint=False
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     created = models.BooleanField()
 
     class Meta:
