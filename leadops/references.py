@@ -15,7 +15,10 @@ triggers written here:
 
 The checks run when each statement ends, not at the commit: a parent must be written before its children
 (every writer does so). A refusal is PostgreSQL's ``foreign_key_violation`` (Django's ``IntegrityError``),
-saying which reference failed. On SQLite (the embedded default) the same promises are row triggers.
+saying which reference failed. On SQLite (the embedded default) the same promises are row triggers. What
+is not guarded, unlike a constraint: ``TRUNCATE`` of a parent alone (leadops truncates none of these; Django's
+test flush truncates every table at once), and a delete under ``REPEATABLE READ`` racing an insert (PostgreSQL's
+own check takes a second snapshot for it; leadops runs ``READ COMMITTED``).
 
 The text these functions return is what migrations ran: change it only with a new migration.
 """
