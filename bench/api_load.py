@@ -131,15 +131,12 @@ def populate(*, leads: int, entries: int) -> dict:
     return {"campaign_id": campaign.pk, "key": key, "sample": sample, "refused": refused}
 
 
-def calling_policy_on(campaign) -> None:
-    """Turn the calling policy and the caps on for the campaign (issue 17), so that every dial check and pull
-    evaluates the number's window in each of its zones and counts its calls: a business campaign that waived the
-    consumer-only rules and calls around the clock (so that the run measures the work, not the hour it runs at),
-    with caps per number, contact and account that the recorded calls approach but do not reach. A tenth of the
-    leads were called once in the last 24 hours."""
-    from django.db import connection
-
-    from campaigns.models import Call, Campaign, Disposition, User
+def calling_around_the_clock(campaign) -> None:
+    """Make the campaign a business one that waived the consumer-only rules and calls around the clock, with
+    caps per number, contact and account that the bench's recorded calls approach but do not reach: every
+    answer evaluates the window and the caps, and a run measures the work, not the hour it runs at (after
+    9 pm Eastern every +1 number is outside the federal window)."""
+    from campaigns.models import Campaign, User
     from campaigns.services.calling import calling_policy_save
 
     Campaign.objects.filter(pk=campaign.pk).update(audience=Campaign.Audience.BUSINESS)
@@ -155,6 +152,17 @@ def calling_policy_on(campaign) -> None:
         waiver_note="The bench calls businesses.",
         actor=ops,
     )
+
+
+def calling_policy_on(campaign) -> None:
+    """Turn the calling policy and the caps on for the campaign (issue 17), so that every dial check and pull
+    evaluates the number's window in each of its zones and counts its calls (``calling_around_the_clock``). A
+    tenth of the leads were called once in the last 24 hours."""
+    from django.db import connection
+
+    from campaigns.models import Call, Disposition, User
+
+    calling_around_the_clock(campaign)
     if Call.objects.filter(lead__campaign=campaign).exists():
         return
     caller = User.objects.get_or_create(username="bench-caller-0", defaults={"is_staff": False})[0]
