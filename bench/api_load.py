@@ -9,6 +9,8 @@
    customer's suppression list holds ``--entries`` entries (1,000,000), which every check looks the lead up in.
 2. Starts gunicorn on 127.0.0.1 (a free port) with ``DJANGO_DEBUG`` off.
 3. Drives it from a second process: for ``health`` (the framework's floor: same app, no key, no database),
+   ``recorded-floor`` (the least a dial check that keeps its verdict does: the key, one read of the lead,
+   the verdict's ``INSERT``, no check at all; ``bench/api_floor.py``, a URL only this server has),
    ``dial-check`` (a random sample of the pool's leads and numbers, about 1 % of them refused),
    ``dial-check-refused`` (refused ones only, each answer wording its reasons) and ``pull`` (count=10), at
    8 and 32 concurrent clients, each bounded by a request count and a time limit; the scenarios of one
@@ -277,7 +279,9 @@ def start_server(*, server: str, port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "leadops.wsgi:application",
+            "--pythonpath",
+            str(ROOT / "bench"),
+            "api_floor:application",  # leadops.wsgi's, and the recorded floor's URL (bench/api_floor.py)
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -358,6 +362,9 @@ async def drive(config: dict) -> dict:
     def request_for(scenario: str, worker: int) -> tuple[str, str, bytes | None]:
         if scenario == "health":
             return "GET", "/api/v1/health", None
+        if scenario == "recorded-floor":
+            lead_id, number = random.choice(sample)
+            return "GET", f"/bench/recorded-floor/{lead_id}?{urlencode({'number': number})}", None
         if scenario in ("dial-check", "dial-check-refused"):
             lead_id, number = random.choice(sample if scenario == "dial-check" else config["refused"])
             return "GET", f"/api/v1/leads/{lead_id}/dial-check?{urlencode({'number': number})}", None
@@ -419,7 +426,7 @@ async def drive(config: dict) -> dict:
             "answered": answered,
         }
 
-    scenarios = ("health", "dial-check", "dial-check-refused", "pull")
+    scenarios = ("health", "recorded-floor", "dial-check", "dial-check-refused", "pull")
     for scenario in scenarios:
         await run(scenario, 8, config["warmup"], 10, record=True)  # warm every worker's connection and caches
     # Each concurrency's scenarios take turns, the floor first, in ``rounds`` rounds of a share of the budget
@@ -475,6 +482,12 @@ def report(outcome: dict, *, leads: int, workers: int, client: str) -> bool:
         ratio = results[name]["p95"] / results[f"health@{clients}"]["p95"]
         if scenario == "dial-check":
             checks.append((f"dial-check p95 ≤ 3x floor p95 at {clients} clients ({ratio:.1f}x)", ratio <= 3))
+        elif scenario == "recorded-floor":
+            check = results[f"dial-check@{clients}"]["p95"] / results[name]["p95"]
+            print(
+                f"  [info] the recorded floor (the key, one read, the verdict's INSERT; no check): {ratio:.1f}x the "
+                f"hello view at {clients} clients; the dial check {check:.1f}x the recorded floor"
+            )
         elif scenario == "dial-check-refused":
             print(
                 f"  [info] refused dial checks only (a worst case, not a target): {ratio:.1f}x the floor at {clients}"
