@@ -756,7 +756,7 @@ class _Builder:
         block_create(
             target=BlockTarget(lead=leads["noah"]),
             source=Block.Source.DISPOSITION,
-            reason=Block.Reason.NOT_INTERESTED,
+            reason=Block.Reason.CALL_LATER,
             reach=Block.Reach.CAMPAIGN,
             campaign=leads["noah"].campaign,
             actor=self.callers[0],
@@ -764,6 +764,7 @@ class _Builder:
             evidence_text=call.disposition.label,
             caller_campaign=leads["noah"].campaign,
             ends_at=when + timedelta(days=call.disposition.block_days),
+            now=when,  # made by the call, as ``call_record`` makes it: its sentence's date is the call's
         )
         # Pharmacy partners calls on weekdays, 9 to 5 local, and at most twice a day to a number or a contact.
         weekdays = {day: ["09:00", "17:00"] if day not in ("sat", "sun") else None for day in WEEKDAYS}

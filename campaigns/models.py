@@ -418,6 +418,8 @@ class Block(models.Model):
     class Reason(models.TextChoices):
         DO_NOT_CALL = "do_not_call", "Asked not to be called"
         NOT_INTERESTED = "not_interested", "Not interested"
+        # A "Not now — try again in N days" disposition's: the person asked to be called later, not to be left alone.
+        CALL_LATER = "call_later", "Asked to be called later"
         NO_LONGER_INTERESTED = "no_longer_interested", "No longer interested"
         WRONG_NUMBER = "wrong_number", "Wrong number"
         INVALID_NUMBER = "invalid_number", "Invalid number"

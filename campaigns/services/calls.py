@@ -249,7 +249,7 @@ def _apply_effect(*, lead: Lead, call: Call, actor: Actor, role: Campaign | None
         block_create(
             target=BlockTarget(lead=lead),
             source=Block.Source.DISPOSITION,
-            reason=Block.Reason.NOT_INTERESTED,
+            reason=Block.Reason.CALL_LATER,
             reach=Block.Reach.CAMPAIGN,
             campaign=campaign,
             ends_at=now + timedelta(days=disposition.block_days),

@@ -188,6 +188,9 @@ def test_the_not_now_disposition_takes_the_lead_out_of_the_pool_for_its_days():
     assert lead.status == LeadStatus.DISQUALIFIED
     message = explain(lead)[0].message
     assert "after a 'Not now \u2014 try again in 30 days' call disposition" in message
+    # The person asked to be called later, and is told of as such: never as "Not interested".
+    assert block.reason == Block.Reason.CALL_LATER
+    assert "(Asked to be called later) until" in message and "Not interested" not in message
     end = timezone.localtime(block.ends_at)
     assert f"until {end.day} {end:%b %Y}" in message
     # and thirty days on, it may be called again (asked at a calling hour: the window is not what this tests)

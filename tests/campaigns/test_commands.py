@@ -332,6 +332,17 @@ def test_seed_demo_prints_a_not_now_answer_of_the_dial_check(small_demo):
     # and Noah's "Not now - try again in 30 days" says until when
     noah = next(line for line in small_demo.splitlines() if line.startswith("  Noah Bennett on "))
     assert "Not now \u2014 try again in 30 days" in noah and " until " in noah
+    # as what he asked for, marked on the day of his call, thirty days before its end
+    from campaigns.models import Block
+
+    block = Block.objects.get(
+        lead__contact__first_name="Noah", lead__contact__last_name="Bennett", source=Block.Source.DISPOSITION
+    )
+    assert block.created_at == block.evidence.created_at
+    assert block.ends_at == block.created_at + timedelta(days=30)
+    marked, end = timezone.localtime(block.created_at), timezone.localtime(block.ends_at)
+    assert f"(Asked to be called later) until {end.day} {end:%b %Y}: marked by " in noah
+    assert f" on {marked.day} {marked:%b} after a 'Not now" in noah and "Not interested" not in noah
 
 
 def test_seed_demo_loads_a_fresh_national_registry_copy_that_refuses_priyas_mobile(small_demo):
