@@ -32,6 +32,23 @@ def calling_clock(monkeypatch) -> CallingClock:
 
 
 @pytest.fixture
+def calling_around_the_clock(db, monkeypatch) -> None:
+    """Calls allowed at every moment of every day: the jurisdiction table switched off, and every campaign
+    without a calling policy of its own open from midnight to midnight. For the tests that ask about a past
+    moment the real clock chose (a block's creation, its lift), which an as-of answer judges the window at,
+    and that test what was in force then, not the window (which ``calling_clock`` cannot pin for them)."""
+    from datetime import time
+
+    from campaigns.models import Jurisdiction
+    from campaigns.selectors import calling
+    from campaigns.services.calling import calling_rules_changed
+
+    monkeypatch.setattr(calling, "DEFAULT_POLICY", calling.Policy(hours=tuple((time.min, time.max) for _ in range(7))))
+    Jurisdiction.objects.update(is_active=False)
+    calling_rules_changed()
+
+
+@pytest.fixture
 def jurisdictions(db):
     """The jurisdiction table as its data migration seeds it (a transactional test's flush empties it)."""
     import importlib

@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from campaigns.models import Block, Call, ContactPhone, Lead, PhoneNumber
+from campaigns.models import Block, Call, CallingPolicy, Campaign, ContactPhone, Lead, PhoneNumber
 from campaigns.rules import (
     UNQUALIFY_REASONS,
     In,
@@ -472,7 +472,8 @@ def explain_at(lead: Lead, *, at: datetime, audience: Audience = OPS) -> list[Re
 
 def can_dial_at(lead: Lead, e164: str, *, at: datetime, audience: Audience = OPS) -> DialCheck:
     """Return whether ``e164`` might have been dialled for ``lead`` at the past moment ``at``, and why not: the
-    dial check's answer as of then, with the sentences as they read then. Never recorded as a verdict."""
+    dial check's answer as of then, with the sentences as they read then (its calling window and caps too:
+    ``_not_now_reasons_at``). Never recorded as a verdict."""
     lead = _lead_with_relations(lead)
     phone = PhoneNumber.objects.filter(e164=e164).first()
     is_contacts = phone is not None and ContactPhone.objects.filter(contact_id=lead.contact_id, phone=phone).exists()
@@ -487,7 +488,21 @@ def can_dial_at(lead: Lead, e164: str, *, at: datetime, audience: Audience = OPS
                 message=(f"{format_phone(e164)} is not one of {lead.contact}'s numbers: add it to the contact first."),
             )
         )
+    reasons += _not_now_reasons_at(lead, e164, at=at) if is_contacts else []
     return DialCheck(allowed=not reasons, number=e164, reasons=reasons)
+
+
+def _not_now_reasons_at(lead: Lead, e164: str, *, at: datetime) -> list[Reason]:
+    """Return why the contact's number might not have been called at the past moment ``at`` (its window, its
+    caps), as the dial check judged them then: the calls recorded up to ``at``, and the campaign's calling
+    policy and the jurisdiction table as they are now (neither keeps a history; ``docs/compliance.md``)."""
+    version = CallingPolicy.objects.filter(campaign_id=lead.campaign_id).values_list("version", flat=True).first()
+    business = lead.campaign.audience == Campaign.Audience.BUSINESS
+    policy = calling.policy_for(lead.campaign_id, version, business=business)
+    times = call_times_counted(lead.pk, e164, set(calling.CAP_SCOPES), since=at - calling.CAP_PERIOD, until=at)
+    counts = calling.CallCounts(**{kind: len(moments) for kind, moments in times.items()})
+    rules = calling.rules_for(calling.rules_version())
+    return _not_now(e164, policy=policy, rules=rules, counts=counts, times_of=lambda kinds: times, now=at)
 
 
 def _e164(number: str, region: str) -> str:
@@ -552,21 +567,40 @@ def _not_now_reasons(lead_id: int, e164: str, facts: dict[str, int], *, now: dat
     """Return why the contact's number may not be called at ``now`` although it may be called: its window, its
     caps. ``facts`` is what the dial check's statement read: the policy's and the rules' versions, the calls."""
     policy = calling.policy_for(facts["campaign"], facts.get("policy"), business=bool(facts.get("business")))
-    rules = calling.rules_for(facts.get("rules", 0))
-    verdicts = []
-    window = calling.window_check(e164, policy=policy, rules=rules, now=now)
-    if not window.allowed:
-        verdicts.append(window)
     counts = calling.CallCounts(
         number=facts.get("calls_number", 0),
         contact=facts.get("calls_contact", 0),
         account=facts.get("calls_account", 0),
         number_everywhere=facts.get("calls_everywhere", 0),
     )
+
+    def times_of(kinds: set[str]) -> dict[str, list[datetime]]:
+        # Refusals only: the times of the calls counted, to say when the number may be called again.
+        return call_times_counted(lead_id, e164, kinds, since=now - calling.CAP_PERIOD)
+
+    return _not_now(
+        e164, policy=policy, rules=calling.rules_for(facts.get("rules", 0)), counts=counts, times_of=times_of, now=now
+    )
+
+
+def _not_now(
+    e164: str,
+    *,
+    policy: calling.Policy,
+    rules: tuple[calling.Rule, ...],
+    counts: calling.CallCounts,
+    times_of: Callable[[set[str]], dict[str, list[datetime]]],
+    now: datetime,
+) -> list[Reason]:
+    """The window's and the caps' reasons at ``now``, live or as of a past moment; ``times_of(kinds)`` gives,
+    per kind of the caps reached, the times of the calls it counted."""
+    verdicts = []
+    window = calling.window_check(e164, policy=policy, rules=rules, now=now)
+    if not window.allowed:
+        verdicts.append(window)
     caps = calling.caps_reached(e164, counts, policy=policy, rules=rules)
     if caps:
-        # Refusals only: the times of the calls counted, to say when the number may be called again.
-        times = call_times_counted(lead_id, e164, {cap.counts for cap in caps}, since=now - calling.CAP_PERIOD)
+        times = times_of({cap.counts for cap in caps})
         verdicts += [calling.cap_verdict(e164, cap, times=times[cap.counts], now=now) for cap in caps]
     return [not_now_reason(verdict) for verdict in verdicts]
 
@@ -581,11 +615,15 @@ def not_now_reason(verdict: calling.Verdict) -> Reason:
     )
 
 
-def call_times_counted(lead_id: int, e164: str, kinds: set[str], *, since: datetime) -> dict[str, list[datetime]]:
+def call_times_counted(
+    lead_id: int, e164: str, kinds: set[str], *, since: datetime, until: datetime | None = None
+) -> dict[str, list[datetime]]:
     """Return, for each of ``kinds`` (``number``, ``contact``, ``account``, ``number_everywhere``), the times of
-    the calls since ``since`` the lead's caps count: one query per kind asked."""
+    the calls after ``since`` (and up to ``until``) the lead's caps count: one query per kind asked."""
     lead = Lead.objects.filter(pk=lead_id).values("customer_id", "contact_id", "contact__account_id").get()
     recent = Call.objects.filter(created_at__gt=since).order_by("created_at")
+    if until is not None:
+        recent = recent.filter(created_at__lte=until)
     scopes = {
         "number": recent.filter(phone__e164=e164, lead__customer_id=lead["customer_id"]),
         "number_everywhere": recent.filter(phone__e164=e164),

@@ -22,7 +22,8 @@ from tests.campaigns.api_factories import api_key_for
 from tests.campaigns.factories import CampaignFactory, ContactPhoneFactory, LeadFactory
 from tests.suppressions.factories import EntryFactory, UploadFactory
 
-pytestmark = pytest.mark.django_db
+# What was in force at moments the real clock chose: the window is another test's (test_as_of_not_now.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("calling_around_the_clock")]
 
 
 def _dnc(phone):

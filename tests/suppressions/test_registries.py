@@ -307,6 +307,7 @@ def test_never_loaded_and_required_every_consumer_dial_check_refuses(settings):
 # --- As of a past moment ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("calling_around_the_clock")  # moments the real clock chose; not the window
 def test_as_of_a_past_moment_a_number_was_listed_from_its_load_until_the_load_that_removed_it(tmp_path):
     lead, number = _lead()
     now = timezone.now()
@@ -319,6 +320,7 @@ def test_as_of_a_past_moment_a_number_was_listed_from_its_load_until_the_load_th
     assert [r.code for r in explain(lead, at=now - timedelta(days=7))] == ["national_dnc"]
 
 
+@pytest.mark.usefixtures("calling_around_the_clock")  # moments the real clock chose; not the window
 def test_as_of_a_past_moment_the_copy_in_force_then_was_stale_or_fresh(tmp_path):
     lead, number = _lead()
     now = timezone.now()
