@@ -1,7 +1,7 @@
 """The management commands: seed_demo builds a demo once; explain_lead says why a lead may not be called."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from io import StringIO
 
 import pytest
@@ -343,6 +343,40 @@ def test_seed_demo_prints_a_not_now_answer_of_the_dial_check(small_demo):
     marked, end = timezone.localtime(block.created_at), timezone.localtime(block.ends_at)
     assert f"(Asked to be called later) until {end.day} {end:%b %Y}: marked by " in noah
     assert f" on {marked.day} {marked:%b} after a 'Not now" in noah and "Not interested" not in noah
+
+
+def test_the_demos_featured_stories_are_told_by_their_own_blocks_never_by_the_reports_fit_rule(small_demo):
+    # The report's story gives accounts random industries and stops calling one of them: no featured person's
+    # account is in it (Keala's Honolulu "not now", James's and Priya's stories each read a fit rule besides).
+    from campaigns.models import Block, Lead
+
+    featured = Lead.objects.filter(source="Featured")
+    assert featured.count() > 10
+    assert not Block.objects.filter(source=Block.Source.FIT_RULE, lead__in=featured).exists()
+    keala = next(line for line in small_demo.splitlines() if line.startswith("  Keala Kahale on "))
+    assert "[fit_rule]" not in keala
+
+
+def test_the_demos_call_blocks_are_made_at_their_calls_and_its_opt_outs_in_force_at_once(small_demo):
+    # A call's block is made with the call (as call_record makes it): the demo showed a Do Not Call in force three
+    # days after it was asked for, and a verdict citing a block made after it.
+    from datetime import datetime
+
+    from campaigns.models import Block, Call, Customer, Verdict
+    from suppressions.crm.optouts import receipt_to_force
+
+    calls = Call.objects.in_bulk([b.evidence_id for b in Block.objects.filter(source=Block.Source.DISPOSITION)])
+    made = list(Block.objects.filter(source=Block.Source.DISPOSITION))
+    assert len(made) >= 4
+    assert all(block.created_at == calls[block.evidence_id].created_at for block in made)
+    figures = receipt_to_force(customers=Customer.objects.all(), since=datetime.min.replace(tzinfo=UTC))
+    dnc = [f for f in figures if f.channel == "Do not call disposition"]
+    assert dnc and all(f.longest == timedelta(0) for f in dnc)
+    cited = {b["block_id"] for v in Verdict.objects.all() for b in v.reasons if b.get("block_id")}
+    blocks = Block.objects.in_bulk(cited)
+    assert cited and all(
+        blocks[r["block_id"]].created_at <= v.at for v in Verdict.objects.all() for r in v.reasons if r.get("block_id")
+    )
 
 
 def test_seed_demo_loads_a_fresh_national_registry_copy_that_refuses_priyas_mobile(small_demo):
