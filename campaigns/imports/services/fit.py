@@ -238,7 +238,8 @@ def fit_rules_save(
                 actor=actor,
             )
             fit_rules_changed(campaign=campaign)
-    logger.info("%s fit rules of campaign #%s saved by %s", len(saved), campaign.pk, actor_label(actor))
+    rules = "fit rule" if len(saved) == 1 else "fit rules"
+    logger.info("%s %s of campaign #%s saved by %s", len(saved), rules, campaign.pk, actor_label(actor))
     return saved
 
 
