@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+from datetime import datetime
 
 import pytest
 from django.core.files.base import ContentFile
@@ -117,6 +119,20 @@ def test_the_admin_dossier_is_a_page_json_and_csv(scene, admin_client):
     assert rows[0] == ["section", "at", "id", "what", "details"]
     assert {row[0] for row in rows[1:]} >= {"block", "lift", "suppression entry", "verdict", "call"}
     assert wrong.status_code == 400 and "format is one of html, json, csv" in wrong.content.decode()
+
+
+def test_the_dossier_page_writes_its_moments_for_a_person_and_its_json_keeps_them_exact(scene, admin_client):
+    from django.utils import timezone
+
+    url = reverse("admin:campaigns_phonenumber_dossier", args=[scene["phone"].pk])
+    page = admin_client.get(url).content.decode()
+    dossier = admin_client.get(url, {"format": "json"}).json()
+    # then: each block's moment as "2 Dec 2026, 03:12:54 UTC" on the page, to the microsecond in the JSON
+    for block in dossier["blocks"]:
+        made = timezone.localtime(datetime.fromisoformat(block["made_at"]))
+        assert f"{made.day} {made:%b %Y}, {made:%H:%M:%S} UTC" in page
+        assert block["made_at"] not in page
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page)
 
 
 def test_a_caller_not_approved_for_the_campaign_cannot_open_the_contacts_dossier(scene, client):
