@@ -23,7 +23,7 @@ from campaigns.models import Block, CallerApproval, Campaign, Lead, LeadStatus, 
 from campaigns.rules import lead_is_disqualified
 from campaigns.selectors import calling
 from campaigns.selectors.callers import caller_is_approved, may_work_campaign
-from campaigns.selectors.explaining import OPS, Audience
+from campaigns.selectors.explaining import OPS, Audience, Reason
 from campaigns.services.actors import Actor
 from campaigns.services.statuses import lead_statuses_recompute
 from leadops.db import Related, id_list, in_ids, prepared_cursor
@@ -254,7 +254,13 @@ def _leads_pull(
 
 
 def leads_pull_dialable(
-    *, campaign: Campaign, caller: User, count: int, audience: Audience = OPS, now: datetime | None = None
+    *,
+    campaign: Campaign,
+    caller: User,
+    count: int,
+    audience: Audience = OPS,
+    now: datetime | None = None,
+    passed_over: list[tuple[Lead, list[NumberCheck]]] | None = None,
 ) -> list[tuple[Lead, list[NumberCheck]]]:
     """Lease the next ``count`` eligible leads of ``campaign`` that may be called now, each with its numbers
     (``campaigns.dialer.dialable.lead_numbers``, worded for ``audience``), in pool order.
@@ -265,7 +271,8 @@ def leads_pull_dialable(
     further, at most ``PULL_MAX_ROUNDS`` times. One whose every number a registry lists (a consumer
     campaign's) is passed over the same way, its numbers then blocked in the campaign
     (``registry_blocks_sync``), so it leaves the pool Disqualified instead. ``now`` judges blocks' ends (by
-    default the current time), windows and caps (by default ``calling_now()``).
+    default the current time), windows and caps (by default ``calling_now()``). ``passed_over``, a list,
+    receives each lead passed over as "not now" with its numbers (``pull_not_now_reason`` words them).
     """
     if not 1 <= count <= PULL_MAX:
         raise LeadopsError(f"Pull between 1 and {PULL_MAX} leads.", field="count")
@@ -287,11 +294,39 @@ def leads_pull_dialable(
         if later:
             _leases_give_back([lead.pk for lead in later], caller=caller, until=later[0].waiting_until, now=lease_now)
             skipped += [lead.pk for lead in later]
+            if passed_over is not None:
+                passed_over += [(lead, numbers[lead.pk]) for lead in later if lead.pk not in listed]
         if not later or len(leads) < asked:
             break
         asked = count - len(handed)
         leads = _leads_pull(campaign=campaign, caller=caller, count=asked, now=lease_now, skipped=skipped)
     return handed
+
+
+def pull_not_now_reason(
+    campaign: Campaign, passed_over: list[tuple[Lead, list[NumberCheck]]], *, now: datetime | None = None
+) -> Reason | None:
+    """Why a pull that handed out nothing came back empty although the pool is not dry: the leads at its head
+    may be called, only not now (each number outside its calling window or at a frequency cap). Says how many,
+    and when the first of them may be called, with its own number's sentence; None when none was passed over
+    so (a dry pool, or leads whose numbers are all blocked)."""
+    waiting = [(lead, [check for check in checks if check.not_now]) for lead, checks in passed_over]
+    waiting = [(lead, checks) for lead, checks in waiting if checks]
+    if not waiting:
+        return None
+    known = [(check.reason.next_allowed_at, lead, check) for lead, checks in waiting for check in checks]
+    known = [item for item in known if item[0] is not None]
+    leads = f"{len(waiting)} lead{'s' if len(waiting) != 1 else ''}"
+    message = (
+        f"No lead of {campaign.name} may be called now: the {leads} at the head of its pool may be called only "
+        "later (each number outside its calling window or at a frequency cap); they stay Eligible, in their places."
+    )
+    first = None
+    if known:
+        first, lead, check = min(known, key=lambda item: (item[0], item[1].pk))
+        wait = calling.duration_words(first - (now or calling.calling_now()))
+        message += f" The first may be called in {wait}. {lead.contact.full_name}: {check.reason.message}"
+    return Reason(code=calling.NONE_CALLABLE_NOW, message=message, next_allowed_at=first)
 
 
 _REGISTRY_CODES = frozenset({Block.Reason.NATIONAL_DNC, Block.Reason.STATE_DNC})

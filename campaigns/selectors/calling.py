@@ -34,6 +34,8 @@ from leadops.normalizing import format_phone, nanp_deciding_length
 
 CALLING_WINDOW = "calling_window"
 FREQUENCY_CAP = "frequency_cap"
+# An empty pull's: the leads at the head of the pool may be called, only not now (``pull_not_now_reason``).
+NONE_CALLABLE_NOW = "none_callable_now"
 CAP_PERIOD = timedelta(hours=24)
 # How far ahead ``next_allowed_at`` is looked for: beyond it, a window is as good as never open.
 HORIZON_DAYS = 8

@@ -35,7 +35,7 @@ from campaigns.rules import (
     is_number_block,
 )
 from campaigns.selectors import calling
-from campaigns.selectors.calling import CALLING_WINDOW, FREQUENCY_CAP
+from campaigns.selectors.calling import CALLING_WINDOW, FREQUENCY_CAP, NONE_CALLABLE_NOW
 from campaigns.selectors.loading import lead_with_relations
 from campaigns.selectors.unqualifying import unqualify_reason_words
 from leadops.db import Related, can_be_an_id, id_list, in_ids, prepared_cursor
@@ -128,7 +128,7 @@ class Reason:
 
     @property
     def is_not_now(self) -> bool:
-        return self.code in (CALLING_WINDOW, FREQUENCY_CAP)
+        return self.code in (CALLING_WINDOW, FREQUENCY_CAP, NONE_CALLABLE_NOW)
 
 
 @dataclass(frozen=True)

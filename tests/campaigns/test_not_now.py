@@ -166,6 +166,54 @@ def test_a_pool_whose_every_lead_is_not_now_hands_out_nothing_and_leases_nothing
     assert not Lead.objects.filter(campaign=campaign).exclude(status=LeadStatus.ELIGIBLE).exists()
 
 
+def test_an_empty_pull_of_a_pool_that_may_be_called_only_later_says_so_and_when(client, calling_clock):
+    # given: a pool of Washington numbers and one Los Angeles lead at 10 pm in Washington (7 pm in Los Angeles),
+    # the campaign calling 9 am to 5 pm
+    campaign = DialerCampaignFactory()
+    pool_create(campaign=campaign, size=3)  # +1202… numbers
+    lead_with("+13105550123", campaign, priority=9)
+    calling_policy_save(campaign=campaign, hours=_every_day("09:00", "17:00"), actor="tests")
+    caller = CallerFactory(approved_for=[campaign])
+    calling_clock.at(datetime(2026, 3, 4, 22, 0, tzinfo=NEW_YORK))
+    _, key = api_key_for()
+    # when
+    response = client.post(
+        f"/api/v1/campaigns/{campaign.pk}/pull",
+        {"caller": caller.username, "count": 5},
+        content_type="application/json",
+        **auth(key),
+    )
+    # then: nothing handed out, and why: all four may be called tomorrow, Washington's first, at 9 am there
+    body = response.json()
+    assert response.status_code == 200 and body["leads"] == []
+    (reason,) = body["reasons"]
+    assert reason["code"] == "none_callable_now"
+    assert reason["next_allowed_at"] == "2026-03-05T14:00:00Z"
+    assert reason["message"].startswith(
+        f"No lead of {campaign.name} may be called now: the 4 leads at the head of its pool may be called only later "
+        "(each number outside its calling window or at a frequency cap); they stay Eligible, in their places. The "
+        "first may be called in 11 hours. Lead"
+    )
+    assert ": It is 10:00 pm in " in reason["message"] and "(America/New_York) for +1 202-" in reason["message"]
+    assert not Lead.objects.filter(campaign=campaign).exclude(status=LeadStatus.ELIGIBLE).exists()
+    # and a pull that hands out a lead, or of a dry pool, gives no reason
+    calling_clock.at(datetime(2026, 3, 4, 12, 30, tzinfo=NEW_YORK))  # 9:30 am in Los Angeles
+    pulled = client.post(
+        f"/api/v1/campaigns/{campaign.pk}/pull",
+        {"caller": caller.username, "count": 5},
+        content_type="application/json",
+        **auth(key),
+    ).json()
+    assert len(pulled["leads"]) == 4 and pulled["reasons"] == []
+    dry = client.post(
+        f"/api/v1/campaigns/{campaign.pk}/pull",
+        {"caller": caller.username, "count": 5},
+        content_type="application/json",
+        **auth(key),
+    ).json()
+    assert dry == {"leads": [], "reasons": []}
+
+
 # --- frequency caps ------------------------------------------------------------------------------------
 
 
@@ -238,8 +286,8 @@ def test_a_contact_cap_counts_calls_to_every_number_of_the_contact(calling_clock
     assert [(r.code, r.rule, r.count) for r in reasons] == [("frequency_cap", "contact_cap", 2)]
 
 
-def _every_day() -> dict[str, list[str]]:
-    return {day: ["08:00", "21:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+def _every_day(start: str = "08:00", end: str = "21:00") -> dict[str, list[str]]:
+    return {day: [start, end] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 # --- the policy's writes -------------------------------------------------------------------------------

@@ -78,15 +78,15 @@ class ErrorSerializer(serializers.Serializer):
 class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="e.g. platform_dnc, suppression, disposition, not_contacts_number; calling_window or "
-        "frequency_cap when the number may be called, only not now."
+        "frequency_cap when the number may be called, only not now (none_callable_now: an empty pull's)."
     )
     message = serializers.CharField(help_text="One plain sentence: who, when, through what, how to lift it.")
     block_id = serializers.IntegerField(allow_null=True)
     next_allowed_at = serializers.DateTimeField(
         required=False,
         allow_null=True,
-        help_text="calling_window and frequency_cap only: the first moment this reason no longer holds (null when "
-        "none is known: a number that cannot be placed, windows that never meet).",
+        help_text="calling_window, frequency_cap and none_callable_now only: the first moment this reason no longer "
+        "holds (null when none is known: a number that cannot be placed, windows that never meet).",
     )
     rule = serializers.CharField(
         required=False,
@@ -135,7 +135,9 @@ class PullResponseSerializer(serializers.Serializer):
         many=True,
         help_text=(
             "Why no lead came back when something holds the pull (code suppression_upload_pending: the customer's "
-            "suppression upload is still being loaded); empty when leads came back or the pool is simply dry."
+            "suppression upload is still being loaded), or when the leads at the head of the pool may be called only "
+            "later (code none_callable_now, with next_allowed_at: when the first of them may be called; they stay "
+            "Eligible); empty when leads came back or the pool is simply dry."
         ),
     )
 

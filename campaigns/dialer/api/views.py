@@ -22,7 +22,7 @@ from campaigns.dialer.api import serializers as s
 from campaigns.dialer.api.authentication import AgencyKeyForWrites, ApiKeyAuthentication, HasApiKey
 from campaigns.dialer.api.errors import api_exception_handler
 from campaigns.dialer.api.scoping import lead_for_key
-from campaigns.dialer.pool import lead_release, leads_pull_dialable
+from campaigns.dialer.pool import lead_release, leads_pull_dialable, pull_not_now_reason
 from campaigns.models import Call, Lead, User
 from campaigns.selectors.explaining import CUSTOMER, OPS, Reason, can_dial_lead, explain, moment_in_past
 from campaigns.selectors.loading import caller_named, campaign_and_caller
@@ -63,9 +63,14 @@ def _reason(reason: Reason) -> dict[str, object]:
     return body
 
 
-def _pull_hold(campaign) -> list[dict[str, object]]:
-    """Why an empty pull is empty when it is not merely a dry pool: the customer's upload not yet in force."""
-    return [_reason(r) for r in upload_pending_reasons(customer_id=campaign.customer_id)]
+def _pull_hold(campaign, passed_over) -> list[dict[str, object]]:
+    """Why an empty pull is empty when it is not merely a dry pool: the customer's upload not yet in force, or
+    else the leads at the head of the pool may be called only later (``pull_not_now_reason``)."""
+    held = upload_pending_reasons(customer_id=campaign.customer_id)
+    if not held:
+        not_now = pull_not_now_reason(campaign, passed_over)
+        held = [not_now] if not_now is not None else []
+    return [_reason(r) for r in held]
 
 
 def _no_caller(username: str) -> LeadopsError:
@@ -158,8 +163,11 @@ def _pull_body(campaign, caller: User, *, count: int, api_key, audience) -> dict
     # The leases and the verdicts of the numbers handed out commit together, before the answer leaves: a
     # lead is leased if and only if what the dialer is told of it is recorded, for one WAL flush
     # (``campaigns.services.verdicts``).
+    passed_over: list = []
     with transaction.atomic():
-        pulled = leads_pull_dialable(campaign=campaign, caller=caller, count=count, audience=audience)
+        pulled = leads_pull_dialable(
+            campaign=campaign, caller=caller, count=count, audience=audience, passed_over=passed_over
+        )
         handed_out = [
             HandedOut(lead_id=lead.pk, number=check.e164, reasons=[check.reason] if check.reason else [])
             for lead, checks in pulled
@@ -192,7 +200,7 @@ def _pull_body(campaign, caller: User, *, count: int, api_key, audience) -> dict
         for lead, checks in pulled
     ]
     # Already in the response's shape (``PullResponseSerializer`` documents it): rendered as it is.
-    return {"leads": body, "reasons": [] if pulled else _pull_hold(campaign)}
+    return {"leads": body, "reasons": [] if pulled else _pull_hold(campaign, passed_over)}
 
 
 _PULL_ALLOW = "POST, OPTIONS"  # what DRF's dispatch says of this view (tests hold the two equal)
