@@ -280,8 +280,14 @@ def leads_pull_dialable(
     skipped: list[int] = []
     lease_now = now or timezone.now()
     asked = count
-    leads = leads_pull(campaign=campaign, caller=caller, count=asked, now=lease_now)
-    for _ in range(PULL_MAX_ROUNDS):
+    for round_ in range(PULL_MAX_ROUNDS):
+        # Every batch leased is judged here, and given back if none of it may be called now: a batch leased
+        # after the last round's judgement stayed leased to the caller, handed to no one (a lease per lead
+        # asked for, each pull that looked the whole ``PULL_MAX_ROUNDS`` deep).
+        if round_ == 0:
+            leads = leads_pull(campaign=campaign, caller=caller, count=asked, now=lease_now)
+        else:
+            leads = _leads_pull(campaign=campaign, caller=caller, count=asked, now=lease_now, skipped=skipped)
         numbers = lead_numbers(leads, audience=audience, now=now or calling.calling_now())
         later = [lead for lead in leads if not any(check.dialable for check in numbers[lead.pk])]
         handed += [(lead, numbers[lead.pk]) for lead in leads if lead not in later]
@@ -299,7 +305,6 @@ def leads_pull_dialable(
         if not later or len(leads) < asked:
             break
         asked = count - len(handed)
-        leads = _leads_pull(campaign=campaign, caller=caller, count=asked, now=lease_now, skipped=skipped)
     return handed
 
 

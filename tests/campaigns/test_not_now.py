@@ -166,6 +166,24 @@ def test_a_pool_whose_every_lead_is_not_now_hands_out_nothing_and_leases_nothing
     assert not Lead.objects.filter(campaign=campaign).exclude(status=LeadStatus.ELIGIBLE).exists()
 
 
+def test_a_pull_that_looks_its_whole_depth_leaves_no_lead_leased_that_it_did_not_hand_out(calling_clock):
+    # given: more leads that may be called only later than the pull looks at (its rounds, of 2 each)
+    from campaigns.dialer.pool import PULL_MAX_ROUNDS
+
+    campaign = DialerCampaignFactory()
+    pool_create(campaign=campaign, size=2 * PULL_MAX_ROUNDS + 5)  # +1202… numbers
+    caller = CallerFactory(approved_for=[campaign])
+    calling_clock.at(datetime(2026, 3, 4, 22, 0, tzinfo=NEW_YORK))
+    passed_over: list = []
+    # when
+    pulled = leads_pull_dialable(campaign=campaign, caller=caller, count=2, passed_over=passed_over)
+    # then: nothing handed out, every lead it looked at judged and given back, none left leased to the caller
+    assert pulled == []
+    assert len(passed_over) == 2 * PULL_MAX_ROUNDS
+    assert not Lead.objects.filter(campaign=campaign, leased_to__isnull=False).exists()
+    assert not Lead.objects.filter(campaign=campaign).exclude(status=LeadStatus.ELIGIBLE).exists()
+
+
 def test_an_empty_pull_of_a_pool_that_may_be_called_only_later_says_so_and_when(client, calling_clock):
     # given: a pool of Washington numbers and one Los Angeles lead at 10 pm in Washington (7 pm in Los Angeles),
     # the campaign calling 9 am to 5 pm
