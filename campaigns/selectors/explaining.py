@@ -289,11 +289,19 @@ def explain_many(
         blocks, dialable = stopping[lead.pk]
         found = block_reasons(blocks, lead=lead, audience=audience)
         if not dialable and not any(is_number_block(b) for b in blocks):
-            found.append(
-                Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
-            )
+            found.append(no_number_reason(lead, audience=audience))
         reasons[lead.pk] = found
     return reasons
+
+
+def no_number_reason(lead: Lead, *, audience: Audience = OPS) -> Reason:
+    """The lead's contact has no number that may be dialled, nor one a block stops: what to do, for whom reads
+    it (the agency adds a number; a customer, who calls no one, is told the agency cannot call them yet)."""
+    if audience == CUSTOMER:
+        return Reason(
+            code="no_number", message=f"{lead.contact} has no phone number on file: the agency cannot call them."
+        )
+    return Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
 
 
 def explain(
@@ -464,9 +472,7 @@ def explain_at(lead: Lead, *, at: datetime, audience: Audience = OPS) -> list[Re
     live = [r for check in _checks_at() for r in check.reasons_at(lead, None, at, audience=audience)]
     reasons += live
     if not dialable and not any(is_number_block(b) for b in blocks):
-        reasons.append(
-            Reason(code="no_number", message=f"{lead.contact} has no phone number on file: add one to call them.")
-        )
+        reasons.append(no_number_reason(lead, audience=audience))
     return reasons
 
 

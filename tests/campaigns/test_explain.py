@@ -173,6 +173,16 @@ def test_lead_with_no_number_is_explained():
     assert reason.block is None
 
 
+def test_a_lead_with_no_number_is_explained_to_its_customer_without_asking_them_to_add_one():
+    from campaigns.selectors.explaining import CUSTOMER
+
+    lead = LeadFactory(with_phone=False)
+    (ops,) = explain(lead)
+    (customer,) = explain(lead, audience=CUSTOMER)
+    assert ops.message == f"{lead.contact} has no phone number on file: add one to call them."
+    assert customer.message == f"{lead.contact} has no phone number on file: the agency cannot call them."
+
+
 def test_can_dial_a_clean_number_written_nationally():
     # given
     lead = LeadFactory(with_phone=False)
