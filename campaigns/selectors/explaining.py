@@ -505,10 +505,16 @@ def _not_now_reasons_at(lead: Lead, e164: str, *, at: datetime) -> list[Reason]:
     version = CallingPolicy.objects.filter(campaign_id=lead.campaign_id).values_list("version", flat=True).first()
     business = lead.campaign.audience == Campaign.Audience.BUSINESS
     policy = calling.policy_for(lead.campaign_id, version, business=business)
-    times = call_times_counted(lead.pk, e164, set(calling.CAP_SCOPES), since=at - calling.CAP_PERIOD, until=at)
-    counts = calling.CallCounts(**{kind: len(moments) for kind, moments in times.items()})
     rules = calling.rules_for(calling.rules_version())
+    # Only the calls a cap that applies to the number counts are read: none when no cap applies.
+    kinds = {cap.counts for cap in calling.caps_reached(e164, _EVERY_COUNT_REACHED, policy=policy, rules=rules)}
+    times = call_times_counted(lead.pk, e164, kinds, since=at - calling.CAP_PERIOD, until=at) if kinds else {}
+    counts = calling.CallCounts(**{kind: len(moments) for kind, moments in times.items()})
     return _not_now(e164, policy=policy, rules=rules, counts=counts, times_of=lambda kinds: times, now=at)
+
+
+# Counts every cap reaches: ``caps_reached`` with them names the caps that apply at all.
+_EVERY_COUNT_REACHED = calling.CallCounts(**dict.fromkeys(calling.CAP_SCOPES, 2**62))
 
 
 def _e164(number: str, region: str) -> str:
