@@ -295,8 +295,8 @@ def explain_many(
 
 
 def no_number_reason(lead: Lead, *, audience: Audience = OPS) -> Reason:
-    """The lead's contact has no number that may be dialled, nor one a block stops: what to do, for whom reads
-    it (the agency adds a number; a customer, who calls no one, is told the agency cannot call them yet)."""
+    """The lead's contact has no number that may be dialled, nor one a block stops, worded for its reader: ops
+    and callers are told to add one; a customer, who calls no one, that the agency cannot call them."""
     if audience == CUSTOMER:
         return Reason(
             code="no_number", message=f"{lead.contact} has no phone number on file: the agency cannot call them."
