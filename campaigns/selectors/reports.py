@@ -56,6 +56,19 @@ ENTRY = {
     "entry_registry": "Do-Not-Call registries",
     "entry_other": "other blocks",
 }
+# Each block source as a column heading names it after "later: ", in its own casing (the workflows' names, DNC, CRM).
+LATER = {
+    Block.Source.DISPOSITION: "call disposition",
+    Block.Source.OPS_DISQUALIFY: "Disqualify workflow",
+    Block.Source.OPS_PHONE_DNC: "Mark Phone DNC workflow",
+    Block.Source.CUSTOMER_DNC: "customer Do Not Call",
+    Block.Source.SUPPRESSION: "customer suppression",
+    Block.Source.CRM_RULE: "CRM rule",
+    Block.Source.MEETING_OUTCOME: "meeting outcome",
+    Block.Source.UNREACHABLE: "attempt cap reached",
+    Block.Source.FIT_RULE: "campaign fit rule",
+    Block.Source.REGISTRY: "Do-Not-Call registry",
+}
 _ENTRY_Q = Q(entry_disqualified=True)
 UNQUALIFIED_REASONS = (*UNQUALIFY_REASONS, Block.Reason.NOT_QUALIFIED)
 COVERAGE = {
@@ -78,7 +91,6 @@ class Column:
 
 def _columns() -> list[Column]:
     reasons = dict(Block.Reason.choices)
-    sources = dict(Block.Source.choices)
     return [
         Column("leads", "Leads in", Q()),
         Column("junk", "Junk rows", None),
@@ -96,10 +108,7 @@ def _columns() -> list[Column]:
             for r in UNQUALIFIED_REASONS
         ),
         Column("later", "Disqualified later", Q(later_any=True)),
-        *(
-            Column(f"later_{s}", f"later: {sources[s].lower()}", Q(**{f"later_{s}": True}), "later")
-            for s in Block.Source.values
-        ),
+        *(Column(f"later_{s}", f"later: {LATER[s]}", Q(**{f"later_{s}": True}), "later") for s in Block.Source.values),
         *(Column(key, f"with {label}", Q(**{key: True}), "coverage") for key, label in COVERAGE.items()),
     ]
 

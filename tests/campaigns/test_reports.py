@@ -307,3 +307,14 @@ def test_every_block_source_has_its_later_flag_in_the_lead_facts():
     # A block source added later needs its flag (and a migration): the report counts flags, not strings.
     names = {f.name for f in LeadFact._meta.fields}
     assert {f"later_{source}" for source in Block.Source.values} <= names
+
+
+def test_the_later_columns_name_each_source_in_its_own_casing():
+    # The workflows' names and DNC, CRM kept: the headings read "later: mark phone dnc workflow" before.
+    headings = {column.key: column.label for column in COLUMNS}
+    assert {f"later_{s}" for s in Block.Source.values} <= set(headings)
+    assert headings["later_ops_phone_dnc"] == "later: Mark Phone DNC workflow"
+    assert headings["later_crm_rule"] == "later: CRM rule"
+    assert headings["later_registry"] == "later: Do-Not-Call registry"
+    assert headings["later_customer_dnc"] == "later: customer Do Not Call"
+    assert headings["later_disposition"] == "later: call disposition"
