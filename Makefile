@@ -55,7 +55,7 @@ check: $(STAMP)
 ## The property tests of leadops.normalizing (pure functions: no database, no setting) run once, in the SQLite
 ## run: the PostgreSQL run has the PostgreSQL-only tests to run besides, and would otherwise finish last.
 PYTEST := $(BIN)/pytest -p no:cacheprovider
-BACKEND_FREE := tests/test_normalizing.py
+BACKEND_FREE := tests/test_normalizing.py tests/test_embedded_server.py
 test: $(STAMP) browser-deps lint check
 	@mkdir -p test-output
 	@echo "Running the suite on PostgreSQL (below) and, at the same time, on the embedded SQLite (shown after)."
@@ -63,7 +63,7 @@ test: $(STAMP) browser-deps lint check
 		$(PYTEST) -o django_debug_mode=true --durations=12 \
 		> test-output/sqlite.log 2>&1 & lite=$$!; \
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
-		$(PYTEST) --create-db --durations=12 --ignore=$(BACKEND_FREE); pg=$$?; \
+		$(PYTEST) --create-db --durations=12 $(addprefix --ignore=,$(BACKEND_FREE)); pg=$$?; \
 	wait $$lite; sqlite=$$?; \
 	echo; echo "PostgreSQL run exited $$pg; the SQLite run exited $$sqlite (0 is a pass; 5 would mean no test ran)."; \
 	echo "======== the same suite on the embedded default (SQLite, DEBUG on, tasks in-process) ========"; \
